@@ -1,0 +1,105 @@
+// Wires the layers together: store, keys, engine, handlers, HTTP(S) server.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
+import { handlers } from './domain/handlers.js';
+import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
+import { KIND } from './domain/identity/model.js';
+import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
+import { createEngine } from './engine/index.js';
+import type { ProcessorRunner } from './engine/contract.js';
+import type { Services } from './http/context.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { createRequestHandler } from './http/server.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Where the SQLite database and the secret key file live; ignored with inMemory. */
+  dataDir: string;
+  inMemory: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel: string;
+  /** Refuse requests past Atlas's per-minute limits (headers are sent either way). */
+  enforceRateLimits: boolean;
+  /** The client environment to adopt (MONGODB_ATLAS_*). */
+  env: BootstrapEnvironment;
+  /** Where logs go; standard output by default. */
+  logDestination?: NodeJS.WritableStream;
+}
+
+export interface App {
+  url: string;
+  server: Server;
+  store: Store;
+  runner: ProcessorRunner;
+  bootstrap: BootstrapResult;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+export async function startApp(config: AppConfig): Promise<App> {
+  const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
+    config.logDestination ?? pino.destination({ sync: false }));
+  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
+  const now = () => new Date();
+  const { signingKey, result } = await store.transaction(async (tx) => ({
+    signingKey: await loadSigningKey(tx),
+    result: await bootstrap(tx, config.env, now()),
+  }));
+  const runner = createEngine(createProcessorHost(store, log), { logger: log });
+  const services: Services = { store, signingKey, secretBox, runner, log, now };
+
+  let ready = false;
+  const handler = createRequestHandler({
+    services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
+  });
+  const tls = config.tlsCert && config.tlsKey;
+  const server = tls
+    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, handler)
+    : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+
+  await resumeStartedProcessors(services);
+  ready = true;
+
+  const sweeper = setInterval(() => {
+    store.transaction(async (tx) => {
+      await tx.deleteExpired(KIND.digestNonceUse, Date.now());
+      await tx.deleteExpired(KIND.revokedToken, Date.now());
+    }).catch((error: unknown) => log.error({ err: error }, 'sweeping expired nonces failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  return {
+    url, server, store, runner, bootstrap: result, log,
+    async close() {
+      ready = false;
+      clearInterval(sweeper);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await runner.close();
+      await store.close();
+      log.flush();
+    },
+  };
+}

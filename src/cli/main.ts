@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// The command line: thin on top of the app.
+import { Command, Option } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { startApp, type App } from '../app.js';
+import { connectionBanner } from './banner.js';
+
+const program = new Command()
+  .name('atlas-streams-emulator')
+  .description('MongoDB Atlas Stream Processing without the cloud: the Atlas Admin API v2 Streams resource and a real processing engine.');
+
+program.command('serve')
+  .description('Serve the Atlas Administration API v2 (Streams and identity) and run stream processors.')
+  .addOption(new Option('-p, --port <port>', 'TCP port to listen on (0 picks a free one)').env('ATLAS_STREAMS_PORT').default('8080'))
+  .addOption(new Option('--host <host>', 'address to bind').env('ATLAS_STREAMS_HOST').default('127.0.0.1'))
+  .addOption(new Option('--data-dir <dir>', 'directory for the SQLite database and the secret key file')
+    .env('ATLAS_STREAMS_DATA_DIR').default(join(homedir(), '.atlas-streams-emulator')))
+  .addOption(new Option('--in-memory', 'keep everything in memory; nothing survives a restart').env('ATLAS_STREAMS_IN_MEMORY'))
+  .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)').env('ATLAS_STREAMS_TLS_CERT'))
+  .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ATLAS_STREAMS_TLS_KEY'))
+  .addOption(new Option('--log-level <level>', 'log level').env('ATLAS_STREAMS_LOG_LEVEL')
+    .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+  .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
+  .action(async (options: Record<string, string | boolean | undefined>) => {
+    const port = Number(options['port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
+    if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
+    const app = await startApp({
+      port,
+      host: String(options['host']),
+      dataDir: String(options['dataDir']),
+      inMemory: Boolean(options['inMemory']),
+      tlsCert: options['tlsCert'] as string | undefined,
+      tlsKey: options['tlsKey'] as string | undefined,
+      logLevel: String(options['logLevel']),
+      enforceRateLimits: Boolean(options['enforceRateLimits']),
+      env: process.env,
+    });
+    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
+    stopOnSignals(app);
+  });
+
+function stopOnSignals(app: App): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    app.close().then(() => process.exit(0), (error: unknown) => {
+      app.log.error({ err: error }, 'stopping failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`atlas-streams-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

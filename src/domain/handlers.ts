@@ -1,0 +1,9 @@
+// Every operation's handler, by operationId.
+import type { HandlerTable } from '../http/context.js';
+import { organizationHandlers } from './identity/organizations.js';
+import { rootHandlers } from './root.js';
+
+export const handlers: HandlerTable = {
+  ...rootHandlers,
+  ...organizationHandlers,
+};

@@ -1,0 +1,81 @@
+// Stored shapes of the identity entities, and the store kinds that hold them.
+// Secrets are kept only as Digest HA1 values (API keys) and SHA-256 hashes (service accounts).
+
+export const KIND = {
+  org: 'org',
+  project: 'project',
+  apiKey: 'apiKey',
+  apiKeyAccess: 'apiKeyAccess',
+  serviceAccount: 'serviceAccount',
+  serviceAccountSecret: 'serviceAccountSecret',
+  serviceAccountAccess: 'serviceAccountAccess',
+  revokedToken: 'revokedToken',
+  digestNonceUse: 'digestNonceUse',
+  setting: 'setting',
+} as const;
+
+export interface Organization {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  orgId: string;
+  created: string;
+  withDefaultAlertsSettings: boolean;
+  regionUsageRestrictions: string;
+  tags: Array<{ key: string; value: string }>;
+}
+
+export interface RoleAssignment {
+  roleName: string;
+  orgId?: string;
+  groupId?: string;
+}
+
+export interface ApiKey {
+  id: string;
+  orgId: string;
+  publicKey: string;
+  desc: string;
+  /** HA1 = H(publicKey:realm:privateKey) per Digest algorithm: verifies without the key itself. */
+  ha1: { md5: string; sha256: string };
+  /** The last 12 characters, shown masked as Atlas does. */
+  privateKeyTail: string;
+  roles: RoleAssignment[];
+  createdAt: string;
+}
+
+export interface AccessListEntry {
+  /** Either an address or a CIDR block, as entered. */
+  ipAddress?: string;
+  cidrBlock?: string;
+  created: string;
+  lastUsed?: string;
+  lastUsedAddress?: string;
+  count: number;
+}
+
+export interface ServiceAccount {
+  clientId: string;
+  orgId: string;
+  name: string;
+  description: string;
+  roles: string[];
+  /** Project roles by project id. */
+  projects: Record<string, string[]>;
+  createdAt: string;
+}
+
+export interface ServiceAccountSecret {
+  id: string;
+  clientId: string;
+  sha256: string;
+  maskedSecretValue: string;
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt?: string;
+}

@@ -1,0 +1,80 @@
+// Where each stage may stand (DATAPLANE.md, "Pipeline shape"), and which connections a
+// pipeline names. Checked on create, modify and start, before anything runs.
+import { PipelineError, type Document } from './contract.js';
+
+const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
+  '$redact', '$unwind', '$validate', '$lookup', '$https']);
+const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
+const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
+const SINKS = new Set(['$emit', '$merge']);
+/** The built-in sink that needs no connection object. */
+export const TEST_LOG_CONNECTION = '__testLog';
+
+export function stageName(stage: unknown, index: number): string {
+  if (stage === null || typeof stage !== 'object' || Array.isArray(stage)) {
+    throw new PipelineError(`pipeline stage ${index} must be an object`);
+  }
+  const keys = Object.keys(stage);
+  if (keys.length !== 1) throw new PipelineError(`pipeline stage ${index} must have exactly one field, found ${keys.length}`);
+  return keys[0]!;
+}
+
+/** Throws PipelineError when the pipeline's shape breaks the rules; returns the connection names it uses. */
+export function checkPipelineShape(pipeline: unknown): Set<string> {
+  if (!Array.isArray(pipeline) || pipeline.length === 0) throw new PipelineError('pipeline must be a non-empty array of stages');
+  const used = new Set<string>();
+  const names = pipeline.map((stage, i) => stageName(stage, i));
+  if (names[0] !== '$source') throw new PipelineError('the first stage must be $source');
+  const last = names[names.length - 1]!;
+  if (!SINKS.has(last)) throw new PipelineError('the last stage must be $emit or $merge');
+  let windows = 0;
+  names.forEach((name, i) => {
+    const body = (pipeline[i] as Document)[name];
+    if (name === '$source') {
+      if (i !== 0) throw new PipelineError('$source may only be the first stage');
+    } else if (SINKS.has(name)) {
+      if (i !== names.length - 1) throw new PipelineError(`${name} may only be the last stage`);
+    } else if (WINDOWS.has(name)) {
+      windows += 1;
+      if (windows > 1) throw new PipelineError('a pipeline may have at most one window stage');
+      checkWindowPipeline(name, body, used);
+    } else if (WINDOW_ONLY.has(name)) {
+      throw new PipelineError(`${name} is only allowed inside a window stage's pipeline`);
+    } else if (!ANYWHERE.has(name)) {
+      throw new PipelineError(`unsupported stage ${name}`);
+    }
+    collectConnections(name, body, used);
+  });
+  return used;
+}
+
+function checkWindowPipeline(windowName: string, body: unknown, used: Set<string>): void {
+  const inner = (body as Document | null)?.['pipeline'];
+  if (!Array.isArray(inner)) throw new PipelineError(`${windowName}.pipeline must be an array of stages`);
+  inner.forEach((stage, i) => {
+    const name = stageName(stage, i);
+    if (!ANYWHERE.has(name) && !WINDOW_ONLY.has(name)) {
+      throw new PipelineError(`${name} is not allowed inside ${windowName}.pipeline`);
+    }
+    collectConnections(name, (stage as Document)[name], used);
+  });
+}
+
+function collectConnections(name: string, body: unknown, used: Set<string>): void {
+  if (body === null || typeof body !== 'object') return;
+  const b = body as Document;
+  const fromInto = name === '$merge' ? (b['into'] as Document | undefined)?.['connectionName'] : undefined;
+  const fromLookup = name === '$lookup' ? (b['from'] as Document | undefined)?.['connectionName'] : undefined;
+  for (const candidate of [b['connectionName'], fromInto, fromLookup]) {
+    if (typeof candidate === 'string') used.add(candidate);
+  }
+}
+
+/** Throws PipelineError naming the first connection the pipeline (or its DLQ) uses that the instance lacks. */
+export function checkConnectionsExist(used: Iterable<string>, existing: Set<string>): void {
+  for (const name of used) {
+    if (name !== TEST_LOG_CONNECTION && !existing.has(name)) {
+      throw new PipelineError(`connection named ${name} does not exist. Check sp.listConnections() for available connections`);
+    }
+  }
+}

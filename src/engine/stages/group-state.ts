@@ -1,0 +1,68 @@
+// The running state of one $group: one accumulator state per group key.
+import { EJSON } from 'bson';
+import type { Doc, Value } from '../expressions/values.js';
+import type { CompiledGroup } from './accumulators.js';
+
+interface Entry { key: Value; states: Value[] }
+
+/** Per-entry overhead guessed for the memory budget: the map slot, key and state objects. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+export class GroupState {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly group: CompiledGroup) {}
+
+  add(doc: Doc): void {
+    const key = this.group.key(doc) ?? null;
+    const id = keyId(key);
+    let entry = this.entries.get(id);
+    if (!entry) {
+      entry = { key, states: this.group.fields.map((f) => f.accumulator.init()) };
+      this.entries.set(id, entry);
+    }
+    const fields = this.group.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!;
+      entry.states[i] = field.accumulator.add(entry.states[i], field.argument(doc));
+    }
+  }
+
+  /** Folds `later` into this state (session windows that grow together). */
+  merge(later: GroupState): void {
+    for (const [id, other] of later.entries) {
+      const mine = this.entries.get(id);
+      if (!mine) this.entries.set(id, other);
+      else mine.states = mine.states.map((s, i) => this.group.fields[i]!.accumulator.merge(s, other.states[i]));
+    }
+  }
+
+  results(): Doc[] {
+    return [...this.entries.values()].map((entry) => {
+      const out: Doc = { _id: entry.key };
+      this.group.fields.forEach((f, i) => { out[f.name] = f.accumulator.result(entry.states[i]); });
+      return out;
+    });
+  }
+
+  sizeEstimate(): number {
+    return this.entries.size * (ENTRY_OVERHEAD_BYTES + this.group.fields.length * 16);
+  }
+
+  snapshot(): Entry[] {
+    return [...this.entries.values()];
+  }
+
+  static restore(group: CompiledGroup, entries: Entry[]): GroupState {
+    const state = new GroupState(group);
+    for (const entry of entries) state.entries.set(keyId(entry.key), entry);
+    return state;
+  }
+}
+
+function keyId(key: Value): string {
+  if (key === null || key === undefined) return 'null';
+  if (typeof key === 'number' || typeof key === 'string' || typeof key === 'boolean') return `${typeof key}:${key}`;
+  if (key instanceof Date) return `date:${key.getTime()}`;
+  return `ejson:${EJSON.stringify(key, { relaxed: false })}`;
+}

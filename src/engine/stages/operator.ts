@@ -1,0 +1,55 @@
+// The unit the processor chains: every stage, window and the sink's input side.
+import type { Doc } from '../expressions/values.js';
+
+export interface Operator {
+  readonly name: string;
+  /** Transforms a batch; async only for stages that call the network ($https, $lookup). */
+  process(docs: Doc[]): Doc[] | Promise<Doc[]>;
+  /** Timer hook for windows (idle timeouts, processing-time boundaries): documents to send downstream. */
+  onTick?(now: number): Doc[] | Promise<Doc[]>;
+  /** Bytes of state held (window contents); drives stats and the memory budget. */
+  stateSize?(): number;
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
+  close?(): Promise<void>;
+}
+
+/** What a stage may ask of the processor it runs in. */
+export interface StageContext {
+  /** Sends one document to the dead letter queue (counted against this stage). */
+  deadLetter(doc: Doc, reason: string, extra?: Doc): void;
+  /** The processor cannot go on (e.g. `$https` with onError "fail"). */
+  fail(message: string): never;
+}
+
+/** Thrown by a stage to stop the processor; the message reaches the user as the FAILED reason. */
+export class ProcessorFailure extends Error {
+  override readonly name = 'ProcessorFailure';
+}
+
+/**
+ * A stage that maps each document to zero, one or many documents. A document whose
+ * evaluation throws goes to the DLQ with the error as its reason, as Atlas does.
+ */
+export function perDocument(name: string, ctx: StageContext, transform: (doc: Doc) => Doc | Doc[] | undefined): Operator {
+  return {
+    name,
+    process(docs) {
+      const out: Doc[] = [];
+      for (const doc of docs) {
+        let result: Doc | Doc[] | undefined;
+        try {
+          result = transform(doc);
+        } catch (error) {
+          if (error instanceof ProcessorFailure) throw error;
+          ctx.deadLetter(doc, (error as Error).message);
+          continue;
+        }
+        if (result === undefined) continue;
+        if (Array.isArray(result)) out.push(...result);
+        else out.push(result);
+      }
+      return out;
+    },
+  };
+}

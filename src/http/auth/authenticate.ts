@@ -1,0 +1,61 @@
+// Turns a request's Authorization header into a Principal: Digest for API keys, Bearer for
+// service accounts. A missing or failed credential gets Atlas's Digest challenge.
+import type { IncomingMessage } from 'node:http';
+import { KIND, type AccessListEntry, type ApiKey, type ServiceAccount, type ServiceAccountSecret } from '../../domain/identity/model.js';
+import type { StoreTx } from '../../store/store.js';
+import { ApiError } from '../errors.js';
+import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../principal.js';
+import { checkNonce, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
+import { isOnAccessList } from './access-list.js';
+import { verifyToken } from './tokens.js';
+
+/** No usable credentials: the caller gets the challenge (stale when only the nonce aged). */
+export class AuthenticationRequired extends Error {
+  constructor(readonly stale = false, readonly reason = 'no credentials') {
+    super(reason);
+  }
+}
+
+export async function authenticate(req: IncomingMessage, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+  const header = req.headers.authorization;
+  if (!header) throw new AuthenticationRequired();
+  if (/^Bearer\s/i.test(header)) return bearer(header.slice(7).trim(), tx, signingKey, clientIp, now);
+  if (/^Digest\s/i.test(header)) return digest(header, req.method ?? 'GET', tx, signingKey, clientIp, now);
+  throw new AuthenticationRequired(false, 'unsupported authorization scheme');
+}
+
+async function digest(header: string, method: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+  const credentials = parseDigestAuthorization(header);
+  if (!credentials) throw new AuthenticationRequired(false, 'malformed digest credentials');
+  const nonce = checkNonce(signingKey, credentials.nonce, now.getTime());
+  if (nonce !== 'valid') throw new AuthenticationRequired(nonce === 'stale', `${nonce} nonce`);
+  const key = await tx.findByName<ApiKey>(KIND.apiKey, credentials.username);
+  const ha1 = key && (credentials.algorithm === 'SHA-256' ? key.ha1.sha256 : key.ha1.md5);
+  if (!key || !ha1 || !verifyDigestResponse(credentials, method, ha1)) throw new AuthenticationRequired(false, 'wrong digest credentials');
+  const fresh = await tx.insertOnce(KIND.digestNonceUse, `${credentials.nonce}:${credentials.nc.toLowerCase()}`, now.getTime() + NONCE_LIFETIME_MS);
+  if (!fresh) throw new AuthenticationRequired(false, 'replayed nonce count');
+  await enforceAccessList(tx, KIND.apiKeyAccess, key.id, clientIp, now);
+  return principalOfApiKey(key);
+}
+
+async function bearer(token: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+  const claims = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000));
+  if (!claims) throw new AuthenticationRequired(false, 'invalid or expired token');
+  const [account, secret, revoked] = await Promise.all([
+    tx.get<ServiceAccount>(KIND.serviceAccount, claims.sub),
+    tx.get<ServiceAccountSecret>(KIND.serviceAccountSecret, claims.sid),
+    tx.get(KIND.revokedToken, claims.jti),
+  ]);
+  if (!account || !secret || revoked) throw new AuthenticationRequired(false, 'revoked token');
+  await enforceAccessList(tx, KIND.serviceAccountAccess, account.clientId, clientIp, now);
+  return principalOfServiceAccount(account);
+}
+
+/** An empty access list lets every address in; otherwise the caller's address must be on it. */
+export async function enforceAccessList(tx: StoreTx, kind: string, ownerId: string, clientIp: string, now: Date): Promise<void> {
+  const { items } = await tx.list<AccessListEntry & { id: string }>(kind, ownerId);
+  if (items.length === 0) return;
+  const entry = items.find((e) => isOnAccessList(clientIp, e));
+  if (!entry) throw new ApiError('IP_ADDRESS_NOT_ON_ACCESS_LIST', [clientIp]);
+  await tx.update(kind, entry.id, { ...entry, lastUsed: now.toISOString(), lastUsedAddress: clientIp, count: entry.count + 1 });
+}

@@ -1,0 +1,88 @@
+// HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (BEHAVIOUR.md §3).
+// Nonces are stateless: a timestamp sealed with an HMAC, so any server process sharing the
+// store's key can check them. Replays are refused by recording each (nonce, nc) once.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const DIGEST_REALM = 'MMS Public API';
+export const NONCE_LIFETIME_MS = 5 * 60 * 1000;
+
+export type DigestAlgorithm = 'MD5' | 'SHA-256';
+
+const HASHES: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
+
+export function digestHash(algorithm: DigestAlgorithm, text: string): string {
+  return createHash(HASHES[algorithm]).update(text).digest('hex');
+}
+
+/** HA1 for each algorithm: what the store keeps instead of the private key. */
+export function digestHa1(publicKey: string, privateKey: string): { md5: string; sha256: string } {
+  const a1 = `${publicKey}:${DIGEST_REALM}:${privateKey}`;
+  return { md5: digestHash('MD5', a1), sha256: digestHash('SHA-256', a1) };
+}
+
+/** 24 bytes (8 of time, 16 of HMAC) make the 32 base64 characters Atlas's nonces have. */
+export function makeNonce(key: Buffer, nowMs: number): string {
+  const time = Buffer.alloc(8);
+  time.writeBigUInt64BE(BigInt(nowMs));
+  const mac = createHmac('sha256', key).update(time).digest().subarray(0, 16);
+  return Buffer.concat([time, mac]).toString('base64');
+}
+
+export type NonceCheck = 'valid' | 'stale' | 'invalid';
+
+export function checkNonce(key: Buffer, nonce: string, nowMs: number): NonceCheck {
+  const raw = Buffer.from(nonce, 'base64');
+  if (raw.length !== 24 || raw.toString('base64') !== nonce) return 'invalid';
+  const time = raw.subarray(0, 8);
+  const expected = createHmac('sha256', key).update(time).digest().subarray(0, 16);
+  if (!timingSafeEqual(expected, raw.subarray(8))) return 'invalid';
+  const issued = Number(time.readBigUInt64BE());
+  if (issued > nowMs + 60_000) return 'invalid';
+  return nowMs - issued > NONCE_LIFETIME_MS ? 'stale' : 'valid';
+}
+
+export function challengeHeader(nonce: string, stale: boolean): string {
+  return `Digest realm="${DIGEST_REALM}", domain="", nonce="${nonce}", algorithm=MD5, qop="auth", stale=${stale}`;
+}
+
+/** The body Atlas sends with the challenge: Jackson-pretty, in this key order. */
+export const CHALLENGE_BODY = '{\n  "error" : 401,\n  "reason" : "Unauthorized",\n  "detail" : "You are not authorized for this resource.",\n  "errorCode" : "UNEXPECTED_ERROR"\n}';
+
+export interface DigestCredentials {
+  username: string;
+  realm: string;
+  nonce: string;
+  uri: string;
+  response: string;
+  algorithm: DigestAlgorithm;
+  cnonce: string;
+  nc: string;
+  qop: string;
+}
+
+/** Parses `Digest k=v, k="v"`; undefined when a field Atlas requires is missing. */
+export function parseDigestAuthorization(header: string): DigestCredentials | undefined {
+  const m = /^Digest\s+(.*)$/is.exec(header);
+  if (!m) return undefined;
+  const fields: Record<string, string> = {};
+  const pattern = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)/g;
+  let part: RegExpExecArray | null;
+  while ((part = pattern.exec(m[1]!)) !== null) {
+    fields[part[1]!.toLowerCase()] = part[2] !== undefined ? part[2].replace(/\\(.)/g, '$1') : part[3]!;
+  }
+  const algorithm = (fields['algorithm'] ?? 'MD5').toUpperCase();
+  if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return undefined;
+  const required = ['username', 'realm', 'nonce', 'uri', 'response', 'cnonce', 'nc', 'qop'];
+  if (required.some((name) => fields[name] === undefined)) return undefined;
+  return { ...(fields as unknown as DigestCredentials), algorithm };
+}
+
+/** Recomputes the response from the stored HA1 and compares in constant time. */
+export function verifyDigestResponse(credentials: DigestCredentials, method: string, ha1: string): boolean {
+  const { algorithm, nonce, nc, cnonce, qop, uri, response } = credentials;
+  if (qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc)) return false;
+  const ha2 = digestHash(algorithm, `${method}:${uri}`);
+  const expected = Buffer.from(digestHash(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`));
+  const given = Buffer.from(response.toLowerCase());
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}

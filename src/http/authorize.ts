@@ -1,0 +1,59 @@
+// Resolves the project or organization a path names and checks the caller's roles against
+// the roles the operation's spec description requires (BEHAVIOUR.md §4).
+import type { Logger } from 'pino';
+import { KIND, type Organization, type Project } from '../domain/identity/model.js';
+import type { OperationSpec } from '../protocol/operation-spec.js';
+import type { StoreTx } from '../store/store.js';
+import { ApiError } from './errors.js';
+import type { Principal } from './principal.js';
+import { effectiveProjectRoles, satisfies } from './roles.js';
+
+export interface Scope {
+  project?: Project;
+  org?: Organization;
+}
+
+export async function authorize(operation: OperationSpec, params: Record<string, string>, principal: Principal, tx: StoreTx, log: Logger): Promise<Scope> {
+  const required = operation.authorization.roles;
+  const refuse = (held: Iterable<string>, where: string): never => {
+    log.warn({ operationId: operation.operationId, principal: principal.label, where, requiredOneOf: required, held: [...held] },
+      'refused: the caller lacks a required role');
+    throw new ApiError('USER_UNAUTHORIZED');
+  };
+
+  if (params['groupId'] !== undefined) {
+    const groupId = params['groupId'];
+    const project = await tx.get<Project>(KIND.project, groupId);
+    const orgRoles = project && project.orgId === principal.orgId ? principal.orgRoles : new Set<string>();
+    const roles = effectiveProjectRoles(orgRoles, principal.projectRoles.get(groupId));
+    if (!project) {
+      // Only someone who would see every project of an organization learns that one does not exist.
+      if (principal.orgRoles.has('ORG_OWNER') || principal.orgRoles.has('ORG_READ_ONLY')) throw new ApiError('GROUP_NOT_FOUND', [groupId]);
+      log.warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
+      throw new ApiError('NOT_IN_GROUP', [groupId]);
+    }
+    if (roles.size === 0) {
+      log.warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
+      throw new ApiError('NOT_IN_GROUP', [groupId]);
+    }
+    if (!satisfies([...roles, ...orgRoles], required)) refuse(roles, `project ${groupId}`);
+    return { project };
+  }
+
+  if (params['orgId'] !== undefined) {
+    const orgId = params['orgId'];
+    const org = await tx.get<Organization>(KIND.org, orgId);
+    if (!org || orgId !== principal.orgId) {
+      if (!org && principal.orgRoles.has('ORG_OWNER')) throw new ApiError('ORG_NOT_FOUND', [orgId]);
+      log.warn({ operationId: operation.operationId, principal: principal.label, orgId }, 'refused: the caller is not in the organization');
+      throw new ApiError('NOT_ORG_MEMBER', [orgId]);
+    }
+    if (!satisfies(principal.orgRoles, required)) refuse(principal.orgRoles, `organization ${orgId}`);
+    return { org };
+  }
+
+  // No scope in the path (listProjects, createProject): the caller's own organization.
+  const held = [...principal.orgRoles, ...[...principal.projectRoles.values()].flatMap((r) => [...r])];
+  if (!satisfies(held, required)) refuse(held, 'its organization');
+  return {};
+}

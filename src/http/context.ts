@@ -1,0 +1,55 @@
+// What a handler receives and returns. Handlers are thin: they read the context, apply the
+// domain rules of their module and return an entity; the HTTP layer does the rest.
+import type { Logger } from 'pino';
+import type { ProcessorRunner } from '../engine/contract.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { OperationId } from '../protocol/generated/types.js';
+import type { OperationSpec } from '../protocol/operation-spec.js';
+import type { QueryValues } from '../protocol/validate.js';
+import type { Store, StoreTx } from '../store/store.js';
+import type { Organization, Project } from '../domain/identity/model.js';
+import type { Principal } from './principal.js';
+
+export interface Services {
+  store: Store;
+  /** HMAC key shared through the store: Digest nonces and OAuth tokens. */
+  signingKey: Buffer;
+  secretBox: SecretBox;
+  runner: ProcessorRunner;
+  log: Logger;
+  now: () => Date;
+}
+
+export interface RequestContext {
+  operation: OperationSpec;
+  /** The served resource version (YYYY-MM-DD). */
+  version: string;
+  params: Record<string, string>;
+  query: QueryValues;
+  body: unknown;
+  principal: Principal;
+  tx: StoreTx;
+  services: Services;
+  /** The project of a {groupId} path, already authorized. */
+  project?: Project;
+  /** The organization of an {orgId} path, already authorized. */
+  org?: Organization;
+  /** The absolute request URL (scheme and host as the caller used them). */
+  url: URL;
+  clientIp: string;
+  log: Logger;
+  /** Work to do once the transaction has committed (engine start and stop). */
+  afterCommit(task: () => Promise<void>): void;
+}
+
+export interface HandlerResult {
+  /** Defaults to the operation's documented success status. */
+  status?: number;
+  /** An entity, a list ({links, results, totalCount}), or undefined for no body. */
+  body?: unknown;
+  /** A non-JSON body (the gzip audit log). */
+  raw?: { data: Buffer; headers: Record<string, string> };
+}
+
+export type Handler = (ctx: RequestContext) => Promise<HandlerResult>;
+export type HandlerTable = Partial<Record<OperationId, Handler>>;

@@ -1,0 +1,46 @@
+// Atlas's JSON: compact, object keys in alphabetical order where the server owns the
+// object, the caller's own order inside documents the caller wrote, and Jackson's
+// DefaultPrettyPrinter layout for pretty=true.
+
+const userOrdered = new WeakSet<object>();
+
+/** Marks a caller-written document (a pipeline, a Kafka config): its key order is kept as written. */
+export function keepOrder<T>(value: T): T {
+  if (value !== null && typeof value === 'object') userOrdered.add(value);
+  return value;
+}
+
+/** Rebuilds value with sorted keys, except below keepOrder() marks. Drops undefined like JSON does. */
+export function canonical(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (userOrdered.has(value)) return value;
+  if (Array.isArray(value)) return value.map(canonical);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = canonical(v);
+  }
+  return out;
+}
+
+export function compactJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
+/** Jackson DefaultPrettyPrinter: objects broken over lines, arrays inline, `"key" : value`, `[ ]`/`{ }` when empty. */
+export function prettyJson(value: unknown, sort = true): string {
+  return pretty(sort ? canonical(value) : value, 0);
+}
+
+function pretty(value: unknown, depth: number): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[ ]';
+    return `[ ${value.map((v) => pretty(v ?? null, depth)).join(', ')} ]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{ }';
+  const inner = '  '.repeat(depth + 1);
+  const lines = entries.map(([k, v]) => `${inner}${JSON.stringify(k)} : ${pretty(v, depth + 1)}`);
+  return `{\n${lines.join(',\n')}\n${'  '.repeat(depth)}}`;
+}

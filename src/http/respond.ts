@@ -1,0 +1,62 @@
+// Writes responses the way Atlas does: versioned Content-Type, envelope, pretty, error bodies
+// with X-Error-Code, rate-limit headers.
+import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { ApiError } from './errors.js';
+import { compactJson, prettyJson } from './json.js';
+
+export interface Presentation {
+  envelope: boolean;
+  pretty: boolean;
+}
+
+const PLAIN: Presentation = { envelope: false, pretty: false };
+
+function render(value: unknown, presentation: Presentation): string {
+  return presentation.pretty ? prettyJson(value) : compactJson(value);
+}
+
+export function errorBody(error: ApiError): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    detail: error.detail,
+    error: error.status,
+    errorCode: error.errorCode,
+    parameters: error.parameters,
+    reason: STATUS_CODES[error.status] ?? 'Error',
+  };
+  if (error.fields?.length) body['badRequestDetail'] = { fields: error.fields };
+  return body;
+}
+
+export function sendError(res: ServerResponse, error: ApiError, presentation: Presentation = PLAIN, headers: Record<string, string> = {}): void {
+  const body = errorBody(error);
+  const text = render(presentation.envelope ? { content: body, status: error.status } : body, presentation);
+  res.writeHead(error.status, {
+    ...headers,
+    ...error.headers,
+    'Content-Type': 'application/json',
+    'X-Error-Code': error.errorCode,
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** A success: 204 has no body; with envelope a body-less status becomes 200 carrying it. */
+export function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): void {
+  if (presentation.envelope) {
+    const isList = body !== null && typeof body === 'object' && !Array.isArray(body) && 'results' in body;
+    const wrapped = isList ? { ...(body as object), status } : { content: body ?? null, status };
+    return writeJson(res, status === 204 ? 200 : status, render(wrapped, presentation), contentType, headers);
+  }
+  if (status === 204 || body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  writeJson(res, status, render(body, presentation), contentType, headers);
+}
+
+function writeJson(res: ServerResponse, status: number, text: string, contentType: string, headers: Record<string, string>): void {
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,47 @@
+// Versioned media types (BEHAVIOUR.md §1): the caller names a date; the server serves the
+// latest version of the operation on or before it.
+import { ApiError } from './errors.js';
+
+const VERSIONED = /^application\/vnd\.atlas\.(\d{4})-(\d{2})-(\d{2})\+(json|gzip|csv)$/;
+
+export interface NegotiatedVersion {
+  version: string;
+  contentType: string;
+}
+
+/** Picks the served version from the Accept header, or throws 406 INVALID_VERSION_DATE. */
+export function negotiateVersion(accept: string | undefined, versions: readonly string[], format: string): NegotiatedVersion {
+  const requested = requestedDate(accept, format);
+  if (requested === undefined) throw new ApiError('INVALID_VERSION_DATE');
+  let served: string | undefined;
+  for (const version of versions) if (version <= requested) served = version;
+  if (served === undefined) throw new ApiError('INVALID_VERSION_DATE');
+  return { version: served, contentType: contentTypeOf(served, format) };
+}
+
+export function contentTypeOf(version: string, format: string): string {
+  return format === 'json' ? `application/vnd.atlas.${version}+json;charset=utf-8` : `application/vnd.atlas.${version}+${format}`;
+}
+
+/** The date the caller asked for, from the first versioned media type of the right format in Accept. */
+function requestedDate(accept: string | undefined, format: string): string | undefined {
+  if (!accept) return undefined;
+  for (const part of accept.split(',')) {
+    const mediaType = part.split(';')[0]!.trim().toLowerCase();
+    const m = VERSIONED.exec(mediaType);
+    if (!m || m[4] !== format) continue;
+    const [, y, mo, d] = m;
+    const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+    // Reject impossible dates such as 2023-02-30 rather than rolling them over.
+    if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d)) return undefined;
+    return `${y}-${mo}-${d}`;
+  }
+  return undefined;
+}
+
+/** Request bodies come as application/json (curl, docs, MCP server) or the exact vnd type (Go SDK). */
+export function isJsonBodyType(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/vnd\.atlas\.\d{4}-\d{2}-\d{2}\+json$/.test(mediaType);
+}

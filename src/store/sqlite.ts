@@ -1,0 +1,139 @@
+// The embedded store: better-sqlite3 in WAL mode. Its calls are synchronous; the async
+// interface serializes transactions with a queue so that one request's awaits cannot
+// interleave another's writes inside the same SQLite transaction.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { migrations } from './migrations.js';
+import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
+
+export interface SqliteOptions {
+  /** A file path, or ':memory:'. */
+  path: string;
+}
+
+export function openSqliteStore({ path }: SqliteOptions): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  const tx = sqliteTx(db);
+  let queue: Promise<unknown> = Promise.resolve();
+
+  return {
+    transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      const run = async (): Promise<T> => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(tx);
+          db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw error;
+        }
+      };
+      const next = queue.then(run, run);
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    async close() {
+      await queue;
+      db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  migrations.forEach((sql, index) => {
+    const version = index + 1;
+    if (applied.has(version)) return;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
+    })();
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') ?? false;
+}
+
+function sqliteTx(db: Database.Database): StoreTx {
+  const q = {
+    get: db.prepare('SELECT doc FROM entities WHERE kind = ? AND id = ?').pluck(),
+    getByName: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? AND name = ?').pluck(),
+    findByName: db.prepare('SELECT doc FROM entities WHERE kind = ? AND name = ? ORDER BY seq LIMIT 1').pluck(),
+    list: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? ORDER BY seq LIMIT ? OFFSET ?').pluck(),
+    count: db.prepare('SELECT COUNT(*) FROM entities WHERE kind = ? AND parent_id = ?').pluck(),
+    listAll: db.prepare('SELECT doc FROM entities WHERE kind = ? ORDER BY seq LIMIT ? OFFSET ?').pluck(),
+    countAll: db.prepare('SELECT COUNT(*) FROM entities WHERE kind = ?').pluck(),
+    nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM entities').pluck(),
+    insert: db.prepare('INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    update: db.prepare('UPDATE entities SET doc = ? WHERE kind = ? AND id = ?'),
+    updateNamed: db.prepare('UPDATE entities SET doc = ?, name = ? WHERE kind = ? AND id = ?'),
+    delete: db.prepare('DELETE FROM entities WHERE kind = ? AND id = ?'),
+    deleteChildren: db.prepare('DELETE FROM entities WHERE kind = ? AND parent_id = ?'),
+    deleteExpired: db.prepare('DELETE FROM entities WHERE kind = ? AND expires_at IS NOT NULL AND expires_at < ?'),
+    appendAudit: db.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)'),
+    nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
+    listAudit: db.prepare('SELECT event FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ? ORDER BY at, seq').pluck(),
+  };
+  const parse = <T>(doc: unknown): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc as string) as T));
+  const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): void => {
+    try {
+      q.insert.run(kind, key.id, key.parentId ?? '', key.name ?? null, q.nextSeq.get(), expiresAt, JSON.stringify(doc));
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateKeyError(`${kind} ${key.name ?? key.id} exists`);
+      throw error;
+    }
+  };
+  const page = (p?: Page): [number, number] => [p?.limit ?? -1, p?.offset ?? 0];
+
+  return {
+    async get(kind, id) { return parse(q.get.get(kind, id)); },
+    async getByName(kind, parentId, name) { return parse(q.getByName.get(kind, parentId, name)); },
+    async findByName(kind, name) { return parse(q.findByName.get(kind, name)); },
+    async list<T>(kind: string, parentId: string, p?: Page): Promise<ListResult<T>> {
+      const items = q.list.all(kind, parentId, ...page(p)).map((d) => parse<T>(d)!);
+      return { items, total: q.count.get(kind, parentId) as number };
+    },
+    async listAll<T>(kind: string, p?: Page): Promise<ListResult<T>> {
+      const items = q.listAll.all(kind, ...page(p)).map((d) => parse<T>(d)!);
+      return { items, total: q.countAll.get(kind) as number };
+    },
+    async insert(kind, key, doc) { insertRow(kind, key, null, doc); },
+    async update(kind, id, doc, name) {
+      try {
+        const result = name === undefined ? q.update.run(JSON.stringify(doc), kind, id) : q.updateNamed.run(JSON.stringify(doc), name, kind, id);
+        return result.changes > 0;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new DuplicateKeyError(`${kind} ${name} exists`);
+        throw error;
+      }
+    },
+    async put(kind, key, doc) {
+      if (q.update.run(JSON.stringify(doc), kind, key.id).changes === 0) insertRow(kind, key, null, doc);
+    },
+    async delete(kind, id) { return q.delete.run(kind, id).changes > 0; },
+    async deleteChildren(kind, parentId) { return q.deleteChildren.run(kind, parentId).changes; },
+    async deleteExpired(kind, nowMs) { return q.deleteExpired.run(kind, nowMs).changes; },
+    async insertOnce(kind, id, expiresAtMs) {
+      try {
+        insertRow(kind, { id }, expiresAtMs, {});
+        return true;
+      } catch (error) {
+        if (error instanceof DuplicateKeyError) return false;
+        throw error;
+      }
+    },
+    async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
+    async listAudit(scopeId, fromIso, toIso) {
+      return q.listAudit.all(scopeId, fromIso, toIso).map((e) => JSON.parse(e as string) as AuditEvent);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// The storage interface every caller uses. Every call is asynchronous so that a networked
+// backend (PostgreSQL) can implement it without changing callers; SQLite implements it now.
+//
+// The model is deliberately small: entities of a kind, each with an id, an optional parent
+// and an optional name unique under that parent, carrying a JSON document. Domain modules
+// own the documents' shapes; the store only keys and orders them.
+
+export interface EntityKey {
+  id: string;
+  /** The owning entity's id ('' at the top). */
+  parentId?: string;
+  /** Unique among the parent's entities of this kind, when set. */
+  name?: string;
+}
+
+export interface Page {
+  offset: number;
+  limit: number;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  total: number;
+}
+
+export interface AuditEvent {
+  at: string;
+  [field: string]: unknown;
+}
+
+export interface StoreTx {
+  get<T>(kind: string, id: string): Promise<T | undefined>;
+  getByName<T>(kind: string, parentId: string, name: string): Promise<T | undefined>;
+  /** Looks a name up across parents (public keys, client ids). */
+  findByName<T>(kind: string, name: string): Promise<T | undefined>;
+  /** Entities under a parent in creation order. */
+  list<T>(kind: string, parentId: string, page?: Page): Promise<ListResult<T>>;
+  /** Entities of a kind across parents in creation order. */
+  listAll<T>(kind: string, page?: Page): Promise<ListResult<T>>;
+  /** Throws DuplicateKeyError when the id, or the name under the parent, is taken. */
+  insert<T>(kind: string, key: EntityKey, doc: T): Promise<void>;
+  /** Replaces the document (and the name, when given). False when the entity is gone. */
+  update<T>(kind: string, id: string, doc: T, name?: string): Promise<boolean>;
+  /** Inserts or replaces by id. */
+  put<T>(kind: string, key: EntityKey, doc: T): Promise<void>;
+  delete(kind: string, id: string): Promise<boolean>;
+  deleteChildren(kind: string, parentId: string): Promise<number>;
+  /** Deletes entities of a kind whose expiry (epoch ms) has passed. */
+  deleteExpired(kind: string, nowMs: number): Promise<number>;
+  /** Inserts with an expiry; false (not an error) when the id exists: used for replay detection. */
+  insertOnce(kind: string, id: string, expiresAtMs: number): Promise<boolean>;
+  appendAudit(scopeId: string, event: AuditEvent): Promise<void>;
+  listAudit(scopeId: string, fromIso: string, toIso: string): Promise<AuditEvent[]>;
+}
+
+export interface Store {
+  /** Runs fn in one transaction: all of its writes land, or none do. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class DuplicateKeyError extends Error {
+  override readonly name = 'DuplicateKeyError';
+}
