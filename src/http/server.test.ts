@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../testing/harness.js';
+
+let server: TestServer;
+beforeAll(async () => { server = await startTestServer(); });
+afterAll(async () => { await server.close(); });
+
+describe('Digest challenge', () => {
+  it('answers an unauthenticated call with Atlas challenge, byte for byte', async () => {
+    const res = await callAnonymous(`${server.url}/api/atlas/v2/groups/${server.projectId}/streams`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Digest realm="MMS Public API", domain="", nonce="[A-Za-z0-9+/]{32}", algorithm=MD5, qop="auth", stale=false$/);
+    expect(res.text).toBe('{\n  "error" : 401,\n  "reason" : "Unauthorized",\n  "detail" : "You are not authorized for this resource.",\n  "errorCode" : "UNEXPECTED_ERROR"\n}');
+  });
+
+  it('accepts MD5 and SHA-256 responses', async () => {
+    for (const algorithm of ['MD5', 'SHA-256'] as const) {
+      const res = await callDigest(`${server.url}/api/atlas/v2/orgs/${server.orgId}`, server.owner, { accept: ACCEPT.identity }, algorithm);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2023-01-01+json;charset=utf-8');
+      expect(res.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local Organization', skipDefaultAlertsSettings: false });
+    }
+  });
+
+  it('refuses a replayed nonce and count', async () => {
+    const url = `${server.url}/api/atlas/v2/orgs/${server.orgId}`;
+    const first = await callAnonymous(url);
+    const nonce = /nonce="([^"]+)"/.exec(first.headers.get('www-authenticate')!)![1]!;
+    const authorization = digestAuthorization(url, 'GET', server.owner, nonce);
+    const once = await fetch(url, { headers: { Accept: ACCEPT.identity, Authorization: authorization } });
+    expect(once.status).toBe(200);
+    const again = await fetch(url, { headers: { Accept: ACCEPT.identity, Authorization: authorization } });
+    expect(again.status).toBe(401);
+  });
+
+  it('refuses a wrong private key', async () => {
+    const res = await callDigest(`${server.url}/api/atlas/v2/orgs/${server.orgId}`, { ...server.owner, privateKey: 'wrong' }, { accept: ACCEPT.identity });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('Digest realm="MMS Public API"');
+  });
+});
+
+describe('wire rules', () => {
+  const org = () => `${server.url}/api/atlas/v2/orgs/${server.orgId}`;
+
+  it('answers 406 INVALID_VERSION_DATE without a versioned Accept', async () => {
+    for (const accept of ['application/json', '*/*', 'application/vnd.atlas.2023-13-45+json', 'application/vnd.atlas.2022-01-01+json']) {
+      const res = await callDigest(org(), server.owner, { accept });
+      expect(res.status).toBe(406);
+      expect(res.text).toBe('{"detail":"Invalid accept header or version date.","error":406,"errorCode":"INVALID_VERSION_DATE","parameters":[],"reason":"Not Acceptable"}');
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.headers.get('x-error-code')).toBe('INVALID_VERSION_DATE');
+    }
+  });
+
+  it('serves the latest version on or before the requested date', async () => {
+    const res = await callDigest(org(), server.owner, { accept: 'application/vnd.atlas.2099-01-01+json' });
+    expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2023-01-01+json;charset=utf-8');
+  });
+
+  it('pretty-prints in Jackson style and wraps in an envelope', async () => {
+    const res = await callDigest(`${org()}?pretty=true&envelope=true`, server.owner, { accept: ACCEPT.identity });
+    expect(res.text).toBe(`{\n  "content" : {\n    "id" : "${server.orgId}",\n    "isDeleted" : false,\n    "name" : "Local Organization",\n    "skipDefaultAlertsSettings" : false\n  },\n  "status" : 200\n}`);
+  });
+
+  it('pages lists with absolute links', async () => {
+    const res = await callDigest(`${server.url}/api/atlas/v2/orgs?itemsPerPage=1`, server.owner, { accept: ACCEPT.identity });
+    expect(res.status).toBe(200);
+    expect(res.json.links).toEqual([{ href: `${server.url}/api/atlas/v2/orgs?itemsPerPage=1&pageNum=1`, rel: 'self' }]);
+    expect(res.json.totalCount).toBe(1);
+    expect(res.headers.get('ratelimit-limit')).toBe('1200');
+  });
+
+  it('rejects out-of-range paging with INVALID_QUERY_PARAMETER', async () => {
+    const res = await callDigest(`${server.url}/api/atlas/v2/orgs?itemsPerPage=501`, server.owner, { accept: ACCEPT.identity });
+    expect(res.status).toBe(400);
+    expect(res.json.errorCode).toBe('INVALID_QUERY_PARAMETER');
+  });
+
+  it('answers unknown routes 404 and wrong methods 405', async () => {
+    const missing = await callDigest(`${server.url}/api/atlas/v2/nothing/here`, server.owner);
+    expect(missing.status).toBe(404);
+    expect(missing.json.errorCode).toBe('RESOURCE_NOT_FOUND');
+    const wrong = await callDigest(org(), server.owner, { method: 'PUT', accept: ACCEPT.identity });
+    expect(wrong.status).toBe(405);
+  });
+
+  it('answers a malformed group id with INVALID_GROUP_ID', async () => {
+    const res = await callDigest(`${server.url}/api/atlas/v2/groups/nothex/streams`, server.owner, { accept: ACCEPT.streams });
+    expect(res.status).toBe(404);
+    expect(res.json).toMatchObject({ errorCode: 'INVALID_GROUP_ID', parameters: ['nothex'] });
+  });
+});
