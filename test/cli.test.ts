@@ -1,0 +1,118 @@
+// The command a user runs: `atlas-streams-emulator serve`, its banner, its options and
+// environment, and state that survives a restart.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = resolve(__dirname, '../dist/cli/main.js');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Banner {
+  url: string;
+  orgId: string;
+  projectId: string;
+  publicKey: string;
+  privateKey: string;
+  text: string;
+  child: ChildProcess;
+}
+
+function serve(args: string[], env: Record<string, string> = {}): Promise<Banner> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let text = '';
+  return new Promise((resolveBanner, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const m = /listening on (\S+)[\s\S]*organization:\s+(\w+)\s+project:\s+(\w+)\s+API key:\s+public (\w+)\s+private (.+)\n/.exec(text);
+      if (m) resolveBanner({ url: m[1]!, orgId: m[2]!, projectId: m[3]!, publicKey: m[4]!, privateKey: m[5]!.trim(), text, child });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolveStop) => {
+    child.once('exit', () => resolveStop());
+    child.kill('SIGTERM');
+  });
+}
+
+async function curlDigest(url: string, user: string): Promise<{ status: number; body: string }> {
+  const { stdout } = await run('curl', ['-s', '--digest', '--user', user, '--header', 'Accept: application/vnd.atlas.2023-01-01+json',
+    '-w', '\n%{http_code}', url]);
+  const lines = stdout.split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ase-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('atlas-streams-emulator serve', () => {
+  it('explains every option in --help', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'serve', '--help']);
+    for (const option of ['--port', '--host', '--data-dir', '--in-memory', '--tls-cert', '--tls-key', '--log-level', 'ATLAS_STREAMS_PORT']) {
+      expect(stdout).toContain(option);
+    }
+  });
+
+  it('prints how to connect, and the printed curl line works', async () => {
+    const banner = await serve(['--in-memory', '--port', '0', '--log-level', 'warn']);
+    expect(banner.text).toContain('curl --digest --user');
+    expect(banner.text).toContain(`MONGODB_ATLAS_OPS_MANAGER_URL=${banner.url}/`);
+    const res = await curlDigest(`${banner.url}/api/atlas/v2/orgs/${banner.orgId}`, `${banner.publicKey}:${banner.privateKey}`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ id: banner.orgId });
+    await stop(banner.child);
+  });
+
+  it('keeps state across a restart and shows the private key only on first start', async () => {
+    const dataDir = tempDir();
+    const first = await serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    await stop(first.child);
+    const second = await serve(['--port', '0', '--log-level', 'warn'], { ATLAS_STREAMS_DATA_DIR: dataDir });
+    expect(second.orgId).toBe(first.orgId);
+    expect(second.projectId).toBe(first.projectId);
+    expect(second.publicKey).toBe(first.publicKey);
+    expect(second.text).not.toContain(first.privateKey);
+    const res = await curlDigest(`${second.url}/api/atlas/v2/orgs/${second.orgId}`, `${first.publicKey}:${first.privateKey}`);
+    expect(res.status).toBe(200);
+    await stop(second.child);
+  });
+
+  it("adopts the client's own MONGODB_ATLAS_* environment", async () => {
+    const env = {
+      MONGODB_ATLAS_PUBLIC_KEY: 'abcdefgh',
+      MONGODB_ATLAS_PRIVATE_KEY: '11111111-2222-3333-4444-555555555555',
+      MONGODB_ATLAS_ORG_ID: 'aaaaaaaaaaaaaaaaaaaaaaaa',
+      MONGODB_ATLAS_PROJECT_ID: 'bbbbbbbbbbbbbbbbbbbbbbbb',
+      ATLAS_STREAMS_IN_MEMORY: '1',
+      ATLAS_STREAMS_PORT: '0',
+    };
+    const banner = await serve(['--log-level', 'warn'], env);
+    expect(banner.orgId).toBe(env.MONGODB_ATLAS_ORG_ID);
+    expect(banner.projectId).toBe(env.MONGODB_ATLAS_PROJECT_ID);
+    expect(banner.publicKey).toBe('abcdefgh');
+    const res = await curlDigest(`${banner.url}/api/atlas/v2/orgs/${env.MONGODB_ATLAS_ORG_ID}`, 'abcdefgh:11111111-2222-3333-4444-555555555555');
+    expect(res.status).toBe(200);
+    await stop(banner.child);
+  });
+
+  it('refuses an invalid port with a clear message', async () => {
+    await expect(run(process.execPath, [CLI, 'serve', '--port', 'http'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --port') });
+  });
+});
