@@ -50,6 +50,8 @@ export interface ApiKey {
 }
 
 export interface AccessListEntry {
+  /** The store id (authenticate.ts counts use by it). */
+  id?: string;
   /** Either an address or a CIDR block, as entered. */
   ipAddress?: string;
   cidrBlock?: string;

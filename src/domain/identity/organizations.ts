@@ -2,6 +2,7 @@
 import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { pageArray, pagedList } from '../../http/pagination.js';
 import { KIND, type Organization } from './model.js';
+import { listOrganizationProjects } from './projects.js';
 
 export function renderOrganization(org: Organization): Record<string, unknown> {
   return { id: org.id, isDeleted: false, name: org.name, skipDefaultAlertsSettings: false };
@@ -22,4 +23,6 @@ export const organizationHandlers: HandlerTable = {
   async getOrganization(ctx) {
     return { body: renderOrganization(ctx.org!) };
   },
+
+  listOrganizationProjects,
 };
