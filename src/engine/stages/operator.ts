@@ -9,6 +9,8 @@ export interface Operator {
   onTick?(now: number): Doc[] | Promise<Doc[]>;
   /** Bytes of state held (window contents); drives stats and the memory budget. */
   stateSize?(): number;
+  /** Event-time watermark, for the stats (windows only). */
+  watermark?(): number | undefined;
   snapshot?(): unknown;
   restore?(state: unknown): void;
   close?(): Promise<void>;

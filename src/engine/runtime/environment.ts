@@ -1,0 +1,43 @@
+// What a running processor needs from where it runs (a worker thread in production, the
+// bench's own thread when measuring).
+import type { Checkpoint } from '../contract.js';
+import type { Doc } from '../expressions/values.js';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EngineSettings {
+  /** sample_stream_solar documents per second (0 = as fast as the pipeline goes). */
+  sampleRatePerSecond: number;
+  checkpointIntervalMs: number;
+  /** Overrides 80% of the tier's memory as the window state budget (tests). */
+  stateBudgetBytes?: number;
+  /** PEM certificates trusted for Https connections and Kafka TLS besides the system ones. */
+  extraCaCertificates?: string[];
+}
+
+export interface ProcessorEnvironment {
+  readonly settings: EngineSettings;
+  readonly log: Logger;
+  /** Persists a checkpoint; resolves once the control plane stored it. */
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** The sink's input, for __testLog and anyone watching the output. */
+  publishOutput(docs: Doc[]): void;
+  /** Whether anyone watches the output (other sinks only publish then). */
+  wantsOutput(): boolean;
+  /** The processor stopped for good; the message is already free of secrets. */
+  failed(message: string): void;
+  /** The status or figures changed enough to be worth reporting. */
+  statsChanged?(): void;
+}
+
+const GB = 1024 ** 3;
+const TIER_MEMORY_BYTES: Record<string, number> = { SP2: 0.5 * GB, SP5: 1 * GB, SP10: 2 * GB, SP30: 8 * GB, SP50: 32 * GB };
+
+/** Atlas fails a processor whose window state exceeds 80% of its tier's memory. */
+export function stateBudgetBytes(tier: string, override?: number): number {
+  return override ?? 0.8 * (TIER_MEMORY_BYTES[tier] ?? TIER_MEMORY_BYTES['SP10']!);
+}

@@ -1,0 +1,21 @@
+// Messages between the engine (main thread) and a processor's worker thread.
+import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
+import type { EngineSettings } from './environment.js';
+
+export type ToWorker =
+  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings }
+  | { type: 'stop' }
+  | { type: 'checkpoint-saved'; id: number }
+  | { type: 'checkpoint-failed'; id: number; message: string }
+  | { type: 'watch'; watching: boolean };
+
+export type FromWorker =
+  | { type: 'compiled' }
+  | { type: 'compile-error'; message: string; pipelineError: boolean }
+  | { type: 'stats'; stats: ProcessorStats }
+  /** Documents as canonical Extended JSON: structured clone would strip BSON classes. */
+  | { type: 'output'; docs: unknown[] }
+  | { type: 'checkpoint'; checkpoint: Checkpoint }
+  | { type: 'failed'; message: string }
+  | { type: 'stopped' }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg?: string };

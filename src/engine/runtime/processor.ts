@@ -1,0 +1,260 @@
+// One running stream processor: source → stages → sink, with stats, DLQ, checkpoints and
+// failure handling. Batches, checkpoints and timer ticks run one at a time (SerialQueue),
+// so a checkpoint always sees state and source position after whole batches.
+import { BSON, EJSON } from 'bson';
+import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
+import type { Doc } from '../expressions/values.js';
+import { ClusterClients } from '../connections/cluster.js';
+import { ProcessorFailure, type Operator, type StageContext } from '../stages/operator.js';
+import type { Source, SourceContext } from '../sources/source.js';
+import type { Sink } from '../sinks/sink.js';
+import { buildPipeline } from './build.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { stateBudgetBytes, type ProcessorEnvironment } from './environment.js';
+import { collectSecrets, createRedactor } from './secrets.js';
+import { SerialQueue } from './serial.js';
+import { OperatorCounters, ProcessorCounters } from './stats.js';
+import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
+
+const TICK_MS = 200;
+
+interface CheckpointState { source: unknown; operators: unknown[] }
+
+export class Processor {
+  private readonly counters: ProcessorCounters;
+  private readonly queue = new SerialQueue();
+  private readonly clusters: ClusterClients;
+  private readonly dlq: DeadLetterQueue;
+  readonly redact: (text: string) => string;
+  private source!: Source;
+  private operators: Operator[] = [];
+  private operatorCounters: OperatorCounters[] = [];
+  private sink!: Sink;
+  private sinkCounters!: OperatorCounters;
+  private sourceCounters!: OperatorCounters;
+  private sinkIsTestLog = false;
+  private position: unknown;
+  private checkpointId: number;
+  private timers: NodeJS.Timeout[] = [];
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' = 'idle';
+  private readonly budget: number;
+
+  constructor(
+    private readonly definition: ProcessorDefinition,
+    private readonly env: ProcessorEnvironment,
+    private readonly checkpoint: Checkpoint | undefined,
+    private readonly startOptions?: StartOptions,
+  ) {
+    this.counters = new ProcessorCounters(definition.name, definition.id);
+    this.redact = createRedactor(collectSecrets(definition.connections));
+    this.clusters = new ClusterClients(definition.connections);
+    this.dlq = new DeadLetterQueue(
+      { processorName: definition.name, instanceName: definition.instanceName },
+      definition.options?.dlq,
+      this.clusters,
+    );
+    this.checkpointId = checkpoint?.id ?? 0;
+    this.budget = stateBudgetBytes(definition.tier, env.settings.stateBudgetBytes);
+  }
+
+  /** Compiles the pipeline (throws PipelineError) and restores checkpointed state. Nothing connects yet. */
+  compile(): void {
+    const restored = this.checkpoint ? (EJSON.deserialize(this.checkpoint.state as Doc) as CheckpointState) : undefined;
+    this.sourceCounters = new OperatorCounters('$source');
+    const sourceContext: Omit<SourceContext, 'stamp' | 'tsField'> = {
+      deadLetter: (doc, reason, extra) => this.deadLetter(this.sourceCounters, doc, reason, extra),
+      fail: (message) => void this.fail(new ProcessorFailure(message)),
+      log: this.env.log,
+    };
+    const built = buildPipeline(this.definition, {
+      sourceContext,
+      stageContext: (counters) => this.stageContext(counters),
+      clusters: this.clusters,
+      settings: this.env.settings,
+      startOptions: this.startOptions,
+      publishOutput: (docs) => this.env.publishOutput(docs),
+      resumePosition: restored?.source,
+    });
+    this.source = built.source;
+    this.operators = built.operators;
+    this.operatorCounters = built.operatorCounters;
+    this.sink = built.sink;
+    this.sinkIsTestLog = built.sinkConnection === TEST_LOG_CONNECTION;
+    this.sinkCounters = new OperatorCounters(built.sink.name);
+    this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
+    restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
+    this.position = restored?.source ?? this.source.position();
+  }
+
+  async start(): Promise<void> {
+    this.state = 'running';
+    try {
+      await this.sink.open();
+      await this.source.start((docs, bytes, positionAfter) => this.deliver(docs, bytes, positionAfter));
+    } catch (error) {
+      await this.fail(error);
+      return;
+    }
+    if (this.state !== 'running') return;
+    this.counters.status = 'running';
+    this.env.statsChanged?.();
+    this.timers.push(setInterval(() => void this.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+  }
+
+  /** Resolves when a finite source ($source.documents) has been fully processed. */
+  get finished(): Promise<void> | undefined {
+    return this.source.finished;
+  }
+
+  stats(): ProcessorStats {
+    return this.counters.snapshot(this.source?.kafkaPartitions?.());
+  }
+
+  private deliver(docs: Doc[], bytes: number | undefined, positionAfter: unknown): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.state !== 'running' && this.state !== 'stopping') return;
+      try {
+        let size = bytes;
+        if (size === undefined) {
+          size = 0;
+          for (const doc of docs) size += BSON.calculateObjectSize(doc);
+        }
+        this.counters.inputMessageCount += docs.length;
+        this.counters.inputMessageSize += size;
+        this.sourceCounters.record(docs.length, docs.length, 0);
+        await this.runFrom(0, docs);
+        this.position = positionAfter;
+      } catch (error) {
+        void this.fail(error);
+      }
+    });
+  }
+
+  /** Runs documents through operators[from..] and the sink, then writes pending DLQ records. */
+  private async runFrom(from: number, input: Doc[]): Promise<void> {
+    let docs = input;
+    for (let i = from; i < this.operators.length && docs.length > 0; i++) {
+      const operator = this.operators[i]!;
+      const counters = this.operatorCounters[i]!;
+      const started = performance.now();
+      const result = operator.process(docs);
+      const out = result instanceof Promise ? await result : result;
+      counters.record(docs.length, out.length, performance.now() - started);
+      docs = out;
+    }
+    this.checkStateBudget();
+    if (docs.length > 0) {
+      const started = performance.now();
+      if (!this.sinkIsTestLog && this.env.wantsOutput()) this.env.publishOutput(docs);
+      const written = await this.sink.write(docs);
+      this.sinkCounters.record(docs.length, docs.length, performance.now() - started);
+      this.counters.outputMessageCount += docs.length;
+      this.counters.outputMessageSize += written;
+    }
+    await this.dlq.flush();
+  }
+
+  private checkStateBudget(): void {
+    let total = 0;
+    this.operators.forEach((operator, i) => {
+      if (!operator.stateSize) return;
+      const bytes = operator.stateSize();
+      this.operatorCounters[i]!.setState(bytes);
+      total += bytes;
+      const watermark = operator.watermark?.();
+      if (watermark !== undefined) this.counters.watermark = watermark;
+    });
+    if (total > this.budget) {
+      throw new ProcessorFailure(`window state of ${total} bytes exceeds 80% of the ${this.definition.tier} tier's memory (${Math.floor(this.budget)} bytes)`);
+    }
+  }
+
+  private tick(): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.state !== 'running') return;
+      try {
+        const now = Date.now();
+        for (let i = 0; i < this.operators.length; i++) {
+          const operator = this.operators[i]!;
+          if (!operator.onTick) continue;
+          const out = await operator.onTick(now);
+          this.operatorCounters[i]!.outputMessageCount += out.length;
+          if (out.length > 0) await this.runFrom(i + 1, out);
+        }
+        this.checkStateBudget();
+      } catch (error) {
+        void this.fail(error);
+      }
+    });
+  }
+
+  private stageContext(counters: OperatorCounters): StageContext {
+    return {
+      deadLetter: (doc, reason, extra) => this.deadLetter(counters, doc, reason, extra),
+      fail: (message) => { throw new ProcessorFailure(message); },
+    };
+  }
+
+  private deadLetter(counters: OperatorCounters, doc: Doc, reason: string, extra?: Doc): void {
+    const size = this.dlq.add(doc, this.redact(reason), extra);
+    counters.dlqMessageCount += 1;
+    this.counters.dlqMessageCount += 1;
+    this.counters.dlqMessageSize += size;
+  }
+
+  takeCheckpoint(): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.state !== 'running' && this.state !== 'stopping') return;
+      const position = this.position;
+      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()) };
+      this.checkpointId += 1;
+      await this.env.saveCheckpoint({
+        id: this.checkpointId,
+        takenAt: new Date().toISOString(),
+        state: EJSON.serialize(state, { relaxed: false }),
+      });
+      await this.source.checkpointSaved?.(position);
+    });
+  }
+
+  /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects. */
+  async stop(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.counters.status = 'stopping';
+    this.clearTimers();
+    await this.source.stop();
+    try {
+      await this.takeCheckpoint();
+    } finally {
+      this.state = 'stopped';
+      await this.release();
+    }
+  }
+
+  private async fail(error: unknown): Promise<void> {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.state = 'failed';
+    this.counters.status = 'error';
+    this.clearTimers();
+    const message = this.redact(error instanceof Error ? error.message : String(error));
+    this.env.log.error({ processor: this.definition.name, err: message }, 'stream processor failed');
+    this.env.failed(message);
+    await this.source?.stop().catch(() => undefined);
+    await this.release();
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+  }
+
+  private async release(): Promise<void> {
+    await Promise.allSettled([
+      this.sink?.close(),
+      ...this.operators.map((o) => o.close?.()),
+    ]);
+    await this.clusters.closeAll();
+  }
+}

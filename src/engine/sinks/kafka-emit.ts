@@ -1,0 +1,104 @@
+// $emit to Kafka. The topic may be an expression (a document whose topic cannot be
+// computed goes to the DLQ); key and headers are expressions too. Values are relaxed
+// (default) or canonical Extended JSON.
+import { EJSON, Binary } from 'bson';
+import type { Producer, Message } from 'kafkajs';
+import { PipelineError, type ConnectionDefinition } from '../contract.js';
+import { createKafka } from '../connections/kafka.js';
+import { compileExpression } from '../expressions/compile-expression.js';
+import { isPlainObject, type Doc, type Evaluate, type Value } from '../expressions/values.js';
+import type { EngineSettings } from '../runtime/environment.js';
+import { withRetries } from '../runtime/retry.js';
+import type { StageContext } from '../stages/operator.js';
+import type { Sink } from './sink.js';
+
+const silentLog = { info() {}, warn() {}, error() {} };
+
+export class KafkaSink implements Sink {
+  readonly name = '$emit';
+  private readonly topic: Evaluate;
+  private readonly key: Evaluate | undefined;
+  private readonly keyFormat: string;
+  private readonly headers: Evaluate | undefined;
+  private readonly relaxed: boolean;
+  private readonly acks: number;
+  private producer: Producer | undefined;
+
+  constructor(spec: Doc, private readonly connection: ConnectionDefinition, private readonly ctx: StageContext, private readonly options: { processorId: string; settings: EngineSettings }) {
+    if (spec['topic'] === undefined) throw new PipelineError('$emit to Kafka needs a topic');
+    this.topic = compileExpression(spec['topic']);
+    const config = (spec['config'] ?? {}) as Doc;
+    this.key = config['key'] === undefined ? undefined : compileExpression(config['key']);
+    this.keyFormat = config['keyFormat'] ?? 'string';
+    this.headers = config['headers'] === undefined ? undefined : compileExpression(config['headers']);
+    const format = config['outputFormat'] ?? 'relaxedJson';
+    if (format !== 'relaxedJson' && format !== 'canonicalJson') throw new PipelineError('$emit.config.outputFormat must be "relaxedJson" or "canonicalJson"');
+    this.relaxed = format === 'relaxedJson';
+    this.acks = config['acks'] === undefined || config['acks'] === 'all' ? -1 : Number(config['acks']);
+  }
+
+  async open(): Promise<void> {
+    const kafka = createKafka(this.connection, `asp-${this.options.processorId}-producer`, this.options.settings, silentLog);
+    this.producer = kafka.producer({ allowAutoTopicCreation: true });
+    await withRetries(`connecting to Kafka connection ${this.connection.name}`, () => this.producer!.connect());
+  }
+
+  async write(docs: Doc[]): Promise<number> {
+    const byTopic = new Map<string, Message[]>();
+    let bytes = 0;
+    for (const doc of docs) {
+      let message: Message;
+      let topic: Value;
+      try {
+        topic = this.topic(doc);
+        if (typeof topic !== 'string' || topic === '') throw new Error(`$emit topic expression must evaluate to a non-empty string, got ${String(topic)}`);
+        message = this.message(doc);
+      } catch (error) {
+        this.ctx.deadLetter(doc, (error as Error).message);
+        continue;
+      }
+      bytes += (message.value as Buffer).length;
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      list.push(message);
+    }
+    if (byTopic.size === 0) return 0;
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    await withRetries(`writing to Kafka connection ${this.connection.name}`, () => this.producer!.sendBatch({ topicMessages, acks: this.acks }));
+    return bytes;
+  }
+
+  private message(doc: Doc): Message {
+    const message: Message = { value: Buffer.from(EJSON.stringify(doc, { relaxed: this.relaxed })) };
+    if (this.key) message.key = encodeKey(this.key(doc), this.keyFormat);
+    if (this.headers) {
+      const headers = this.headers(doc);
+      if (!isPlainObject(headers)) throw new Error('$emit headers expression must evaluate to a document');
+      message.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, headerValue(v)]));
+    }
+    return message;
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}
+
+function encodeKey(value: Value, format: string): Buffer | null {
+  if (value === null || value === undefined) return null;
+  switch (format) {
+    case 'string': return Buffer.from(typeof value === 'string' ? value : EJSON.stringify(value));
+    case 'json': return Buffer.from(EJSON.stringify(value, { relaxed: true }));
+    case 'int': { const b = Buffer.alloc(4); b.writeInt32BE(Number(value)); return b; }
+    case 'long': { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(value)); return b; }
+    case 'double': { const b = Buffer.alloc(8); b.writeDoubleBE(Number(value)); return b; }
+    case 'binData': return value instanceof Binary ? Buffer.from(value.buffer) : Buffer.from(String(value));
+    default: throw new Error(`unsupported keyFormat ${format}`);
+  }
+}
+
+function headerValue(v: Value): string | Buffer {
+  if (v instanceof Binary) return Buffer.from(v.buffer);
+  if (typeof v === 'string') return v;
+  return EJSON.stringify(v, { relaxed: true });
+}

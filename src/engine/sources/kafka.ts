@@ -1,0 +1,191 @@
+// Kafka source through kafkajs. Offsets are committed to the consumer group only after
+// the checkpoint holding them is persisted; a resumed processor also seeks to the
+// checkpointed offsets. The watermark is the smallest event time over partitions that
+// are not idle (partitionIdleTimeout).
+import { EJSON, Binary } from 'bson';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { PipelineError, type ConnectionDefinition } from '../contract.js';
+import { createKafka } from '../connections/kafka.js';
+import type { Doc, Value } from '../expressions/values.js';
+import type { EngineSettings } from '../runtime/environment.js';
+import { durationMs } from '../windows/durations.js';
+import type { Deliver, Source, SourceContext } from './source.js';
+
+export const UNPARSEABLE_REASON = 'Input message could not be parsed as JSON or Extended JSON';
+const MAX_BATCH = 1000;
+
+type Offsets = Record<string, number>;
+
+interface PartitionClock { maxEventTime: number; lastSeen: number }
+
+export class KafkaSource implements Source {
+  private readonly topics: string[];
+  private readonly groupId: string;
+  private readonly fromBeginning: boolean;
+  private readonly keyFormat: string;
+  private readonly keyFormatError: string;
+  private readonly idleTimeout: number | undefined;
+  private consumer: Consumer | undefined;
+  private current: Offsets;
+  private committed: Offsets;
+  private readonly resumeOffsets: Offsets | undefined;
+  private readonly clocks = new Map<string, PartitionClock>();
+
+  constructor(
+    private readonly ctx: SourceContext,
+    spec: Doc,
+    private readonly connection: ConnectionDefinition,
+    private readonly options: { processorId: string; settings: EngineSettings; resumePosition: unknown },
+  ) {
+    const topic: Value = spec['topic'];
+    this.topics = Array.isArray(topic) ? topic : [topic];
+    if (this.topics.length === 0 || this.topics.some((t) => typeof t !== 'string' || t === '')) throw new PipelineError('$source.topic must be a topic name or a list of them');
+    const config = (spec['config'] ?? {}) as Doc;
+    this.groupId = typeof config['group_id'] === 'string' ? config['group_id'] : `asp-${options.processorId}-consumer`;
+    const reset = config['auto_offset_reset'] ?? 'latest';
+    if (!['earliest', 'latest', 'smallest', 'largest', 'beginning', 'end'].includes(reset)) throw new PipelineError('$source.config.auto_offset_reset must be "earliest" or "latest"');
+    this.fromBeginning = ['earliest', 'smallest', 'beginning'].includes(reset);
+    this.keyFormat = config['keyFormat'] ?? 'binData';
+    this.keyFormatError = config['keyFormatError'] ?? 'dlq';
+    this.idleTimeout = spec['partitionIdleTimeout'] === undefined ? undefined : durationMs(spec['partitionIdleTimeout'], '$source.partitionIdleTimeout');
+    this.resumeOffsets = (options.resumePosition as { offsets?: Offsets } | undefined)?.offsets;
+    this.current = { ...this.resumeOffsets };
+    this.committed = { ...this.resumeOffsets };
+  }
+
+  async start(deliver: Deliver): Promise<void> {
+    const kafka = createKafka(this.connection, `asp-${this.options.processorId}`, this.options.settings, this.ctx.log);
+    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: true });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.ctx.fail(`Kafka source stopped: ${event.payload.error.message}`);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: this.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += MAX_BATCH) {
+          const messages = batch.messages.slice(i, i + MAX_BATCH);
+          await this.deliverMessages(deliver, batch.topic, batch.partition, messages);
+          await heartbeat();
+        }
+      },
+    });
+    for (const [key, offset] of Object.entries(this.resumeOffsets ?? {})) {
+      const [topic, partition] = splitKey(key);
+      consumer.seek({ topic, partition, offset: String(offset) });
+    }
+  }
+
+  private async deliverMessages(deliver: Deliver, topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
+    const docs: Doc[] = [];
+    let bytes = 0;
+    const clock = this.clock(topic, partition);
+    for (const message of messages) {
+      bytes += message.value?.length ?? 0;
+      const offset = Number(message.offset);
+      const meta: Doc = { type: 'kafka', topic, partition, offset, ...this.keyMeta(message) };
+      const time = new Date(Number(message.timestamp));
+      let doc: Doc;
+      try {
+        const parsed: Value = EJSON.parse(message.value?.toString('utf8') ?? '', { relaxed: true });
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a document');
+        doc = parsed as Doc;
+      } catch {
+        this.ctx.deadLetter({ value: message.value?.toString('utf8') ?? null, _stream_meta: { source: meta } }, UNPARSEABLE_REASON);
+        continue;
+      }
+      if ('keyError' in meta) {
+        delete meta['keyError'];
+        if (this.keyFormatError === 'dlq') {
+          this.ctx.deadLetter({ ...doc, _stream_meta: { source: meta } }, `Kafka key could not be read as ${this.keyFormat}`);
+          continue;
+        }
+      }
+      try {
+        const stamped = this.ctx.stamp(doc, time, meta);
+        const eventTime = (stamped[this.ctx.tsField] as Date).getTime();
+        if (eventTime > clock.maxEventTime) clock.maxEventTime = eventTime;
+        docs.push(stamped);
+      } catch (error) {
+        this.ctx.deadLetter(doc, (error as Error).message);
+      }
+    }
+    clock.lastSeen = Date.now();
+    const last = messages.at(-1);
+    const key = `${topic}:${partition}`;
+    const positionAfter = { offsets: { ...this.current, [key]: Number(last?.offset ?? -1) + 1 } };
+    await deliver(docs, bytes, positionAfter);
+    this.current = positionAfter.offsets;
+  }
+
+  private keyMeta(message: KafkaMessage): Doc {
+    if (!message.key) return {};
+    try {
+      switch (this.keyFormat) {
+        case 'string': return { key: message.key.toString('utf8') };
+        case 'json': return { key: EJSON.parse(message.key.toString('utf8'), { relaxed: true }) };
+        case 'int': return { key: message.key.readInt32BE(0) };
+        case 'long': return { key: Number(message.key.readBigInt64BE(0)) };
+        case 'double': return { key: message.key.readDoubleBE(0) };
+        default: return { key: new Binary(message.key) };
+      }
+    } catch {
+      return { key: new Binary(message.key), keyError: true };
+    }
+  }
+
+  private clock(topic: string, partition: number): PartitionClock {
+    const key = `${topic}:${partition}`;
+    let clock = this.clocks.get(key);
+    if (!clock) {
+      clock = { maxEventTime: Number.NEGATIVE_INFINITY, lastSeen: Date.now() };
+      this.clocks.set(key, clock);
+    }
+    return clock;
+  }
+
+  watermark(): number | undefined {
+    const now = Date.now();
+    let min: number | undefined;
+    for (const clock of this.clocks.values()) {
+      if (!Number.isFinite(clock.maxEventTime)) continue;
+      if (this.idleTimeout !== undefined && now - clock.lastSeen >= this.idleTimeout) continue;
+      min = min === undefined ? clock.maxEventTime : Math.min(min, clock.maxEventTime);
+    }
+    return min;
+  }
+
+  position(): unknown {
+    return { offsets: { ...this.current } };
+  }
+
+  async checkpointSaved(position: unknown): Promise<void> {
+    const offsets = (position as { offsets: Offsets }).offsets;
+    const changed = Object.entries(offsets).filter(([key, offset]) => this.committed[key] !== offset);
+    if (changed.length === 0 || !this.consumer) return;
+    await this.consumer.commitOffsets(changed.map(([key, offset]) => {
+      const [topic, partition] = splitKey(key);
+      return { topic, partition, offset: String(offset) };
+    }));
+    this.committed = { ...this.committed, ...Object.fromEntries(changed) };
+  }
+
+  kafkaPartitions(): Array<{ partition: number; currentOffset: number; checkpointOffset: number }> {
+    return Object.entries(this.current).map(([key, currentOffset]) => ({
+      partition: splitKey(key)[1],
+      currentOffset,
+      checkpointOffset: this.committed[key] ?? 0,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(':');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
+}

@@ -1,0 +1,63 @@
+// What every source provides to the processor, and the stamping every source applies:
+// the event time field (`_ts` or tsFieldName) and `_stream_meta.source`.
+import { PipelineError } from '../contract.js';
+import { compileExpression } from '../expressions/compile-expression.js';
+import type { Doc, Evaluate, Value } from '../expressions/values.js';
+import type { Logger } from '../runtime/environment.js';
+
+/**
+ * Hands a batch to the pipeline; resolves once it went through. `positionAfter` is the
+ * JSON-safe source position once this batch is processed: the processor checkpoints it,
+ * so a source never reports a position ahead of what the pipeline finished.
+ * `bytes` is the wire size when the source knows it (otherwise the BSON size is counted).
+ */
+export type Deliver = (docs: Doc[], bytes: number | undefined, positionAfter: unknown) => Promise<void>;
+
+export interface Source {
+  /** Begins delivering; resolves once connected. */
+  start(deliver: Deliver): Promise<void>;
+  /** The position to checkpoint before the first batch. */
+  position(): unknown;
+  /** The checkpoint holding `position` is persisted (Kafka commits offsets now). */
+  checkpointSaved?(position: unknown): Promise<void>;
+  /** Event-time watermark when the source knows better than "largest event time seen" (Kafka partitions). */
+  watermark?(): number | undefined;
+  kafkaPartitions?(): Array<{ partition: number; currentOffset: number; checkpointOffset: number }>;
+  /** Resolves when a finite source has delivered everything. */
+  readonly finished?: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SourceContext {
+  deadLetter(doc: Doc, reason: string, extra?: Doc): void;
+  stamp(doc: Doc, sourceTime: Date, meta: Doc): Doc;
+  /** The field stamp() writes the event time to. */
+  readonly tsField: string;
+  /** Called when the source cannot go on (connection lost for good). */
+  fail(message: string): void;
+  readonly log: Logger;
+}
+
+export const TIME_FIELD_REASON = 'timeField expression did not evaluate to a date';
+
+/** Builds the stamp function for a `$source` spec: `timeField` overrides the source's own time. */
+export function createStamper(spec: Doc): { tsField: string; stamp: (doc: Doc, sourceTime: Date, meta: Doc) => Doc } {
+  const tsField = (spec['tsFieldName'] as string | undefined) ?? '_ts';
+  if (typeof tsField !== 'string' || tsField === '' || tsField.includes('.') || tsField.startsWith('$')) {
+    throw new PipelineError('$source.tsFieldName must be a top-level field name');
+  }
+  const timeField: Evaluate | undefined = spec['timeField'] === undefined ? undefined : compileExpression(spec['timeField']);
+  return {
+    tsField,
+    stamp(doc, sourceTime, meta) {
+      let time: Value = sourceTime;
+      if (timeField) {
+        time = timeField(doc);
+        if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new Error(TIME_FIELD_REASON);
+      }
+      doc[tsField] = time;
+      doc['_stream_meta'] = { source: meta };
+      return doc;
+    },
+  };
+}

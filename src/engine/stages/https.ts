@@ -1,0 +1,141 @@
+// $https: one request per document to an Https connection's url. 2xx stores the response
+// under `as`; 400, 404, 410, 413, 414 and 431 follow onError (dlq | ignore | fail); any
+// other status, or an endpoint that stays unreachable, fails the processor.
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { EJSON } from 'bson';
+import { PipelineError, type ConnectionDefinition } from '../contract.js';
+import { compileExpression } from '../expressions/compile-expression.js';
+import { isPlainObject, type Doc, type Evaluate, type Value } from '../expressions/values.js';
+import type { EngineSettings } from '../runtime/environment.js';
+import { withRetries } from '../runtime/retry.js';
+import { ProcessorFailure, type Operator, type StageContext } from './operator.js';
+import { statelessStage } from './stateless.js';
+
+const ON_ERROR_STATUSES = new Set([400, 404, 410, 413, 414, 431]);
+const CONCURRENCY = 16;
+
+interface HttpsConfig {
+  url: URL;
+  method: string;
+  path: Evaluate | undefined;
+  headers: Array<[string, Evaluate]>;
+  parameters: Array<[string, Evaluate]>;
+  payload: Operator[];
+  as: string;
+  onError: 'dlq' | 'ignore' | 'fail';
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  ca: string[] | undefined;
+}
+
+interface Response { status: number; body: string; contentType: string }
+
+export function createHttpsStage(spec: Doc, connection: ConnectionDefinition, ctx: StageContext, settings: EngineSettings): Operator {
+  const config = parseConfig(spec, connection, ctx, settings);
+  return {
+    name: '$https',
+    async process(docs) {
+      const out: Array<Doc | undefined> = new Array(docs.length);
+      for (let i = 0; i < docs.length; i += CONCURRENCY) {
+        await Promise.all(docs.slice(i, i + CONCURRENCY).map(async (doc, j) => { out[i + j] = await call(config, ctx, doc); }));
+      }
+      return out.filter((d): d is Doc => d !== undefined);
+    },
+  };
+}
+
+function parseConfig(spec: Doc, connection: ConnectionDefinition, ctx: StageContext, settings: EngineSettings): HttpsConfig {
+  if (typeof connection['url'] !== 'string') throw new PipelineError(`Https connection ${connection.name} has no url`);
+  if (typeof spec['as'] !== 'string' || spec['as'] === '') throw new PipelineError('$https.as must be a field name');
+  const onError = spec['onError'] ?? 'dlq';
+  if (!['dlq', 'ignore', 'fail'].includes(onError as string)) throw new PipelineError('$https.onError must be "dlq", "ignore" or "fail"');
+  const config = (spec['config'] ?? {}) as Doc;
+  const expressions = (o: Value): Array<[string, Evaluate]> => (isPlainObject(o) ? Object.entries(o).map(([k, v]) => [k, compileExpression(v)]) : []);
+  const payload = ((spec['payload'] as Doc[] | undefined) ?? []).map((stage) => {
+    const name = Object.keys(stage)[0]!;
+    const operator = statelessStage(name, stage[name], ctx);
+    if (!operator) throw new PipelineError(`${name} is not allowed in $https.payload`);
+    return operator;
+  });
+  return {
+    url: new URL(connection['url']),
+    method: String(spec['method'] ?? 'GET').toUpperCase(),
+    path: spec['path'] === undefined ? undefined : compileExpression(spec['path']),
+    headers: [...expressions(connection['headers']), ...expressions(spec['headers'])],
+    parameters: expressions(spec['parameters']),
+    payload,
+    as: spec['as'],
+    onError: onError as HttpsConfig['onError'],
+    connectionTimeoutMs: ((config['connectionTimeoutSec'] as number | undefined) ?? 30) * 1000,
+    requestTimeoutMs: ((config['requestTimeoutSec'] as number | undefined) ?? 60) * 1000,
+    ca: settings.extraCaCertificates,
+  };
+}
+
+async function call(config: HttpsConfig, ctx: StageContext, doc: Doc): Promise<Doc | undefined> {
+  let url: URL;
+  let body: string | undefined;
+  let headers: Record<string, string>;
+  try {
+    url = new URL(config.url);
+    if (config.path) url.pathname = joinPath(url.pathname, String(config.path(doc)));
+    for (const [name, evaluate] of config.parameters) url.searchParams.set(name, String(evaluate(doc)));
+    headers = Object.fromEntries(config.headers.map(([name, evaluate]) => [name, String(evaluate(doc))]));
+    if (config.payload.length > 0) {
+      let shaped: Doc[] = [doc];
+      for (const operator of config.payload) shaped = (await operator.process(shaped)) as Doc[];
+      body = EJSON.stringify(shaped[0] ?? {}, { relaxed: true });
+      headers['content-type'] ??= 'application/json';
+    }
+  } catch (error) {
+    ctx.deadLetter(doc, (error as Error).message);
+    return undefined;
+  }
+  const response = await withRetries(`$https request to ${config.url.host}`, async () => {
+    const r = await send(config, url, headers, body);
+    // Statuses outside the onError list fail the processor, but 5xx may be transient: retry those first.
+    if (r.status >= 500) throw new Error(`HTTP status ${r.status}`);
+    return r;
+  });
+  if (response.status >= 200 && response.status < 300) return { ...doc, [config.as]: parseBody(response) };
+  const reason = `Request failed with HTTP status ${response.status}`;
+  if (!ON_ERROR_STATUSES.has(response.status) || config.onError === 'fail') {
+    throw new ProcessorFailure(`$https request to ${config.url.host} failed: ${reason}`);
+  }
+  if (config.onError === 'dlq') ctx.deadLetter(doc, reason, { httpStatusCode: response.status, responseBody: response.body.slice(0, 4096) });
+  return config.onError === 'ignore' ? doc : undefined;
+}
+
+function joinPath(base: string, path: string): string {
+  return `${base.replace(/\/$/, '')}/${path.replace(/^\//, '')}`;
+}
+
+function parseBody(response: Response): Value {
+  if (response.body === '') return null;
+  try {
+    return EJSON.parse(response.body, { relaxed: true });
+  } catch {
+    return response.body;
+  }
+}
+
+function send(config: HttpsConfig, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(url, {
+      method: config.method,
+      headers,
+      timeout: config.connectionTimeoutMs,
+      ...(config.ca ? { ca: config.ca } : {}),
+    }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(config.requestTimeoutMs, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

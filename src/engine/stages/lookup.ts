@@ -1,0 +1,55 @@
+// $lookup against a collection on a Cluster connection:
+// {from: {connectionName, db, coll}, localField, foreignField, as} or {from, let, pipeline, as}.
+import { PipelineError } from '../contract.js';
+import { compileExpression } from '../expressions/compile-expression.js';
+import { isPlainObject, resolvePath, type Doc, type Evaluate } from '../expressions/values.js';
+import type { ClusterClients } from '../connections/cluster.js';
+import { withRetries } from '../runtime/retry.js';
+import type { Operator, StageContext } from './operator.js';
+
+const CONCURRENCY = 16;
+
+export function createLookupStage(spec: Doc, clusters: ClusterClients, ctx: StageContext): Operator {
+  const from = spec['from'];
+  if (!isPlainObject(from) || typeof from['connectionName'] !== 'string' || typeof from['db'] !== 'string' || typeof from['coll'] !== 'string') {
+    throw new PipelineError('$lookup.from must be {connectionName, db, coll}');
+  }
+  const as = spec['as'];
+  if (typeof as !== 'string') throw new PipelineError('$lookup.as must be a field name');
+  const localParts = typeof spec['localField'] === 'string' ? spec['localField'].split('.') : undefined;
+  const foreignField = spec['foreignField'] as string | undefined;
+  const pipeline = (spec['pipeline'] as Doc[] | undefined) ?? [];
+  const lets: Array<[string, Evaluate]> = isPlainObject(spec['let']) ? Object.entries(spec['let']).map(([k, v]) => [k, compileExpression(v)]) : [];
+  if (!localParts && pipeline.length === 0) throw new PipelineError('$lookup needs localField/foreignField or a pipeline');
+  const collection = () => clusters.get(from['connectionName'] as string).db(from['db'] as string).collection(from['coll'] as string);
+
+  const lookup = async (doc: Doc): Promise<Doc> => {
+    const stages: Doc[] = [];
+    if (localParts && foreignField) {
+      const local = resolvePath(doc, localParts);
+      stages.push({ $match: { [foreignField]: { $in: Array.isArray(local) ? local : [local ?? null] } } });
+    }
+    stages.push(...pipeline);
+    const letValues = Object.fromEntries(lets.map(([k, evaluate]) => [k, evaluate(doc)]));
+    const matches = await withRetries('$lookup', () => collection().aggregate(stages, lets.length > 0 ? { let: letValues } : {}).toArray());
+    return { ...doc, [as]: matches };
+  };
+
+  return {
+    name: '$lookup',
+    async process(docs) {
+      const out: Array<Doc | undefined> = new Array(docs.length);
+      for (let i = 0; i < docs.length; i += CONCURRENCY) {
+        await Promise.all(docs.slice(i, i + CONCURRENCY).map(async (doc, j) => {
+          try {
+            out[i + j] = await lookup(doc);
+          } catch (error) {
+            if ((error as Error).name === 'ProcessorFailure') throw error;
+            ctx.deadLetter(doc, (error as Error).message);
+          }
+        }));
+      }
+      return out.filter((d): d is Doc => d !== undefined);
+    },
+  };
+}

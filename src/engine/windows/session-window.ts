@@ -1,0 +1,129 @@
+// $sessionWindow: per partitionBy key, a session runs from its first event to its last
+// event + gap. An event within gap of two sessions merges them. A session closes once
+// watermark - allowedLateness reaches its end.
+import { EJSON } from 'bson';
+import { PipelineError } from '../contract.js';
+import { compileExpression } from '../expressions/compile-expression.js';
+import type { Doc, Evaluate, Value } from '../expressions/values.js';
+import type { Operator, StageContext } from '../stages/operator.js';
+import { durationMs } from './durations.js';
+import type { InnerPipeline } from './inner-pipeline.js';
+import { LATE_REASON, NO_EVENT_TIME_REASON, withWindowMeta } from './late.js';
+import type { WindowContents } from './window-contents.js';
+import type { WindowDeps } from './window-operator.js';
+
+interface Session { start: number; last: number; contents: WindowContents }
+
+export class SessionWindowOperator implements Operator {
+  readonly name = '$sessionWindow';
+  private readonly partitionBy: Evaluate;
+  private readonly gap: number;
+  private readonly sessions = new Map<string, Session[]>();
+  private maxEventTime = Number.NEGATIVE_INFINITY;
+  private closedLine = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    spec: Doc,
+    private readonly inner: InnerPipeline,
+    private readonly lateness: number,
+    private readonly ctx: StageContext,
+    private readonly deps: WindowDeps,
+  ) {
+    if (spec['partitionBy'] === undefined) throw new PipelineError('$sessionWindow requires partitionBy');
+    this.partitionBy = compileExpression(spec['partitionBy']);
+    this.gap = durationMs(spec['gap'], '$sessionWindow.gap');
+  }
+
+  async process(docs: Doc[]): Promise<Doc[]> {
+    const out: Doc[] = [];
+    for (const doc of docs) {
+      const t: Value = doc[this.deps.tsField];
+      if (!(t instanceof Date)) { this.ctx.deadLetter(doc, NO_EVENT_TIME_REASON); continue; }
+      const time = t.getTime();
+      let key: string;
+      try {
+        key = EJSON.stringify(this.partitionBy(doc) ?? null, { relaxed: false });
+      } catch (error) {
+        this.ctx.deadLetter(doc, (error as Error).message);
+        continue;
+      }
+      const list = this.sessions.get(key) ?? [];
+      const touching = list.filter((s) => time >= s.start - this.gap && time <= s.last + this.gap);
+      if (touching.length === 0 && time + this.gap <= this.closedLine) {
+        this.ctx.deadLetter(doc, LATE_REASON);
+        continue;
+      }
+      const arrived = await this.inner.arrive([doc]);
+      const session = this.join(list, touching, time);
+      session.contents.add(arrived);
+      this.sessions.set(key, list);
+      if (time > this.maxEventTime) this.maxEventTime = time;
+      out.push(...(await this.closeThrough(this.watermark() - this.lateness)));
+    }
+    return out;
+  }
+
+  /** Returns the session `time` belongs to, merging sessions it bridges (earliest first). */
+  private join(list: Session[], touching: Session[], time: number): Session {
+    if (touching.length === 0) {
+      const session = { start: time, last: time, contents: this.inner.newContents() };
+      list.push(session);
+      return session;
+    }
+    touching.sort((a, b) => a.start - b.start);
+    const [first, ...rest] = touching as [Session, ...Session[]];
+    for (const later of rest) {
+      first.contents.merge(later.contents);
+      first.last = Math.max(first.last, later.last);
+      list.splice(list.indexOf(later), 1);
+    }
+    first.start = Math.min(first.start, time);
+    first.last = Math.max(first.last, time);
+    return first;
+  }
+
+  watermark(): number {
+    const fromSource = this.deps.sourceWatermark?.();
+    return fromSource === undefined ? this.maxEventTime : Math.min(fromSource, this.maxEventTime);
+  }
+
+  private async closeThrough(line: number): Promise<Doc[]> {
+    if (line > this.closedLine) this.closedLine = line;
+    const out: Doc[] = [];
+    for (const [key, list] of this.sessions) {
+      const due = list.filter((s) => s.last + this.gap <= line).sort((a, b) => a.start - b.start);
+      for (const session of due) {
+        list.splice(list.indexOf(session), 1);
+        for (const doc of await this.inner.close(session.contents)) out.push(withWindowMeta(doc, session.start, session.last + this.gap));
+      }
+      if (list.length === 0) this.sessions.delete(key);
+    }
+    return out;
+  }
+
+  stateSize(): number {
+    let bytes = 0;
+    for (const list of this.sessions.values()) for (const s of list) bytes += s.contents.sizeBytes();
+    return bytes;
+  }
+
+  snapshot(): unknown {
+    return {
+      maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null,
+      closedLine: Number.isFinite(this.closedLine) ? this.closedLine : null,
+      sessions: [...this.sessions].map(([key, list]) => ({
+        key,
+        sessions: list.map((s) => ({ start: s.start, last: s.last, contents: s.contents.snapshot() })),
+      })),
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { maxEventTime: number | null; closedLine: number | null; sessions: Array<{ key: string; sessions: Array<{ start: number; last: number; contents: unknown }> }> };
+    this.maxEventTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
+    this.closedLine = s.closedLine ?? Number.NEGATIVE_INFINITY;
+    for (const entry of s.sessions) {
+      this.sessions.set(entry.key, entry.sessions.map((x) => ({ start: x.start, last: x.last, contents: this.inner.restoreContents(x.contents) })));
+    }
+  }
+}

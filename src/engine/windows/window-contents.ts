@@ -1,0 +1,69 @@
+// What one window (or session) holds until it closes: incremental $group state when the
+// window's pipeline starts with a groupable $group, otherwise the documents themselves.
+import { BSON } from 'bson';
+import type { Doc } from '../expressions/values.js';
+import type { CompiledGroup } from '../stages/accumulators.js';
+import { GroupState } from '../stages/group-state.js';
+
+export interface WindowContents {
+  add(docs: Doc[]): void;
+  /** Folds a later window's contents in (session merging). */
+  merge(later: WindowContents): void;
+  /** The documents the rest of the window pipeline receives at close. */
+  results(): Doc[];
+  sizeBytes(): number;
+  snapshot(): unknown;
+}
+
+export class BufferedContents implements WindowContents {
+  private bytes = 0;
+  constructor(private docs: Doc[] = []) {
+    for (const doc of docs) this.bytes += BSON.calculateObjectSize(doc);
+  }
+
+  add(docs: Doc[]): void {
+    for (const doc of docs) {
+      this.docs.push(doc);
+      this.bytes += BSON.calculateObjectSize(doc);
+    }
+  }
+
+  merge(later: WindowContents): void {
+    const other = later as BufferedContents;
+    this.docs = this.docs.concat(other.docs);
+    this.bytes += other.bytes;
+  }
+
+  results(): Doc[] { return this.docs; }
+  sizeBytes(): number { return this.bytes; }
+  snapshot(): unknown { return { docs: this.docs }; }
+}
+
+export class GroupedContents implements WindowContents {
+  constructor(private readonly state: GroupState) {}
+
+  add(docs: Doc[]): void {
+    for (const doc of docs) this.state.add(doc);
+  }
+
+  merge(later: WindowContents): void {
+    this.state.merge((later as GroupedContents).state);
+  }
+
+  results(): Doc[] { return this.state.results(); }
+  sizeBytes(): number { return this.state.sizeEstimate(); }
+  snapshot(): unknown { return { groups: this.state.snapshot() }; }
+}
+
+export function contentsFactory(group: CompiledGroup | undefined): {
+  create(): WindowContents;
+  restore(snapshot: unknown): WindowContents;
+} {
+  return {
+    create: () => (group ? new GroupedContents(new GroupState(group)) : new BufferedContents()),
+    restore: (snapshot) => {
+      const s = snapshot as { docs?: Doc[]; groups?: Parameters<typeof GroupState.restore>[1] };
+      return group ? new GroupedContents(GroupState.restore(group, s.groups ?? [])) : new BufferedContents(s.docs ?? []);
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// $tumblingWindow and $hoppingWindow over event time (or processing time). The watermark
+// is the largest event time seen (or the source's own, for Kafka partitions); a window
+// closes once watermark - allowedLateness reaches its end. Documents for windows that
+// already closed go to the DLQ.
+import { PipelineError } from '../contract.js';
+import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
+import type { Operator, StageContext } from '../stages/operator.js';
+import { durationMs, optionalDurationMs } from './durations.js';
+import { InnerPipeline } from './inner-pipeline.js';
+import { LATE_REASON, NO_EVENT_TIME_REASON, withWindowMeta } from './late.js';
+import { SessionWindowOperator } from './session-window.js';
+import type { WindowContents } from './window-contents.js';
+
+export const WINDOW_STAGES = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
+export const DEFAULT_ALLOWED_LATENESS_MS = 3000;
+
+export interface WindowDeps {
+  tsField: string;
+  sourceWatermark: (() => number | undefined) | undefined;
+  buildInner(stages: Doc[]): Operator[];
+}
+
+export function createWindowOperator(name: string, spec: Value, ctx: StageContext, deps: WindowDeps): Operator {
+  if (!isPlainObject(spec)) throw new PipelineError(`${name} must be an object`);
+  const inner = new InnerPipeline(spec['pipeline'] as Doc[], deps.buildInner);
+  const lateness = optionalDurationMs(spec['allowedLateness'], `${name}.allowedLateness`, DEFAULT_ALLOWED_LATENESS_MS);
+  if (name === '$sessionWindow') return new SessionWindowOperator(spec, inner, lateness, ctx, deps);
+  const size = durationMs(spec['interval'], `${name}.interval`);
+  const hop = name === '$hoppingWindow' ? durationMs(spec['hopSize'], `${name}.hopSize`) : size;
+  if (size <= 0 || hop <= 0) throw new PipelineError(`${name} interval and hopSize must be positive`);
+  const offsetSpec = isPlainObject(spec['offset']) && 'offsetFromUtc' in spec['offset'] ? spec['offset']['offsetFromUtc'] : spec['offset'];
+  const boundary = spec['boundary'] ?? 'eventTime';
+  if (boundary !== 'eventTime' && boundary !== 'processingTime') throw new PipelineError(`${name}.boundary must be "eventTime" or "processingTime"`);
+  return new TimeWindowOperator(name, {
+    size, hop, lateness,
+    offset: optionalDurationMs(offsetSpec, `${name}.offset`, 0),
+    idleTimeout: spec['idleTimeout'] === undefined ? undefined : durationMs(spec['idleTimeout'], `${name}.idleTimeout`),
+    processingTime: boundary === 'processingTime',
+  }, inner, ctx, deps);
+}
+
+interface TimeWindowConfig {
+  size: number;
+  hop: number;
+  offset: number;
+  lateness: number;
+  idleTimeout: number | undefined;
+  processingTime: boolean;
+}
+
+interface Pending { starts: number[]; docs: Doc[] }
+
+class TimeWindowOperator implements Operator {
+  private readonly windows = new Map<number, WindowContents>();
+  private maxEventTime = Number.NEGATIVE_INFINITY;
+  /** Windows ending at or before this line are closed. */
+  private closedLine = Number.NEGATIVE_INFINITY;
+  private lastArrival = Date.now();
+
+  constructor(
+    readonly name: string,
+    private readonly config: TimeWindowConfig,
+    private readonly inner: InnerPipeline,
+    private readonly ctx: StageContext,
+    private readonly deps: WindowDeps,
+  ) {}
+
+  async process(docs: Doc[]): Promise<Doc[]> {
+    this.lastArrival = Date.now();
+    const out: Doc[] = [];
+    let pending: Pending | undefined;
+    for (const doc of docs) {
+      const time = this.eventTime(doc);
+      if (time === undefined) { this.ctx.deadLetter(doc, NO_EVENT_TIME_REASON); continue; }
+      const starts = this.windowStarts(time);
+      const open = starts.filter((s) => s + this.config.size > this.closedLine);
+      if (open.length === 0) {
+        this.ctx.deadLetter(doc, LATE_REASON, { missedWindowStartTimes: starts.map((s) => new Date(s)) });
+        continue;
+      }
+      const key = open.join(',');
+      if (pending && pending.starts.join(',') !== key) { await this.assign(pending); pending = undefined; }
+      if (!pending) pending = { starts: open, docs: [] };
+      pending.docs.push(doc);
+      if (time > this.maxEventTime) this.maxEventTime = time;
+      const line = this.watermark() - this.config.lateness;
+      if (line >= this.earliestEnd(open)) {
+        await this.assign(pending);
+        pending = undefined;
+        out.push(...(await this.closeThrough(line)));
+      }
+    }
+    if (pending) await this.assign(pending);
+    out.push(...(await this.closeThrough(this.watermark() - this.config.lateness)));
+    return out;
+  }
+
+  async onTick(now: number): Promise<Doc[]> {
+    if (this.config.processingTime) return this.closeThrough(now);
+    if (this.config.idleTimeout !== undefined && this.windows.size > 0 && now - this.lastArrival >= this.config.idleTimeout) {
+      return this.closeThrough(Math.max(...this.windows.keys()) + this.config.size);
+    }
+    return [];
+  }
+
+  watermark(): number {
+    const fromSource = this.deps.sourceWatermark?.();
+    return fromSource === undefined ? this.maxEventTime : Math.min(fromSource, this.maxEventTime);
+  }
+
+  stateSize(): number {
+    let bytes = 0;
+    for (const contents of this.windows.values()) bytes += contents.sizeBytes();
+    return bytes;
+  }
+
+  snapshot(): unknown {
+    return {
+      maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null,
+      closedLine: Number.isFinite(this.closedLine) ? this.closedLine : null,
+      windows: [...this.windows].map(([start, contents]) => ({ start, contents: contents.snapshot() })),
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { maxEventTime: number | null; closedLine: number | null; windows: Array<{ start: number; contents: unknown }> };
+    this.maxEventTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
+    this.closedLine = s.closedLine ?? Number.NEGATIVE_INFINITY;
+    for (const w of s.windows) this.windows.set(w.start, this.inner.restoreContents(w.contents));
+  }
+
+  private eventTime(doc: Doc): number | undefined {
+    if (this.config.processingTime) return Date.now();
+    const v: Value = doc[this.deps.tsField];
+    return v instanceof Date ? v.getTime() : undefined;
+  }
+
+  /** Start times of every window containing `time`, oldest first. */
+  private windowStarts(time: number): number[] {
+    const { size, hop, offset } = this.config;
+    const latest = Math.floor((time - offset) / hop) * hop + offset;
+    const starts: number[] = [];
+    for (let start = latest; start + size > time; start -= hop) starts.unshift(start);
+    return starts;
+  }
+
+  private earliestEnd(starts: number[]): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const start of this.windows.keys()) earliest = Math.min(earliest, start + this.config.size);
+    for (const start of starts) earliest = Math.min(earliest, start + this.config.size);
+    return earliest;
+  }
+
+  private async assign(pending: Pending): Promise<void> {
+    const arrived = await this.inner.arrive(pending.docs);
+    if (arrived.length === 0) return;
+    for (const start of pending.starts) {
+      let contents = this.windows.get(start);
+      if (!contents) {
+        contents = this.inner.newContents();
+        this.windows.set(start, contents);
+      }
+      contents.add(arrived);
+    }
+  }
+
+  private async closeThrough(line: number): Promise<Doc[]> {
+    if (line > this.closedLine) this.closedLine = line;
+    const due = [...this.windows.keys()].filter((start) => start + this.config.size <= line).sort((a, b) => a - b);
+    const out: Doc[] = [];
+    for (const start of due) {
+      const contents = this.windows.get(start)!;
+      this.windows.delete(start);
+      const end = start + this.config.size;
+      for (const doc of await this.inner.close(contents)) out.push(withWindowMeta(doc, start, end));
+    }
+    return out;
+  }
+}

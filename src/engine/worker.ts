@@ -1,0 +1,71 @@
+// Entry of a processor's worker thread: one processor per thread, so a busy or stuck
+// pipeline cannot stall the API or other processors.
+import { parentPort } from 'node:worker_threads';
+import { EJSON } from 'bson';
+import { PipelineError, type Checkpoint } from './contract.js';
+import type { FromWorker, ToWorker } from './runtime/messages.js';
+import type { Logger } from './runtime/environment.js';
+import { Processor } from './runtime/processor.js';
+
+const STATS_INTERVAL_MS = 250;
+
+if (!parentPort) throw new Error('worker.ts must run in a worker thread');
+const port = parentPort;
+const post = (message: FromWorker) => port.postMessage(message);
+
+let processor: Processor | undefined;
+let watching = false;
+let redact: (text: string) => string = (text) => text;
+const pendingCheckpoints = new Map<number, { resolve(): void; reject(error: Error): void }>();
+
+const log: Logger = {
+  info: (obj, msg) => post({ type: 'log', level: 'info', obj: JSON.parse(redact(JSON.stringify(obj))), msg }),
+  warn: (obj, msg) => post({ type: 'log', level: 'warn', obj: JSON.parse(redact(JSON.stringify(obj))), msg }),
+  error: (obj, msg) => post({ type: 'log', level: 'error', obj: JSON.parse(redact(JSON.stringify(obj))), msg }),
+};
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'start': void start(message); break;
+    case 'stop': void stop(); break;
+    case 'watch': watching = message.watching; break;
+    case 'checkpoint-saved': pendingCheckpoints.get(message.id)?.resolve(); pendingCheckpoints.delete(message.id); break;
+    case 'checkpoint-failed': pendingCheckpoints.get(message.id)?.reject(new Error(message.message)); pendingCheckpoints.delete(message.id); break;
+  }
+});
+
+async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  const current = new Processor(message.definition, {
+    settings: message.settings,
+    log,
+    saveCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve, reject) => {
+      pendingCheckpoints.set(checkpoint.id, { resolve, reject });
+      post({ type: 'checkpoint', checkpoint });
+    }),
+    publishOutput: (docs) => post({ type: 'output', docs: docs.map((d) => EJSON.serialize(d, { relaxed: false })) }),
+    wantsOutput: () => watching,
+    failed: (reason) => post({ type: 'failed', message: reason }),
+    statsChanged: () => post({ type: 'stats', stats: current.stats() }),
+  }, message.checkpoint, message.startOptions);
+  redact = current.redact;
+  try {
+    current.compile();
+  } catch (error) {
+    post({ type: 'compile-error', message: redact((error as Error).message), pipelineError: error instanceof PipelineError });
+    return;
+  }
+  processor = current;
+  post({ type: 'compiled' });
+  setInterval(() => post({ type: 'stats', stats: current.stats() }), STATS_INTERVAL_MS).unref();
+  await current.start();
+}
+
+async function stop(): Promise<void> {
+  try {
+    await processor?.stop();
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 'final checkpoint failed');
+  }
+  if (processor) post({ type: 'stats', stats: processor.stats() });
+  post({ type: 'stopped' });
+}
