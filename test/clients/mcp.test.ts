@@ -1,0 +1,353 @@
+// MongoDB's own MCP server (mongodb-mcp-server), run headless over stdio exactly as an
+// AI client would run it, pointed at this server over HTTPS with a service account.
+// Every Atlas call it makes is its own code: OAuth client credentials via oauth4webapi,
+// then Bearer calls with Accept: application/vnd.atlas.2025-03-12+json.
+//
+// The environment that works (see docs/connect.md):
+//   MDB_MCP_API_BASE_URL=https://127.0.0.1:<port>/
+//   MDB_MCP_API_CLIENT_ID=mdb_sa_id_<24 hex>   MDB_MCP_API_CLIENT_SECRET=mdb_sa_sk_...
+//   SSL_CERT_FILE=<CA PEM>   (its HTTP stack builds its own CA list from the system store,
+//                             which honours SSL_CERT_FILE; NODE_EXTRA_CA_CERTS is ignored)
+//   MDB_MCP_TELEMETRY=disabled  DO_NOT_TRACK=1
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCEPT, startTestServer, type TestServer } from '../../src/testing/harness.js';
+import { makeTestCertificate, type TestCertificate } from '../../src/testing/tls.js';
+import { callDigestTls } from './support/tls-call.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const MCP_BIN = join(ROOT, 'node_modules/.bin/mongodb-mcp-server');
+const SINGLE_NODE_FETCH = pathToFileURL(join(ROOT, 'test/clients/support/single-node-fetch.mjs')).href;
+
+const CLIENT_ID = `mdb_sa_id_${randomBytes(12).toString('hex')}`;
+const CLIENT_SECRET = `mdb_sa_sk_${randomBytes(24).toString('hex')}`;
+const WORKSPACE = 'mcp-workspace';
+const BARE_WORKSPACE = 'mcp-bare';
+const KAFKA = 'mcp-kafka';
+const SAMPLE = 'sample_stream_solar';
+const PROCESSOR = 'mcp-processor';
+const KAFKA_PASSWORD = `kafka-pw-${randomBytes(6).toString('hex')}`;
+
+interface Seen { method: string; path: string; auth: string; accept: string; contentType: string; status?: number }
+
+let cert: TestCertificate;
+let server: TestServer;
+let client: Client;
+let transport: StdioClientTransport;
+let home: string;
+let mcpStderr = '';
+const seen: Seen[] = [];
+
+type ToolResult = { content?: Array<{ type: string; text?: string }>; structuredContent?: any; isError?: boolean };
+
+async function tool(name: string, args: Record<string, unknown>): Promise<ToolResult> {
+  return (await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as ToolResult;
+}
+
+function text(result: ToolResult): string {
+  return (result.content ?? []).map((c) => c.text ?? '').join('\n');
+}
+
+/** What the MCP server sent, for failure messages: the request line and what we answered. */
+function traffic(): string {
+  return seen.map((s) => `${s.method} ${s.path} [${s.auth}; accept=${s.accept}; content-type=${s.contentType}] -> ${s.status ?? '?'}`).join('\n');
+}
+
+/** Fails with the tool's own text and the HTTP exchange when a tool call did not succeed. */
+function expectOk(result: ToolResult): void {
+  expect(result.isError, `tool failed: ${text(result)}\n--- requests the MCP server made ---\n${traffic()}`).toBeFalsy();
+}
+
+const api = (path: string) => `${server.url}/api/atlas/v2/groups/${server.projectId}${path}`;
+/** Our own view of the server's state (Digest as the bootstrap owner key); left out of `seen`. */
+const get = (path: string, accept: string = ACCEPT.streams) =>
+  callDigestTls(api(path), cert.ca, server.owner, { accept, headers: { 'X-Test-Probe': '1' } });
+
+beforeAll(async () => {
+  cert = makeTestCertificate();
+  server = await startTestServer({
+    tlsCert: cert.certFile, tlsKey: cert.keyFile,
+    env: { MONGODB_ATLAS_CLIENT_ID: CLIENT_ID, MONGODB_ATLAS_CLIENT_SECRET: CLIENT_SECRET },
+  });
+  server.app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers['x-test-probe']) return;
+    const entry: Seen = {
+      method: req.method ?? '', path: req.url ?? '',
+      auth: (req.headers.authorization ?? 'none').split(' ')[0]!,
+      accept: req.headers.accept ?? '', contentType: req.headers['content-type'] ?? '',
+    };
+    seen.push(entry);
+    res.on('finish', () => { entry.status = res.statusCode; });
+  });
+
+  home = mkdtempSync(join(tmpdir(), 'atlas-streams-mcp-home-'));
+  transport = new StdioClientTransport({
+    command: MCP_BIN,
+    args: [],
+    cwd: home,
+    stderr: 'pipe',
+    env: {
+      HOME: home,
+      MDB_MCP_API_BASE_URL: `${server.url}/`,
+      MDB_MCP_API_CLIENT_ID: CLIENT_ID,
+      MDB_MCP_API_CLIENT_SECRET: CLIENT_SECRET,
+      MDB_MCP_TELEMETRY: 'disabled',
+      DO_NOT_TRACK: '1',
+      MDB_MCP_LOGGERS: 'stderr',
+      MDB_MCP_LOG_PATH: join(home, 'logs'),
+      MDB_MCP_EXPORTS_PATH: join(home, 'exports'),
+      SSL_CERT_FILE: cert.certFile,
+      NODE_EXTRA_CA_CERTS: cert.certFile,
+      // See support/single-node-fetch.mjs: works around a duplicated node-fetch in this
+      // repository's node_modules; no effect on what goes over the wire.
+      NODE_OPTIONS: `--import=${SINGLE_NODE_FETCH}`,
+    },
+  });
+  transport.stderr?.on('data', (chunk: Buffer) => { mcpStderr += chunk.toString('utf8'); });
+  // No elicitation capability: the server then runs its confirmation-required tools
+  // (atlas-streams-manage, atlas-streams-teardown) without asking.
+  client = new Client({ name: 'atlas-streams-emulator-tests', version: '1.0.0' });
+  await client.connect(transport);
+}, 90_000);
+
+afterAll(async () => {
+  await client?.close().catch(() => undefined);
+  await server?.close();
+  cert?.remove();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe('mongodb-mcp-server over HTTPS with a service account', () => {
+  it('offers the Atlas streams tools', async () => {
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining([
+      'atlas-list-orgs', 'atlas-list-projects',
+      'atlas-streams-discover', 'atlas-streams-build', 'atlas-streams-manage', 'atlas-streams-teardown',
+    ]));
+  });
+
+  it('gets a token with client credentials and reads the organization', async () => {
+    const result = await tool('atlas-list-orgs', {});
+    expectOk(result);
+    expect(result.structuredContent.organizations).toEqual([{ id: server.orgId, name: 'Local Organization' }]);
+    const token = seen.find((s) => s.path === '/api/oauth/token');
+    expect(token).toMatchObject({ method: 'POST', auth: 'Basic', contentType: expect.stringMatching(/^application\/x-www-form-urlencoded/), status: 200 });
+    expect(seen.find((s) => s.path.startsWith('/api/atlas/v2/orgs'))).toMatchObject({
+      auth: 'Bearer', accept: 'application/vnd.atlas.2025-03-12+json', status: 200,
+    });
+    expect(mcpStderr).not.toContain('Failed to request access token');
+  });
+
+  it('lists the project', async () => {
+    const result = await tool('atlas-list-projects', {});
+    expectOk(result);
+    expect(text(result)).toContain(server.projectId);
+  });
+
+  it('finds no workspace at first', async () => {
+    const result = await tool('atlas-streams-discover', { projectId: server.projectId, action: 'list-workspaces' });
+    expectOk(result);
+    expect(result.structuredContent).toEqual({ workspaces: [] });
+  });
+
+  it('creates a workspace with the sample connection (POST streams:withSampleConnections)', async () => {
+    const result = await tool('atlas-streams-build', {
+      projectId: server.projectId, resource: 'workspace', workspaceName: WORKSPACE,
+      cloudProvider: 'AWS', region: 'VIRGINIA_USA', tier: 'SP10',
+    });
+    expectOk(result);
+    expect(result.structuredContent).toEqual({ resource: 'workspace' });
+
+    const instance = await get(`/streams/${WORKSPACE}`);
+    expect(instance.status).toBe(200);
+    expect(instance.json).toMatchObject({
+      name: WORKSPACE, groupId: server.projectId,
+      dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' },
+      streamConfig: { tier: 'SP10' },
+    });
+    const connections = await get(`/streams/${WORKSPACE}/connections`);
+    expect(connections.status).toBe(200);
+    expect(connections.json.results.map((c: { name: string; type: string }) => [c.name, c.type])).toEqual([[SAMPLE, 'Sample']]);
+  });
+
+  it('creates a bare workspace and adds a Sample connection to it', async () => {
+    const created = await tool('atlas-streams-build', {
+      projectId: server.projectId, resource: 'workspace', workspaceName: BARE_WORKSPACE,
+      cloudProvider: 'AWS', region: 'DUBLIN_IRL', includeSampleData: false,
+    });
+    expectOk(created);
+    const empty = await get(`/streams/${BARE_WORKSPACE}/connections`);
+    expect(empty.status).toBe(200);
+    expect(empty.json.totalCount).toBe(0);
+
+    const added = await tool('atlas-streams-build', {
+      projectId: server.projectId, resource: 'connection', workspaceName: BARE_WORKSPACE,
+      connectionName: SAMPLE, connectionType: 'Sample',
+    });
+    expectOk(added);
+    const connection = await get(`/streams/${BARE_WORKSPACE}/connections/${SAMPLE}`);
+    expect(connection.status).toBe(200);
+    expect(connection.json).toMatchObject({ name: SAMPLE, type: 'Sample' });
+  });
+
+  it('creates a Kafka connection, and the password never comes back', async () => {
+    const result = await tool('atlas-streams-build', {
+      projectId: server.projectId, resource: 'connection', workspaceName: WORKSPACE,
+      connectionName: KAFKA, connectionType: 'Kafka',
+      connectionConfig: {
+        bootstrapServers: ['localhost:9092', 'localhost:9093'],
+        authentication: { mechanism: 'PLAIN', username: 'streams-user', password: KAFKA_PASSWORD },
+        security: { protocol: 'SASL_SSL' },
+      },
+    });
+    expectOk(result);
+    expect(result.structuredContent).toEqual({ resource: 'connection' });
+
+    const connection = await get(`/streams/${WORKSPACE}/connections/${KAFKA}`);
+    expect(connection.status).toBe(200);
+    expect(connection.json).toMatchObject({
+      name: KAFKA, type: 'Kafka', bootstrapServers: 'localhost:9092,localhost:9093',
+      authentication: { mechanism: 'PLAIN', username: 'streams-user' },
+      security: { protocol: 'SASL_SSL' },
+    });
+    expect(connection.text).not.toContain(KAFKA_PASSWORD);
+
+    const inspected = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'inspect-connection', workspaceName: WORKSPACE, resourceName: KAFKA,
+    });
+    expectOk(inspected);
+    expect(inspected.structuredContent.connection).toMatchObject({ type: 'Kafka', bootstrapServers: 'localhost:9092,localhost:9093' });
+    expect(text(inspected)).not.toContain(KAFKA_PASSWORD);
+  });
+
+  it('creates a processor from the sample source to Kafka', async () => {
+    const pipeline = [
+      { $source: { connectionName: SAMPLE } },
+      { $match: { obs: { $exists: true } } },
+      { $emit: { connectionName: KAFKA, topic: 'solar' } },
+    ];
+    const result = await tool('atlas-streams-build', {
+      projectId: server.projectId, resource: 'processor', workspaceName: WORKSPACE, processorName: PROCESSOR, pipeline,
+    });
+    expectOk(result);
+    expect(text(result)).toContain('Processor created in CREATED state.');
+
+    const processor = await get(`/streams/${WORKSPACE}/processor/${PROCESSOR}`, ACCEPT.processors);
+    expect(processor.status).toBe(200);
+    expect(processor.json).toMatchObject({ name: PROCESSOR, state: 'CREATED', pipeline });
+  });
+
+  it('inspects the workspace, its connections and its processor', async () => {
+    const workspaces = await tool('atlas-streams-discover', { projectId: server.projectId, action: 'list-workspaces' });
+    expectOk(workspaces);
+    expect(workspaces.structuredContent.workspaces).toEqual(expect.arrayContaining([
+      { name: WORKSPACE, region: 'AWS/VIRGINIA_USA', tier: 'SP10', maxTier: expect.any(String) },
+      expect.objectContaining({ name: BARE_WORKSPACE, region: 'AWS/DUBLIN_IRL' }),
+    ]));
+
+    const workspace = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'inspect-workspace', workspaceName: WORKSPACE,
+    });
+    expectOk(workspace);
+    expect(workspace.structuredContent.workspace).toMatchObject({ name: WORKSPACE, region: 'AWS/VIRGINIA_USA', connectionCount: 2 });
+
+    const connections = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'list-connections', workspaceName: WORKSPACE,
+    });
+    expectOk(connections);
+    expect(connections.structuredContent.connections).toEqual(expect.arrayContaining([
+      expect.objectContaining({ name: SAMPLE, type: 'Sample' }),
+      expect.objectContaining({ name: KAFKA, type: 'Kafka' }),
+    ]));
+
+    const processors = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'list-processors', workspaceName: WORKSPACE,
+    });
+    expectOk(processors);
+    expect(processors.structuredContent.processors).toEqual([expect.objectContaining({ name: PROCESSOR, state: 'CREATED' })]);
+
+    const processor = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'inspect-processor', workspaceName: WORKSPACE, resourceName: PROCESSOR,
+    });
+    expectOk(processor);
+    expect(processor.structuredContent).toMatchObject({ processorState: 'CREATED' });
+    expect(processor.structuredContent.pipeline[0]).toEqual({ $source: { connectionName: SAMPLE } });
+
+    const diagnosis = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'diagnose-processor', workspaceName: WORKSPACE, resourceName: PROCESSOR,
+    });
+    expectOk(diagnosis);
+    expect(diagnosis.structuredContent.processorState).toBe('CREATED');
+    expect(diagnosis.structuredContent.connectionHealth).toEqual(expect.arrayContaining([
+      expect.objectContaining({ name: KAFKA, type: 'Kafka' }),
+    ]));
+  });
+
+  it('modifies the stopped processor (PATCH) and reports a missing one as not found', async () => {
+    const pipeline = [
+      { $source: { connectionName: SAMPLE } },
+      { $match: { 'obs.watts': { $gt: 100 } } },
+      { $emit: { connectionName: KAFKA, topic: 'solar-high' } },
+    ];
+    const modified = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: WORKSPACE, action: 'modify-processor', resourceName: PROCESSOR, pipeline,
+    });
+    expectOk(modified);
+    const processor = await get(`/streams/${WORKSPACE}/processor/${PROCESSOR}`, ACCEPT.processors);
+    expect(processor.json.pipeline).toEqual(pipeline);
+
+    const missing = await tool('atlas-streams-discover', {
+      projectId: server.projectId, action: 'inspect-processor', workspaceName: WORKSPACE, resourceName: 'no-such-processor',
+    });
+    expect(missing.isError).toBe(true);
+    expect(text(missing)).toMatch(/^Resource not found: \[404 Not Found\]/);
+  });
+
+  it('tears down the processor, the connections and the workspaces', async () => {
+    const processor = await tool('atlas-streams-teardown', {
+      projectId: server.projectId, resource: 'processor', workspaceName: WORKSPACE, resourceName: PROCESSOR,
+    });
+    expectOk(processor);
+    expect((await get(`/streams/${WORKSPACE}/processor/${PROCESSOR}`, ACCEPT.processors)).status).toBe(404);
+
+    const connection = await tool('atlas-streams-teardown', {
+      projectId: server.projectId, resource: 'connection', workspaceName: WORKSPACE, resourceName: KAFKA,
+    });
+    expectOk(connection);
+    const gone = await get(`/streams/${WORKSPACE}/connections/${KAFKA}`);
+    expect(gone.status).toBe(404);
+    expect(gone.json.errorCode).toBe('STREAM_CONNECTION_NOT_FOUND_FOR_NAME');
+
+    for (const name of [WORKSPACE, BARE_WORKSPACE]) {
+      const workspace = await tool('atlas-streams-teardown', { projectId: server.projectId, resource: 'workspace', workspaceName: name });
+      expectOk(workspace);
+      const after = await get(`/streams/${name}`);
+      expect(after.status).toBe(404);
+      expect(after.json.errorCode).toBe('STREAM_TENANT_NOT_FOUND_FOR_NAME');
+    }
+    const list = await get('/streams');
+    expect(list.status).toBe(200);
+    expect(list.json.totalCount).toBe(0);
+  });
+
+  it('revokes its token when it shuts down, and every call it made was Bearer or Basic', async () => {
+    await client.close();
+    // The MCP server revokes its token while closing; give the child a moment to finish.
+    for (let i = 0; i < 50 && !seen.some((s) => s.path === '/api/oauth/revoke' && s.status !== undefined); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(seen.find((s) => s.path === '/api/oauth/revoke'), traffic()).toMatchObject({ method: 'POST', auth: 'Basic', status: 200 });
+    const apiCalls = seen.filter((s) => s.path.startsWith('/api/atlas/'));
+    expect(apiCalls.length).toBeGreaterThan(0);
+    expect(apiCalls.every((s) => s.auth === 'Bearer')).toBe(true);
+    expect(seen.filter((s) => s.status === 401), traffic()).toEqual([]);
+  });
+});
