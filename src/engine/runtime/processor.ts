@@ -229,6 +229,7 @@ export class Processor {
       await this.takeCheckpoint();
     } finally {
       this.state = 'stopped';
+      await this.source.close?.().catch(() => undefined);
       await this.release();
     }
   }
@@ -242,6 +243,7 @@ export class Processor {
     this.env.log.error({ processor: this.definition.name, err: message }, 'stream processor failed');
     this.env.failed(message);
     await this.source?.stop().catch(() => undefined);
+    await this.source?.close?.().catch(() => undefined);
     await this.release();
   }
 

@@ -30,6 +30,7 @@ export class KafkaSource implements Source {
   private committed: Offsets;
   private readonly resumeOffsets: Offsets | undefined;
   private readonly clocks = new Map<string, PartitionClock>();
+  private stopped = false;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -55,27 +56,32 @@ export class KafkaSource implements Source {
 
   async start(deliver: Deliver): Promise<void> {
     const kafka = createKafka(this.connection, `asp-${this.options.processorId}`, this.options.settings, this.ctx.log);
-    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: true });
+    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: true, sessionTimeout: 10_000, heartbeatInterval: 1000 });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.ctx.fail(`Kafka source stopped: ${event.payload.error.message}`);
+    });
+    // A resumed processor starts from its checkpoint's offsets, which may be ahead of the
+    // group's if the commit after the last checkpoint did not happen.
+    const seekOnce = consumer.on(consumer.events.GROUP_JOIN, () => {
+      seekOnce();
+      for (const [key, offset] of Object.entries(this.resumeOffsets ?? {})) {
+        const [topic, partition] = splitKey(key);
+        consumer.seek({ topic, partition, offset: String(offset) });
+      }
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.topics, fromBeginning: this.fromBeginning });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += MAX_BATCH) {
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale() && !this.stopped; i += MAX_BATCH) {
           const messages = batch.messages.slice(i, i + MAX_BATCH);
           await this.deliverMessages(deliver, batch.topic, batch.partition, messages);
           await heartbeat();
         }
       },
     });
-    for (const [key, offset] of Object.entries(this.resumeOffsets ?? {})) {
-      const [topic, partition] = splitKey(key);
-      consumer.seek({ topic, partition, offset: String(offset) });
-    }
   }
 
   private async deliverMessages(deliver: Deliver, topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
@@ -181,6 +187,11 @@ export class KafkaSource implements Source {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  async close(): Promise<void> {
     await this.consumer?.disconnect();
   }
 }

@@ -25,7 +25,10 @@ export interface Source {
   kafkaPartitions?(): Array<{ partition: number; currentOffset: number; checkpointOffset: number }>;
   /** Resolves when a finite source has delivered everything. */
   readonly finished?: Promise<void>;
+  /** Stops delivering and waits for the batch in flight; connections stay open for the final checkpoint. */
   stop(): Promise<void>;
+  /** Releases connections, after the final checkpoint. */
+  close?(): Promise<void>;
 }
 
 export interface SourceContext {
