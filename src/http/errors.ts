@@ -65,6 +65,9 @@ export const ERROR_CODES = {
   STREAM_PROCESSOR_TIMEOUT: { status: 504, detail: 'Stream processor operation on {0} timed out.' },
   STREAM_PRIVATE_LINK_NOT_FOUND: { status: 404, detail: 'Private link connection with ID {0} for project {1} not found.' },
   STREAM_VPC_PEERING_CONNECTION_NOT_FOUND: { status: 404, detail: 'VPC peering connection with ID {0} for project {1} not found.' },
+  STREAM_PRIVATE_LINK_ALREADY_EXISTS: { status: 409, detail: 'A Private Link connection to this {0} endpoint already exists in the project.' },
+  STREAM_VPC_PEERING_CHALLENGE_FAILED: { status: 400, detail: 'The requester account and VPC do not match VPC peering connection {0}.' },
+  STREAM_VPC_PEERING_INVALID_STATE: { status: 409, detail: 'VPC peering connection {0} is {1} and cannot be {2}.' },
   // Last resort
   UNEXPECTED_ERROR: { status: 500, detail: 'Unexpected error.' },
 } as const satisfies Record<string, ErrorDefinition>;

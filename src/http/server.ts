@@ -11,6 +11,8 @@ import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
+import { recordStreamsAudit } from '../domain/streams/audit-logs.js';
+import { EMULATOR_PREFIX, handleEmulatorRequest } from '../domain/streams/emulator-routes.js';
 import type { HandlerTable, RequestContext, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
@@ -82,10 +84,29 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   const presentation = presentationOf(url.searchParams);
   let principal: Principal | undefined;
   let operation: OperationSpec | undefined;
+  let params: Record<string, string> | undefined;
   res.on('finish', () => {
     log.info({ method: req.method, path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
       ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    // A stream instance's audit trail: every authenticated call on a path naming it.
+    if (principal && operation && params) {
+      recordStreamsAudit(services.store, log, { principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
+        path, status: res.statusCode, params });
+    }
   });
+  /** Sets principal, or answers the Digest challenge and returns false. */
+  const authenticated = async (): Promise<boolean> => {
+    try {
+      principal = await services.store.transaction((tx) => authenticate(req, tx, services.signingKey, clientIp, services.now()));
+      return true;
+    } catch (error) {
+      if (!(error instanceof AuthenticationRequired)) throw error;
+      log.info({ reason: error.reason }, 'authentication required');
+      req.resume();
+      challenge(res, services, error.stale);
+      return false;
+    }
+  };
 
   if (path === '/readyz' || path === '/healthz') {
     const ready = path === '/healthz' || options.isReady();
@@ -101,27 +122,23 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
       await handleOAuth(path, req, res, body.toString('utf8'), clientIp, services);
       return;
     }
+    if (path.startsWith(EMULATOR_PREFIX)) {
+      if (await authenticated()) await handleEmulatorRequest({ req, res, path, principal: principal!, services, log });
+      return;
+    }
     if (!path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [path]);
 
     const route = matchRoute(req.method ?? 'GET', path);
     operation = route.kind === 'found' ? route.operation : undefined;
     const anonymous = path.startsWith(`${API_PREFIX}/unauth/`);
-    if (!anonymous) {
-      try {
-        principal = await services.store.transaction((tx) => authenticate(req, tx, services.signingKey, clientIp, services.now()));
-      } catch (error) {
-        if (!(error instanceof AuthenticationRequired)) throw error;
-        log.info({ reason: error.reason }, 'authentication required');
-        req.resume();
-        return challenge(res, services, error.stale);
-      }
-    }
+    if (!anonymous && !(await authenticated())) return;
     if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
     if (route.kind === 'method-not-allowed') {
       res.setHeader('Allow', route.allowed.join(', '));
       throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
     }
     const op = route.operation;
+    params = route.params;
     const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
     validatePathParams(op, route.params);
     const query = parseQuery(op, url.searchParams);

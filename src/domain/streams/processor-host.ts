@@ -1,23 +1,51 @@
-// The engine's callbacks, persisted through the store: checkpoints and failures.
+// The engine's callbacks, persisted through the store: checkpoints and failures; and the
+// restart of every processor that was running when the server last stopped.
 import type { Logger } from 'pino';
-import type { Checkpoint, ProcessorHost } from '../../engine/contract.js';
+import { PipelineError, type Checkpoint, type ProcessorDefinition, type ProcessorHost } from '../../engine/contract.js';
 import type { Services } from '../../http/context.js';
 import type { Store } from '../../store/store.js';
+import { STREAMS_KIND, type StoredProcessor } from './common.js';
+import { buildDefinition, instanceOf, markProcessorFailed, serially } from './processors.js';
 
-const CHECKPOINT = 'checkpoint';
+const CHECKPOINT = STREAMS_KIND.checkpoint;
 
-export function createProcessorHost(store: Store, log: Logger): ProcessorHost {
+export function createProcessorHost(store: Store, log: Logger, now: () => Date = () => new Date()): ProcessorHost {
   return {
     loadCheckpoint: (processorId) => store.transaction((tx) => tx.get<Checkpoint>(CHECKPOINT, processorId)),
-    saveCheckpoint: (processorId, checkpoint) => store.transaction((tx) => tx.put(CHECKPOINT, { id: processorId }, checkpoint)),
+    saveCheckpoint: (processorId, checkpoint) => store.transaction(async (tx) => {
+      // A processor deleted while its last checkpoint was in flight keeps no orphan.
+      if (await tx.get(STREAMS_KIND.processor, processorId)) await tx.put(CHECKPOINT, { id: processorId }, checkpoint);
+    }),
     deleteCheckpoint: (processorId) => store.transaction(async (tx) => { await tx.delete(CHECKPOINT, processorId); }),
     async markFailed(processorId, message) {
-      log.warn({ processorId, message }, 'processor failed');
+      const changed = await store.transaction((tx) => markProcessorFailed(tx, processorId, message, now()));
+      log.warn({ processorId, message, changed }, 'processor failed');
     },
   };
 }
 
 /** On start, every processor left STARTED runs again from its last checkpoint. */
 export async function resumeStartedProcessors(services: Services): Promise<void> {
-  services.log.debug('no started processors to resume');
+  const { store, runner, log } = services;
+  const toStart = await store.transaction(async (tx) => {
+    const out: Array<{ definition: ProcessorDefinition; runToken?: string }> = [];
+    for (const processor of (await tx.listAll<StoredProcessor>(STREAMS_KIND.processor)).items) {
+      if (processor.state !== 'STARTED') continue;
+      const instance = await instanceOf(tx, processor);
+      if (!instance) continue;
+      out.push({ definition: await buildDefinition(tx, services, instance, processor), runToken: processor.runToken });
+    }
+    return out;
+  });
+  for (const { definition, runToken } of toStart) {
+    try {
+      await serially(runner, definition.id, () => runner.start(definition, { resumeFromCheckpoint: true }));
+      log.info({ processorId: definition.id, name: definition.name }, 'resumed processor');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof PipelineError)) log.error({ processorId: definition.id, err: error }, 'resuming a processor failed');
+      await store.transaction((tx) => markProcessorFailed(tx, definition.id, message, services.now(), runToken));
+    }
+  }
+  if (toStart.length === 0) log.debug('no started processors to resume');
 }

@@ -1,0 +1,144 @@
+// What every Streams module shares: the store kinds and stored shapes, the lookups that
+// turn a path into an entity (or Atlas's 404), and the name rules. Written once so that
+// every operation under an instance answers "not found" the same way.
+import type { RequestContext } from '../../http/context.js';
+import { ApiError, type BadRequestField, type ErrorCode } from '../../http/errors.js';
+import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
+import type { Document } from '../../engine/contract.js';
+
+export const STREAMS_KIND = {
+  instance: 'streamInstance',
+  connection: 'streamConnection',
+  processor: 'streamProcessor',
+  privateLink: 'streamPrivateLink',
+  vpcPeering: 'streamVpcPeering',
+  /** Emulator-only: where a Cluster connection's cluster really is (see emulator-routes.ts). */
+  clusterAddress: 'streamClusterAddress',
+  /** Owned by the engine's host callbacks (processor-host.ts); keyed by processor id. */
+  checkpoint: 'checkpoint',
+} as const;
+
+export interface StoredInstance {
+  _id: string;
+  groupId: string;
+  name: string;
+  dataProcessRegion: { cloudProvider: string; region: string };
+  streamConfig: { tier: string };
+  /** The random part of the hostname, kept so the hostname is stable across region changes. */
+  hostSuffix: string;
+  createdAt: string;
+}
+
+export interface StoredConnection {
+  id: string;
+  instanceId: string;
+  name: string;
+  type: string;
+  /** The caller's definition without its write-only fields. */
+  definition: Document;
+  /** Write-only fields by dotted path, each sealed with the SecretBox. */
+  sealed: Record<string, string>;
+  createdAt: string;
+}
+
+export type ProcessorState = 'CREATED' | 'STARTED' | 'STOPPED' | 'FAILED';
+
+export interface StoredProcessor {
+  _id: string;
+  instanceId: string;
+  groupId: string;
+  instanceName: string;
+  name: string;
+  pipeline: Document[];
+  options?: { dlq?: { connectionName: string; db: string; coll: string } };
+  state: ProcessorState;
+  /** Set when the engine reported a failure (ProcessorHost.markFailed). */
+  errorMsg?: string;
+  /** False after a modify with resumeFromCheckpoint: false, until the next start. */
+  resumeFromCheckpoint: boolean;
+  /** Changes at every start: a failed start only rolls back the start that failed. */
+  runToken?: string;
+  createdAt: string;
+  lastStateChange: string;
+}
+
+/** Names of instances: ASCII letters, digits and hyphens (Atlas), at most 64 characters (our choice). */
+const INSTANCE_NAME = /^[A-Za-z0-9-]{1,64}$/;
+/** Names of connections and processors: also underscores (`sample_stream_solar`), at most 64 (our choice). */
+const OBJECT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function checkInstanceName(name: unknown): string {
+  if (name === undefined) throw new ApiError('MISSING_ATTRIBUTE', ['name']);
+  if (typeof name !== 'string' || !INSTANCE_NAME.test(name)) {
+    throw invalidField('name', name, 'Stream instance names are 1 to 64 ASCII letters, digits and hyphens.');
+  }
+  return name;
+}
+
+export function checkObjectName(name: unknown, what: string): string {
+  if (name === undefined) throw new ApiError('MISSING_ATTRIBUTE', ['name']);
+  if (typeof name !== 'string' || !OBJECT_NAME.test(name)) {
+    throw invalidField('name', name, `${what} names are 1 to 64 ASCII letters, digits, hyphens and underscores.`);
+  }
+  return name;
+}
+
+/** 400 VALIDATION_ERROR with a field description: says what is wrong, not only that something is. */
+export function invalidField(field: string, value: unknown, description: string): ApiError {
+  const fields: BadRequestField[] = [{ field, description }];
+  return new ApiError('VALIDATION_ERROR', [field, typeof value === 'string' ? value : JSON.stringify(value)], fields);
+}
+
+export function requiredField(field: string): ApiError {
+  return new ApiError('MISSING_ATTRIBUTE', [field]);
+}
+
+export function groupIdOf(ctx: RequestContext): string {
+  return ctx.project!.id;
+}
+
+/** The instance the path names, or Atlas's STREAM_TENANT_NOT_FOUND_FOR_NAME. */
+export async function requireInstance(ctx: RequestContext): Promise<StoredInstance> {
+  const groupId = groupIdOf(ctx);
+  const name = ctx.params['tenantName']!;
+  const instance = await ctx.tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, name);
+  if (!instance) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, name]);
+  return instance;
+}
+
+export async function requireConnection(ctx: RequestContext, instance: StoredInstance): Promise<StoredConnection> {
+  const name = ctx.params['connectionName']!;
+  const connection = await ctx.tx.getByName<StoredConnection>(STREAMS_KIND.connection, instance._id, name);
+  if (!connection) throw new ApiError('STREAM_CONNECTION_NOT_FOUND_FOR_NAME', [name, instance.groupId, instance.name]);
+  return connection;
+}
+
+export async function requireProcessor(ctx: RequestContext, instance: StoredInstance): Promise<StoredProcessor> {
+  const name = ctx.params['processorName']!;
+  const processor = await ctx.tx.getByName<StoredProcessor>(STREAMS_KIND.processor, instance._id, name);
+  if (!processor) throw new ApiError('STREAM_PROCESSOR_NOT_FOUND', [name, instance.name]);
+  return processor;
+}
+
+export async function listAllUnder<T>(tx: StoreTx, kind: string, parentId: string): Promise<T[]> {
+  return (await tx.list<T>(kind, parentId)).items;
+}
+
+/** Inserts, turning a name collision into the operation's 409. */
+export async function insertUnique<T>(tx: StoreTx, kind: string, key: { id: string; parentId: string; name: string }, doc: T, conflict: ErrorCode): Promise<void> {
+  try {
+    await tx.insert(kind, key, doc);
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) throw new ApiError(conflict, [key.name]);
+    throw error;
+  }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A deep copy through JSON: what the store would hand back, key order kept. */
+export function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

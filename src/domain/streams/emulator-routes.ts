@@ -1,0 +1,141 @@
+// Emulator-only endpoints, outside Atlas's /api/atlas/v2 (so no Atlas client can mistake them
+// for Atlas's own). Authenticated like the API; each borrows the role requirement of the
+// Atlas operation closest to it.
+//
+//   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}/processor/{processorName}/output
+//        A running processor's output as it happens, one Extended JSON (relaxed) document per
+//        line (application/x-ndjson), until the client disconnects or the processor stops.
+//   POST /emulator/v1/groups/{groupId}/streams/vpcPeeringConnections
+//        Seeds an incoming VPC peering request (see vpc-peering.ts).
+//   PUT  /emulator/v1/groups/{groupId}/clusters/{clusterName}   {"connectionString": "mongodb://..."}
+//        Where the cluster a Cluster connection names (clusterName, clusterGroupId) really is;
+//        the connection string is sealed like any connection secret and never shown again.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EJSON } from 'bson';
+import type { Logger } from 'pino';
+import type { Services } from '../../http/context.js';
+import { authorize } from '../../http/authorize.js';
+import { ApiError } from '../../http/errors.js';
+import type { Principal } from '../../http/principal.js';
+import { compactJson } from '../../http/json.js';
+import { operationById } from '../../protocol/router.js';
+import { STREAMS_KIND, type StoredInstance, type StoredProcessor, isObject } from './common.js';
+import { clusterAddressId } from './connections.js';
+import { seedVpcPeering } from './vpc-peering.js';
+
+export const EMULATOR_PREFIX = '/emulator/v1/';
+
+const HEX24 = '([a-f0-9]{24})';
+const SEGMENT = '([^/]+)';
+const OUTPUT = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/processor/${SEGMENT}/output$`);
+const VPC_PEERING = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/vpcPeeringConnections$`);
+const CLUSTER = new RegExp(`^/emulator/v1/groups/${HEX24}/clusters/${SEGMENT}$`);
+const MAX_BODY = 64 * 1024;
+
+export interface EmulatorRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  principal: Principal;
+  services: Services;
+  log: Logger;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ApiError('RESOURCE_NOT_FOUND', [segment]);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ApiError('BODY_TOO_LARGE', [MAX_BODY]);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError('MALFORMED_JSON');
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = compactJson(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Serves one emulator request; throws ApiError for the caller's mistakes (rendered by the HTTP layer). */
+export async function handleEmulatorRequest(r: EmulatorRequest): Promise<void> {
+  const { req, path } = r;
+  const method = req.method ?? 'GET';
+  let m: RegExpExecArray | null;
+  if ((m = OUTPUT.exec(path))) {
+    if (method !== 'GET') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
+    return watchOutput(r, m[1]!, decode(m[2]!), decode(m[3]!));
+  }
+  if ((m = VPC_PEERING.exec(path))) {
+    if (method !== 'POST') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
+    const groupId = m[1]!;
+    const body = await readJson(req);
+    const created = await r.services.store.transaction(async (tx) => {
+      await authorize(operationById('acceptVpcPeeringConnection'), { groupId }, r.principal, tx, r.log);
+      return seedVpcPeering(tx, groupId, body, r.services.now());
+    });
+    return sendJson(r.res, 200, created);
+  }
+  if ((m = CLUSTER.exec(path))) {
+    if (method !== 'PUT') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
+    const groupId = m[1]!;
+    const clusterName = decode(m[2]!);
+    const body = await readJson(req);
+    const connectionString = isObject(body) ? body['connectionString'] : undefined;
+    if (typeof connectionString !== 'string' || !/^mongodb(\+srv)?:\/\//.test(connectionString)) {
+      throw new ApiError('MISSING_ATTRIBUTE', ['connectionString']);
+    }
+    await r.services.store.transaction(async (tx) => {
+      await authorize(operationById('createStreamConnection'), { groupId }, r.principal, tx, r.log);
+      const id = clusterAddressId(groupId, clusterName);
+      await tx.put(STREAMS_KIND.clusterAddress, { id, parentId: groupId }, {
+        groupId, clusterName, sealedConnectionString: r.services.secretBox.seal(connectionString),
+      });
+    });
+    return sendJson(r.res, 200, { clusterName, groupId });
+  }
+  throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+}
+
+async function watchOutput(r: EmulatorRequest, groupId: string, tenantName: string, processorName: string): Promise<void> {
+  const { res, services } = r;
+  const processor = await services.store.transaction(async (tx) => {
+    await authorize(operationById('getStreamProcessor'), { groupId, tenantName, processorName }, r.principal, tx, r.log);
+    const instance = await tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, tenantName);
+    if (!instance) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, tenantName]);
+    const found = await tx.getByName<StoredProcessor>(STREAMS_KIND.processor, instance._id, processorName);
+    if (!found) throw new ApiError('STREAM_PROCESSOR_NOT_FOUND', [processorName, tenantName]);
+    return found;
+  });
+  if (processor.state !== 'STARTED') {
+    throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [processor.name, 'the stream processor is not running']);
+  }
+  const abort = new AbortController();
+  res.on('close', () => abort.abort());
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.flushHeaders();
+  try {
+    for await (const doc of services.runner.watchOutput(processor._id, abort.signal)) {
+      if (abort.signal.aborted) break;
+      if (!res.write(`${EJSON.stringify(doc, { relaxed: true })}\n`)) {
+        await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      }
+    }
+  } catch (error) {
+    if (!abort.signal.aborted) r.log.warn({ err: error, processorId: processor._id }, 'watching processor output ended with an error');
+  }
+  res.end();
+}

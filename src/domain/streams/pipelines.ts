@@ -1,0 +1,60 @@
+// The control plane's view of a processor definition: is it acceptable (DATAPLANE.md's shape
+// rules, the connections it names exist), and which connections does it hold on to. The
+// shape rules themselves belong to the engine (pipeline-shape.ts); this adds the DLQ.
+import { PipelineError, type Document } from '../../engine/contract.js';
+import { checkConnectionsExist, checkPipelineShape } from '../../engine/pipeline-shape.js';
+import { isObject, type StoredProcessor } from './common.js';
+
+export interface DlqOptions {
+  connectionName: string;
+  db: string;
+  coll: string;
+}
+
+/**
+ * Throws PipelineError when the pipeline or its dead letter queue cannot run in an instance
+ * whose connections are `connectionTypes` (name -> type).
+ */
+export function checkProcessorDefinition(pipeline: unknown, dlq: unknown, connectionTypes: Map<string, string>): void {
+  const used = checkPipelineShape(pipeline);
+  checkConnectionsExist(used, new Set(connectionTypes.keys()));
+  if (dlq === undefined) return;
+  if (!isObject(dlq)) throw new PipelineError('options.dlq must be an object');
+  for (const field of ['connectionName', 'db', 'coll'] as const) {
+    if (typeof dlq[field] !== 'string' || dlq[field] === '') throw new PipelineError(`options.dlq.${field} is required`);
+  }
+  const name = dlq['connectionName'] as string;
+  checkConnectionsExist([name], new Set(connectionTypes.keys()));
+  // Atlas writes dead letters to an Atlas database only.
+  if (connectionTypes.get(name) !== 'Cluster') throw new PipelineError(`the dead letter queue connection ${name} must be a Cluster connection`);
+}
+
+/**
+ * Every connection a stored processor holds: those its pipeline names anywhere (window
+ * pipelines, $merge.into, $lookup.from, $https included) and its DLQ's. A stored pipeline
+ * passed the shape check when it was written; should it not parse now, every
+ * `connectionName` found anywhere counts, so that a connection is never freed by mistake.
+ */
+export function connectionsUsedBy(processor: Pick<StoredProcessor, 'pipeline' | 'options'>): Set<string> {
+  let used: Set<string>;
+  try {
+    used = checkPipelineShape(processor.pipeline);
+  } catch {
+    used = new Set();
+    collectEverywhere(processor.pipeline, used);
+  }
+  const dlqName = processor.options?.dlq?.connectionName;
+  if (typeof dlqName === 'string') used.add(dlqName);
+  return used;
+}
+
+function collectEverywhere(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) {
+    value.forEach((v) => collectEverywhere(v, into));
+  } else if (isObject(value)) {
+    for (const [key, v] of Object.entries(value as Document)) {
+      if (key === 'connectionName' && typeof v === 'string') into.add(v);
+      else collectEverywhere(v, into);
+    }
+  }
+}

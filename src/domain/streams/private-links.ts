@@ -1,0 +1,99 @@
+// Private link connections of a project. Nothing is provisioned in a cloud here: a link is
+// complete (DONE) as soon as it is created, with endpoint identifiers derived from its id.
+import { createHash } from 'node:crypto';
+import { newObjectId } from '../../crypto/ids.js';
+import type { HandlerTable, RequestContext } from '../../http/context.js';
+import { ApiError } from '../../http/errors.js';
+import { pagedList, pageOf } from '../../http/pagination.js';
+import { groupIdOf, invalidField, jsonCopy, listAllUnder, requiredField, STREAMS_KIND } from './common.js';
+
+/** States Atlas reports: IDLE, WORKING, DONE, FAILED, DELETE_REQUESTED, DELETING, DELETED. */
+interface StoredPrivateLink {
+  _id: string;
+  groupId: string;
+  /** The caller's fields, provider upper-cased. */
+  definition: Record<string, unknown>;
+  state: string;
+  interfaceEndpointId: string;
+  interfaceEndpointName: string;
+  providerAccountId: string;
+  createdAt: string;
+}
+
+const PROVIDERS = ['AWS', 'AZURE', 'GCP'];
+
+function digits(seed: string, n: number): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return [...hex].map((c) => String(parseInt(c, 16) % 10)).join('').slice(0, n);
+}
+
+/** What each provider (and vendor) needs to reach the other side. */
+function checkDefinition(def: Record<string, unknown>): void {
+  const provider = def['provider'] as string;
+  const vendor = typeof def['vendor'] === 'string' ? def['vendor'].toUpperCase() : undefined;
+  const need = (field: string) => { if (def[field] === undefined || def[field] === '') throw requiredField(field); };
+  if (provider === 'AWS' && vendor === 'MSK') return need('arn');
+  if (provider === 'AWS' || provider === 'AZURE') { need('region'); need('serviceEndpointId'); need('dnsDomain'); return; }
+  need('region');
+}
+
+function sameTarget(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const key = (d: Record<string, unknown>) => JSON.stringify([d['provider'], d['region'] ?? null, d['arn'] ?? null, d['serviceEndpointId'] ?? null]);
+  return key(a) === key(b);
+}
+
+function render(link: StoredPrivateLink): Record<string, unknown> {
+  return {
+    ...jsonCopy(link.definition), _id: link._id, state: link.state, interfaceEndpointId: link.interfaceEndpointId,
+    interfaceEndpointName: link.interfaceEndpointName, providerAccountId: link.providerAccountId,
+  };
+}
+
+async function requireLink(ctx: RequestContext): Promise<StoredPrivateLink> {
+  const id = ctx.params['connectionId']!;
+  const link = await ctx.tx.get<StoredPrivateLink>(STREAMS_KIND.privateLink, id);
+  if (!link || link.groupId !== groupIdOf(ctx)) throw new ApiError('STREAM_PRIVATE_LINK_NOT_FOUND', [id, groupIdOf(ctx)]);
+  return link;
+}
+
+export const privateLinkHandlers: HandlerTable = {
+  async listPrivateLinkConnections(ctx) {
+    const page = await ctx.tx.list<StoredPrivateLink>(STREAMS_KIND.privateLink, groupIdOf(ctx), pageOf(ctx));
+    return { body: pagedList(ctx, page, render) };
+  },
+
+  async createPrivateLinkConnection(ctx) {
+    const definition = jsonCopy(ctx.body as Record<string, unknown>);
+    delete definition['links'];
+    const provider = String(definition['provider']).toUpperCase();
+    if (!PROVIDERS.includes(provider)) {
+      throw invalidField('provider', definition['provider'], `One of ${PROVIDERS.join(', ')} (any case).`);
+    }
+    definition['provider'] = provider;
+    checkDefinition(definition);
+    const groupId = groupIdOf(ctx);
+    const existing = await listAllUnder<StoredPrivateLink>(ctx.tx, STREAMS_KIND.privateLink, groupId);
+    if (existing.some((l) => sameTarget(l.definition, definition))) throw new ApiError('STREAM_PRIVATE_LINK_ALREADY_EXISTS', [provider]);
+    const now = ctx.services.now();
+    const id = newObjectId(now.getTime());
+    const link: StoredPrivateLink = {
+      _id: id, groupId, definition, state: 'DONE',
+      interfaceEndpointId: provider === 'AZURE' ? `/subscriptions/${digits(id, 8)}/privateEndpoints/pe-${id}` : `vpce-${id.slice(7)}`,
+      interfaceEndpointName: `atlas-stream-pl-${id}`,
+      providerAccountId: digits(`${groupId}:${provider}`, 12),
+      createdAt: now.toISOString(),
+    };
+    await ctx.tx.insert(STREAMS_KIND.privateLink, { id, parentId: groupId }, link);
+    return { status: 200, body: render(link) };
+  },
+
+  async getPrivateLinkConnection(ctx) {
+    return { body: render(await requireLink(ctx)) };
+  },
+
+  async deletePrivateLinkConnection(ctx) {
+    const link = await requireLink(ctx);
+    await ctx.tx.delete(STREAMS_KIND.privateLink, link._id);
+    return { status: 202, body: {} };
+  },
+};

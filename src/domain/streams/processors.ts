@@ -1,0 +1,259 @@
+// Stream processors: definitions checked before they are stored, the state machine
+// CREATED -> STARTED <-> STOPPED (FAILED may start again), and the hand-off to the engine.
+//
+// The hand-off: a state change is decided and committed in the request's transaction (so
+// two racing :start calls cannot both win), and the engine is told afterwards (afterCommit).
+// Everything that can be checked up front is checked in the transaction; should the engine
+// still refuse the pipeline, the processor goes back to where it was and the caller gets
+// the 400. Failures after a successful start arrive through ProcessorHost.markFailed.
+import { randomUUID } from 'node:crypto';
+import { PipelineError, type Document, type ProcessorDefinition, type ProcessorRunner, type ProcessorStats } from '../../engine/contract.js';
+import { newObjectId } from '../../crypto/ids.js';
+import type { HandlerTable, RequestContext, Services } from '../../http/context.js';
+import { ApiError } from '../../http/errors.js';
+import { keepOrder } from '../../http/json.js';
+import { pagedList, pageOf } from '../../http/pagination.js';
+import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
+import {
+  checkObjectName, insertUnique, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
+  type ProcessorState, type StoredInstance, type StoredProcessor,
+} from './common.js';
+import { listConnections, loadConnectionDefinitions } from './connections.js';
+import { checkProcessorDefinition, type DlqOptions } from './pipelines.js';
+
+function genericError(name: string, message: string): ApiError {
+  return new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [name, message]);
+}
+
+/** Checks a definition against the instance's connections; a PipelineError becomes Atlas's 400. */
+async function checkDefinition(tx: StoreTx, instance: StoredInstance, name: string, pipeline: unknown, dlq: unknown): Promise<void> {
+  const types = new Map((await listConnections(tx, instance)).map((c) => [c.name, c.type]));
+  try {
+    checkProcessorDefinition(pipeline, dlq, types);
+  } catch (error) {
+    if (error instanceof PipelineError) throw genericError(name, error.message);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Engine calls for one processor run one after another, so that a :stop issued while its
+// :start is still being handed over reaches the engine second.
+
+const queues = new WeakMap<ProcessorRunner, Map<string, Promise<unknown>>>();
+
+export function serially<T>(runner: ProcessorRunner, processorId: string, task: () => Promise<T>): Promise<T> {
+  let byId = queues.get(runner);
+  if (!byId) queues.set(runner, (byId = new Map()));
+  const previous = byId.get(processorId) ?? Promise.resolve();
+  const next = previous.then(task, task);
+  const settled = next.catch(() => undefined);
+  byId.set(processorId, settled);
+  void settled.then(() => { if (byId!.get(processorId) === settled) byId!.delete(processorId); });
+  return next;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+
+function stageNames(pipeline: Document[]): string[] {
+  return pipeline.map((stage) => (isObject(stage) ? Object.keys(stage)[0] ?? '' : ''));
+}
+
+/** The runner's figures while it runs; otherwise zeros in the same shape (sp.processor.stats()). */
+export function statsOf(runner: ProcessorRunner, processor: StoredProcessor): Record<string, unknown> {
+  const live: ProcessorStats | undefined = processor.state === 'STARTED' ? runner.stats(processor._id) : undefined;
+  if (live) return { ...live };
+  const status = processor.state === 'STARTED' ? (runner.isRunning(processor._id) ? 'running' : 'starting')
+    : processor.state === 'FAILED' ? 'error' : processor.state.toLowerCase();
+  const stats: Record<string, unknown> = {
+    name: processor.name, processorId: processor._id, status, scaleFactor: 1, ok: 1,
+    inputMessageCount: 0, inputMessageSize: 0, outputMessageCount: 0, outputMessageSize: 0,
+    dlqMessageCount: 0, dlqMessageSize: 0, memoryTrackerBytes: 0, stateSize: 0,
+    operatorStats: stageNames(processor.pipeline).map((name) => ({
+      name, inputMessageCount: 0, outputMessageCount: 0, dlqMessageCount: 0, executionTimeSecs: 0, timeSpentMillis: 0,
+      maxMemoryUsage: 0, stateSize: 0,
+    })),
+  };
+  // The spec has no field for why a processor failed; stats is free-form, so it goes there.
+  if (processor.state === 'FAILED' && processor.errorMsg) stats['errorMsg'] = processor.errorMsg;
+  return stats;
+}
+
+export function renderProcessor(runner: ProcessorRunner, processor: StoredProcessor, withStats: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    _id: processor._id,
+    name: processor.name,
+    // The caller's stage order and field order are the program: kept as written.
+    pipeline: keepOrder(jsonCopy(processor.pipeline)),
+    state: processor.state,
+  };
+  if (processor.options?.dlq) out['options'] = { dlq: processor.options.dlq };
+  if (withStats) out['stats'] = statsOf(runner, processor);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// State changes
+
+/** What the engine gets: the definition, every connection with secrets, the instance's tier. */
+export async function buildDefinition(tx: StoreTx, services: Pick<Services, 'secretBox'>, instance: StoredInstance, processor: StoredProcessor): Promise<ProcessorDefinition> {
+  const definition: ProcessorDefinition = {
+    id: processor._id, name: processor.name, groupId: instance.groupId, instanceName: instance.name,
+    tier: instance.streamConfig.tier, pipeline: jsonCopy(processor.pipeline),
+    connections: await loadConnectionDefinitions(tx, services.secretBox, instance),
+  };
+  if (processor.options?.dlq) definition.options = { dlq: { ...processor.options.dlq } };
+  return definition;
+}
+
+async function saveState(tx: StoreTx, processor: StoredProcessor, state: ProcessorState, now: Date, extra: Partial<StoredProcessor> = {}): Promise<StoredProcessor> {
+  const updated: StoredProcessor = { ...processor, ...extra, state, lastStateChange: now.toISOString() };
+  if (state !== 'FAILED') delete updated.errorMsg;
+  await tx.update(STREAMS_KIND.processor, processor._id, updated);
+  return updated;
+}
+
+/** The engine cannot go on with this processor: FAILED, with its message (ProcessorHost.markFailed). */
+export async function markProcessorFailed(tx: StoreTx, processorId: string, message: string, now: Date, runToken?: string): Promise<boolean> {
+  const processor = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processorId);
+  if (!processor || processor.state !== 'STARTED') return false;
+  if (runToken !== undefined && processor.runToken !== runToken) return false;
+  await saveState(tx, processor, 'FAILED', now, { errorMsg: message });
+  return true;
+}
+
+async function start(ctx: RequestContext, startAtOperationTime?: string): Promise<{ status: number; body: unknown }> {
+  const instance = await requireInstance(ctx);
+  const processor = await requireProcessor(ctx, instance);
+  if (processor.state === 'STARTED') throw genericError(processor.name, 'the stream processor is already started');
+  await checkDefinition(ctx.tx, instance, processor.name, processor.pipeline, processor.options?.dlq);
+  const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
+  const runToken = randomUUID();
+  const before = { state: processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint };
+  await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true });
+
+  const { runner, store, log } = ctx.services;
+  ctx.afterCommit(async () => {
+    try {
+      await serially(runner, processor._id, () => runner.start(definition, {
+        resumeFromCheckpoint: processor.resumeFromCheckpoint,
+        ...(startAtOperationTime !== undefined ? { startAtOperationTime } : {}),
+      }));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const refused = error instanceof PipelineError;
+      if (!refused) log.error({ processorId: processor._id, err: error }, 'the engine failed to start a processor');
+      await store.transaction(async (tx) => {
+        const current = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processor._id);
+        // Only undo this start: a later stop, start or delete has already moved on.
+        if (!current || current.runToken !== runToken || current.state !== 'STARTED') return;
+        if (refused) await saveState(tx, current, before.state, ctx.services.now(), before);
+        else await saveState(tx, current, 'FAILED', ctx.services.now(), { errorMsg: message });
+      });
+      throw genericError(processor.name, message);
+    }
+  });
+  return { status: 200, body: {} };
+}
+
+function bodyOf(ctx: RequestContext): Record<string, unknown> {
+  return (ctx.body ?? {}) as Record<string, unknown>;
+}
+
+export const processorHandlers: HandlerTable = {
+  async createStreamProcessor(ctx) {
+    const instance = await requireInstance(ctx);
+    const body = bodyOf(ctx);
+    const name = checkObjectName(body['name'], 'Stream processor');
+    if (body['pipeline'] === undefined) throw requiredField('pipeline');
+    const options = isObject(body['options']) ? body['options'] : undefined;
+    const dlq = options?.['dlq'] as DlqOptions | undefined;
+    await checkDefinition(ctx.tx, instance, name, body['pipeline'], dlq);
+    const now = ctx.services.now();
+    const processor: StoredProcessor = {
+      _id: newObjectId(now.getTime()), instanceId: instance._id, groupId: instance.groupId, instanceName: instance.name, name,
+      pipeline: body['pipeline'] as Document[], state: 'CREATED', resumeFromCheckpoint: true,
+      createdAt: now.toISOString(), lastStateChange: now.toISOString(),
+    };
+    if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
+    await insertUnique(ctx.tx, STREAMS_KIND.processor, { id: processor._id, parentId: instance._id, name }, processor,
+      'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
+    return { status: 200, body: renderProcessor(ctx.services.runner, processor, false) };
+  },
+
+  async getStreamProcessor(ctx) {
+    const instance = await requireInstance(ctx);
+    return { body: renderProcessor(ctx.services.runner, await requireProcessor(ctx, instance), true) };
+  },
+
+  async listStreamProcessors(ctx) {
+    const instance = await requireInstance(ctx);
+    const page = await ctx.tx.list<StoredProcessor>(STREAMS_KIND.processor, instance._id, pageOf(ctx));
+    return { body: pagedList(ctx, page, (p) => renderProcessor(ctx.services.runner, p, true)) };
+  },
+
+  async modifyStreamProcessor(ctx) {
+    const instance = await requireInstance(ctx);
+    const processor = await requireProcessor(ctx, instance);
+    if (processor.state === 'STARTED') throw genericError(processor.name, 'a running stream processor cannot be modified; stop it first');
+    const body = bodyOf(ctx);
+    const options = isObject(body['options']) ? body['options'] : {};
+    const name = body['name'] === undefined ? processor.name : checkObjectName(body['name'], 'Stream processor');
+    const pipeline = (body['pipeline'] ?? processor.pipeline) as Document[];
+    const dlq = (options['dlq'] ?? processor.options?.dlq) as DlqOptions | undefined;
+    await checkDefinition(ctx.tx, instance, name, pipeline, dlq);
+    const updated: StoredProcessor = { ...processor, name, pipeline };
+    if (dlq) updated.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
+    if (options['resumeFromCheckpoint'] === false) {
+      // The next start begins afresh: the checkpoint goes now, in the same transaction.
+      await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
+      updated.resumeFromCheckpoint = false;
+    }
+    try {
+      await ctx.tx.update(STREAMS_KIND.processor, processor._id, updated, name);
+    } catch (error) {
+      if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_PROCESSOR_NAME_ALREADY_EXISTS', [name]);
+      throw error;
+    }
+    return { body: renderProcessor(ctx.services.runner, updated, true) };
+  },
+
+  async deleteStreamProcessor(ctx) {
+    const instance = await requireInstance(ctx);
+    const processor = await requireProcessor(ctx, instance);
+    await ctx.tx.delete(STREAMS_KIND.processor, processor._id);
+    await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
+    const { runner, log } = ctx.services;
+    ctx.afterCommit(async () => {
+      await serially(runner, processor._id, () => runner.drop(processor._id))
+        .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'the engine failed to drop a processor'));
+    });
+    return { status: 204 };
+  },
+
+  startStreamProcessor: (ctx) => start(ctx),
+
+  async startStreamProcessorWith(ctx) {
+    const at = bodyOf(ctx)['startAtOperationTime'];
+    return start(ctx, typeof at === 'string' ? at : undefined);
+  },
+
+  async stopStreamProcessor(ctx) {
+    const instance = await requireInstance(ctx);
+    const processor = await requireProcessor(ctx, instance);
+    if (processor.state !== 'STARTED') throw genericError(processor.name, 'the stream processor is not running');
+    await saveState(ctx.tx, processor, 'STOPPED', ctx.services.now());
+    const { runner, log } = ctx.services;
+    ctx.afterCommit(async () => {
+      // Stop takes the final checkpoint; should it fail, the processor is stopped all the same.
+      await serially(runner, processor._id, () => runner.stop(processor._id))
+        .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'the engine failed to stop a processor'));
+    });
+    return { status: 200, body: {} };
+  },
+};
+
+export async function instanceOf(tx: StoreTx, processor: StoredProcessor): Promise<StoredInstance | undefined> {
+  return tx.get<StoredInstance>(STREAMS_KIND.instance, processor.instanceId);
+}
