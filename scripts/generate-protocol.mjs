@@ -29,6 +29,11 @@ function trim(value) {
   for (const [k, v] of Object.entries(value)) {
     if (DOC_KEYS.has(k)) continue;
     if (k === '$ref') { out.$ref = v.replace('#/components/schemas/', ''); continue; }
+    // Under `properties` the keys are field names (a field may be called `description`).
+    if (k === 'properties' && v && typeof v === 'object') {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, schema]) => [name, trim(schema)]));
+      continue;
+    }
     out[k] = trim(v);
   }
   return out;

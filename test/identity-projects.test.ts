@@ -28,7 +28,6 @@ describe('projects', () => {
       links: [{ href: `${server.url}${V2}/groups/${res.json.id}`, rel: 'self' }],
       name: 'alpha',
       orgId: server.orgId,
-      regionUsageRestrictions: 'COMMERCIAL_FEDRAMP_REGIONS_ONLY',
       tags: [{ key: 'env', value: 'dev' }],
     });
     // Keys in alphabetical order on the wire.
@@ -57,6 +56,8 @@ describe('projects', () => {
     expectError(await owner.call(`${V2}/groups`, { method: 'POST', body: { name: 'n1', orgId: server.orgId, colour: 'red' } }), 400, 'INVALID_ATTRIBUTE');
     expectError(await owner.call(`${V2}/groups`, { method: 'POST', body: { name: 'n2', orgId: server.orgId, clusterCount: 3 } }), 400, 'ATTRIBUTE_READ_ONLY');
     expectError(await owner.call(`${V2}/groups`, { method: 'POST', body: { name: 'n3', orgId: server.orgId, regionUsageRestrictions: 'MARS' } }), 400, 'INVALID_ENUM_VALUE');
+    // Atlas for Government only: commercial Atlas rejects the field even with a valid value.
+    expectError(await owner.call(`${V2}/groups`, { method: 'POST', body: { name: 'n4', orgId: server.orgId, regionUsageRestrictions: 'GOV_REGIONS_ONLY' } }), 400, 'INVALID_ATTRIBUTE');
     const names = (await owner.call(`${V2}/groups?itemsPerPage=500`)).json.results.map((p: { name: string }) => p.name);
     expect(names).not.toEqual(expect.arrayContaining(['other']));
     expect(names.filter((n: string) => /^n\d$/.test(n))).toEqual([]);

@@ -53,7 +53,9 @@ export async function authorize(operation: OperationSpec, params: Record<string,
   }
 
   // No scope in the path (listProjects, createProject): the caller's own organization.
-  const held = [...principal.orgRoles, ...[...principal.projectRoles.values()].flatMap((r) => [...r])];
+  // An org owner or org reader holds a project role in every project of its organization.
+  const held = [...principal.orgRoles, ...effectiveProjectRoles(principal.orgRoles, undefined),
+    ...[...principal.projectRoles.values()].flatMap((r) => [...r])];
   if (!satisfies(held, required)) refuse(held, 'its organization');
   return {};
 }

@@ -11,7 +11,12 @@ const compiledPatterns = new Map<string, RegExp>();
 export function matchesPattern(pattern: string, value: string): boolean {
   let regex = compiledPatterns.get(pattern);
   if (!regex) {
-    regex = new RegExp(pattern, 'u');
+    try {
+      regex = new RegExp(pattern, 'u');
+    } catch {
+      // Some spec patterns escape characters the u flag refuses to see escaped (`\:`).
+      regex = new RegExp(pattern);
+    }
     compiledPatterns.set(pattern, regex);
   }
   return regex.test(value);
@@ -137,6 +142,9 @@ function checkObject(schema: Schema, value: Record<string, unknown>, path: strin
   const { properties, required, additional } = objectShape(schema);
   const closed = Object.keys(properties).length > 0 && additional === undefined;
   for (const name of required) {
+    // A required read-only field is required in responses; requests never carry it.
+    const property = properties[name];
+    if (property && (property.readOnly || resolve(property).readOnly)) continue;
     if (value[name] === undefined) throw new ApiError('MISSING_ATTRIBUTE', [fieldPath(path, name)]);
   }
   for (const [name, field] of Object.entries(value)) {

@@ -51,8 +51,7 @@ export async function bootstrap(tx: StoreTx, env: BootstrapEnvironment, now: Dat
   const createdAt = now.toISOString();
   await tx.insert<Organization>(KIND.org, { id: orgId }, { id: orgId, name: 'Local Organization', createdAt });
   await tx.insert<Project>(KIND.project, { id: projectId, parentId: orgId, name: 'Local Project' }, {
-    id: projectId, name: 'Local Project', orgId, created: createdAt, withDefaultAlertsSettings: true,
-    regionUsageRestrictions: 'COMMERCIAL_FEDERAL_REGIONS_ONLY', tags: [],
+    id: projectId, name: 'Local Project', orgId, created: createdAt, withDefaultAlertsSettings: true, tags: [],
   });
   const record: BootstrapResult = { orgId, projectId, publicKey: '', created: true };
   const credentials = await adoptEnvironmentCredentials(tx, record, env, now);

@@ -26,7 +26,6 @@ export interface Project {
   orgId: string;
   created: string;
   withDefaultAlertsSettings: boolean;
-  regionUsageRestrictions: string;
   tags: Array<{ key: string; value: string }>;
 }
 

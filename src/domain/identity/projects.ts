@@ -12,8 +12,6 @@ import { KIND, type ApiKey, type Organization, type Project, type ServiceAccount
 
 /** The Group schema's name rule (GroupUpdate repeats no pattern, so updates apply it here). */
 const PROJECT_NAME = "^[\\p{L}\\p{N}\\-_.(),:&@+']{1,64}$";
-const REGION_RESTRICTIONS = ['COMMERCIAL_FEDRAMP_REGIONS_ONLY', 'GOV_REGIONS_ONLY'];
-const DEFAULT_REGION_RESTRICTIONS = 'COMMERCIAL_FEDRAMP_REGIONS_ONLY';
 /** Stream instances are stored by the Streams module under this kind, parented by the project. */
 const STREAM_INSTANCE_KIND = 'streamInstance';
 
@@ -22,6 +20,7 @@ type Tag = Project['tags'][number];
 interface ProjectCreate {
   name: string;
   orgId: string;
+  /** Atlas for Government only: commercial Atlas rejects it (see createProject). */
   regionUsageRestrictions?: string;
   tags?: Tag[];
   withDefaultAlertsSettings?: boolean;
@@ -40,8 +39,6 @@ export function renderProject(ctx: RequestContext, project: Project): Record<str
     links: selfLinks(ctx, `/groups/${project.id}`),
     name: project.name,
     orgId: project.orgId,
-    // Early stores held a value outside the spec's enum; show the default for it.
-    regionUsageRestrictions: REGION_RESTRICTIONS.includes(project.regionUsageRestrictions) ? project.regionUsageRestrictions : DEFAULT_REGION_RESTRICTIONS,
     tags: project.tags.map((t) => ({ key: t.key, value: t.value })),
   };
 }
@@ -102,6 +99,7 @@ export const projectHandlers: HandlerTable = {
       if (!org && ctx.principal.orgRoles.has('ORG_OWNER')) throw new ApiError('ORG_NOT_FOUND', [body.orgId]);
       throw new ApiError('NOT_ORG_MEMBER', [body.orgId]);
     }
+    if (body.regionUsageRestrictions !== undefined) throw new ApiError('INVALID_ATTRIBUTE', ['regionUsageRestrictions']);
     checkName(body.name);
     const project: Project = {
       id: newObjectId(ctx.services.now().getTime()),
@@ -109,7 +107,6 @@ export const projectHandlers: HandlerTable = {
       orgId: body.orgId,
       created: ctx.services.now().toISOString(),
       withDefaultAlertsSettings: body.withDefaultAlertsSettings ?? true,
-      regionUsageRestrictions: body.regionUsageRestrictions ?? DEFAULT_REGION_RESTRICTIONS,
       tags: body.tags ?? [],
     };
     try {

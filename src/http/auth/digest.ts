@@ -1,7 +1,7 @@
 // HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (BEHAVIOUR.md §3).
 // Nonces are stateless: a timestamp sealed with an HMAC, so any server process sharing the
 // store's key can check them. Replays are refused by recording each (nonce, nc) once.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const DIGEST_REALM = 'MMS Public API';
 export const NONCE_LIFETIME_MS = 5 * 60 * 1000;
@@ -20,12 +20,19 @@ export function digestHa1(publicKey: string, privateKey: string): { md5: string;
   return { md5: digestHash('MD5', a1), sha256: digestHash('SHA-256', a1) };
 }
 
-/** 24 bytes (8 of time, 16 of HMAC) make the 32 base64 characters Atlas's nonces have. */
+/**
+ * 24 bytes make the 32 base64 characters Atlas's nonces have: 6 of issue time (ms), 6 random
+ * (so simultaneous challenges differ), 12 of HMAC over both.
+ */
 export function makeNonce(key: Buffer, nowMs: number): string {
-  const time = Buffer.alloc(8);
-  time.writeBigUInt64BE(BigInt(nowMs));
-  const mac = createHmac('sha256', key).update(time).digest().subarray(0, 16);
-  return Buffer.concat([time, mac]).toString('base64');
+  const head = Buffer.alloc(12);
+  head.writeUIntBE(nowMs, 0, 6);
+  randomFillSync(head, 6, 6);
+  return Buffer.concat([head, nonceMac(key, head)]).toString('base64');
+}
+
+function nonceMac(key: Buffer, head: Buffer): Buffer {
+  return createHmac('sha256', key).update(head).digest().subarray(0, 12);
 }
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid';
@@ -33,10 +40,9 @@ export type NonceCheck = 'valid' | 'stale' | 'invalid';
 export function checkNonce(key: Buffer, nonce: string, nowMs: number): NonceCheck {
   const raw = Buffer.from(nonce, 'base64');
   if (raw.length !== 24 || raw.toString('base64') !== nonce) return 'invalid';
-  const time = raw.subarray(0, 8);
-  const expected = createHmac('sha256', key).update(time).digest().subarray(0, 16);
-  if (!timingSafeEqual(expected, raw.subarray(8))) return 'invalid';
-  const issued = Number(time.readBigUInt64BE());
+  const head = raw.subarray(0, 12);
+  if (!timingSafeEqual(nonceMac(key, head), raw.subarray(12))) return 'invalid';
+  const issued = head.readUIntBE(0, 6);
   if (issued > nowMs + 60_000) return 'invalid';
   return nowMs - issued > NONCE_LIFETIME_MS ? 'stale' : 'valid';
 }

@@ -437,6 +437,9 @@ export const schemas: Readonly<Record<string, Schema>> = {
  },
  "FieldViolation": {
   "properties": {
+   "description": {
+    "type": "string"
+   },
    "field": {
     "type": "string"
    }
@@ -517,6 +520,9 @@ export const schemas: Readonly<Record<string, Schema>> = {
     "format": "date-time",
     "type": "string"
    },
+   "description": {
+    "type": "string"
+   },
    "name": {
     "type": "string"
    },
@@ -552,6 +558,12 @@ export const schemas: Readonly<Record<string, Schema>> = {
  },
  "GroupServiceAccountRequest": {
   "properties": {
+   "description": {
+    "maxLength": 250,
+    "minLength": 1,
+    "pattern": "^[\\p{L}\\p{N}\\-_.,' ]*$",
+    "type": "string"
+   },
    "name": {
     "maxLength": 64,
     "minLength": 1,
@@ -620,6 +632,12 @@ export const schemas: Readonly<Record<string, Schema>> = {
  },
  "GroupServiceAccountUpdateRequest": {
   "properties": {
+   "description": {
+    "maxLength": 250,
+    "minLength": 1,
+    "pattern": "^[\\p{L}\\p{N}\\-_.,' ]*$",
+    "type": "string"
+   },
    "name": {
     "maxLength": 64,
     "minLength": 1,
@@ -725,6 +743,9 @@ export const schemas: Readonly<Record<string, Schema>> = {
     "format": "date-time",
     "type": "string"
    },
+   "description": {
+    "type": "string"
+   },
    "name": {
     "type": "string"
    },
@@ -755,6 +776,12 @@ export const schemas: Readonly<Record<string, Schema>> = {
  },
  "OrgServiceAccountRequest": {
   "properties": {
+   "description": {
+    "maxLength": 250,
+    "minLength": 1,
+    "pattern": "^[\\p{L}\\p{N}\\-_.,' ]*$",
+    "type": "string"
+   },
    "name": {
     "maxLength": 64,
     "minLength": 1,
@@ -790,6 +817,12 @@ export const schemas: Readonly<Record<string, Schema>> = {
  },
  "OrgServiceAccountUpdateRequest": {
   "properties": {
+   "description": {
+    "maxLength": 250,
+    "minLength": 1,
+    "pattern": "^[\\p{L}\\p{N}\\-_.,' ]*$",
+    "type": "string"
+   },
    "name": {
     "maxLength": 64,
     "minLength": 1,

@@ -104,6 +104,7 @@ export type Document = {
 };
 
 export type FieldViolation = {
+  description: string;
   field: string;
 };
 
@@ -122,12 +123,14 @@ export type Group = {
 export type GroupServiceAccount = {
   clientId?: string;
   createdAt?: string;
+  description?: string;
   name?: string;
   roles?: Array<"GROUP_OWNER" | "GROUP_READ_ONLY" | "GROUP_DATA_ACCESS_ADMIN" | "GROUP_DATA_ACCESS_READ_ONLY" | "GROUP_DATA_ACCESS_READ_WRITE" | "GROUP_CLUSTER_MANAGER" | "GROUP_SEARCH_INDEX_EDITOR" | "GROUP_STREAM_PROCESSING_OWNER" | "GROUP_BACKUP_MANAGER" | "GROUP_OBSERVABILITY_VIEWER" | "GROUP_DATABASE_ACCESS_ADMIN">;
   secrets?: Array<ServiceAccountSecret>;
 };
 
 export type GroupServiceAccountRequest = {
+  description: string;
   name: string;
   roles: Array<"GROUP_OWNER" | "GROUP_READ_ONLY" | "GROUP_DATA_ACCESS_ADMIN" | "GROUP_DATA_ACCESS_READ_ONLY" | "GROUP_DATA_ACCESS_READ_WRITE" | "GROUP_CLUSTER_MANAGER" | "GROUP_SEARCH_INDEX_EDITOR" | "GROUP_STREAM_PROCESSING_OWNER" | "GROUP_BACKUP_MANAGER" | "GROUP_OBSERVABILITY_VIEWER" | "GROUP_DATABASE_ACCESS_ADMIN">;
   secretExpiresAfterHours: number;
@@ -138,6 +141,7 @@ export type GroupServiceAccountRoleAssignment = {
 };
 
 export type GroupServiceAccountUpdateRequest = {
+  description?: string;
   name?: string;
   roles?: Array<"GROUP_OWNER" | "GROUP_READ_ONLY" | "GROUP_DATA_ACCESS_ADMIN" | "GROUP_DATA_ACCESS_READ_ONLY" | "GROUP_DATA_ACCESS_READ_WRITE" | "GROUP_CLUSTER_MANAGER" | "GROUP_SEARCH_INDEX_EDITOR" | "GROUP_STREAM_PROCESSING_OWNER" | "GROUP_BACKUP_MANAGER" | "GROUP_OBSERVABILITY_VIEWER" | "GROUP_DATABASE_ACCESS_ADMIN">;
 };
@@ -167,18 +171,21 @@ export type Link = {
 export type OrgServiceAccount = {
   clientId?: string;
   createdAt?: string;
+  description?: string;
   name?: string;
   roles?: Array<"ORG_MEMBER" | "ORG_READ_ONLY" | "ORG_BILLING_ADMIN" | "ORG_BILLING_READ_ONLY" | "ORG_GROUP_CREATOR" | "ORG_OWNER">;
   secrets?: Array<ServiceAccountSecret>;
 };
 
 export type OrgServiceAccountRequest = {
+  description: string;
   name: string;
   roles: Array<"ORG_MEMBER" | "ORG_READ_ONLY" | "ORG_BILLING_ADMIN" | "ORG_BILLING_READ_ONLY" | "ORG_GROUP_CREATOR" | "ORG_OWNER">;
   secretExpiresAfterHours: number;
 };
 
 export type OrgServiceAccountUpdateRequest = {
+  description?: string;
   name?: string;
   roles?: Array<"ORG_MEMBER" | "ORG_READ_ONLY" | "ORG_BILLING_ADMIN" | "ORG_BILLING_READ_ONLY" | "ORG_GROUP_CREATOR" | "ORG_OWNER">;
 };
