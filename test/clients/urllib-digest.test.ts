@@ -114,7 +114,9 @@ describe('urllib Digest (MD5) against streams paths', () => {
       name: 'urllib-processor', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }],
     }, ACCEPT.processors);
     expect(processor.status).toBe(200);
-    expect(processor.json).toMatchObject({ name: 'urllib-processor', state: 'CREATED' });
+    expect(processor.json).toMatchObject({ name: 'urllib-processor' });
+    const stored = await call(`${streams()}/urllib-instance/processor/urllib-processor`, server.owner, { accept: ACCEPT.processors });
+    expect(stored.json).toMatchObject({ name: 'urllib-processor', state: 'CREATED' });
 
     const processorGone = await call(`${streams()}/urllib-instance/processor/urllib-processor`, server.owner, { method: 'DELETE', accept: ACCEPT.processors });
     expect(processorGone.status).toBe(204);
