@@ -10,8 +10,11 @@ export const V2 = '/api/atlas/v2';
 const EXPECTED_UNKNOWN = new Set(['id', 'state', 'region', 'results[].id', 'results[].state', 'results[].region',
   'connections[].id', 'connections[].state', 'connections[].region']);
 
-/** Statuses Atlas answers on operations whose spec entry omits them: version (406), duplicate (409). */
-const TOLERATED_UNDOCUMENTED = [406, 409];
+/**
+ * Statuses Atlas answers on operations whose spec entry omits them: a refused state change
+ * (:start/:stop, 400 STREAM_PROCESSOR_GENERIC_ERROR, BEHAVIOUR.md §7), version (406), duplicate (409).
+ */
+const TOLERATED_UNDOCUMENTED = [400, 406, 409];
 
 export interface StreamsClient {
   /** Calls operationId's path; checks a success or documented error against the spec. */

@@ -179,7 +179,9 @@ export const processorHandlers: HandlerTable = {
     if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
     await insertUnique(ctx.tx, STREAMS_KIND.processor, { id: processor._id, parentId: instance._id, name }, processor,
       'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
-    return { status: 200, body: renderProcessor(ctx.services.runner, processor, false) };
+    // The create response is a StreamsProcessor (the definition), without state or stats.
+    const { state: _state, ...definition } = renderProcessor(ctx.services.runner, processor, false);
+    return { status: 200, body: definition };
   },
 
   async getStreamProcessor(ctx) {
