@@ -86,7 +86,11 @@ export class MergeSink implements Sink {
     switch (this.whenMatched) {
       case 'replace': return { replaceOne: { filter, replacement: onId ? withoutId : doc, upsert } };
       case 'keepExisting': return upsert ? { updateOne: { filter, update: { $setOnInsert: doc }, upsert } } : undefined;
-      default: return { updateOne: { filter, update: { $set: withoutId, ...(id === undefined ? {} : { $setOnInsert: { _id: id } }) }, upsert } };
+      default: {
+        // Matching on _id, an upsert takes _id from the filter; otherwise the document's own _id is kept on insert.
+        const keepId = !onId && id !== undefined ? { $setOnInsert: { _id: id } } : {};
+        return { updateOne: { filter, update: { $set: withoutId, ...keepId }, upsert } };
+      }
     }
   }
 

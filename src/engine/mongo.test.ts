@@ -1,0 +1,123 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { createEngine } from './index.js';
+import type { ConnectionDefinition, Document, ProcessorRunner } from './contract.js';
+import { MemoryHost, definition, eventually } from './testing/memory-host.js';
+import { MongoDouble } from './testing/mongo-double.js';
+
+// Against the wire-protocol double by default; against a real server when MONGODB_URI is set.
+const realUri = process.env['MONGODB_URI'];
+
+describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
+  let double: MongoDouble | undefined;
+  let uri: string;
+  let client: MongoClient;
+  let engine: ProcessorRunner | undefined;
+  const db = `engine_test_${Date.now()}`;
+
+  beforeAll(async () => {
+    if (realUri) uri = realUri;
+    else {
+      double = new MongoDouble();
+      await double.start();
+      uri = double.uri;
+    }
+    client = new MongoClient(uri);
+    await client.connect();
+  });
+  afterEach(async () => { await engine?.close(); engine = undefined; });
+  afterAll(async () => {
+    if (realUri) await client.db(db).dropDatabase();
+    await client.close();
+    await double?.stop();
+  });
+
+  const cluster = (): Record<string, ConnectionDefinition> => ({ cluster0: { name: 'cluster0', type: 'Cluster', connectionString: uri } });
+
+  it('$merge upserts on _id and writes failing documents to the DLQ collection', async () => {
+    const host = new MemoryHost();
+    engine = createEngine(host);
+    await client.db(db).collection('totals').insertOne({ _id: 'b' as never, total: 0, note: 'kept' });
+    const def = definition([
+      { $source: { documents: [{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }, { _id: 'c', n: 'three' }] } },
+      { $project: { total: { $multiply: ['$n', 10] } } },
+      { $merge: { into: { connectionName: 'cluster0', db, coll: 'totals' }, whenMatched: 'merge', whenNotMatched: 'insert' } },
+    ], { connections: cluster(), options: { dlq: { connectionName: 'cluster0', db, coll: 'dlq' } } });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    const totals = await eventually(async () => {
+      const docs = await client.db(db).collection('totals').find({}).sort({ _id: 1 }).toArray();
+      return docs.length === 2 ? docs : undefined;
+    });
+    expect(totals).toEqual([{ _id: 'a', total: 10 }, { _id: 'b', total: 20, note: 'kept' }]);
+    const [record] = await eventually(async () => {
+      const docs = await client.db(db).collection('dlq').find({}).toArray();
+      return docs.length === 1 ? docs : undefined;
+    });
+    expect(record).toMatchObject({
+      doc: { _id: 'c', n: 'three', _stream_meta: { source: { type: 'generated' } } },
+      errInfo: { reason: expect.stringContaining('$multiply') },
+      processorName: def.name,
+      instanceName: 'instance0',
+    });
+    await eventually(() => { const s = engine!.stats(def.id); return s?.dlqMessageCount === 1 && s.outputMessageCount === 2; });
+  });
+
+  it('reads a change stream, and resumes from the checkpointed resume token', async () => {
+    const host = new MemoryHost();
+    engine = createEngine(host, { checkpointIntervalMs: 200 });
+    const def = definition([
+      { $source: { connectionName: 'cluster0', db, coll: 'orders', config: { fullDocument: 'updateLookup' } } },
+      { $match: { operationType: 'insert' } },
+      { $replaceRoot: { newRoot: '$fullDocument' } },
+      { $emit: { connectionName: '__testLog' } },
+    ], { connections: cluster() });
+    await engine.start(def, { resumeFromCheckpoint: true });
+    await eventually(() => engine!.stats(def.id)?.status === 'running');
+    const orders = client.db(db).collection('orders');
+    await orders.insertMany([{ item: 'one' }, { item: 'two' }]);
+    const seen = await watch(engine, def.id, 2);
+    expect(seen.map((d) => d['item'])).toEqual(['one', 'two']);
+    await engine.stop(def.id);
+
+    await orders.insertOne({ item: 'while stopped' });
+    await engine.start(def, { resumeFromCheckpoint: true });
+    const [resumed] = await watch(engine, def.id, 1);
+    expect(resumed!['item']).toBe('while stopped');
+  });
+
+  it('$lookup joins a collection on the cluster', async () => {
+    engine = createEngine(new MemoryHost());
+    await client.db(db).collection('devices').insertMany([{ device: 'd1', site: 'north' }, { device: 'd2', site: 'south' }]);
+    const def = definition([
+      { $source: { documents: [{ device: 'd2', watts: 5 }] } },
+      { $lookup: { from: { connectionName: 'cluster0', db, coll: 'devices' }, localField: 'device', foreignField: 'device', as: 'info' } },
+      { $project: { site: { $arrayElemAt: ['$info.site', 0] }, _id: 0 } },
+      { $emit: { connectionName: '__testLog' } },
+    ], { connections: cluster() });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    expect(await watch(engine, def.id, 1)).toEqual([{ site: 'south' }]);
+  });
+
+  it('fails the processor with a clear message when the cluster connection has no connectionString', async () => {
+    const host = new MemoryHost();
+    engine = createEngine(host);
+    const def = definition([
+      { $source: { documents: [{ a: 1 }] } },
+      { $merge: { into: { connectionName: 'cluster0', db, coll: 'x' } } },
+    ], { connections: { cluster0: { name: 'cluster0', type: 'Cluster' } } });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    const message = await eventually(() => host.failures.get(def.id));
+    expect(message).toMatch(/has no connectionString/);
+    expect(engine.isRunning(def.id)).toBe(false);
+  });
+});
+
+async function watch(runner: ProcessorRunner, id: string, count: number): Promise<Document[]> {
+  const controller = new AbortController();
+  const docs: Document[] = [];
+  for await (const doc of runner.watchOutput(id, controller.signal)) {
+    docs.push(doc);
+    if (docs.length >= count) controller.abort();
+  }
+  return docs;
+}
