@@ -185,3 +185,26 @@ describe('audit logs', () => {
     expectError(json, 406, 'INVALID_VERSION_DATE');
   });
 });
+
+describe('every Streams operation', () => {
+  it('answers GROUP_NOT_FOUND, INVALID_GROUP_ID and the Digest challenge the same way', async () => {
+    const { operations } = await import('../src/protocol/generated/operations.js');
+    const streamsOps = operations.filter((o) => o.tag === 'Streams');
+    expect(streamsOps).toHaveLength(30);
+    const fill = (path: string, group: string) => path.replace('{groupId}', group).replace(/\{[^}]+\}/g, 'x')
+      .replace('/api/atlas/v2', '') + (path.includes('vpcPeeringConnections') && !path.includes('{id}') ? '?requesterAccountId=1' : '')
+      + (path.endsWith('accountDetails') ? '?cloudProvider=aws&regionName=US_EAST_1' : '');
+    for (const op of streamsOps) {
+      const version = op.versions[op.versions.length - 1];
+      const accept = `application/vnd.atlas.${version}+${op.format}`;
+      const body = op.requestBody ? {} : undefined;
+      const missing = await owner.call(op.operationId, `/api/atlas/v2${fill(op.path, '0123456789abcdef01234567')}`, { method: op.method, accept, body });
+      expectError(missing, 404, 'GROUP_NOT_FOUND');
+      const invalid = await owner.call(op.operationId, `/api/atlas/v2${fill(op.path, 'zz')}`, { method: op.method, accept, body });
+      expectError(invalid, 404, 'INVALID_GROUP_ID');
+      const anonymous = await fetch(`${server.url}/api/atlas/v2${fill(op.path, groupId)}`, { method: op.method, headers: { Accept: accept } });
+      expect(anonymous.status, op.operationId).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toContain('Digest realm="MMS Public API"');
+    }
+  });
+});
