@@ -33,9 +33,10 @@ const BARE_WORKSPACE = 'mcp-bare';
 const KAFKA = 'mcp-kafka';
 const SAMPLE = 'sample_stream_solar';
 const PROCESSOR = 'mcp-processor';
+const RUNNING = 'mcp-running';
 const KAFKA_PASSWORD = `kafka-pw-${randomBytes(6).toString('hex')}`;
 
-interface Seen { method: string; path: string; auth: string; accept: string; contentType: string; status?: number }
+interface Seen { method: string; path: string; auth: string; accept: string; contentType: string; status?: number; error?: string }
 
 let cert: TestCertificate;
 let server: TestServer;
@@ -57,7 +58,7 @@ function text(result: ToolResult): string {
 
 /** What the MCP server sent, for failure messages: the request line and what we answered. */
 function traffic(): string {
-  return seen.map((s) => `${s.method} ${s.path} [${s.auth}; accept=${s.accept}; content-type=${s.contentType}] -> ${s.status ?? '?'}`).join('\n');
+  return seen.map((s) => `${s.method} ${s.path} [${s.auth}; accept=${s.accept}; content-type=${s.contentType}] -> ${s.status ?? '?'}${s.error ? ` ${s.error}` : ''}`).join('\n');
 }
 
 /** Fails with the tool's own text and the HTTP exchange when a tool call did not succeed. */
@@ -84,6 +85,12 @@ beforeAll(async () => {
       accept: req.headers.accept ?? '', contentType: req.headers['content-type'] ?? '',
     };
     seen.push(entry);
+    // Keep the body of error answers, for the failure messages.
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      if (res.statusCode >= 400 && (typeof args[0] === 'string' || Buffer.isBuffer(args[0]))) entry.error = String(args[0]);
+      return end(...args);
+    }) as ServerResponse['end'];
     res.on('finish', () => { entry.status = res.statusCode; });
   });
 
@@ -311,12 +318,107 @@ describe('mongodb-mcp-server over HTTPS with a service account', () => {
     expect(text(missing)).toMatch(/^Resource not found: \[404 Not Found\]/);
   });
 
+  it('moves a workspace to another region with atlas-streams-manage (PATCH)', async () => {
+    const region = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'update-workspace', newRegion: 'FRANKFURT_DEU',
+    });
+    expectOk(region);
+    expect(region.structuredContent).toEqual({ region: 'AWS/FRANKFURT_DEU' });
+    expect((await get(`/streams/${BARE_WORKSPACE}`)).json.dataProcessRegion).toEqual({ cloudProvider: 'AWS', region: 'FRANKFURT_DEU' });
+  });
+
+  it('changes a workspace tier with atlas-streams-manage (PATCH with streamConfig)', async () => {
+    const tier = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'update-workspace', newTier: 'SP30',
+    });
+    expectOk(tier);
+    expect((await get(`/streams/${BARE_WORKSPACE}`)).json.streamConfig).toMatchObject({ tier: 'SP30' });
+  });
+
+  it('starts, watches, stops and starts again a processor with atlas-streams-manage (POST :start, :stop)', async () => {
+    // Made through our API: the MCP tool only accepts pipelines that end in a sink it can
+    // see among the connections, and the built-in __testLog sink is not one.
+    const created = await callDigestTls(api(`/streams/${BARE_WORKSPACE}/processor`), cert.ca, server.owner, {
+      method: 'POST', accept: ACCEPT.processors, headers: { 'X-Test-Probe': '1' },
+      body: { name: RUNNING, pipeline: [{ $source: { connectionName: SAMPLE } }, { $emit: { connectionName: '__testLog' } }] },
+    });
+    expect(created.status, created.text).toBe(200);
+
+    const started = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'start-processor', resourceName: RUNNING,
+    });
+    expectOk(started);
+    expect(started.structuredContent).toEqual({ processorState: 'STARTED' });
+    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STARTED');
+
+    // The sample source produces continuously; wait (bounded) until the stats show it.
+    let diagnosis: ToolResult | undefined;
+    for (let i = 0; i < 100; i++) {
+      diagnosis = await tool('atlas-streams-discover', {
+        projectId: server.projectId, action: 'diagnose-processor', workspaceName: BARE_WORKSPACE, resourceName: RUNNING,
+      });
+      if ((diagnosis.structuredContent?.stats?.inputMessageCount ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expectOk(diagnosis!);
+    expect(diagnosis!.structuredContent.processorState).toBe('STARTED');
+    expect(diagnosis!.structuredContent.stats.inputMessageCount).toBeGreaterThan(0);
+
+    const stopped = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'stop-processor', resourceName: RUNNING,
+    });
+    expectOk(stopped);
+    expect(stopped.structuredContent).toEqual({ processorState: 'STOPPED' });
+    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STOPPED');
+
+    const again = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'start-processor', resourceName: RUNNING,
+    });
+    expectOk(again);
+    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STARTED');
+    const stoppedAgain = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'stop-processor', resourceName: RUNNING,
+    });
+    expectOk(stoppedAgain);
+  });
+
+  it('restarts a stopped processor from the beginning with atlas-streams-manage (POST :startWith {resumeFromCheckpoint})', async () => {
+    const restarted = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'start-processor', resourceName: RUNNING, resumeFromCheckpoint: false,
+    });
+    expectOk(restarted);
+    expect(seen.some((s) => s.method === 'POST' && s.path.endsWith(`/processor/${RUNNING}:startWith`) && s.status === 200), traffic()).toBe(true);
+    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STARTED');
+  });
+
   it('tears down the processor, the connections and the workspaces', async () => {
     const processor = await tool('atlas-streams-teardown', {
       projectId: server.projectId, resource: 'processor', workspaceName: WORKSPACE, resourceName: PROCESSOR,
     });
     expectOk(processor);
     expect((await get(`/streams/${WORKSPACE}/processor/${PROCESSOR}`, ACCEPT.processors)).status).toBe(404);
+
+    // The tool stops it first (POST :stop) if it is still running, then DELETEs it.
+    const running = await tool('atlas-streams-teardown', {
+      projectId: server.projectId, resource: 'processor', workspaceName: BARE_WORKSPACE, resourceName: RUNNING,
+    });
+    expectOk(running);
+    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).status).toBe(404);
+
+    // With no processor left using it, the Kafka connection can change (PATCH replaces it).
+    const updated = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: WORKSPACE, action: 'update-connection', resourceName: KAFKA,
+      connectionConfig: {
+        bootstrapServers: 'broker-a:9092',
+        authentication: { mechanism: 'SCRAM-256', username: 'streams-user', password: KAFKA_PASSWORD },
+        security: { protocol: 'SASL_SSL' },
+      },
+    });
+    expectOk(updated);
+    expect(updated.structuredContent).toEqual({ connectionState: 'READY' });
+    const stored = await get(`/streams/${WORKSPACE}/connections/${KAFKA}`);
+    expect(stored.json).toMatchObject({ name: KAFKA, type: 'Kafka', bootstrapServers: 'broker-a:9092', authentication: { mechanism: 'SCRAM-256' } });
+    expect(stored.text).not.toContain(KAFKA_PASSWORD);
 
     const connection = await tool('atlas-streams-teardown', {
       projectId: server.projectId, resource: 'connection', workspaceName: WORKSPACE, resourceName: KAFKA,
