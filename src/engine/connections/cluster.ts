@@ -19,7 +19,9 @@ export class ClusterClients {
     if (typeof uri !== 'string' || uri === '') {
       throw new ProcessorFailure(`Cluster connection ${connectionName} has no connectionString: this emulator needs one to reach the cluster`);
     }
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, connectTimeoutMS: 10_000 });
+    // Timeouts written in the connection string win over our defaults.
+    const defaults = /serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 };
+    const client = new MongoClient(uri, defaults);
     this.clients.set(connectionName, client);
     return client;
   }
