@@ -14,7 +14,7 @@ import { createEngine } from './engine/index.js';
 import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
-import { createRequestHandler } from './http/server.js';
+import { answerClientError, createRequestHandler } from './http/server.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -69,6 +69,7 @@ export async function startApp(config: AppConfig): Promise<App> {
     ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, handler)
     : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   INVALID_PATH_PARAMETER: { status: 400, detail: 'Invalid path parameter {0} specified.' },
   VALIDATION_ERROR: { status: 400, detail: 'The value {1} of attribute {0} is invalid.' },
   BODY_TOO_LARGE: { status: 413, detail: 'The request body exceeds the maximum size of {0} bytes.' },
+  HEADERS_TOO_LARGE: { status: 431, detail: 'The request line or headers exceed the maximum size.' },
+  UNPARSEABLE_REQUEST: { status: 400, detail: 'The HTTP request could not be parsed.' },
   // Identity and access
   USER_UNAUTHORIZED: { status: 401, detail: 'Current user is not authorized to perform this action.' },
   NOT_IN_GROUP: { status: 401, detail: 'Current user is not in the group, or the group does not exist.' },

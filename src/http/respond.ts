@@ -41,6 +41,13 @@ export function sendError(res: ServerResponse, error: ApiError, presentation: Pr
   res.end(text);
 }
 
+/** The whole HTTP/1.1 response for a request Node's parser refused before any handler saw it. */
+export function rawErrorResponse(error: ApiError): string {
+  const text = compactJson(errorBody(error));
+  return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json\r\nX-Error-Code: ${error.errorCode}\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
+}
+
 /** A success: 204 has no body; with envelope a body-less status becomes 200 carrying it. */
 export function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): void {
   if (presentation.envelope) {

@@ -3,6 +3,7 @@
 // the handler. Every failure becomes an Atlas error body; nothing escapes as a crash.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { matchRoute } from '../protocol/router.js';
 import { parseQuery, validateBody, validatePathParams } from '../protocol/validate.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
@@ -16,7 +17,7 @@ import { EMULATOR_PREFIX, handleEmulatorRequest } from '../domain/streams/emulat
 import type { HandlerTable, RequestContext, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
-import { sendError, sendSuccess, type Presentation } from './respond.js';
+import { rawErrorResponse, sendError, sendSuccess, type Presentation } from './respond.js';
 import { isJsonBodyType, negotiateVersion } from './versions.js';
 import type { Principal } from './principal.js';
 
@@ -30,6 +31,16 @@ export interface ApiServerOptions {
   rateLimiter: RateLimiter;
   /** Answers readiness probes; false while starting or draining. */
   isReady: () => boolean;
+}
+
+/** Requests Node's HTTP parser refuses (oversized headers, garbage) still get an Atlas error. */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const apiError = error.code === 'HPE_HEADER_OVERFLOW' ? new ApiError('HEADERS_TOO_LARGE') : new ApiError('UNPARSEABLE_REQUEST');
+  socket.end(rawErrorResponse(apiError));
 }
 
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {

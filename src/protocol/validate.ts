@@ -22,9 +22,14 @@ export function matchesPattern(pattern: string, value: string): boolean {
   return regex.test(value);
 }
 
+/** Own keys only: a body may name `constructor` or `__proto__`, which plain lookups would find on Object.prototype. */
+function own<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 function resolve(schema: Schema): Schema {
   let s = schema;
-  while (s.$ref) s = schemas[s.$ref] ?? {};
+  while (s.$ref) s = own(schemas, s.$ref) ?? {};
   return s;
 }
 
@@ -123,7 +128,7 @@ function checkOneOf(schema: Schema, value: unknown, path: string, context: Valid
     if (typeOf(value) !== 'object') throw new ApiError('INVALID_JSON_ATTRIBUTE', [path || 'body']);
     const tag = (value as Record<string, unknown>)[discriminator.propertyName];
     if (tag === undefined) throw new ApiError('MISSING_ATTRIBUTE', [fieldPath(path, discriminator.propertyName)]);
-    const target = typeof tag === 'string' ? discriminator.mapping?.[tag] : undefined;
+    const target = typeof tag === 'string' ? own(discriminator.mapping, tag) : undefined;
     if (!target) throw new ApiError('INVALID_ENUM_VALUE', [String(tag)]);
     return check({ $ref: target.replace('#/components/schemas/', '') }, value, path, context, top);
   }
@@ -143,12 +148,12 @@ function checkObject(schema: Schema, value: Record<string, unknown>, path: strin
   const closed = Object.keys(properties).length > 0 && additional === undefined;
   for (const name of required) {
     // A required read-only field is required in responses; requests never carry it.
-    const property = properties[name];
+    const property = own(properties, name);
     if (property && (property.readOnly || resolve(property).readOnly)) continue;
     if (value[name] === undefined) throw new ApiError('MISSING_ATTRIBUTE', [fieldPath(path, name)]);
   }
   for (const [name, field] of Object.entries(value)) {
-    const propertySchema = properties[name];
+    const propertySchema = own(properties, name);
     if (!propertySchema) {
       if (closed || additional === false) throw new ApiError('INVALID_ATTRIBUTE', [fieldPath(path, name)]);
       if (typeof additional === 'object') checkFreeFormValue(additional, field, fieldPath(path, name));
