@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProcessorHost } from '../src/domain/streams/processor-host.js';
 import { ACCEPT, digestClient, startTestServer, type Client, type TestServer } from '../src/testing/harness.js';
 import { createProjectKey } from './identity-helpers.js';
+import type { ProcessorDefinition } from '../src/engine/contract.js';
 import {
-  createConnection, createInstance, createProcessor, expectError, samplePipeline, streamsClient, streamsPath, type StreamsClient,
+  createConnection, createInstance, createProcessor, expectError, KAFKA_SECRET, kafkaConnection, samplePipeline, SSL_KEY, SSL_KEY_PASSWORD,
+  streamsClient, streamsPath, type StreamsClient,
 } from './streams-fixtures.js';
 
 let server: TestServer;
@@ -182,6 +184,34 @@ describe('lifecycle', () => {
     expect(again.json.state).toBe('STARTED');
     expect(again.json.stats.errorMsg).toBeUndefined();
     expect((await stop('failing')).status).toBe(200);
+  });
+});
+
+describe('the definition the engine gets', () => {
+  it('carries every connection with secrets decrypted, the Cluster address and the instance tier', async () => {
+    const t = 'handoff';
+    await createInstance(owner, groupId, t, { sampleConnections: { solar: true }, streamConfig: { tier: 'SP10' } });
+    await createConnection(owner, groupId, t, kafkaConnection('kafka'));
+    await createConnection(owner, groupId, t, { name: 'db', type: 'Cluster', clusterName: 'Local0' });
+    const mapped = await raw.call(`/emulator/v1/groups/${groupId}/clusters/Local0`, { method: 'PUT', body: { connectionString: 'mongodb://127.0.0.1:1/?x=secret-uri' } });
+    expect(mapped.status).toBe(200);
+    expect(mapped.text).not.toContain('secret-uri');
+    await createProcessor(owner, groupId, t, { name: 'handoff', pipeline: samplePipeline(), options: { dlq: { connectionName: 'db', db: 'd', coll: 'dlq' } } });
+    const runner = server.app.runner;
+    const original = runner.start;
+    let captured: ProcessorDefinition | undefined;
+    runner.start = async (definition, options) => { captured = definition; await Promise.resolve(options); };
+    try {
+      expect((await owner.call('startStreamProcessor', streamsPath(groupId, `/${t}/processor/handoff:start`), { method: 'POST' })).status).toBe(200);
+    } finally {
+      runner.start = original;
+    }
+    expect(captured).toMatchObject({ name: 'handoff', groupId, instanceName: t, tier: 'SP10', options: { dlq: { connectionName: 'db', db: 'd', coll: 'dlq' } } });
+    expect(captured!.connections['kafka']).toMatchObject({ type: 'Kafka', authentication: { password: KAFKA_SECRET, sslKey: SSL_KEY, sslKeyPassword: SSL_KEY_PASSWORD } });
+    expect(captured!.connections['db']).toMatchObject({ type: 'Cluster', connectionString: 'mongodb://127.0.0.1:1/?x=secret-uri' });
+    expect(Object.keys(captured!.connections).sort()).toEqual(['db', 'kafka', 'sample_stream_solar']);
+    for (const line of server.logs) expect(line).not.toContain(KAFKA_SECRET);
+    for (const line of server.logs) expect(line).not.toContain('secret-uri');
   });
 });
 
