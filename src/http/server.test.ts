@@ -91,3 +91,11 @@ describe('wire rules', () => {
     expect(res.json).toMatchObject({ errorCode: 'INVALID_GROUP_ID', parameters: ['nothex'] });
   });
 });
+
+describe('paths', () => {
+  it('reads repeated slashes as one, as a base URL ending in "/" produces', async () => {
+    const res = await callDigest(`${server.url}//api/atlas/v2//orgs/${server.orgId}`, server.owner, { accept: ACCEPT.identity });
+    expect(res.status).toBe(200);
+    expect(res.json.id).toBe(server.orgId);
+  });
+});

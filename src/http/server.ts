@@ -77,11 +77,16 @@ function presentationOf(search: URLSearchParams): Presentation {
 
 function requestUrl(req: IncomingMessage): URL {
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const host = req.headers.host ?? 'localhost';
+  const base = `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+  // Clients that join a base URL ending in "/" with "/api/..." send "//api/...": read it as
+  // one path (a leading "//" would otherwise parse as a host).
+  const raw = req.url ?? '/';
+  const queryAt = raw.indexOf('?');
+  const target = queryAt < 0 ? raw.replace(/\/{2,}/g, '/') : raw.slice(0, queryAt).replace(/\/{2,}/g, '/') + raw.slice(queryAt);
   try {
-    return new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${host}`);
+    return new URL(target, base);
   } catch {
-    return new URL('/', `${secure ? 'https' : 'http'}://localhost`);
+    return new URL(target, 'http://localhost');
   }
 }
 
