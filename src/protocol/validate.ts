@@ -82,7 +82,8 @@ function fieldPath(parent: string, name: string): string {
   return parent ? `${parent}.${name}` : name;
 }
 
-function check(raw: Schema, value: unknown, path: string, context: ValidationContext, top: boolean): void {
+/** `checkedTag` names a discriminator property already matched against its mapping. */
+function check(raw: Schema, value: unknown, path: string, context: ValidationContext, top: boolean, checkedTag?: string): void {
   const schema = resolve(raw);
   const attribute = path || 'body';
   if (value === null) {
@@ -94,7 +95,7 @@ function check(raw: Schema, value: unknown, path: string, context: ValidationCon
   if (!fits(type, value)) throw new ApiError('INVALID_JSON_ATTRIBUTE', [attribute]);
   if (schema.enum && !schema.enum.includes(value)) throw new ApiError('INVALID_ENUM_VALUE', [String(value)]);
   switch (type) {
-    case 'object': return checkObject(schema, value as Record<string, unknown>, path, context, top);
+    case 'object': return checkObject(schema, value as Record<string, unknown>, path, context, top, checkedTag);
     case 'array': {
       const items = value as unknown[];
       if (schema.minItems !== undefined && items.length < schema.minItems) throw new ApiError('VALIDATION_ERROR', [attribute, `${items.length} items`]);
@@ -130,7 +131,8 @@ function checkOneOf(schema: Schema, value: unknown, path: string, context: Valid
     if (tag === undefined) throw new ApiError('MISSING_ATTRIBUTE', [fieldPath(path, discriminator.propertyName)]);
     const target = typeof tag === 'string' ? own(discriminator.mapping, tag) : undefined;
     if (!target) throw new ApiError('INVALID_ENUM_VALUE', [String(tag)]);
-    return check({ $ref: target.replace('#/components/schemas/', '') }, value, path, context, top);
+    // The mapping is the authority on the tag: the base's own enum for it may lag (S3).
+    return check({ $ref: target.replace('#/components/schemas/', '') }, value, path, context, top, discriminator.propertyName);
   }
   let firstError: unknown;
   for (const member of schema.oneOf ?? []) {
@@ -143,7 +145,7 @@ function checkOneOf(schema: Schema, value: unknown, path: string, context: Valid
   throw firstError;
 }
 
-function checkObject(schema: Schema, value: Record<string, unknown>, path: string, context: ValidationContext, top: boolean): void {
+function checkObject(schema: Schema, value: Record<string, unknown>, path: string, context: ValidationContext, top: boolean, checkedTag?: string): void {
   const { properties, required, additional } = objectShape(schema);
   const closed = Object.keys(properties).length > 0 && additional === undefined;
   for (const name of required) {
@@ -153,6 +155,7 @@ function checkObject(schema: Schema, value: Record<string, unknown>, path: strin
     if (value[name] === undefined) throw new ApiError('MISSING_ATTRIBUTE', [fieldPath(path, name)]);
   }
   for (const [name, field] of Object.entries(value)) {
+    if (name === checkedTag) continue;
     const propertySchema = own(properties, name);
     if (!propertySchema) {
       if (closed || additional === false) throw new ApiError('INVALID_ATTRIBUTE', [fieldPath(path, name)]);

@@ -65,7 +65,8 @@ class Checker {
   readonly errors: string[] = [];
   readonly unknown = new Set<string>();
 
-  check(raw: Schema, value: unknown, path: string): void {
+  /** `checkedTag` names a discriminator property already matched against its mapping. */
+  check(raw: Schema, value: unknown, path: string, checkedTag?: string): void {
     const schema = resolve(raw);
     const at = path || '(body)';
     if (value === null) {
@@ -87,7 +88,7 @@ class Checker {
       if (schema.items) value.forEach((item) => this.check(schema.items!, item, `${path}[]`));
       return;
     }
-    if (type === 'object' || (type === undefined && typeOf(value) === 'object')) this.checkObject(schema, value as Record<string, unknown>, path);
+    if (type === 'object' || (type === undefined && typeOf(value) === 'object')) this.checkObject(schema, value as Record<string, unknown>, path, checkedTag);
   }
 
   private checkOneOf(schema: Schema, value: unknown, path: string): void {
@@ -99,7 +100,8 @@ class Checker {
         this.errors.push(`${path || '(body)'}: ${discriminator.propertyName} ${JSON.stringify(tag)} names no subtype`);
         return;
       }
-      return this.check({ $ref: target }, value, path);
+      // The mapping is the authority on the tag: the base's own enum for it may lag (S3).
+      return this.check({ $ref: target }, value, path, discriminator.propertyName);
     }
     // Without a discriminator: the first member that fits without errors wins.
     let best: Checker | undefined;
@@ -115,17 +117,15 @@ class Checker {
     this.errors.push(`${path || '(body)'}: fits none of the oneOf members (${best?.errors[0] ?? 'none'})`);
   }
 
-  private checkObject(schema: Schema, value: Record<string, unknown>, path: string): void {
+  private checkObject(schema: Schema, value: Record<string, unknown>, path: string, checkedTag?: string): void {
     const { properties, required, additional } = objectShape(schema);
     for (const name of required) {
       if (value[name] === undefined) this.errors.push(`${path ? `${path}.` : ''}${name}: required but absent`);
     }
     for (const [name, field] of Object.entries(value)) {
+      if (name === checkedTag) continue;
       const fieldPath = path ? `${path}.${name}` : name;
       const property = properties[name];
-      // A name the schema requires is known even where the generated tables lost its
-      // definition (the generator drops properties literally named `description`).
-      if (!property && required.has(name)) continue;
       if (!property) {
         if (typeof additional === 'object') {
           const s = resolve(additional);

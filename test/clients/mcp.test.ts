@@ -24,7 +24,6 @@ import { callDigestTls } from './support/tls-call.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const MCP_BIN = join(ROOT, 'node_modules/.bin/mongodb-mcp-server');
-const SINGLE_NODE_FETCH = pathToFileURL(join(ROOT, 'test/clients/support/single-node-fetch.mjs')).href;
 
 const CLIENT_ID = `mdb_sa_id_${randomBytes(12).toString('hex')}`;
 const CLIENT_SECRET = `mdb_sa_sk_${randomBytes(24).toString('hex')}`;
@@ -112,9 +111,6 @@ beforeAll(async () => {
       MDB_MCP_EXPORTS_PATH: join(home, 'exports'),
       SSL_CERT_FILE: cert.certFile,
       NODE_EXTRA_CA_CERTS: cert.certFile,
-      // See support/single-node-fetch.mjs: works around a duplicated node-fetch in this
-      // repository's node_modules; no effect on what goes over the wire.
-      NODE_OPTIONS: `--import=${SINGLE_NODE_FETCH}`,
     },
   });
   transport.stderr?.on('data', (chunk: Buffer) => { mcpStderr += chunk.toString('utf8'); });
