@@ -2,7 +2,8 @@
 // compiler does not cover, and the oracle of the differential tests. The operators
 // mingo lacks or gets wrong for streams ($meta, $toObjectId, $dateFromString with
 // "+00:00" offsets, $jsonSchema) are supplied here so both paths agree.
-import { Aggregator, Query } from 'mingo';
+import { Aggregator } from 'mingo/aggregator';
+import { Query } from 'mingo/query';
 import { Context, evalExpr, ProcessingMode } from 'mingo/core';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
