@@ -1,0 +1,5 @@
+// Contract: stream processors (see framework.ts for what is derived).
+import { runArea } from './framework.js';
+import { area } from './areas/streams-processors.js';
+
+runArea(area);
