@@ -4,7 +4,7 @@
 //   - the same GET with Digest, both legs per request
 //   - the same GET against Stoplight Prism mocking the same spec
 //   - time to first response and idle memory of a fresh process
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -83,6 +83,19 @@ function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
+/**
+ * Prism is installed on first use into bench/.tools, not as a devDependency: its own
+ * dependency tree would otherwise split node-fetch for the MCP server the tests run.
+ */
+function ensurePrism() {
+  const tools = join(root, 'bench/.tools');
+  const bin = join(tools, 'node_modules/.bin/prism');
+  if (existsSync(bin)) return bin;
+  console.log('installing @stoplight/prism-cli@5.14.2 into bench/.tools (first run only)...');
+  const result = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', tools, '@stoplight/prism-cli@5.14.2'], { stdio: 'ignore' });
+  return result.status === 0 && existsSync(bin) ? bin : undefined;
+}
+
 async function startEmulator() {
   const clientId = `mdb_sa_id_${randomBytes(12).toString('hex')}`;
   const clientSecret = `mdb_sa_sk_${randomBytes(24).toString('base64url')}`;
@@ -142,8 +155,8 @@ export async function runApiBench() {
   emulator.child.kill();
 
   const spec = resolve(root, '../shared/spec/atlas-admin-v2.yaml');
-  const prismBin = join(root, 'node_modules/.bin/prism');
-  if (existsSync(spec) && existsSync(prismBin)) {
+  const prismBin = ensurePrism();
+  if (existsSync(spec) && prismBin) {
     const prism = await startProcess(prismBin, ['mock', spec, '-p', '0', '-h', '127.0.0.1'], {}, /Prism is listening on (http:\/\/\S+)/).catch(() => undefined);
     if (prism) {
       const prismUrl = `${prism.match[1].replace(/\/$/, '')}/api/atlas/v2/groups/32b6e34b3d91647abb20e7b8/streams`;

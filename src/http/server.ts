@@ -113,7 +113,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   /** Sets principal, or answers the Digest challenge and returns false. */
   const authenticated = async (): Promise<boolean> => {
     try {
-      principal = await services.store.transaction((tx) => authenticate(req, tx, services.signingKey, clientIp, services.now()));
+      principal = await authenticate(req, services.store, services.signingKey, clientIp, services.now());
       return true;
     } catch (error) {
       if (!(error instanceof AuthenticationRequired)) throw error;

@@ -23,9 +23,20 @@ export function contentTypeOf(version: string, format: string): string {
   return format === 'json' ? `application/vnd.atlas.${version}+json;charset=utf-8` : `application/vnd.atlas.${version}+${format}`;
 }
 
-/** The date the caller asked for, from the first versioned media type of the right format in Accept. */
+const parsedAccept = new Map<string, string | undefined>();
+
+/** Clients send the same few Accept values over and over: parse each once. */
 function requestedDate(accept: string | undefined, format: string): string | undefined {
   if (!accept) return undefined;
+  const key = `${format} ${accept}`;
+  if (parsedAccept.has(key)) return parsedAccept.get(key);
+  const date = parseRequestedDate(accept, format);
+  if (parsedAccept.size < 1000) parsedAccept.set(key, date);
+  return date;
+}
+
+/** The date from the first versioned media type of the right format in Accept. */
+function parseRequestedDate(accept: string, format: string): string | undefined {
   for (const part of accept.split(',')) {
     const mediaType = part.split(';')[0]!.trim().toLowerCase();
     const m = VERSIONED.exec(mediaType);

@@ -21,6 +21,11 @@ export function openSqliteStore({ path }: SqliteOptions): Store {
   migrate(db);
   const tx = sqliteTx(db);
   let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = queue.then(run, run);
+    queue = next.catch(() => undefined);
+    return next;
+  };
 
   return {
     transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -35,9 +40,11 @@ export function openSqliteStore({ path }: SqliteOptions): Store {
           throw error;
         }
       };
-      const next = queue.then(run, run);
-      queue = next.catch(() => undefined);
-      return next;
+      return enqueue(run);
+    },
+    read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      // Queued behind any open transaction so that it never sees one half done.
+      return enqueue(() => fn(tx));
     },
     async close() {
       await queue;
@@ -57,6 +64,13 @@ function migrate(db: Database.Database): void {
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
     })();
   });
+}
+
+/** A first page that is not full holds everything: the count query is needed only otherwise. */
+function totalOf(found: number, p: Page | undefined, count: () => number): number {
+  const offset = p?.offset ?? 0;
+  const unlimited = p === undefined || p.limit < 0;
+  return offset === 0 && (unlimited || found < p.limit) ? found : count();
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -100,11 +114,11 @@ function sqliteTx(db: Database.Database): StoreTx {
     async findByName(kind, name) { return parse(q.findByName.get(kind, name)); },
     async list<T>(kind: string, parentId: string, p?: Page): Promise<ListResult<T>> {
       const items = q.list.all(kind, parentId, ...page(p)).map((d) => parse<T>(d)!);
-      return { items, total: q.count.get(kind, parentId) as number };
+      return { items, total: totalOf(items.length, p, () => q.count.get(kind, parentId) as number) };
     },
     async listAll<T>(kind: string, p?: Page): Promise<ListResult<T>> {
       const items = q.listAll.all(kind, ...page(p)).map((d) => parse<T>(d)!);
-      return { items, total: q.countAll.get(kind) as number };
+      return { items, total: totalOf(items.length, p, () => q.countAll.get(kind) as number) };
     },
     async insert(kind, key, doc) { insertRow(kind, key, null, doc); },
     async update(kind, id, doc, name) {

@@ -56,6 +56,11 @@ export interface StoreTx {
 export interface Store {
   /** Runs fn in one transaction: all of its writes land, or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn against the committed state without taking the write lock: for the hot read
+   * paths (authenticating a bearer token). fn must not write.
+   */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
 // service accounts. A missing or failed credential gets Atlas's Digest challenge.
 import type { IncomingMessage } from 'node:http';
 import { KIND, type AccessListEntry, type ApiKey, type ServiceAccount, type ServiceAccountSecret } from '../../domain/identity/model.js';
-import type { StoreTx } from '../../store/store.js';
+import type { Store, StoreTx } from '../../store/store.js';
 import { ApiError } from '../errors.js';
 import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../principal.js';
 import { checkNonce, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
@@ -16,11 +16,17 @@ export class AuthenticationRequired extends Error {
   }
 }
 
-export async function authenticate(req: IncomingMessage, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+/** Digest answers cost a write (the nonce use); bearer tokens are checked on a read. */
+export async function authenticate(req: IncomingMessage, store: Store, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
   const header = req.headers.authorization;
   if (!header) throw new AuthenticationRequired();
-  if (/^Bearer\s/i.test(header)) return bearer(header.slice(7).trim(), tx, signingKey, clientIp, now);
-  if (/^Digest\s/i.test(header)) return digest(header, req.method ?? 'GET', tx, signingKey, clientIp, now);
+  if (/^Bearer\s/i.test(header)) {
+    const token = header.slice(7).trim();
+    const { principal, accessEntry } = await store.read((tx) => bearer(token, tx, signingKey, clientIp, now));
+    if (accessEntry) await store.transaction((tx) => recordAccessListUse(tx, KIND.serviceAccountAccess, accessEntry, clientIp, now));
+    return principal;
+  }
+  if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', tx, signingKey, clientIp, now));
   throw new AuthenticationRequired(false, 'unsupported authorization scheme');
 }
 
@@ -38,7 +44,7 @@ async function digest(header: string, method: string, tx: StoreTx, signingKey: B
   return principalOfApiKey(key);
 }
 
-async function bearer(token: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+async function bearer(token: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<{ principal: Principal; accessEntry?: StoredAccessEntry }> {
   const claims = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000));
   if (!claims) throw new AuthenticationRequired(false, 'invalid or expired token');
   const [account, secret, revoked] = await Promise.all([
@@ -47,15 +53,31 @@ async function bearer(token: string, tx: StoreTx, signingKey: Buffer, clientIp: 
     tx.get(KIND.revokedToken, claims.jti),
   ]);
   if (!account || !secret || revoked) throw new AuthenticationRequired(false, 'revoked token');
-  await enforceAccessList(tx, KIND.serviceAccountAccess, account.clientId, clientIp, now);
-  return principalOfServiceAccount(account);
+  const accessEntry = await matchAccessList(tx, KIND.serviceAccountAccess, account.clientId, clientIp);
+  return { principal: principalOfServiceAccount(account), accessEntry };
 }
 
-/** An empty access list lets every address in; otherwise the caller's address must be on it. */
-export async function enforceAccessList(tx: StoreTx, kind: string, ownerId: string, clientIp: string, now: Date): Promise<void> {
-  const { items } = await tx.list<AccessListEntry & { id: string }>(kind, ownerId);
-  if (items.length === 0) return;
+type StoredAccessEntry = AccessListEntry & { id: string };
+
+/**
+ * An empty access list lets every address in (undefined); otherwise the entry that admits the
+ * caller's address, or 403 IP_ADDRESS_NOT_ON_ACCESS_LIST.
+ */
+async function matchAccessList(tx: StoreTx, kind: string, ownerId: string, clientIp: string): Promise<StoredAccessEntry | undefined> {
+  const { items } = await tx.list<StoredAccessEntry>(kind, ownerId);
+  if (items.length === 0) return undefined;
   const entry = items.find((e) => isOnAccessList(clientIp, e));
   if (!entry) throw new ApiError('IP_ADDRESS_NOT_ON_ACCESS_LIST', [clientIp]);
-  await tx.update(kind, entry.id, { ...entry, lastUsed: now.toISOString(), lastUsedAddress: clientIp, count: entry.count + 1 });
+  return entry;
+}
+
+async function recordAccessListUse(tx: StoreTx, kind: string, entry: StoredAccessEntry, clientIp: string, now: Date): Promise<void> {
+  const current = await tx.get<StoredAccessEntry>(kind, entry.id);
+  if (current) await tx.update(kind, entry.id, { ...current, lastUsed: now.toISOString(), lastUsedAddress: clientIp, count: current.count + 1 });
+}
+
+/** Checks the caller's address against an access list and counts the use, in one transaction. */
+export async function enforceAccessList(tx: StoreTx, kind: string, ownerId: string, clientIp: string, now: Date): Promise<void> {
+  const entry = await matchAccessList(tx, kind, ownerId, clientIp);
+  if (entry) await recordAccessListUse(tx, kind, entry, clientIp, now);
 }
