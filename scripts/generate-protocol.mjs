@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { applySpecExtensions } from './spec-extensions.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const specPath = process.env.ATLAS_SPEC ?? resolve(root, '../shared/spec/atlas-admin-v2.yaml');
@@ -16,6 +17,7 @@ const outDir = join(root, 'src/protocol/generated');
 const check = process.argv.includes('--check');
 
 const spec = parse(readFileSync(specPath, 'utf8'));
+applySpecExtensions(spec);
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 // Keys that only document; validation and serialization never read them.

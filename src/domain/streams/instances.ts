@@ -25,6 +25,8 @@ const DEFAULT_TIER = 'SP30';
 function checkRegion(value: unknown): { cloudProvider: string; region: string } {
   if (!isObject(value)) throw requiredField('dataProcessRegion');
   const { cloudProvider, region } = value as { cloudProvider: string; region: string };
+  if (cloudProvider === undefined) throw new ApiError('MISSING_ATTRIBUTE', ['cloudProvider']);
+  if (region === undefined) throw new ApiError('MISSING_ATTRIBUTE', ['region']);
   const regions = REGIONS_BY_PROVIDER[cloudProvider];
   if (!regions) {
     throw new ApiError('INVALID_ENUM_VALUE', [cloudProvider], [{ field: 'dataProcessRegion.cloudProvider',
@@ -103,7 +105,14 @@ export const instanceHandlers: HandlerTable = {
 
   async updateStreamInstance(ctx) {
     const instance = await requireInstance(ctx);
-    const updated: StoredInstance = { ...instance, dataProcessRegion: checkRegion(ctx.body) };
+    const body = (ctx.body ?? {}) as { cloudProvider?: string; region?: string; streamConfig?: { tier?: string } };
+    // The region (as the spec has it) or the tier (as later revisions and the MCP server send it), or both.
+    const movesRegion = body.cloudProvider !== undefined || body.region !== undefined || body.streamConfig === undefined;
+    const updated: StoredInstance = {
+      ...instance,
+      dataProcessRegion: movesRegion ? checkRegion(ctx.body) : instance.dataProcessRegion,
+      streamConfig: body.streamConfig?.tier ? { tier: body.streamConfig.tier } : instance.streamConfig,
+    };
     await ctx.tx.update(STREAMS_KIND.instance, instance._id, updated);
     return { body: await renderInstance(ctx, updated) };
   },

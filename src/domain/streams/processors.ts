@@ -123,10 +123,19 @@ export async function markProcessorFailed(tx: StoreTx, processorId: string, mess
   return true;
 }
 
-async function start(ctx: RequestContext, startAtOperationTime?: string): Promise<{ status: number; body: unknown }> {
+interface StartRequest {
+  startAtOperationTime?: string;
+  /** false: drop the checkpoint and start afresh (a later API revision's :startWith field). */
+  resumeFromCheckpoint?: boolean;
+}
+
+async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{ status: number; body: unknown }> {
   const instance = await requireInstance(ctx);
-  const processor = await requireProcessor(ctx, instance);
-  if (processor.state === 'STARTED') throw genericError(processor.name, 'the stream processor is already started');
+  const found = await requireProcessor(ctx, instance);
+  if (found.state === 'STARTED') throw genericError(found.name, 'the stream processor is already started');
+  const processor = request.resumeFromCheckpoint === false ? { ...found, resumeFromCheckpoint: false } : found;
+  if (request.resumeFromCheckpoint === false) await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
+  const { startAtOperationTime } = request;
   await checkDefinition(ctx.tx, instance, processor.name, processor.pipeline, processor.options?.dlq);
   const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
   const runToken = randomUUID();
@@ -237,8 +246,8 @@ export const processorHandlers: HandlerTable = {
   startStreamProcessor: (ctx) => start(ctx),
 
   async startStreamProcessorWith(ctx) {
-    const at = bodyOf(ctx)['startAtOperationTime'];
-    return start(ctx, typeof at === 'string' ? at : undefined);
+    const body = bodyOf(ctx) as StartRequest;
+    return start(ctx, { startAtOperationTime: body.startAtOperationTime, resumeFromCheckpoint: body.resumeFromCheckpoint });
   },
 
   async stopStreamProcessor(ctx) {

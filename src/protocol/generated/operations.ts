@@ -2079,7 +2079,32 @@ export const operations: readonly OperationSpec[] = [
    "required": true,
    "schemas": {
     "2023-02-01": {
-     "$ref": "StreamsDataProcessRegion"
+     "type": "object",
+     "properties": {
+      "cloudProvider": {
+       "enum": [
+        "AWS",
+        "GCP",
+        "AZURE",
+        "TENANT",
+        "SERVERLESS"
+       ],
+       "type": "string"
+      },
+      "links": {
+       "items": {
+        "$ref": "Link"
+       },
+       "readOnly": true,
+       "type": "array"
+      },
+      "region": {
+       "$ref": "BaseStreamsRegion"
+      },
+      "streamConfig": {
+       "$ref": "StreamConfig"
+      }
+     }
     }
    }
   },

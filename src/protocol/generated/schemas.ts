@@ -1928,6 +1928,9 @@ export const schemas: Readonly<Record<string, Schema>> = {
    "startAtOperationTime": {
     "format": "date-time",
     "type": "string"
+   },
+   "resumeFromCheckpoint": {
+    "type": "boolean"
    }
   },
   "type": "object"

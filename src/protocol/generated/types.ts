@@ -498,6 +498,7 @@ export type StreamsSampleConnections = {
 export type StreamsStartStreamProcessorWith = {
   links?: Array<Link>;
   startAtOperationTime?: string;
+  resumeFromCheckpoint?: boolean;
 };
 
 export type StreamsTenant = {
