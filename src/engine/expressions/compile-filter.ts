@@ -53,7 +53,16 @@ function compileFieldCondition(path: string, cond: Value): Predicate {
     const key = parts[0]!;
     return (doc) => test(doc[key], doc);
   }
-  return (doc) => test(collectPath(doc, parts), doc);
+  return (doc) => {
+    // Fast path: plain nested documents; any array on the way needs the full traversal.
+    let v: Value = doc;
+    for (const part of parts) {
+      if (Array.isArray(v)) return test(collectPath(doc, parts), doc);
+      if (!isPlainObject(v)) { v = undefined; break; }
+      v = v[part];
+    }
+    return test(v, doc);
+  };
 }
 
 /** Marks the values a dotted path reached through arrays, as opposed to a single value. */

@@ -29,6 +29,7 @@ export function truthy(v: Value): boolean {
 
 export function isPlainObject(v: Value): v is Doc {
   if (v === null || typeof v !== 'object') return false;
+  if (v.constructor === Object) return true;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }

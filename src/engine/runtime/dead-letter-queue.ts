@@ -1,10 +1,10 @@
 // The processor's dead letter queue (options.dlq): records are buffered while a batch runs
 // and written before the batch counts as done, so a checkpoint never precedes its DLQ writes.
-import { BSON } from 'bson';
 import type { DeadLetterQueueOptions } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
 import type { ClusterClients } from '../connections/cluster.js';
 import { withRetries } from './retry.js';
+import { bsonSize } from './bson-size.js';
 
 export class DeadLetterQueue {
   private pending: Doc[] = [];
@@ -26,7 +26,7 @@ export class DeadLetterQueue {
       ...extra,
     };
     if (this.target) this.pending.push(record);
-    return BSON.calculateObjectSize(record);
+    return bsonSize(record);
   }
 
   async flush(): Promise<void> {

@@ -1,7 +1,7 @@
 // One running stream processor: source → stages → sink, with stats, DLQ, checkpoints and
 // failure handling. Batches, checkpoints and timer ticks run one at a time (SerialQueue),
 // so a checkpoint always sees state and source position after whole batches.
-import { BSON, EJSON } from 'bson';
+import { EJSON } from 'bson';
 import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
 import { ClusterClients } from '../connections/cluster.js';
@@ -15,6 +15,7 @@ import { collectSecrets, createRedactor } from './secrets.js';
 import { SerialQueue } from './serial.js';
 import { OperatorCounters, ProcessorCounters } from './stats.js';
 import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
+import { bsonSize } from './bson-size.js';
 
 const TICK_MS = 200;
 
@@ -118,7 +119,7 @@ export class Processor {
         let size = bytes;
         if (size === undefined) {
           size = 0;
-          for (const doc of docs) size += BSON.calculateObjectSize(doc);
+          for (const doc of docs) size += bsonSize(doc);
         }
         this.counters.inputMessageCount += docs.length;
         this.counters.inputMessageSize += size;

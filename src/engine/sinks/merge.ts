@@ -1,7 +1,6 @@
 // $merge into a collection through the mongodb driver, one bulkWrite per batch.
 // into.db / into.coll may be expressions (documents are grouped by namespace).
 import { ObjectId, type AnyBulkWriteOperation } from 'mongodb';
-import { BSON } from 'bson';
 import { PipelineError } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, resolvePath, type Doc, type Evaluate } from '../expressions/values.js';
@@ -9,6 +8,7 @@ import type { ClusterClients } from '../connections/cluster.js';
 import { withRetries } from '../runtime/retry.js';
 import type { StageContext } from '../stages/operator.js';
 import type { Sink } from './sink.js';
+import { bsonSize } from '../runtime/bson-size.js';
 
 const WHEN_MATCHED = new Set(['replace', 'keepExisting', 'merge', 'fail']);
 const WHEN_NOT_MATCHED = new Set(['insert', 'discard', 'fail']);
@@ -57,7 +57,7 @@ export class MergeSink implements Sink {
         let entry = byNamespace.get(ns);
         if (!entry) byNamespace.set(ns, (entry = { db, coll, ops: [] }));
         entry.ops.push(op);
-        bytes += BSON.calculateObjectSize(doc);
+        bytes += bsonSize(doc);
       } catch (error) {
         this.ctx.deadLetter(doc, (error as Error).message);
       }

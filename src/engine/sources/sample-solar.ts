@@ -3,6 +3,7 @@
 // sequence. The seed comes from `$source.config.seed`; without one a random seed is drawn
 // at first start and kept in the checkpoint. Event time is the wall clock at generation.
 import type { Doc } from '../expressions/values.js';
+import { bsonSize } from '../runtime/bson-size.js';
 import type { Deliver, Source, SourceContext } from './source.js';
 
 export interface SampleOptions {
@@ -72,16 +73,25 @@ export class SampleSolarSource implements Source {
       }
       const now = new Date();
       const docs: Doc[] = [];
+      let bytes = 0;
+      let firstSize = 0;
+      let firstIdLength = 0;
       for (let i = 0; i < count; i++) {
         const doc = generateSolarReading(this.seed, this.next + i, now);
         try {
-          docs.push(this.ctx.stamp(doc, now, META));
+          const stamped = this.ctx.stamp(doc, now, META);
+          // Readings differ only in device_id's length (every number is an int32, the
+          // timestamp has a fixed width): one BSON size per batch gives every other one.
+          const idLength = (stamped['device_id'] as string).length;
+          if (docs.length === 0) { firstSize = bsonSize(stamped); firstIdLength = idLength; }
+          bytes += firstSize + idLength - firstIdLength;
+          docs.push(stamped);
         } catch (error) {
           this.ctx.deadLetter(doc, (error as Error).message);
         }
       }
       this.next += count;
-      await deliver(docs, undefined, this.position());
+      await deliver(docs, bytes, this.position());
       if (unlimited) await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -1,9 +1,9 @@
 // What one window (or session) holds until it closes: incremental $group state when the
 // window's pipeline starts with a groupable $group, otherwise the documents themselves.
-import { BSON } from 'bson';
 import type { Doc } from '../expressions/values.js';
 import type { CompiledGroup } from '../stages/accumulators.js';
 import { GroupState } from '../stages/group-state.js';
+import { bsonSize } from '../runtime/bson-size.js';
 
 export interface WindowContents {
   add(docs: Doc[]): void;
@@ -18,13 +18,13 @@ export interface WindowContents {
 export class BufferedContents implements WindowContents {
   private bytes = 0;
   constructor(private docs: Doc[] = []) {
-    for (const doc of docs) this.bytes += BSON.calculateObjectSize(doc);
+    for (const doc of docs) this.bytes += bsonSize(doc);
   }
 
   add(docs: Doc[]): void {
     for (const doc of docs) {
       this.docs.push(doc);
-      this.bytes += BSON.calculateObjectSize(doc);
+      this.bytes += bsonSize(doc);
     }
   }
 
