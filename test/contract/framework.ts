@@ -14,7 +14,7 @@ import { schemas } from '../../src/protocol/generated/schemas.js';
 import { matchesPattern } from '../../src/protocol/validate.js';
 import type { OperationSpec, Schema } from '../../src/protocol/operation-spec.js';
 import {
-  ACCEPT, callAnonymous, digestAuthorization, startTestServer, type ApiKeyCredentials, type CallOptions, type CallResult, type TestServer,
+  ACCEPT, callAnonymous, digestAuthorization, digestClient, startTestServer, type ApiKeyCredentials, type CallOptions, type CallResult, type TestServer,
 } from '../../src/testing/harness.js';
 import { createOrgKey, createProject, createProjectKey, type CreatedKey } from '../identity-helpers.js';
 import { streamsClient, type StreamsClient } from '../streams-fixtures.js';
@@ -179,9 +179,29 @@ export function stable(value: unknown): unknown {
   return out;
 }
 
-/** GETs a path with the owner key and returns status plus stable body, for snapshots. */
-export async function look(w: World, path: string, operationId: string): Promise<unknown> {
-  const res = await w.owner.call(operationId, path);
+/** One Digest nonce per server, reused with a rising nonce count: a snapshot costs one round trip per GET. */
+const nonces = new WeakMap<World, { nonce: string; nc: number }>();
+
+async function ownerGet(w: World, path: string): Promise<CallResult> {
+  const url = `${w.server.url}${path}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let state = nonces.get(w);
+    if (!state) {
+      const challenge = await callAnonymous(url, { accept: ACCEPT.latest });
+      state = { nonce: /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate') ?? '')![1]!, nc: 0 };
+      nonces.set(w, state);
+    }
+    const nc = (++state.nc).toString(16).padStart(8, '0');
+    const res = await callAnonymous(url, { accept: ACCEPT.latest, headers: { Authorization: digestAuthorization(url, 'GET', w.server.owner, state.nonce, 'MD5', nc) } });
+    if (res.status !== 401) return res;
+    nonces.delete(w);
+  }
+  return digestClient(w.server, w.server.owner).call(path, { accept: ACCEPT.latest });
+}
+
+/** GETs a path with the owner key and returns status plus stable body, for snapshots (not schema-checked: only compared). */
+export async function look(w: World, path: string, _operationId: string): Promise<unknown> {
+  const res = await ownerGet(w, path);
   return { path, status: res.status, body: stable(res.json) };
 }
 
@@ -501,7 +521,8 @@ export function runArea(area: Area): void {
         for (const refusal of refusals(op)) {
           it(`[${id}] ${refusal.expected.status} ${refusal.expected.errorCode} (${refusal.label})`, async () => {
             const t = await sharedTarget();
-            await expectRefused(t, refusal.expected, (x) => send(w, op, x, w.personas[refusal.persona]));
+            const credentials = await personaFor(w, refusal.persona, t);
+            await expectRefused(t, refusal.expected, (x) => send(w, op, x, credentials));
           });
         }
 
@@ -586,6 +607,16 @@ export function runArea(area: Area): void {
       });
     }
   }
+}
+
+const readOnlyKeys = new Map<string, Promise<CreatedKey>>();
+
+/** The persona, made Project Read Only in the target's own project when that is not the server's. */
+function personaFor(w: World, persona: keyof World['personas'], t: Target): Promise<CreatedKey> {
+  const groupId = t.params['groupId'];
+  if (persona !== 'projectReadOnly' || !groupId || groupId === w.groupId) return Promise.resolve(w.personas[persona]);
+  if (!readOnlyKeys.has(groupId)) readOnlyKeys.set(groupId, createProjectKey(setupClient(w), groupId, ['GROUP_READ_ONLY'], 'project read only'));
+  return readOnlyKeys.get(groupId)!;
 }
 
 function versionCases(op: OperationSpec): Array<[string, string | undefined]> {
