@@ -85,7 +85,7 @@ class Engine implements ProcessorRunner {
     const compiled = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'compiled') resolve();
-        else if (message.type === 'compile-error') reject(message.pipelineError ? new PipelineError(message.message) : new Error(message.message));
+        else if (message.type === 'compile-error') reject(new PipelineError(message.message));
         else if (message.type === 'stopped') markStopped();
         else this.onMessage(entry, message);
       });

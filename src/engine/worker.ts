@@ -2,7 +2,7 @@
 // pipeline cannot stall the API or other processors.
 import { parentPort } from 'node:worker_threads';
 import { EJSON } from 'bson';
-import { PipelineError, type Checkpoint } from './contract.js';
+import type { Checkpoint } from './contract.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
 import type { Logger } from './runtime/environment.js';
 import { Processor } from './runtime/processor.js';
@@ -51,7 +51,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   try {
     current.compile();
   } catch (error) {
-    post({ type: 'compile-error', message: redact((error as Error).message), pipelineError: error instanceof PipelineError });
+    post({ type: 'compile-error', message: redact((error as Error).message) });
     return;
   }
   processor = current;

@@ -174,3 +174,25 @@ describe('gaps closed on top of mingo', () => {
     }
   });
 });
+
+describe('incremental $group agrees with mingo', () => {
+  it.each([
+    [{ _id: '$s', n: { $count: {} }, total: { $sum: '$b' }, avg: { $avg: '$f' }, lo: { $min: '$a' }, hi: { $max: '$a' } }],
+    [{ _id: '$n.y', first: { $first: '$b' }, last: { $last: '$s' }, all: { $push: '$f' }, kinds: { $addToSet: { $ifNull: ['$s', 'none'] } } }],
+    [{ _id: null, ones: { $sum: 1 }, fs: { $sum: '$f' }, minD: { $min: '$d' }, maxS: { $max: '$s' } }],
+    [{ _id: { y: '$n.y', big: { $gt: ['$f', 0] } }, n: { $sum: 1 } }],
+  ])('$group %j', async (spec) => {
+    const { windowOnlyStage } = await import('../stages/window-only.js');
+    const sortById = (docs: Doc[]) => [...docs].sort((x, y) => JSON.stringify(x['_id']).localeCompare(JSON.stringify(y['_id'])));
+    const ours = windowOnlyStage('$group', spec)!.process(DOCS.map((d) => structuredClone(d))) as Doc[];
+    const theirs = mingoAggregate(DOCS.map((d) => structuredClone(d)), [{ $group: spec }]);
+    const normalize = (docs: Doc[]) => sortById(docs).map((d) => ({ ...d, kinds: Array.isArray(d['kinds']) ? [...(d['kinds'] as unknown[])].sort() : d['kinds'] }));
+    expect(normalize(ours)).toEqual(normalize(theirs));
+  });
+
+  it('skips missing values in $push and $addToSet, as MongoDB does (mingo pushes null)', async () => {
+    const { windowOnlyStage } = await import('../stages/window-only.js');
+    const out = windowOnlyStage('$group', { _id: null, xs: { $push: '$x' }, set: { $addToSet: '$x' } })!.process([{ x: 1 }, {}, { x: 1 }]);
+    expect(out).toEqual([{ _id: null, xs: [1, 1], set: [1] }]);
+  });
+});

@@ -11,7 +11,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'compiled' }
-  | { type: 'compile-error'; message: string; pipelineError: boolean }
+  /** The pipeline cannot run as written (compiling only reads the definition). */
+  | { type: 'compile-error'; message: string }
   | { type: 'stats'; stats: ProcessorStats }
   /** Documents as canonical Extended JSON: structured clone would strip BSON classes. */
   | { type: 'output'; docs: unknown[] }
