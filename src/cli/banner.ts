@@ -19,9 +19,12 @@ export function connectionBanner(url: string, b: BootstrapResult, dataDir: strin
     `  export MONGODB_ATLAS_OPS_MANAGER_URL=${url}/`,
     `  export MONGODB_ATLAS_PUBLIC_API_KEY=${b.publicKey} MONGODB_ATLAS_PRIVATE_API_KEY=${privateKey}`,
     `  export MONGODB_ATLAS_ORG_ID=${b.orgId} MONGODB_ATLAS_PROJECT_ID=${b.projectId}`,
-    'Go SDK, Terraform provider, MCP server:',
-    `  export MONGODB_ATLAS_BASE_URL=${url}/ MDB_MCP_API_BASE_URL=${url}/`,
+    'Go SDK, Terraform provider:',
+    `  export MONGODB_ATLAS_BASE_URL=${url}/`,
     `  export MONGODB_ATLAS_PUBLIC_KEY=${b.publicKey} MONGODB_ATLAS_PRIVATE_KEY=${privateKey}`,
+    "MongoDB's MCP server (HTTPS and a service account only: --tls-cert/--tls-key, MONGODB_ATLAS_CLIENT_ID/SECRET):",
+    `  export MDB_MCP_API_BASE_URL=${url}/ MDB_MCP_API_CLIENT_ID=<client id> MDB_MCP_API_CLIENT_SECRET=<secret> SSL_CERT_FILE=<cert.pem>`,
+    'More in docs/connect.md.',
     '',
   ];
   return `${lines.join('\n')}\n`;
