@@ -136,7 +136,7 @@ const projects: OperationContract[] = [
         expectAtlasError(res, { status: 400, errorCode: 'INVALID_ATTRIBUTE' });
       },
     }],
-    notProvokable: { 403: 'covered by the access list case', 404: 'an orgId in the body that names nothing is covered below as the caller\'s org only', ...E500 },
+    notProvokable: { 404: 'no path parent to miss (the orgId is in the body, not the path)', ...E500 },
     differences: ['regionUsageRestrictions', 'projectOwnerId on createProject', 'A project\'s creator'],
   },
   {
