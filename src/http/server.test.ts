@@ -18,7 +18,7 @@ describe('Digest challenge', () => {
       const res = await callDigest(`${server.url}/api/atlas/v2/orgs/${server.orgId}`, server.owner, { accept: ACCEPT.identity }, algorithm);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2023-01-01+json;charset=utf-8');
-      expect(res.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local Organization', skipDefaultAlertsSettings: false });
+      expect(res.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local-Organization', skipDefaultAlertsSettings: false });
     }
   });
 
@@ -60,7 +60,7 @@ describe('wire rules', () => {
 
   it('pretty-prints in Jackson style and wraps in an envelope', async () => {
     const res = await callDigest(`${org()}?pretty=true&envelope=true`, server.owner, { accept: ACCEPT.identity });
-    expect(res.text).toBe(`{\n  "content" : {\n    "id" : "${server.orgId}",\n    "isDeleted" : false,\n    "name" : "Local Organization",\n    "skipDefaultAlertsSettings" : false\n  },\n  "status" : 200\n}`);
+    expect(res.text).toBe(`{\n  "content" : {\n    "id" : "${server.orgId}",\n    "isDeleted" : false,\n    "name" : "Local-Organization",\n    "skipDefaultAlertsSettings" : false\n  },\n  "status" : 200\n}`);
   });
 
   it('pages lists with absolute links', async () => {

@@ -79,7 +79,7 @@ describe.each(['http', 'https'] as const)('curl over %s', (scheme) => {
     const org = await curl([...tls, ...digest(), '-H', `Accept: ${ACCEPT.identity}`, v2(`/orgs/${server.orgId}`)]);
     expect(org.stderr).toBe('');
     expect(org.status).toBe(200);
-    expect(org.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local Organization', skipDefaultAlertsSettings: false });
+    expect(org.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local-Organization', skipDefaultAlertsSettings: false });
 
     const list = await curl([...tls, ...digest(), '-H', `Accept: ${ACCEPT.streams}`, v2(`/groups/${server.projectId}/streams?itemsPerPage=5&pageNum=1`)]);
     expect(list.status).toBe(200);

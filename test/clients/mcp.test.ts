@@ -140,7 +140,7 @@ describe('mongodb-mcp-server over HTTPS with a service account', () => {
   it('gets a token with client credentials and reads the organization', async () => {
     const result = await tool('atlas-list-orgs', {});
     expectOk(result);
-    expect(result.structuredContent.organizations).toEqual([{ id: server.orgId, name: 'Local Organization' }]);
+    expect(result.structuredContent.organizations).toEqual([{ id: server.orgId, name: 'Local-Organization' }]);
     const token = seen.find((s) => s.path === '/api/oauth/token');
     expect(token).toMatchObject({ method: 'POST', auth: 'Basic', contentType: expect.stringMatching(/^application\/x-www-form-urlencoded/), status: 200 });
     expect(seen.find((s) => s.path.startsWith('/api/atlas/v2/orgs'))).toMatchObject({

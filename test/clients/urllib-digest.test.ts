@@ -48,7 +48,7 @@ describe('urllib Digest (MD5) against identity paths', () => {
   it('reads the organization and pages a list with a query string in the digest uri', async () => {
     const org = await call(`${V2}/orgs/${server.orgId}`, server.owner, { accept: ACCEPT.identity });
     expect(org.status).toBe(200);
-    expect(org.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local Organization', skipDefaultAlertsSettings: false });
+    expect(org.json).toEqual({ id: server.orgId, isDeleted: false, name: 'Local-Organization', skipDefaultAlertsSettings: false });
 
     const list = await call(`${V2}/orgs?itemsPerPage=1&pageNum=1`, server.owner, { accept: ACCEPT.identity });
     expect(list.status).toBe(200);

@@ -49,9 +49,9 @@ export async function bootstrap(tx: StoreTx, env: BootstrapEnvironment, now: Dat
   const orgId = env.MONGODB_ATLAS_ORG_ID && OBJECT_ID.test(env.MONGODB_ATLAS_ORG_ID) ? env.MONGODB_ATLAS_ORG_ID : newObjectId();
   const projectId = env.MONGODB_ATLAS_PROJECT_ID && OBJECT_ID.test(env.MONGODB_ATLAS_PROJECT_ID) ? env.MONGODB_ATLAS_PROJECT_ID : newObjectId();
   const createdAt = now.toISOString();
-  await tx.insert<Organization>(KIND.org, { id: orgId }, { id: orgId, name: 'Local Organization', createdAt });
-  await tx.insert<Project>(KIND.project, { id: projectId, parentId: orgId, name: 'Local Project' }, {
-    id: projectId, name: 'Local Project', orgId, created: createdAt, withDefaultAlertsSettings: true, tags: [],
+  await tx.insert<Organization>(KIND.org, { id: orgId }, { id: orgId, name: 'Local-Organization', createdAt });
+  await tx.insert<Project>(KIND.project, { id: projectId, parentId: orgId, name: 'Local-Project' }, {
+    id: projectId, name: 'Local-Project', orgId, created: createdAt, withDefaultAlertsSettings: true, tags: [],
   });
   const record: BootstrapResult = { orgId, projectId, publicKey: '', created: true };
   const credentials = await adoptEnvironmentCredentials(tx, record, env, now);
