@@ -44,7 +44,8 @@ const context = Context.init({
 export const mingoOptions: Options = {
   idKey: '_id',
   context,
-  processingMode: ProcessingMode.CLONE_INPUT,
+  // Expressions and filters only read the document; whole pipelines (below) get a copy.
+  processingMode: ProcessingMode.CLONE_OFF,
   useStrictMode: true,
   scriptEnabled: false,
   failOnError: true,
@@ -61,5 +62,5 @@ export function mingoFilter(filter: Doc): (doc: Doc) => boolean {
 }
 
 export function mingoAggregate(docs: Doc[], pipeline: Doc[]): Doc[] {
-  return new Aggregator(pipeline, mingoOptions).run(docs) as Doc[];
+  return new Aggregator(pipeline, { ...mingoOptions, processingMode: ProcessingMode.CLONE_INPUT }).run(docs) as Doc[];
 }

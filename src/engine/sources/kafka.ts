@@ -56,7 +56,8 @@ export class KafkaSource implements Source {
 
   async start(deliver: Deliver): Promise<void> {
     const kafka = createKafka(this.connection, `asp-${this.options.processorId}`, this.options.settings, this.ctx.log);
-    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: true, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    // A short fetch wait keeps stop (which waits for the fetch in flight) quick.
+    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: true, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000 });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.ctx.fail(`Kafka source stopped: ${event.payload.error.message}`);
