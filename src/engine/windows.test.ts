@@ -124,6 +124,20 @@ describe('windows', () => {
     expect(out!['vs']).toEqual([2, 1]);
   });
 
+  it('processing-time windows close on the wall clock', async () => {
+    engine = createEngine(new MemoryHost(), { sampleRatePerSecond: 200 });
+    const def = definition([
+      { $source: { connectionName: 'sample_stream_solar' } },
+      { $tumblingWindow: { interval: { size: 300, unit: 'ms' }, boundary: 'processingTime', pipeline: [{ $count: 'readings' }] } },
+      { $emit: { connectionName: '__testLog' } },
+    ]);
+    await engine.start(def, { resumeFromCheckpoint: false });
+    const [out] = await watch(engine, def.id, 1);
+    const window = (out!['_stream_meta'] as { window: { start: Date; end: Date } }).window;
+    expect(out!['readings']).toBeGreaterThan(0);
+    expect(window.end.getTime() - window.start.getTime()).toBe(300);
+  });
+
   it('fails the processor when window state exceeds the memory budget', async () => {
     const host = new MemoryHost();
     engine = createEngine(host, { stateBudgetBytes: 2000 });

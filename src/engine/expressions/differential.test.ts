@@ -43,7 +43,7 @@ const DOCS = generate(400);
 
 function compiled(pipeline: Doc[], doc: Doc): Doc[] | 'error' {
   let failed = false;
-  const ctx = { deadLetter: () => { failed = true; }, fail: (m: string): never => { throw new Error(m); } };
+  const ctx = { deadLetter: () => { failed = true; } };
   let docs: Doc[] = [doc];
   for (const stage of pipeline) {
     const name = Object.keys(stage)[0]!;

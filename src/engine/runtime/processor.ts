@@ -103,11 +103,6 @@ export class Processor {
     this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
   }
 
-  /** Resolves when a finite source ($source.documents) has been fully processed. */
-  get finished(): Promise<void> | undefined {
-    return this.source.finished;
-  }
-
   stats(): ProcessorStats {
     return this.counters.snapshot(this.source?.kafkaPartitions?.());
   }
@@ -193,7 +188,6 @@ export class Processor {
   private stageContext(counters: OperatorCounters): StageContext {
     return {
       deadLetter: (doc, reason, extra) => this.deadLetter(counters, doc, reason, extra),
-      fail: (message) => { throw new ProcessorFailure(message); },
     };
   }
 

@@ -9,8 +9,6 @@ const META = Object.freeze({ type: 'generated' });
 export class DocumentsSource implements Source {
   private next: number;
   private stopped = false;
-  private resolveFinished!: () => void;
-  readonly finished = new Promise<void>((resolve) => { this.resolveFinished = resolve; });
   private loop: Promise<void> | undefined;
 
   constructor(private readonly ctx: SourceContext, private readonly documents: Doc[], resumeFrom?: unknown) {
@@ -38,7 +36,6 @@ export class DocumentsSource implements Source {
       this.next = end;
       await deliver(docs, undefined, this.position());
     }
-    this.resolveFinished();
   }
 
   position(): { next: number } {

@@ -11,7 +11,7 @@ import type { EngineSettings } from '../runtime/environment.js';
 import { durationMs } from '../windows/durations.js';
 import type { Deliver, Source, SourceContext } from './source.js';
 
-export const UNPARSEABLE_REASON = 'Input message could not be parsed as JSON or Extended JSON';
+const UNPARSEABLE_REASON = 'Input message could not be parsed as JSON or Extended JSON';
 const MAX_BATCH = 1000;
 
 type Offsets = Record<string, number>;

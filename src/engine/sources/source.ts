@@ -23,8 +23,6 @@ export interface Source {
   /** Event-time watermark when the source knows better than "largest event time seen" (Kafka partitions). */
   watermark?(): number | undefined;
   kafkaPartitions?(): Array<{ partition: number; currentOffset: number; checkpointOffset: number }>;
-  /** Resolves when a finite source has delivered everything. */
-  readonly finished?: Promise<void>;
   /** Stops delivering and waits for the batch in flight; connections stay open for the final checkpoint. */
   stop(): Promise<void>;
   /** Releases connections, after the final checkpoint. */
@@ -41,7 +39,7 @@ export interface SourceContext {
   readonly log: Logger;
 }
 
-export const TIME_FIELD_REASON = 'timeField expression did not evaluate to a date';
+const TIME_FIELD_REASON = 'timeField expression did not evaluate to a date';
 
 /** Builds the stamp function for a `$source` spec: `timeField` overrides the source's own time. */
 export function createStamper(spec: Doc): { tsField: string; stamp: (doc: Doc, sourceTime: Date, meta: Doc) => Doc } {

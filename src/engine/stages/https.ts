@@ -29,7 +29,7 @@ interface HttpsConfig {
   ca: string[] | undefined;
 }
 
-interface Response { status: number; body: string; contentType: string }
+interface Response { status: number; body: string }
 
 export function createHttpsStage(spec: Doc, connection: ConnectionDefinition, ctx: StageContext, settings: EngineSettings): Operator {
   const config = parseConfig(spec, connection, ctx, settings);
@@ -131,7 +131,7 @@ function send(config: HttpsConfig, url: URL, headers: Record<string, string>, bo
     }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
     req.setTimeout(config.requestTimeoutMs, () => req.destroy(new Error('request timed out')));

@@ -5,7 +5,7 @@ import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, resolvePath, type Doc, type Evaluate } from '../expressions/values.js';
 import type { ClusterClients } from '../connections/cluster.js';
 import { withRetries } from '../runtime/retry.js';
-import type { Operator, StageContext } from './operator.js';
+import { ProcessorFailure, type Operator, type StageContext } from './operator.js';
 
 const CONCURRENCY = 16;
 
@@ -44,7 +44,7 @@ export function createLookupStage(spec: Doc, clusters: ClusterClients, ctx: Stag
           try {
             out[i + j] = await lookup(doc);
           } catch (error) {
-            if ((error as Error).name === 'ProcessorFailure') throw error;
+            if (error instanceof ProcessorFailure) throw error;
             ctx.deadLetter(doc, (error as Error).message);
           }
         }));

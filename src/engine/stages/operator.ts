@@ -20,8 +20,6 @@ export interface Operator {
 export interface StageContext {
   /** Sends one document to the dead letter queue (counted against this stage). */
   deadLetter(doc: Doc, reason: string, extra?: Doc): void;
-  /** The processor cannot go on (e.g. `$https` with onError "fail"). */
-  fail(message: string): never;
 }
 
 /** Thrown by a stage to stop the processor; the message reaches the user as the FAILED reason. */

@@ -7,7 +7,7 @@ import { bsonTypeName, isNullish, isPlainObject, resolvePath, type Doc, type Val
 import { perDocument, type Operator, type StageContext } from './operator.js';
 import { compileAddFields, compileProjection, compileUnset } from './projection.js';
 
-export const VALIDATE_FAILURE_REASON = 'Input document found to be invalid in $validate stage';
+const VALIDATE_FAILURE_REASON = 'Input document found to be invalid in $validate stage';
 
 export function statelessStage(name: string, spec: Value, ctx: StageContext): Operator | undefined {
   switch (name) {

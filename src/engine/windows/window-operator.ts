@@ -12,7 +12,7 @@ import { SessionWindowOperator } from './session-window.js';
 import type { WindowContents } from './window-contents.js';
 
 export const WINDOW_STAGES = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
-export const DEFAULT_ALLOWED_LATENESS_MS = 3000;
+const DEFAULT_ALLOWED_LATENESS_MS = 3000;
 
 export interface WindowDeps {
   tsField: string;
