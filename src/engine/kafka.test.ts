@@ -84,4 +84,44 @@ describe.skipIf(!kcatAvailable())('Kafka source and sink (kcat mock cluster)', (
     expect(ids.filter((id) => id === 'r0')).toHaveLength(1);
     await engine.close();
   }, 120_000);
+
+  it('windows Kafka input on its timeField and emits canonical Extended JSON; bad topics go to the DLQ', async () => {
+    const engine = createEngine(new MemoryHost());
+    const windows: Document[] = [];
+    const reader = kafka.consumer({ groupId: 'test-window-reader' });
+    await reader.connect();
+    await reader.subscribe({ topic: 'window-out', fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => { windows.push(JSON.parse(message.value!.toString()) as Document); } });
+    const producer = kafka.producer();
+    await producer.connect();
+    const at = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, s)).toISOString();
+    await producer.send({
+      topic: 'events',
+      // One key, one partition: the watermark is the smallest over the partitions seen.
+      messages: [[1, 'a', 5], [2, 'a', 7], [3, 'b', 1], [65, 'a', 0]].map(([s, device, watts]) => ({
+        key: 'site-1',
+        value: JSON.stringify({ at: at(s as number), device, watts }),
+      })),
+    });
+    await producer.disconnect();
+    const def = definition([
+      { $source: { connectionName: 'kafka1', topic: 'events', timeField: { $dateFromString: { dateString: '$at' } }, config: { auto_offset_reset: 'earliest' } } },
+      {
+        $tumblingWindow: {
+          interval: { size: 1, unit: 'minute' }, allowedLateness: { size: 0, unit: 'second' },
+          pipeline: [{ $group: { _id: '$device', total: { $sum: '$watts' } } }, { $sort: { _id: 1 } }],
+        },
+      },
+      { $emit: { connectionName: 'kafka1', topic: { $cond: [{ $eq: ['$_id', 'b'] }, 7, 'window-out'] }, config: { outputFormat: 'canonicalJson' } } },
+    ], { connections: { kafka1: { name: 'kafka1', type: 'Kafka', bootstrapServers: mock.bootstrapServers } } });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    await eventually(() => windows.length >= 1, 60_000);
+    expect(windows[0]).toMatchObject({
+      _id: 'a', total: { $numberInt: '12' },
+      _stream_meta: { window: { start: { $date: { $numberLong: String(Date.UTC(2024, 0, 1)) } } } },
+    });
+    await eventually(() => engine.stats(def.id)?.dlqMessageCount === 1);
+    await engine.close();
+    await reader.disconnect();
+  }, 120_000);
 });
