@@ -90,6 +90,7 @@ describe('$https', () => {
     ], { connections: { cluster0: { name: 'cluster0', type: 'Cluster', connectionString: `mongodb://user:${API_KEY}@127.0.0.1:1/?serverSelectionTimeoutMS=200` } } });
     await engine.start(def, { resumeFromCheckpoint: false });
     const message = await eventually(() => host.failures.get(def.id), 30_000);
+    expect(message).toMatch(/connecting to Cluster connection cluster0 failed after 4 attempts/);
     expect(message).not.toContain(API_KEY);
     expect(logLines.join('\n')).not.toContain(API_KEY);
   });

@@ -172,11 +172,17 @@ export class KafkaSource implements Source {
     const offsets = (position as { offsets: Offsets }).offsets;
     const changed = Object.entries(offsets).filter(([key, offset]) => this.committed[key] !== offset);
     if (changed.length === 0 || !this.consumer) return;
-    await this.consumer.commitOffsets(changed.map(([key, offset]) => {
-      const [topic, partition] = splitKey(key);
-      return { topic, partition, offset: String(offset) };
-    }));
-    this.committed = { ...this.committed, ...Object.fromEntries(changed) };
+    try {
+      await this.consumer.commitOffsets(changed.map(([key, offset]) => {
+        const [topic, partition] = splitKey(key);
+        return { topic, partition, offset: String(offset) };
+      }));
+      this.committed = { ...this.committed, ...Object.fromEntries(changed) };
+    } catch (error) {
+      // The checkpoint already holds these offsets and a resumed processor seeks to them;
+      // a failed commit (e.g. during a rebalance) only makes the group's view lag.
+      this.ctx.log.warn({ groupId: this.groupId, err: (error as Error).message }, 'could not commit Kafka offsets');
+    }
   }
 
   kafkaPartitions(): Array<{ partition: number; currentOffset: number; checkpointOffset: number }> {
