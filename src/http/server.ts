@@ -71,6 +71,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** A request without Content-Length or Transfer-Encoding has no body to wait for. */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
+
 function presentationOf(search: URLSearchParams): Presentation {
   return { envelope: search.get('envelope') === 'true', pretty: search.get('pretty') === 'true' };
 }
@@ -102,8 +109,10 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   let operation: OperationSpec | undefined;
   let params: Record<string, string> | undefined;
   res.on('finish', () => {
-    log.info({ method: req.method, path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
-      ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    if (log.isLevelEnabled('info')) {
+      log.info({ method: req.method, path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
+        ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    }
     // A stream instance's audit trail: every authenticated call on a path naming it.
     if (principal && operation && params) {
       recordStreamsAudit(services.store, log, { principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
@@ -158,11 +167,13 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
     const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
     validatePathParams(op, route.params);
     const query = parseQuery(op, url.searchParams);
-    const rawBody = await readBody(req);
+    const rawBody = hasBody(req) ? await readBody(req) : EMPTY;
     const rateHeaders = principal ? options.rateLimiter.take(principal.id, op) : {};
 
     const afterCommit: Array<() => Promise<void>> = [];
-    const result = await services.store.transaction(async (tx) => {
+    // Reads need no write lock: a GET sees committed state and changes nothing.
+    const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
+    const result = await inStore(async (tx) => {
       const scope = principal ? await authorize(op, route.params, principal, tx, log) : {};
       const body = parseBody(op, version, rawBody, req.headers['content-type'], route.params);
       const handler = options.handlers[op.operationId as keyof HandlerTable];

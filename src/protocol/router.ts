@@ -36,7 +36,22 @@ function compile(operation: OperationSpec): Route {
 
 const routes: Route[] = operations.map(compile).sort((a, b) => b.literalLength - a.literalLength);
 
+/** Clients call the same few paths over and over: remember the latest answers. */
+const recentMatches = new Map<string, RouteMatch>();
+const MAX_REMEMBERED = 1000;
+
 export function matchRoute(method: string, pathname: string): RouteMatch {
+  const key = `${method} ${pathname}`;
+  let match = recentMatches.get(key);
+  if (!match) {
+    match = findRoute(method, pathname);
+    if (recentMatches.size >= MAX_REMEMBERED) recentMatches.delete(recentMatches.keys().next().value!);
+    recentMatches.set(key, match);
+  }
+  return match;
+}
+
+function findRoute(method: string, pathname: string): RouteMatch {
   const allowed: string[] = [];
   for (const route of routes) {
     const m = route.pattern.exec(pathname);
@@ -55,7 +70,8 @@ export function matchRoute(method: string, pathname: string): RouteMatch {
       }
       params[route.paramNames[i]!] = value;
     }
-    return { kind: 'found', operation: route.operation, params };
+    // Matches are remembered and shared between requests: nobody may change them.
+    return Object.freeze({ kind: 'found', operation: route.operation, params: Object.freeze(params) });
   }
   return allowed.length > 0 ? { kind: 'method-not-allowed', allowed: [...new Set(allowed)] } : { kind: 'not-found' };
 }

@@ -24,8 +24,23 @@ export function signToken(key: Buffer, claims: Omit<TokenClaims, 'jti' | 'iat' |
   return { token: `${payload}.${signature}`, claims: full };
 }
 
+/** Tokens already verified, so that a client's every call does not pay for HMAC and JSON again. */
+const verified = new Map<string, { key: Buffer; claims: TokenClaims }>();
+const MAX_REMEMBERED = 10_000;
+
 /** The claims of a token this server signed and that has not expired; undefined otherwise. */
 export function verifyToken(key: Buffer, token: string, nowSeconds: number): TokenClaims | undefined {
+  const known = verified.get(token);
+  if (known?.key === key) return known.claims.exp > nowSeconds ? known.claims : undefined;
+  const claims = verifySignedToken(key, token, nowSeconds);
+  if (claims) {
+    if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
+    verified.set(token, { key, claims });
+  }
+  return claims;
+}
+
+function verifySignedToken(key: Buffer, token: string, nowSeconds: number): TokenClaims | undefined {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== HEADER) return undefined;
   const expected = createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest();
