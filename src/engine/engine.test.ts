@@ -85,6 +85,18 @@ describe('engine', () => {
     ]), { resumeFromCheckpoint: false })).rejects.toThrow(/NOW is not supported/);
   });
 
+  it('writes the event time to tsFieldName', async () => {
+    engine = createEngine(new MemoryHost());
+    const def = definition([
+      { $source: { documents: [{ at: '2024-08-12T21:41:01.788+00:00' }], tsFieldName: 'eventTime', timeField: { $dateFromString: { dateString: '$at' } } } },
+      { $emit: { connectionName: '__testLog' } },
+    ]);
+    await engine.start(def, { resumeFromCheckpoint: false });
+    const [doc] = await collect(engine, def.id, 1);
+    expect(doc!['eventTime']).toEqual(new Date('2024-08-12T21:41:01.788Z'));
+    expect(doc).not.toHaveProperty('_ts');
+  });
+
   it('sends documents whose expressions fail to the DLQ and counts them', async () => {
     const host = new MemoryHost();
     engine = createEngine(host);

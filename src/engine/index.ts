@@ -96,7 +96,7 @@ class Engine implements ProcessorRunner {
       });
       worker.on('exit', () => markStopped());
     });
-    this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings });
+    this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings, outputLimit: this.ringSize });
     try {
       await compiled;
     } catch (error) {

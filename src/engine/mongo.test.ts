@@ -62,6 +62,21 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     await eventually(() => { const s = engine!.stats(def.id); return s?.dlqMessageCount === 1 && s.outputMessageCount === 2; });
   });
 
+  it('$merge on a custom field: replace when matched, discard when not', async () => {
+    engine = createEngine(new MemoryHost());
+    const devices = client.db(db).collection('devices_latest');
+    await devices.insertOne({ code: 'd1', watts: 0, stale: true });
+    const def = definition([
+      { $source: { documents: [{ code: 'd1', watts: 7 }, { code: 'd9', watts: 1 }] } },
+      { $project: { _id: 0, code: 1, watts: 1 } },
+      { $merge: { into: { connectionName: 'cluster0', db, coll: 'devices_latest' }, on: 'code', whenMatched: 'replace', whenNotMatched: 'discard' } },
+    ], { connections: cluster() });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    await eventually(() => engine!.stats(def.id)?.outputMessageCount === 2);
+    const docs = await devices.find({}, { projection: { _id: 0 } }).toArray();
+    expect(docs).toEqual([{ code: 'd1', watts: 7 }]);
+  });
+
   it('reads a change stream, and resumes from the checkpointed resume token', async () => {
     const host = new MemoryHost();
     engine = createEngine(host, { checkpointIntervalMs: 200 });

@@ -1,10 +1,10 @@
 // Entry of a processor's worker thread: one processor per thread, so a busy or stuck
 // pipeline cannot stall the API or other processors.
 import { parentPort } from 'node:worker_threads';
-import { EJSON } from 'bson';
 import type { Checkpoint } from './contract.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
 import type { Logger } from './runtime/environment.js';
+import { OutputRelay } from './runtime/output-relay.js';
 import { Processor } from './runtime/processor.js';
 
 const STATS_INTERVAL_MS = 250;
@@ -14,6 +14,7 @@ const port = parentPort;
 const post = (message: FromWorker) => port.postMessage(message);
 
 let processor: Processor | undefined;
+let output: OutputRelay | undefined;
 let watching = false;
 let redact: (text: string) => string = (text) => text;
 const pendingCheckpoints = new Map<number, { resolve(): void; reject(error: Error): void }>();
@@ -35,6 +36,8 @@ port.on('message', (message: ToWorker) => {
 });
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  output = new OutputRelay(message.outputLimit, (docs) => post({ type: 'output', docs }));
+  const relay = output;
   const current = new Processor(message.definition, {
     settings: message.settings,
     log,
@@ -42,7 +45,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       pendingCheckpoints.set(checkpoint.id, { resolve, reject });
       post({ type: 'checkpoint', checkpoint });
     }),
-    publishOutput: (docs) => post({ type: 'output', docs: docs.map((d) => EJSON.serialize(d, { relaxed: false })) }),
+    publishOutput: (docs) => relay.push(docs),
     wantsOutput: () => watching,
     failed: (reason) => post({ type: 'failed', message: reason }),
     statsChanged: () => post({ type: 'stats', stats: current.stats() }),
@@ -66,6 +69,7 @@ async function stop(): Promise<void> {
   } catch (error) {
     log.error({ err: (error as Error).message }, 'final checkpoint failed');
   }
+  output?.flush();
   if (processor) post({ type: 'stats', stats: processor.stats() });
   post({ type: 'stopped' });
 }

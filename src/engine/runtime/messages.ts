@@ -3,7 +3,7 @@ import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } fr
 import type { EngineSettings } from './environment.js';
 
 export type ToWorker =
-  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings }
+  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }
   | { type: 'checkpoint-failed'; id: number; message: string }
