@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ACCEPT, callDigest } from '../src/testing/harness.js';
 
 const run = promisify(execFile);
 const CLI = resolve(__dirname, '../dist/cli/main.js');
@@ -114,5 +115,51 @@ describe('atlas-streams-emulator serve', () => {
 
   it('refuses an invalid port with a clear message', async () => {
     await expect(run(process.execPath, [CLI, 'serve', '--port', 'http'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --port') });
+  });
+});
+
+describe('atlas-streams-emulator watch', () => {
+  it("prints a running processor's output, one JSON document per line", async () => {
+    const banner = await serve(['--in-memory', '--port', '0', '--log-level', 'warn']);
+    const credentials = { publicKey: banner.publicKey, privateKey: banner.privateKey };
+    const streams = `${banner.url}/api/atlas/v2/groups/${banner.projectId}/streams`;
+    const created = await callDigest(`${streams}:withSampleConnections`, credentials, {
+      method: 'POST', body: { name: 'solar', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } },
+    });
+    expect(created.status).toBe(200);
+    const pipeline = [{ $source: { connectionName: 'sample_stream_solar' } }, { $project: { device_id: 1, watts: '$obs.watts' } },
+      { $emit: { connectionName: '__testLog' } }];
+    expect((await callDigest(`${streams}/solar/processor`, credentials, { method: 'POST', body: { name: 'panels', pipeline }, accept: ACCEPT.processors })).status).toBe(200);
+    expect((await callDigest(`${streams}/solar/processor/panels:start`, credentials, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
+
+    const watch = spawn(process.execPath, [CLI, 'watch', '--url', banner.url, '--instance', 'solar', '--processor', 'panels'], {
+      env: { ...process.env, MONGODB_ATLAS_PROJECT_ID: banner.projectId, MONGODB_ATLAS_PUBLIC_KEY: banner.publicKey, MONGODB_ATLAS_PRIVATE_KEY: banner.privateKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(watch);
+    const lines = await new Promise<string[]>((resolveLines, reject) => {
+      let text = '';
+      watch.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const complete = text.split('\n').slice(0, -1);
+        if (complete.length >= 3) resolveLines(complete);
+      });
+      watch.stderr!.on('data', (chunk: Buffer) => reject(new Error(chunk.toString())));
+    });
+    for (const line of lines) {
+      const doc = JSON.parse(line);
+      expect(doc.device_id).toMatch(/^device_\d+$/);
+      expect(typeof doc.watts).toBe('number');
+    }
+    watch.kill('SIGINT');
+    await stop(banner.child);
+  });
+
+  it('says clearly when the processor does not exist', async () => {
+    const banner = await serve(['--in-memory', '--port', '0', '--log-level', 'warn']);
+    const result = run(process.execPath, [CLI, 'watch', '--url', banner.url, '--instance', 'none', '--processor', 'none',
+      '--project', banner.projectId, '--public-key', banner.publicKey, '--private-key', banner.privateKey]);
+    await expect(result).rejects.toMatchObject({ stderr: expect.stringContaining('HTTP 404') });
+    await stop(banner.child);
   });
 });

@@ -77,8 +77,8 @@ describe('projects', () => {
     const byName = await owner.call(`${V2}/groups/byName/findme`, { accept: ACCEPT.identity });
     expect(byName.status).toBe(200);
     expect(byName.json.id).toBe(id);
-    const spaced = await owner.call(`${V2}/groups/byName/Local-Project`, { accept: ACCEPT.identity });
-    expect(spaced.json.id).toBe(server.projectId);
+    const bootstrapProject = await owner.call(`${V2}/groups/byName/Local-Project`, { accept: ACCEPT.identity });
+    expect(bootstrapProject.json.id).toBe(server.projectId);
     const missing = await owner.call(`${V2}/groups/byName/nope`, { accept: ACCEPT.identity });
     expectError(missing, 404, 'GROUP_NAME_NOT_FOUND');
     expect(missing.json.parameters).toEqual(['nope']);

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../app.js';
 import { connectionBanner } from './banner.js';
+import { watchProcessorOutput } from './watch.js';
 
 const program = new Command()
   .name('atlas-streams-emulator')
@@ -39,6 +40,25 @@ program.command('serve')
     });
     process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
     stopOnSignals(app);
+  });
+
+program.command('watch')
+  .description("Print a running processor's output as it happens, one Extended JSON document per line.")
+  .requiredOption('--instance <name>', 'stream instance name')
+  .requiredOption('--processor <name>', 'stream processor name')
+  .addOption(new Option('--url <url>', 'the server').env('ATLAS_STREAMS_URL').default('http://127.0.0.1:8080'))
+  .addOption(new Option('--project <id>', 'project id').env('MONGODB_ATLAS_PROJECT_ID').makeOptionMandatory())
+  .addOption(new Option('--public-key <key>', 'API public key').env('MONGODB_ATLAS_PUBLIC_KEY').makeOptionMandatory())
+  .addOption(new Option('--private-key <key>', 'API private key').env('MONGODB_ATLAS_PRIVATE_KEY').makeOptionMandatory())
+  .action(async (options: Record<string, string>) => {
+    const abort = new AbortController();
+    process.on('SIGINT', () => abort.abort());
+    process.stdout.on('error', () => abort.abort());
+    await watchProcessorOutput({
+      url: options['url']!, projectId: options['project']!, instance: options['instance']!, processor: options['processor']!,
+      publicKey: options['publicKey']!, privateKey: options['privateKey']!, signal: abort.signal,
+      onLine: (line) => process.stdout.write(`${line}\n`),
+    });
   });
 
 function stopOnSignals(app: App): void {

@@ -1,8 +1,8 @@
 // Test helpers: a real server on a loopback port, and clients that speak to it the way
 // Atlas's clients do (Digest in two legs, OAuth bearer tokens).
-import { createHash, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { startApp, type App, type AppConfig } from '../app.js';
+import { digestAuthorizationHeader } from '../http/auth/digest.js';
 
 export interface TestServer {
   app: App;
@@ -105,14 +105,8 @@ export async function callDigest(url: string, credentials: ApiKeyCredentials, op
 }
 
 export function digestAuthorization(url: string, method: string, credentials: ApiKeyCredentials, nonce: string, algorithm: 'MD5' | 'SHA-256' = 'MD5', nc = '00000001'): string {
-  const h = (text: string) => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(text).digest('hex');
   const { pathname, search } = new URL(url);
-  const uri = pathname + search;
-  const cnonce = randomBytes(8).toString('hex');
-  const ha1 = h(`${credentials.publicKey}:MMS Public API:${credentials.privateKey}`);
-  const ha2 = h(`${method}:${uri}`);
-  const response = h(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
-  return `Digest username="${credentials.publicKey}", realm="MMS Public API", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, cnonce="${cnonce}", nc=${nc}, qop=auth`;
+  return digestAuthorizationHeader({ method, uri: pathname + search, username: credentials.publicKey, password: credentials.privateKey, nonce, algorithm, nc });
 }
 
 export function callBearer(url: string, token: string, options: CallOptions = {}): Promise<CallResult> {

@@ -1,7 +1,7 @@
 // HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (BEHAVIOUR.md §3).
 // Nonces are stateless: a timestamp sealed with an HMAC, so any server process sharing the
 // store's key can check them. Replays are refused by recording each (nonce, nc) once.
-import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 export const DIGEST_REALM = 'MMS Public API';
 export const NONCE_LIFETIME_MS = 5 * 60 * 1000;
@@ -91,4 +91,17 @@ export function verifyDigestResponse(credentials: DigestCredentials, method: str
   const expected = Buffer.from(digestHash(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`));
   const given = Buffer.from(response.toLowerCase());
   return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** The client side: the Authorization header answering a challenge (the CLI's `watch`, the tests). */
+export function digestAuthorizationHeader(request: { method: string; uri: string; username: string; password: string; nonce: string;
+  algorithm?: DigestAlgorithm; nc?: string; cnonce?: string }): string {
+  const algorithm = request.algorithm ?? 'MD5';
+  const nc = request.nc ?? '00000001';
+  const cnonce = request.cnonce ?? randomBytes(8).toString('hex');
+  const ha1 = digestHash(algorithm, `${request.username}:${DIGEST_REALM}:${request.password}`);
+  const ha2 = digestHash(algorithm, `${request.method}:${request.uri}`);
+  const response = digestHash(algorithm, `${ha1}:${request.nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  return `Digest username="${request.username}", realm="${DIGEST_REALM}", nonce="${request.nonce}", uri="${request.uri}", ` +
+    `response="${response}", algorithm=${algorithm}, cnonce="${cnonce}", nc=${nc}, qop=auth`;
 }
