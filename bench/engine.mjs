@@ -7,8 +7,11 @@ import { pathToFileURL } from 'node:url';
 import { Processor } from '../dist/engine/runtime/processor.js';
 import { generateSolarReading } from '../dist/engine/sources/sample-solar.js';
 
-const MEASURE_MS = Number(process.env.ENGINE_BENCH_MS ?? 3000);
-const WARMUP_MS = 1000;
+const MEASURE_MS = Number(process.env.ENGINE_BENCH_MS ?? 1500);
+const WARMUP_MS = 500;
+// Engine and hand-written runs alternate and each keeps its best round, so load from
+// other processes on the machine skews the ratio less.
+const ROUNDS = Number(process.env.ENGINE_BENCH_ROUNDS ?? 3);
 
 const STATELESS = [
   { $source: { connectionName: 'sample_stream_solar', config: { seed: 1 } } },
@@ -121,11 +124,19 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+async function bestOfRounds(engineRun, handRun) {
+  let engine = 0;
+  let hand = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    engine = Math.max(engine, await engineRun());
+    hand = Math.max(hand, await handRun());
+  }
+  return [engine, hand];
+}
+
 export async function runEngineBench() {
-  const engineStateless = await runEngine(STATELESS);
-  const handStateless = await runHandwrittenStateless();
-  const engineWindow = await runEngine(WINDOWED);
-  const handWindow = await runHandwrittenWindow();
+  const [engineStateless, handStateless] = await bestOfRounds(() => runEngine(STATELESS), runHandwrittenStateless);
+  const [engineWindow, handWindow] = await bestOfRounds(() => runEngine(WINDOWED), runHandwrittenWindow);
   const latencyRate = 5000;
   const latencies = (await measureLatencyKeepingTs(latencyRate)).sort((a, b) => a - b);
   const figures = {
@@ -133,7 +144,7 @@ export async function runEngineBench() {
     tumblingGroup: { engineEventsPerSec: Math.round(engineWindow), handwrittenEventsPerSec: Math.round(handWindow), ratio: round(engineWindow / handWindow), target: 0.3 },
     latency: { ratePerSecond: latencyRate, samples: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) },
   };
-  console.log('engine bench (single thread, in-process processor)');
+  console.log(`engine bench (single thread, in-process processor, best of ${ROUNDS} rounds of ${MEASURE_MS} ms)`);
   console.log(`  sample → $match → $project → sink: engine ${fmt(figures.stateless.engineEventsPerSec)} ev/s, hand-written ${fmt(figures.stateless.handwrittenEventsPerSec)} ev/s, ratio ${figures.stateless.ratio} (target ≥ 0.5)`);
   console.log(`  tumbling window + $group:          engine ${fmt(figures.tumblingGroup.engineEventsPerSec)} ev/s, hand-written ${fmt(figures.tumblingGroup.handwrittenEventsPerSec)} ev/s, ratio ${figures.tumblingGroup.ratio} (target ≥ 0.3)`);
   console.log(`  source → sink latency at ${latencyRate} ev/s: p50 ${figures.latency.p50Ms} ms, p99 ${figures.latency.p99Ms} ms (${figures.latency.samples} samples)`);
