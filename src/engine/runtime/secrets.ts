@@ -2,7 +2,7 @@
 // engine emits goes through redact(), which masks each secret found in the connections.
 import type { ConnectionDefinition } from '../contract.js';
 
-const SECRET_KEY = /pass|secret|token|credential|auth|apikey|api_key|private/i;
+const SECRET_KEY = /pass|secret|token|credential|apikey|api_key|private/i;
 const MASK = '****';
 
 export function collectSecrets(connections: Record<string, ConnectionDefinition>): string[] {
