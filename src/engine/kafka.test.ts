@@ -14,7 +14,7 @@ describe.skipIf(!kcatAvailable())('Kafka source and sink (kcat mock cluster)', (
   beforeAll(async () => {
     mock = await startMockKafka();
     kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
-    outputConsumer = kafka.consumer({ groupId: 'test-output-reader' });
+    outputConsumer = kafka.consumer({ groupId: 'test-output-reader', maxWaitTimeInMs: 500 });
     await outputConsumer.connect();
     await outputConsumer.subscribe({ topic: 'readings-out', fromBeginning: true });
     await outputConsumer.run({
@@ -88,7 +88,7 @@ describe.skipIf(!kcatAvailable())('Kafka source and sink (kcat mock cluster)', (
   it('windows Kafka input on its timeField and emits canonical Extended JSON; bad topics go to the DLQ', async () => {
     const engine = createEngine(new MemoryHost());
     const windows: Document[] = [];
-    const reader = kafka.consumer({ groupId: 'test-window-reader' });
+    const reader = kafka.consumer({ groupId: 'test-window-reader', maxWaitTimeInMs: 500 });
     await reader.connect();
     await reader.subscribe({ topic: 'window-out', fromBeginning: true });
     await reader.run({ eachMessage: async ({ message }) => { windows.push(JSON.parse(message.value!.toString()) as Document); } });
