@@ -36,6 +36,7 @@ export interface BuiltPipeline {
   operators: Operator[];
   operatorCounters: OperatorCounters[];
   sink: Sink;
+  sinkCounters: OperatorCounters;
   sinkConnection: string | undefined;
 }
 
@@ -68,9 +69,9 @@ export function buildPipeline(definition: ProcessorDefinition, deps: BuildDeps):
   const sinkStage = stages[stages.length - 1]!;
   const sinkName = stageName(sinkStage, stages.length - 1);
   const sinkSpec = sinkStage[sinkName] as Doc;
-  const sinkContext = deps.stageContext(new OperatorCounters(sinkName));
-  const { sink, connection } = buildSink(definition, sinkName, sinkSpec, sinkContext, deps);
-  return { source, operators, operatorCounters, sink, sinkConnection: connection };
+  const sinkCounters = new OperatorCounters(sinkName);
+  const { sink, connection } = buildSink(definition, sinkName, sinkSpec, deps.stageContext(sinkCounters), deps);
+  return { source, operators, operatorCounters, sink, sinkCounters, sinkConnection: connection };
 }
 
 function connectionOf(definition: ProcessorDefinition, name: unknown, expected: ConnectionDefinition['type'][]): ConnectionDefinition {

@@ -81,7 +81,7 @@ export class Processor {
     this.operatorCounters = built.operatorCounters;
     this.sink = built.sink;
     this.sinkIsTestLog = built.sinkConnection === TEST_LOG_CONNECTION;
-    this.sinkCounters = new OperatorCounters(built.sink.name);
+    this.sinkCounters = built.sinkCounters;
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
     restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
     this.position = restored?.source ?? this.source.position();
