@@ -85,6 +85,24 @@ describe('engine', () => {
     ]), { resumeFromCheckpoint: false })).rejects.toThrow(/NOW is not supported/);
   });
 
+  it('runs each processor in its own thread: a saturated one leaves the others (and this thread) free', async () => {
+    engine = createEngine(new MemoryHost(), { sampleRatePerSecond: 0 });
+    const busy = definition([
+      { $source: { connectionName: 'sample_stream_solar' } },
+      { $addFields: { heavy: { $reduce: { input: { $range: [0, 30] }, initialValue: 0, in: { $add: ['$$value', '$$this'] } } } } },
+      { $emit: { connectionName: '__testLog' } },
+    ]);
+    const quiet = definition([
+      { $source: { documents: [{ n: 1 }, { n: 2 }] } },
+      { $emit: { connectionName: '__testLog' } },
+    ]);
+    await engine.start(busy, { resumeFromCheckpoint: false });
+    await eventually(() => (engine!.stats(busy.id)?.inputMessageCount ?? 0) > 0);
+    await engine.start(quiet, { resumeFromCheckpoint: false });
+    expect((await collect(engine, quiet.id, 2)).map((d) => d['n'])).toEqual([1, 2]);
+    expect(engine.stats(busy.id)!.status).toBe('running');
+  });
+
   it('writes the event time to tsFieldName', async () => {
     engine = createEngine(new MemoryHost());
     const def = definition([
