@@ -28,8 +28,8 @@ interface Banner {
   child: ChildProcess;
 }
 
-function serve(args: string[], env: Record<string, string> = {}): Promise<Banner> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function serve(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, CLI]): Promise<Banner> {
+  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let text = '';
   return new Promise((resolveBanner, reject) => {
@@ -69,6 +69,13 @@ describe('atlas-streams-emulator serve', () => {
     for (const option of ['--port', '--host', '--data-dir', '--in-memory', '--tls-cert', '--tls-key', '--log-level', 'ATLAS_STREAMS_PORT']) {
       expect(stdout).toContain(option);
     }
+  });
+
+  it('starts with npx in a checkout', async () => {
+    const banner = await serve(['--port', '0', '--in-memory', '--log-level', 'warn'], {}, ['npx', 'atlas-streams-emulator']);
+    const res = await curlDigest(`${banner.url}/api/atlas/v2/orgs/${banner.orgId}`, `${banner.publicKey}:${banner.privateKey}`);
+    expect(res.status).toBe(200);
+    await stop(banner.child);
   });
 
   it('prints how to connect, and the printed curl line works', async () => {
