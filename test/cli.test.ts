@@ -3,13 +3,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCEPT, callDigest } from '../src/testing/harness.js';
+import { CLI, startServerProcess, stopServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 const run = promisify(execFile);
-const CLI = resolve(__dirname, '../dist/cli/main.js');
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
@@ -18,37 +18,15 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Banner {
-  url: string;
-  orgId: string;
-  projectId: string;
-  publicKey: string;
-  privateKey: string;
-  text: string;
-  child: ChildProcess;
+type Banner = ServerProcess;
+
+async function serve(args: string[], env: Record<string, string> = {}, command?: string[]): Promise<Banner> {
+  const server = await startServerProcess(args, env, command);
+  children.push(server.child);
+  return server;
 }
 
-function serve(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, CLI]): Promise<Banner> {
-  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let text = '';
-  return new Promise((resolveBanner, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const m = /listening on (\S+)[\s\S]*organization:\s+(\w+)\s+project:\s+(\w+)\s+API key:\s+public (\w+)\s+private (.+)\n/.exec(text);
-      if (m) resolveBanner({ url: m[1]!, orgId: m[2]!, projectId: m[3]!, publicKey: m[4]!, privateKey: m[5]!.trim(), text, child });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolveStop) => {
-    child.once('exit', () => resolveStop());
-    child.kill('SIGTERM');
-  });
-}
+const stop = (child: ChildProcess) => stopServerProcess(child);
 
 async function curlDigest(url: string, user: string): Promise<{ status: number; body: string }> {
   const { stdout } = await run('curl', ['-s', '--digest', '--user', user, '--header', 'Accept: application/vnd.atlas.2023-01-01+json',

@@ -1,0 +1,42 @@
+// The server as a user runs it: `atlas-streams-emulator serve` in its own process, with
+// the connection details read off the banner it prints.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const CLI = resolve(__dirname, '../../dist/cli/main.js');
+
+export interface ServerProcess {
+  url: string;
+  orgId: string;
+  projectId: string;
+  publicKey: string;
+  privateKey: string;
+  /** Everything it printed so far. */
+  text: string;
+  child: ChildProcess;
+}
+
+const BANNER = /listening on (\S+)[\s\S]*organization:\s+(\w+)\s+project:\s+(\w+)\s+API key:\s+public (\w+)\s+private (.+)\n/;
+
+export function startServerProcess(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, CLI]): Promise<ServerProcess> {
+  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  return new Promise((resolveBanner, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const m = BANNER.exec(text);
+      if (m) resolveBanner({ url: m[1]!, orgId: m[2]!, projectId: m[3]!, publicKey: m[4]!, privateKey: m[5]!.trim(), text, child });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
+  });
+}
+
+/** SIGTERM (a clean stop) by default; SIGKILL to crash it. */
+export function stopServerProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    child.once('exit', () => resolveStop());
+    child.kill(signal);
+  });
+}
