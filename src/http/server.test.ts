@@ -99,3 +99,14 @@ describe('paths', () => {
     expect(res.json.id).toBe(server.orgId);
   });
 });
+
+describe('Digest uri', () => {
+  it('refuses an answer computed for another path', async () => {
+    const url = `${server.url}/api/atlas/v2/orgs/${server.orgId}`;
+    const first = await callAnonymous(url);
+    const nonce = /nonce="([^"]+)"/.exec(first.headers.get('www-authenticate')!)![1]!;
+    const forOther = digestAuthorization(`${server.url}/api/atlas/v2/orgs`, 'GET', server.owner, nonce);
+    const res = await fetch(url, { headers: { Accept: ACCEPT.identity, Authorization: forOther } });
+    expect(res.status).toBe(401);
+  });
+});

@@ -5,7 +5,7 @@ import { KIND, type AccessListEntry, type ApiKey, type ServiceAccount, type Serv
 import type { Store, StoreTx } from '../../store/store.js';
 import { ApiError } from '../errors.js';
 import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../principal.js';
-import { checkNonce, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
+import { checkNonce, digestUriMatches, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
 import { isOnAccessList } from './access-list.js';
 import { verifyToken } from './tokens.js';
 
@@ -26,13 +26,15 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
     if (accessEntry) await store.transaction((tx) => recordAccessListUse(tx, KIND.serviceAccountAccess, accessEntry, clientIp, now));
     return principal;
   }
-  if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', tx, signingKey, clientIp, now));
+  if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', req.url ?? '/', tx, signingKey, clientIp, now));
   throw new AuthenticationRequired(false, 'unsupported authorization scheme');
 }
 
-async function digest(header: string, method: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+async function digest(header: string, method: string, requestTarget: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
   const credentials = parseDigestAuthorization(header);
   if (!credentials) throw new AuthenticationRequired(false, 'malformed digest credentials');
+  // The answer must be for this request, not one captured from another path (RFC 7616 §3.4.6).
+  if (!digestUriMatches(credentials.uri, requestTarget)) throw new AuthenticationRequired(false, 'digest uri names another request');
   const nonce = checkNonce(signingKey, credentials.nonce, now.getTime());
   if (nonce !== 'valid') throw new AuthenticationRequired(nonce === 'stale', `${nonce} nonce`);
   const key = await tx.findByName<ApiKey>(KIND.apiKey, credentials.username);

@@ -83,6 +83,13 @@ export function parseDigestAuthorization(header: string): DigestCredentials | un
   return { ...(fields as unknown as DigestCredentials), algorithm };
 }
 
+/** The credentials' uri names the request target: as sent, or as an absolute URL of it. */
+export function digestUriMatches(uri: string, requestTarget: string): boolean {
+  if (uri === requestTarget) return true;
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(uri);
+  return absolute !== null && (absolute[1] ?? '/') === requestTarget;
+}
+
 /** Recomputes the response from the stored HA1 and compares in constant time. */
 export function verifyDigestResponse(credentials: DigestCredentials, method: string, ha1: string): boolean {
   const { algorithm, nonce, nc, cnonce, qop, uri, response } = credentials;
