@@ -70,14 +70,18 @@ export const ACCEPT = {
   latest: 'application/vnd.atlas.2025-03-12+json',
 } as const;
 
-async function send(url: string, options: CallOptions, authorization?: string): Promise<CallResult> {
+/** The headers and body a call sends, whatever carries it. */
+export function requestParts(options: CallOptions, authorization?: string): { headers: Record<string, string>; body?: string } {
   const headers: Record<string, string> = { Accept: options.accept ?? ACCEPT.latest, ...options.headers };
   if (authorization) headers['Authorization'] = authorization;
-  let body: string | undefined;
-  if (options.body !== undefined) {
-    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    headers['Content-Type'] = options.contentType ?? 'application/json';
-  }
+  if (options.body === undefined) return { headers };
+  const body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  headers['Content-Type'] = options.contentType ?? 'application/json';
+  return { headers, body };
+}
+
+async function send(url: string, options: CallOptions, authorization?: string): Promise<CallResult> {
+  const { headers, body } = requestParts(options, authorization);
   const response = await fetch(url, { method: options.method ?? 'GET', headers, body });
   const text = await response.text();
   let json: unknown;

@@ -2,17 +2,11 @@
 // after the process has started. These do the same over node:https with an explicit CA,
 // so a test can check the server's state while the client under test speaks HTTPS.
 import { request as httpsRequest } from 'node:https';
-import { ACCEPT, digestAuthorization, type ApiKeyCredentials, type CallOptions, type CallResult } from '../../../src/testing/harness.js';
+import { digestAuthorization, requestParts, type ApiKeyCredentials, type CallOptions, type CallResult } from '../../../src/testing/harness.js';
 
 export async function callTls(url: string, ca: string, options: CallOptions = {}, authorization?: string): Promise<CallResult> {
-  const headers: Record<string, string> = { Accept: options.accept ?? ACCEPT.latest, ...options.headers };
-  if (authorization) headers['Authorization'] = authorization;
-  let body: string | undefined;
-  if (options.body !== undefined) {
-    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    headers['Content-Type'] = options.contentType ?? 'application/json';
-    headers['Content-Length'] = String(Buffer.byteLength(body));
-  }
+  const { headers, body } = requestParts(options, authorization);
+  if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
   return new Promise<CallResult>((resolve, reject) => {
     const req = httpsRequest(url, { method: options.method ?? 'GET', headers, ca, timeout: 15_000 }, (res) => {
       const chunks: Buffer[] = [];
