@@ -9,6 +9,8 @@ import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
 import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
 import { KIND } from './domain/identity/model.js';
+import { recordStreamsAudit } from './domain/streams/audit-logs.js';
+import { emulatorRoutes } from './domain/streams/emulator-routes.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
 import { createEngine } from './engine/index.js';
 import type { ProcessorRunner } from './engine/contract.js';
@@ -63,6 +65,8 @@ export async function startApp(config: AppConfig): Promise<App> {
   let ready = false;
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
+    onCallCompleted: (call) => recordStreamsAudit(store, log, call),
+    extensions: [emulatorRoutes],
   });
   const tls = config.tlsCert && config.tlsKey;
   const server = tls

@@ -8,6 +8,7 @@ import type { OperationSpec } from '../protocol/operation-spec.js';
 import type { QueryValues } from '../protocol/validate.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { Organization, Project } from '../domain/identity/model.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from './principal.js';
 
 export interface Services {
@@ -53,3 +54,29 @@ export interface HandlerResult {
 
 export type Handler = (ctx: RequestContext) => Promise<HandlerResult>;
 export type HandlerTable = Partial<Record<OperationId, Handler>>;
+
+/** An authenticated API call, once its response status is known. */
+export interface CompletedCall {
+  principal: string;
+  operationId: string;
+  method: string;
+  path: string;
+  status: number;
+  params: Record<string, string>;
+}
+
+/** A request to a route outside the Atlas paths, already authenticated. */
+export interface ExtensionRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  principal: Principal;
+  services: Services;
+  log: Logger;
+}
+
+/** Routes outside /api/atlas/v2 (the emulator's own endpoints), authenticated like the API. */
+export interface RouteExtension {
+  prefix: string;
+  handle(request: ExtensionRequest): Promise<void>;
+}

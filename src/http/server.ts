@@ -12,9 +12,7 @@ import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
-import { recordStreamsAudit } from '../domain/streams/audit-logs.js';
-import { EMULATOR_PREFIX, handleEmulatorRequest } from '../domain/streams/emulator-routes.js';
-import type { HandlerTable, RequestContext, Services } from './context.js';
+import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
 import { rawErrorResponse, sendError, sendSuccess, type Presentation } from './respond.js';
@@ -31,6 +29,9 @@ export interface ApiServerOptions {
   rateLimiter: RateLimiter;
   /** Answers readiness probes; false while starting or draining. */
   isReady: () => boolean;
+  /** Told of every authenticated API call after its response (the Streams audit trail). */
+  onCallCompleted?: (call: CompletedCall) => void;
+  extensions?: RouteExtension[];
 }
 
 /** Requests Node's HTTP parser refuses (oversized headers, garbage) still get an Atlas error. */
@@ -113,9 +114,8 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
       log.info({ method: req.method, path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
         ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     }
-    // A stream instance's audit trail: every authenticated call on a path naming it.
-    if (principal && operation && params) {
-      recordStreamsAudit(services.store, log, { principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
+    if (principal && operation && params && options.onCallCompleted) {
+      options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
         path, status: res.statusCode, params });
     }
   });
@@ -147,8 +147,9 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
       await handleOAuth(path, req, res, body.toString('utf8'), clientIp, services);
       return;
     }
-    if (path.startsWith(EMULATOR_PREFIX)) {
-      if (await authenticated()) await handleEmulatorRequest({ req, res, path, principal: principal!, services, log });
+    const extension = options.extensions?.find((e) => path.startsWith(e.prefix));
+    if (extension) {
+      if (await authenticated()) await extension.handle({ req, res, path, principal: principal!, services, log });
       return;
     }
     if (!path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [path]);

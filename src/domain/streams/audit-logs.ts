@@ -3,7 +3,7 @@
 // gzip-compressed JSON lines, one call per line.
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
-import type { HandlerTable } from '../../http/context.js';
+import type { CompletedCall, HandlerTable } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import type { Store } from '../../store/store.js';
 import { requireInstance } from './common.js';
@@ -14,20 +14,11 @@ export function auditScope(groupId: string, tenantName: string): string {
   return `${groupId}/${tenantName}`;
 }
 
-export interface AuditedCall {
-  principal: string;
-  operationId: string;
-  method: string;
-  path: string;
-  status: number;
-  params: Record<string, string>;
-}
-
 /**
  * Records one call (fire and forget, in its own transaction, after the response). Only calls
  * that name an instance belong to an instance's trail; the rest are ignored here.
  */
-export function recordStreamsAudit(store: Store, log: Logger, call: AuditedCall, at: Date = new Date()): void {
+export function recordStreamsAudit(store: Store, log: Logger, call: CompletedCall, at: Date = new Date()): void {
   const { groupId, tenantName } = call.params;
   if (groupId === undefined || tenantName === undefined) return;
   const event = { at: at.toISOString(), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path, status: call.status };

@@ -12,11 +12,9 @@
 //        the connection string is sealed like any connection secret and never shown again.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EJSON } from 'bson';
-import type { Logger } from 'pino';
-import type { Services } from '../../http/context.js';
+import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
 import { ApiError } from '../../http/errors.js';
-import type { Principal } from '../../http/principal.js';
 import { compactJson } from '../../http/json.js';
 import { operationById } from '../../protocol/router.js';
 import { STREAMS_KIND, type StoredInstance, type StoredProcessor, isObject } from './common.js';
@@ -31,15 +29,6 @@ const OUTPUT = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/proc
 const VPC_PEERING = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/vpcPeeringConnections$`);
 const CLUSTER = new RegExp(`^/emulator/v1/groups/${HEX24}/clusters/${SEGMENT}$`);
 const MAX_BODY = 64 * 1024;
-
-export interface EmulatorRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-  path: string;
-  principal: Principal;
-  services: Services;
-  log: Logger;
-}
 
 function decode(segment: string): string {
   try {
@@ -71,7 +60,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Serves one emulator request; throws ApiError for the caller's mistakes (rendered by the HTTP layer). */
-export async function handleEmulatorRequest(r: EmulatorRequest): Promise<void> {
+async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
   const { req, path } = r;
   const method = req.method ?? 'GET';
   let m: RegExpExecArray | null;
@@ -110,7 +99,7 @@ export async function handleEmulatorRequest(r: EmulatorRequest): Promise<void> {
   throw new ApiError('RESOURCE_NOT_FOUND', [path]);
 }
 
-async function watchOutput(r: EmulatorRequest, groupId: string, tenantName: string, processorName: string): Promise<void> {
+async function watchOutput(r: ExtensionRequest, groupId: string, tenantName: string, processorName: string): Promise<void> {
   const { res, services } = r;
   const processor = await services.store.transaction(async (tx) => {
     await authorize(operationById('getStreamProcessor'), { groupId, tenantName, processorName }, r.principal, tx, r.log);
@@ -139,3 +128,5 @@ async function watchOutput(r: EmulatorRequest, groupId: string, tenantName: stri
   }
   res.end();
 }
+
+export const emulatorRoutes: RouteExtension = { prefix: EMULATOR_PREFIX, handle: handleEmulatorRequest };

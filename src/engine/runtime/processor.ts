@@ -6,7 +6,7 @@ import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } fr
 import type { Doc } from '../expressions/values.js';
 import { ClusterClients } from '../connections/cluster.js';
 import { ProcessorFailure, type Operator, type StageContext } from '../stages/operator.js';
-import type { Source, SourceContext } from '../sources/source.js';
+import type { Source, SourceContext, SourceRead } from '../sources/source.js';
 import type { Sink } from '../sinks/sink.js';
 import { buildPipeline } from './build.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
@@ -91,7 +91,7 @@ export class Processor {
     this.state = 'running';
     try {
       await this.sink.open();
-      await this.source.start((docs, bytes, positionAfter) => this.deliver(docs, bytes, positionAfter));
+      await this.source.start((docs, read, positionAfter) => this.deliver(docs, read, positionAfter));
     } catch (error) {
       await this.fail(error);
       return;
@@ -107,18 +107,19 @@ export class Processor {
     return this.counters.snapshot(this.source?.kafkaPartitions?.());
   }
 
-  private deliver(docs: Doc[], bytes: number | undefined, positionAfter: unknown): Promise<void> {
+  private deliver(docs: Doc[], read: SourceRead | undefined, positionAfter: unknown): Promise<void> {
     return this.queue.run(async () => {
       if (this.state !== 'running' && this.state !== 'stopping') return;
       try {
-        let size = bytes;
+        let size = read?.bytes;
         if (size === undefined) {
           size = 0;
           for (const doc of docs) size += bsonSize(doc);
         }
-        this.counters.inputMessageCount += docs.length;
+        const messages = read?.messages ?? docs.length;
+        this.counters.inputMessageCount += messages;
         this.counters.inputMessageSize += size;
-        this.sourceCounters.record(docs.length, docs.length, 0);
+        this.sourceCounters.record(messages, docs.length, 0);
         await this.runFrom(0, docs);
         this.position = positionAfter;
       } catch (error) {

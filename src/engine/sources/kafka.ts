@@ -123,7 +123,7 @@ export class KafkaSource implements Source {
     const last = messages.at(-1);
     const key = `${topic}:${partition}`;
     const positionAfter = { offsets: { ...this.current, [key]: Number(last?.offset ?? -1) + 1 } };
-    await deliver(docs, bytes, positionAfter);
+    await deliver(docs, { messages: messages.length, bytes }, positionAfter);
     this.current = positionAfter.offsets;
   }
 

@@ -91,7 +91,7 @@ export class SampleSolarSource implements Source {
         }
       }
       this.next += count;
-      await deliver(docs, bytes, this.position());
+      await deliver(docs, { messages: docs.length, bytes }, this.position());
       if (unlimited) await new Promise((resolve) => setImmediate(resolve));
     }
   }

@@ -6,12 +6,19 @@ import type { Doc, Evaluate, Value } from '../expressions/values.js';
 import type { Logger } from '../runtime/environment.js';
 
 /**
+ * What a source read to make a batch, when it knows better than the documents: input
+ * is counted at `$source`, so messages it sent to the DLQ (unparseable, bad key) count
+ * too, and `bytes` is their wire size.
+ */
+export interface SourceRead { messages: number; bytes: number }
+
+/**
  * Hands a batch to the pipeline; resolves once it went through. `positionAfter` is the
  * JSON-safe source position once this batch is processed: the processor checkpoints it,
  * so a source never reports a position ahead of what the pipeline finished.
- * `bytes` is the wire size when the source knows it (otherwise the BSON size is counted).
+ * Without `read`, the documents are counted with their BSON size.
  */
-export type Deliver = (docs: Doc[], bytes: number | undefined, positionAfter: unknown) => Promise<void>;
+export type Deliver = (docs: Doc[], read: SourceRead | undefined, positionAfter: unknown) => Promise<void>;
 
 export interface Source {
   /** Begins delivering; resolves once connected. */

@@ -50,7 +50,10 @@ export class SessionWindowOperator implements Operator {
       const list = this.sessions.get(key) ?? [];
       const touching = list.filter((s) => time >= s.start - this.gap && time <= s.last + this.gap);
       if (touching.length === 0 && time + this.gap <= this.closedLine) {
-        this.ctx.deadLetter(doc, LATE_REASON);
+        // The session it missed is the one it would have opened: sessions start at their
+        // first event. Closed sessions are not remembered (that state would grow with
+        // every key ever seen), so one it fell inside is reported from this event too.
+        this.ctx.deadLetter(doc, LATE_REASON, { missedWindowStartTimes: [new Date(time)] });
         continue;
       }
       const arrived = await this.inner.arrive([doc]);
