@@ -110,3 +110,20 @@ describe('Digest uri', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('refusals', () => {
+  it('are logged with the role that was missing and the roles held', async () => {
+    const project = `${server.url}/api/atlas/v2/groups/${server.projectId}`;
+    const created = await callDigest(`${project}/apiKeys`, server.owner, {
+      method: 'POST', accept: ACCEPT.identity, body: { desc: 'reader', roles: ['GROUP_READ_ONLY'] },
+    });
+    expect(created.status).toBe(200);
+    const reader = { publicKey: created.json.publicKey, privateKey: created.json.privateKey };
+    const refused = await callDigest(`${project}/streams/any/connections/any`, reader, { method: 'DELETE', accept: ACCEPT.streams });
+    expect(refused.status).toBe(401);
+    expect(refused.json.errorCode).toBe('USER_UNAUTHORIZED');
+    const line = server.logs.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('refused') && l.operationId === 'deleteStreamConnection');
+    expect(line).toMatchObject({ principal: reader.publicKey, requiredOneOf: ['GROUP_STREAM_PROCESSING_OWNER', 'GROUP_OWNER'] });
+    expect(line.held).toContain('GROUP_READ_ONLY');
+  });
+});
