@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createEngine } from './index.js';
-import type { Document, ProcessorRunner } from './contract.js';
+import { PipelineError, type ConnectionDefinition, type Document, type ProcessorRunner } from './contract.js';
 import { MemoryHost, definition, eventually } from './testing/memory-host.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from './testing/kcat-mock.js';
 
@@ -32,6 +32,18 @@ describe.skipIf(!kcatAvailable())('Kafka source and sink (kcat mock cluster)', (
     await outputConsumer?.disconnect();
     await mock?.stop();
   });
+
+  const kafkaConnection = (): Record<string, ConnectionDefinition> => ({ kafka1: { name: 'kafka1', type: 'Kafka', bootstrapServers: mock.bootstrapServers } });
+
+  /** Collects every message of `topic` (raw key and value) until `stop` is called. */
+  async function readTopic(topic: string): Promise<{ messages: Array<{ key: string | undefined; value: string | null }>; stop(): Promise<void> }> {
+    const messages: Array<{ key: string | undefined; value: string | null }> = [];
+    const reader = kafka.consumer({ groupId: `test-reader-${topic}`, maxWaitTimeInMs: 500 });
+    await reader.connect();
+    await reader.subscribe({ topic, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => { messages.push({ key: message.key?.toString(), value: message.value?.toString() ?? null }); } });
+    return { messages, stop: () => reader.disconnect() };
+  }
 
   async function produce(values: string[]): Promise<void> {
     const producer = kafka.producer();
@@ -71,7 +83,10 @@ describe.skipIf(!kcatAvailable())('Kafka source and sink (kcat mock cluster)', (
     expect(first.headers).toEqual({ origin: 'engine' });
     expect(first.value).toMatchObject({ n: 3, topic: 'readings', _stream_meta: { source: { type: 'kafka', topic: 'readings' } } });
     const stats = await eventually(() => { const s = engine.stats(def.id); return s && s.dlqMessageCount === 1 ? s : undefined; });
-    expect(stats.inputMessageCount).toBe(20);
+    // Input is counted at $source: the unparseable message too, with its bytes.
+    const inputBytes = Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `r${i}`, n: i }).length).reduce((a, b) => a + b, 0) + 'not json'.length;
+    expect(stats).toMatchObject({ inputMessageCount: 21, inputMessageSize: inputBytes, outputMessageCount: 20 });
+    expect(stats.operatorStats[0]).toMatchObject({ name: '$source', inputMessageCount: 21, outputMessageCount: 20, dlqMessageCount: 1 });
     expect(stats.kafkaPartitions?.length).toBeGreaterThan(0);
 
     await engine.stop(def.id);
@@ -124,4 +139,50 @@ describe.skipIf(!kcatAvailable())('Kafka source and sink (kcat mock cluster)', (
     await engine.close();
     await reader.disconnect();
   }, 120_000);
+
+  it('emits gzip-compressed batches, and a tombstone (key, null value) when tombstoneWhen is true', async () => {
+    // kafkajs looks codecs up per batch: counting gzip decompressions here shows what the engine put on the wire.
+    const gzip = CompressionCodecs[CompressionTypes.GZIP];
+    let gzipBatches = 0;
+    CompressionCodecs[CompressionTypes.GZIP] = () => {
+      const codec = gzip();
+      return { ...codec, decompress: (buffer: Buffer) => { gzipBatches += 1; return codec.decompress(buffer); } };
+    };
+    const output = await readTopic('devices-compacted');
+    const engine = createEngine(new MemoryHost());
+    try {
+      const def = definition([
+        { $source: { documents: [{ device: 'd1', watts: 5 }, { device: 'd2', removed: true }, { device: 'd3', watts: 7 }] } },
+        { $project: { _id: 0, device: 1, watts: 1, removed: 1 } },
+        {
+          $emit: {
+            connectionName: 'kafka1', topic: 'devices-compacted',
+            config: { key: '$device', compression_type: 'gzip', tombstoneWhen: { $eq: ['$removed', true] } },
+          },
+        },
+      ], { connections: kafkaConnection() });
+      await engine.start(def, { resumeFromCheckpoint: false });
+      await eventually(() => output.messages.length >= 3, 60_000);
+      const byKey = Object.fromEntries(output.messages.map((m) => [m.key, m.value]));
+      expect(byKey['d2']).toBeNull();
+      expect(JSON.parse(byKey['d1']!)).toMatchObject({ device: 'd1', watts: 5 });
+      expect(JSON.parse(byKey['d3']!)).toMatchObject({ device: 'd3', watts: 7 });
+      expect(gzipBatches).toBeGreaterThan(0);
+    } finally {
+      CompressionCodecs[CompressionTypes.GZIP] = gzip;
+      await engine.close();
+      await output.stop();
+    }
+  }, 120_000);
+
+  it('refuses a compression_type it cannot produce, saying which ones it can', async () => {
+    const engine = createEngine(new MemoryHost());
+    const start = engine.start(definition([
+      { $source: { documents: [{ a: 1 }] } },
+      { $emit: { connectionName: 'kafka1', topic: 'never', config: { compression_type: 'snappy' } } },
+    ], { connections: kafkaConnection() }), { resumeFromCheckpoint: false });
+    await expect(start).rejects.toBeInstanceOf(PipelineError);
+    await expect(start).rejects.toThrow(/compression_type snappy .*none or gzip/);
+    await engine.close();
+  });
 });

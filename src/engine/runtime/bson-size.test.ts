@@ -20,7 +20,7 @@ describe('sample source sizes', () => {
     const { stamp, tsField } = createStamper({});
     const source = new SampleSolarSource({ stamp, tsField, deadLetter() {}, fail() {}, log: { info() {}, warn() {}, error() {} } }, { seed: 3, ratePerSecond: 0 });
     const batch = await new Promise<{ docs: Record<string, unknown>[]; bytes: number | undefined }>((resolve) => {
-      void source.start(async (docs, bytes) => { resolve({ docs, bytes }); void source.stop(); });
+      void source.start(async (docs, read) => { resolve({ docs, bytes: read?.bytes }); void source.stop(); });
     });
     expect(batch.bytes).toBe(batch.docs.reduce((sum, doc) => sum + BSON.calculateObjectSize(doc), 0));
   });
