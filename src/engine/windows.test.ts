@@ -103,6 +103,29 @@ describe('windows', () => {
     expect(byKey['b']).toMatchObject({ vs: [5], _stream_meta: { window: { start: start(0.5), end: start(1.5) } } });
   });
 
+  it('session: a late document goes to the DLQ with the start of the session it missed', async () => {
+    engine = createEngine(new MemoryHost());
+    const def = definition([
+      source([{ ...at(0), k: 'a' }, { ...at(10), k: 'z' }, { ...at(5), k: 'b', v: 'late' }]),
+      {
+        $sessionWindow: {
+          partitionBy: '$k', gap: { size: 1, unit: 'second' }, allowedLateness: NO_LATENESS,
+          pipeline: [{ $group: { _id: '$k', n: { $sum: 1 } } }],
+        },
+      },
+      { $emit: { connectionName: '__testLog' } },
+    ], {
+      connections: { cluster0: { name: 'cluster0', type: 'Cluster', connectionString: mongo.uri } },
+      options: { dlq: { connectionName: 'cluster0', db: 'session_late', coll: 'dlq' } },
+    });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    const [late] = await eventually(async () => {
+      const docs = await client.db('session_late').collection('dlq').find({}).toArray();
+      return docs.length === 1 ? docs : undefined;
+    });
+    expect(late).toMatchObject({ doc: { k: 'b', v: 'late' }, errInfo: { reason: 'Input document arrived late.' }, missedWindowStartTimes: [start(5)] });
+  });
+
   it('keeps window state across stop/start and closes idle windows', async () => {
     const host = new MemoryHost();
     engine = createEngine(host);
