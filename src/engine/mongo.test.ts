@@ -100,6 +100,59 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     expect(resumed!['item']).toBe('while stopped');
   });
 
+  it('starts a change stream at :startWith\'s startAtOperationTime, taking changes made before the start', async () => {
+    engine = createEngine(new MemoryHost());
+    const events = client.db(db).collection('events');
+    await events.insertOne({ item: 'before' });
+    // Operation times count whole seconds: wait for the next one so "before" lies behind the start time.
+    const startAt = Math.floor(Date.now() / 1000) * 1000 + 1000;
+    await eventually(() => Date.now() >= startAt);
+    await events.insertOne({ item: 'after the start time' });
+    const def = definition([
+      { $source: { connectionName: 'cluster0', db, coll: 'events' } },
+      { $replaceRoot: { newRoot: '$fullDocument' } },
+      { $emit: { connectionName: '__testLog' } },
+    ], { connections: cluster() });
+    await engine.start(def, { resumeFromCheckpoint: false, startAtOperationTime: new Date(startAt).toISOString() });
+    await events.insertOne({ item: 'live' });
+    const seen = await watch(engine, def.id, 2);
+    expect(seen.map((d) => d['item'])).toEqual(['after the start time', 'live']);
+  });
+
+  it('change stream with fullDocumentOnly emits the changed documents themselves', async () => {
+    engine = createEngine(new MemoryHost());
+    const def = definition([
+      { $source: { connectionName: 'cluster0', db, coll: 'parts', config: { fullDocumentOnly: true } } },
+      { $emit: { connectionName: '__testLog' } },
+    ], { connections: cluster() });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    await eventually(() => engine!.stats(def.id)?.status === 'running');
+    await client.db(db).collection('parts').insertOne({ _id: 'p1' as never, name: 'bolt', qty: 3 });
+    const [doc] = await watch(engine, def.id, 1);
+    expect(doc).toMatchObject({ _id: 'p1', name: 'bolt', qty: 3, _stream_meta: { source: { type: 'atlas', ns: { db, coll: 'parts' } } } });
+    expect(doc!['_ts']).toBeInstanceOf(Date);
+    expect(doc).not.toHaveProperty('operationType');
+    expect(doc).not.toHaveProperty('fullDocument');
+  });
+
+  it('$emit to a time series collection creates it with the timeseries options; documents without a date in timeField go to the DLQ', async () => {
+    engine = createEngine(new MemoryHost());
+    const def = definition([
+      { $source: { documents: [{ at: new Date('2024-01-01T00:00:00Z'), sensor: 's1', v: 1 }, { at: 'not a date', sensor: 's1', v: 2 }, { sensor: 's2', v: 3 }] } },
+      { $project: { _id: 0, at: 1, sensor: 1, v: 1 } },
+      { $emit: { connectionName: 'cluster0', db, coll: 'readings_ts', timeseries: { timeField: 'at', metaField: 'sensor', granularity: 'minutes' } } },
+    ], { connections: cluster(), options: { dlq: { connectionName: 'cluster0', db, coll: 'ts_dlq' } } });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    await eventually(() => { const s = engine!.stats(def.id); return s?.outputMessageCount === 1 && s.dlqMessageCount === 2; });
+    const [info] = await client.db(db).listCollections({ name: 'readings_ts' }).toArray();
+    expect(info).toMatchObject({ type: 'timeseries', options: { timeseries: { timeField: 'at', metaField: 'sensor', granularity: 'minutes' } } });
+    const stored = await client.db(db).collection('readings_ts').find({}, { projection: { _id: 0 } }).toArray();
+    expect(stored).toEqual([{ at: new Date('2024-01-01T00:00:00Z'), sensor: 's1', v: 1 }]);
+    const refused = await client.db(db).collection('ts_dlq').find({}).toArray();
+    expect(refused.map((r) => r['doc']['v']).sort()).toEqual([2, 3]);
+    expect(refused[0]).toMatchObject({ errInfo: { reason: "time series timeField 'at' must be a date" } });
+  });
+
   it('$lookup joins a collection on the cluster', async () => {
     engine = createEngine(new MemoryHost());
     await client.db(db).collection('devices').insertMany([{ device: 'd1', site: 'north' }, { device: 'd2', site: 'south' }]);

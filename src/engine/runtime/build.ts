@@ -18,6 +18,7 @@ import type { Sink } from '../sinks/sink.js';
 import { TestLogSink } from '../sinks/test-log.js';
 import { KafkaSink } from '../sinks/kafka-emit.js';
 import { MergeSink } from '../sinks/merge.js';
+import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
 import type { EngineSettings } from './environment.js';
 import { OperatorCounters } from './stats.js';
 
@@ -128,7 +129,8 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
   if (connectionName === TEST_LOG_CONNECTION) return { sink: new TestLogSink(deps.publishOutput), connection: TEST_LOG_CONNECTION };
   const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster']);
   if (connection.type === 'Cluster') {
-    // $emit to a (time series) collection writes like an insert-only $merge.
+    if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };
+    // $emit to a plain collection writes like an insert-only $merge.
     const mergeSpec = { into: { connectionName, db: spec['db'], coll: spec['coll'] }, whenMatched: 'keepExisting', whenNotMatched: 'insert' };
     return { sink: new MergeSink(mergeSpec, deps.clusters, ctx), connection: connection.name };
   }

@@ -144,9 +144,12 @@ export class Processor {
     if (docs.length > 0) {
       const started = performance.now();
       if (!this.sinkIsTestLog && this.env.wantsOutput()) this.env.publishOutput(docs);
+      const refusedBefore = this.sinkCounters.dlqMessageCount;
       const written = await this.sink.write(docs);
-      this.sinkCounters.record(docs.length, docs.length, performance.now() - started);
-      this.counters.outputMessageCount += docs.length;
+      // Documents the sink sent to the DLQ (bad topic, no time series date) were not output.
+      const sent = docs.length - (this.sinkCounters.dlqMessageCount - refusedBefore);
+      this.sinkCounters.record(docs.length, sent, performance.now() - started);
+      this.counters.outputMessageCount += sent;
       this.counters.outputMessageSize += written;
     }
     await this.dlq.flush();

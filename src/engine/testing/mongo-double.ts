@@ -1,7 +1,8 @@
 // A small MongoDB server double speaking the wire protocol (OP_QUERY handshake, OP_MSG
 // commands) on a loopback port, enough for the official driver to run what the engine
-// uses: hello/ping, insert, update (with upsert), delete, find, aggregate and change
-// streams on a collection, database or the whole deployment. Data lives in memory;
+// uses: hello/ping, create (keeping options such as timeseries) and listCollections,
+// insert, update (with upsert), delete, find, aggregate and change streams on a
+// collection, database or the whole deployment. Data lives in memory;
 // queries, updates and aggregation run through mingo.
 import { createServer, type Server, type Socket } from 'node:net';
 import { BSON, Long, ObjectId, Timestamp } from 'bson';
@@ -12,6 +13,8 @@ type Doc = Record<string, unknown>;
 const OP_REPLY = 1;
 const OP_QUERY = 2004;
 const OP_MSG = 2013;
+/** Fields of a `create` command that are not collection options. */
+const COMMAND_FIELDS = new Set(['create', 'lsid', 'txnNumber', 'writeConcern', 'comment']);
 
 interface ChangeEvent { seq: number; db: string; coll: string; event: Doc }
 interface ChangeCursor { id: number; db: string; coll: string | undefined; next: number; pipeline: Doc[] }
@@ -19,6 +22,7 @@ interface ChangeCursor { id: number; db: string; coll: string | undefined; next:
 export class MongoDouble {
   readonly databases = new Map<string, Map<string, Doc[]>>();
   private readonly events: ChangeEvent[] = [];
+  private readonly collectionOptions = new Map<string, Doc>();
   private readonly cursors = new Map<number, ChangeCursor>();
   private readonly sockets = new Set<Socket>();
   private readonly waiters = new Set<() => void>();
@@ -126,7 +130,9 @@ export class MongoDouble {
         case 'getmore': return await this.getMore(Number(cmd[name]), Number(cmd['maxTimeMS'] ?? 1000));
         case 'killcursors': for (const id of cmd['cursors'] as unknown[]) this.cursors.delete(Number(id)); return { ok: 1, cursorsKilled: cmd['cursors'] };
         case 'drop': this.databases.get(db)?.delete(String(cmd[name])); return { ok: 1 };
-        case 'create': case 'createindexes': this.collection(db, String(cmd[name])); return { ok: 1 };
+        case 'create': return this.create(db, String(cmd[name]), cmd);
+        case 'createindexes': this.collection(db, String(cmd[name])); return { ok: 1 };
+        case 'listcollections': return this.listCollections(db, (cmd['filter'] ?? {}) as Doc);
         default: return { ok: 0, errmsg: `no such command: '${name}'`, code: 59, codeName: 'CommandNotFound' };
       }
     } catch (error) {
@@ -140,6 +146,27 @@ export class MongoDouble {
       maxMessageSizeBytes: 48_000_000, maxWriteBatchSize: 100_000, localTime: new Date(),
       logicalSessionTimeoutMinutes: 30, connectionId: 1, minWireVersion: 0, maxWireVersion: 21, readOnly: false, ok: 1,
     };
+  }
+
+  /** Like the server, refuses a collection that exists; keeps its options (e.g. `timeseries`) for listCollections. */
+  private create(db: string, coll: string, cmd: Doc): Doc {
+    if (this.databases.get(db)?.has(coll)) return { ok: 0, errmsg: `Collection ${db}.${coll} already exists.`, code: 48, codeName: 'NamespaceExists' };
+    this.collection(db, coll);
+    const options: Doc = {};
+    for (const [key, value] of Object.entries(cmd)) if (!COMMAND_FIELDS.has(key) && !key.startsWith('$')) options[key] = value;
+    this.collectionOptions.set(`${db}.${coll}`, options);
+    return { ok: 1 };
+  }
+
+  private listCollections(db: string, filter: Doc): Doc {
+    const query = new Query(filter);
+    const firstBatch = [...(this.databases.get(db)?.keys() ?? [])]
+      .map((name) => {
+        const options = this.collectionOptions.get(`${db}.${name}`) ?? {};
+        return { name, type: options['timeseries'] ? 'timeseries' : 'collection', options, info: { readOnly: false } };
+      })
+      .filter((entry) => query.test(entry));
+    return { ok: 1, cursor: { id: Long.ZERO, ns: `${db}.$cmd.listCollections`, firstBatch } };
   }
 
   private insert(db: string, coll: string, documents: Doc[]): Doc {
