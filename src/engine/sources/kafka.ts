@@ -71,8 +71,13 @@ export class KafkaSource implements Source {
         consumer.seek({ topic, partition, offset: String(offset) });
       }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: this.fromBeginning });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.topics, fromBeginning: this.fromBeginning });
+    } catch (error) {
+      // kafkajs errors name neither the connection nor the step (e.g. a refused SASL login).
+      throw new Error(`Kafka source could not connect through connection ${this.connection.name}: ${(error as Error).message}`);
+    }
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
