@@ -33,6 +33,8 @@ export interface AppConfig {
   enforceRateLimits: boolean;
   /** The client environment to adopt (MONGODB_ATLAS_*). */
   env: BootstrapEnvironment;
+  /** sample_stream_solar documents per second per processor (0: as fast as possible). */
+  sampleRatePerSecond?: number;
   /** Where logs go; standard output by default. */
   logDestination?: NodeJS.WritableStream;
 }
@@ -59,7 +61,7 @@ export async function startApp(config: AppConfig): Promise<App> {
     signingKey: await loadSigningKey(tx),
     result: await bootstrap(tx, config.env, now()),
   }));
-  const runner = createEngine(createProcessorHost(store, log), { logger: log });
+  const runner = createEngine(createProcessorHost(store, log), { logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
   const services: Services = { store, signingKey, secretBox, runner, log, now };
 
   let ready = false;

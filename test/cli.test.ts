@@ -44,7 +44,7 @@ function tempDir(): string {
 describe('atlas-streams-emulator serve', () => {
   it('explains every option in --help', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'serve', '--help']);
-    for (const option of ['--port', '--host', '--data-dir', '--in-memory', '--tls-cert', '--tls-key', '--log-level', 'ATLAS_STREAMS_PORT']) {
+    for (const option of ['--port', '--host', '--data-dir', '--in-memory', '--tls-cert', '--tls-key', '--log-level', '--sample-rate', 'ATLAS_STREAMS_PORT']) {
       expect(stdout).toContain(option);
     }
   });
@@ -98,8 +98,28 @@ describe('atlas-streams-emulator serve', () => {
     await stop(banner.child);
   });
 
-  it('refuses an invalid port with a clear message', async () => {
+  it('refuses an invalid port or sample rate with a clear message', async () => {
     await expect(run(process.execPath, [CLI, 'serve', '--port', 'http'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --port') });
+    await expect(run(process.execPath, [CLI, 'serve', '--sample-rate', '-1'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --sample-rate') });
+  });
+
+  it('runs the sample source unthrottled with --sample-rate 0', async () => {
+    const banner = await serve(['--in-memory', '--port', '0', '--log-level', 'warn', '--sample-rate', '0']);
+    const credentials = { publicKey: banner.publicKey, privateKey: banner.privateKey };
+    const streams = `${banner.url}/api/atlas/v2/groups/${banner.projectId}/streams`;
+    await callDigest(`${streams}:withSampleConnections`, credentials, {
+      method: 'POST', body: { name: 'fast', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } },
+    });
+    const pipeline = [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }];
+    await callDigest(`${streams}/fast/processor`, credentials, { method: 'POST', body: { name: 'p', pipeline }, accept: ACCEPT.processors });
+    expect((await callDigest(`${streams}/fast/processor/p:start`, credentials, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
+    // At the default 10 per second this would take minutes and hit the test's timeout.
+    for (;;) {
+      const got = await callDigest(`${streams}/fast/processor/p`, credentials, { accept: ACCEPT.processors });
+      if (got.json.stats.inputMessageCount > 5000) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await stop(banner.child);
   });
 });
 

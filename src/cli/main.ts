@@ -22,11 +22,15 @@ program.command('serve')
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ATLAS_STREAMS_TLS_KEY'))
   .addOption(new Option('--log-level <level>', 'log level').env('ATLAS_STREAMS_LOG_LEVEL')
     .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+  .addOption(new Option('--sample-rate <per-second>', 'sample_stream_solar documents per second per processor (0: unthrottled)')
+    .env('ATLAS_STREAMS_SAMPLE_RATE').default('10'))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
     if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
+    const sampleRate = Number(options['sampleRate']);
+    if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
     const app = await startApp({
       port,
       host: String(options['host']),
@@ -36,6 +40,7 @@ program.command('serve')
       tlsKey: options['tlsKey'] as string | undefined,
       logLevel: String(options['logLevel']),
       enforceRateLimits: Boolean(options['enforceRateLimits']),
+      sampleRatePerSecond: sampleRate,
       env: process.env,
     });
     process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
