@@ -4,8 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
 import { matchRoute } from '../protocol/router.js';
-import { parseQuery, validateBody, validatePathParams } from '../protocol/validate.js';
+import { parseQuery, validateBody, validatePathParams, type QueryValues } from '../protocol/validate.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { normalizeAddress } from './auth/access-list.js';
 import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
@@ -98,106 +99,140 @@ function requestUrl(req: IncomingMessage): URL {
   }
 }
 
+/** One request and what the pipeline has learnt about it so far. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  path: string;
+  clientIp: string;
+  log: Logger;
+  presentation: Presentation;
+  principal?: Principal;
+  operation?: OperationSpec;
+  params?: Record<string, string>;
+}
+
 async function handle(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { services } = options;
   const started = process.hrtime.bigint();
   const url = requestUrl(req);
-  const path = url.pathname;
-  const clientIp = normalizeAddress(req.socket.remoteAddress);
-  const log = services.log.child({ reqId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID() });
-  const presentation = presentationOf(url.searchParams);
-  let principal: Principal | undefined;
-  let operation: OperationSpec | undefined;
-  let params: Record<string, string> | undefined;
+  const x: Exchange = {
+    req, res, url, path: url.pathname,
+    clientIp: normalizeAddress(req.socket.remoteAddress),
+    log: services.log.child({ reqId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID() }),
+    presentation: presentationOf(url.searchParams),
+  };
   res.on('finish', () => {
-    if (log.isLevelEnabled('info')) {
-      log.info({ method: req.method, path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
+    const { principal, operation, params } = x;
+    if (x.log.isLevelEnabled('info')) {
+      x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
         ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     }
     if (principal && operation && params && options.onCallCompleted) {
       options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path, status: res.statusCode, params });
+        path: x.path, status: res.statusCode, params });
     }
   });
-  /** Sets principal, or answers the Digest challenge and returns false. */
-  const authenticated = async (): Promise<boolean> => {
-    try {
-      principal = await authenticate(req, services.store, services.signingKey, clientIp, services.now());
-      return true;
-    } catch (error) {
-      if (!(error instanceof AuthenticationRequired)) throw error;
-      log.info({ reason: error.reason }, 'authentication required');
-      req.resume();
-      challenge(res, services, error.stale);
-      return false;
-    }
-  };
 
-  if (path === '/readyz' || path === '/healthz') {
-    const ready = path === '/healthz' || options.isReady();
-    const text = JSON.stringify({ status: ready ? 'ok' : 'starting' });
-    res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
-    return;
-  }
-
+  if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || options.isReady());
   try {
-    if (path.startsWith('/api/oauth/')) {
+    if (x.path.startsWith('/api/oauth/')) {
       const body = await readBody(req);
-      await handleOAuth(path, req, res, body.toString('utf8'), clientIp, services);
-      return;
+      return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
     }
-    const extension = options.extensions?.find((e) => path.startsWith(e.prefix));
+    const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
     if (extension) {
-      if (await authenticated()) await extension.handle({ req, res, path, principal: principal!, services, log });
+      if (await authenticated(x, services)) await extension.handle({ req, res, path: x.path, principal: x.principal!, services, log: x.log });
       return;
     }
-    if (!path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [path]);
-
-    const route = matchRoute(req.method ?? 'GET', path);
-    operation = route.kind === 'found' ? route.operation : undefined;
-    const anonymous = path.startsWith(`${API_PREFIX}/unauth/`);
-    if (!anonymous && !(await authenticated())) return;
-    if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
-    if (route.kind === 'method-not-allowed') {
-      res.setHeader('Allow', route.allowed.join(', '));
-      throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
-    }
-    const op = route.operation;
-    params = route.params;
-    const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
-    validatePathParams(op, route.params);
-    const query = parseQuery(op, url.searchParams);
-    const rawBody = hasBody(req) ? await readBody(req) : EMPTY;
-    const rateHeaders = principal ? options.rateLimiter.take(principal.id, op) : {};
-
-    const afterCommit: Array<() => Promise<void>> = [];
-    // Reads need no write lock: a GET sees committed state and changes nothing.
-    const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
-    const result = await inStore(async (tx) => {
-      const scope = principal ? await authorize(op, route.params, principal, tx, log) : {};
-      const body = parseBody(op, version, rawBody, req.headers['content-type'], route.params);
-      const handler = options.handlers[op.operationId as keyof HandlerTable];
-      if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [path]);
-      const ctx: RequestContext = {
-        operation: op, version, params: route.params, query, body, principal: principal ?? anonymousPrincipal, tx, services,
-        ...scope, url, clientIp, log, afterCommit: (task) => afterCommit.push(task),
-      };
-      return handler(ctx);
-    });
-    for (const task of afterCommit) await task();
-    const status = result.status ?? op.successStatus;
-    if (result.raw) {
-      res.writeHead(status, { ...rateHeaders, ...result.raw.headers, 'Content-Length': result.raw.data.length });
-      res.end(result.raw.data);
-      return;
-    }
-    sendSuccess(res, status, result.body, contentType, presentation, rateHeaders);
+    if (!x.path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
+    await handleApi(options, x);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     req.resume();
-    sendError(res, error, presentation);
+    sendError(res, error, x.presentation);
   }
+}
+
+function answerProbe(res: ServerResponse, ready: boolean): void {
+  const text = JSON.stringify({ status: ready ? 'ok' : 'starting' });
+  res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Sets the principal, or answers the Digest challenge and returns false. */
+async function authenticated(x: Exchange, services: Services): Promise<boolean> {
+  try {
+    x.principal = await authenticate(x.req, services.store, services.signingKey, x.clientIp, services.now());
+    return true;
+  } catch (error) {
+    if (!(error instanceof AuthenticationRequired)) throw error;
+    x.log.info({ reason: error.reason }, 'authentication required');
+    x.req.resume();
+    challenge(x.res, services, error.stale);
+    return false;
+  }
+}
+
+/** An Atlas Admin API call: everything up to the store, then runOperation. */
+async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> {
+  const { req, path } = x;
+  const route = matchRoute(req.method ?? 'GET', path);
+  x.operation = route.kind === 'found' ? route.operation : undefined;
+  const anonymous = path.startsWith(`${API_PREFIX}/unauth/`);
+  if (!anonymous && !(await authenticated(x, options.services))) return;
+  if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+  if (route.kind === 'method-not-allowed') {
+    x.res.setHeader('Allow', route.allowed.join(', '));
+    throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
+  }
+  const op = route.operation;
+  x.params = route.params;
+  const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
+  validatePathParams(op, route.params);
+  const query = parseQuery(op, x.url.searchParams);
+  const rawBody = hasBody(req) ? await readBody(req) : EMPTY;
+  const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
+  await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
+}
+
+interface CheckedCall {
+  op: OperationSpec;
+  params: Record<string, string>;
+  version: string;
+  contentType: string;
+  query: QueryValues;
+  rawBody: Buffer;
+  rateHeaders: Record<string, string>;
+}
+
+/** In one store transaction (a read view for GET): authorize, validate the body, run the handler; then respond. */
+async function runOperation(options: ApiServerOptions, x: Exchange, call: CheckedCall): Promise<void> {
+  const { services } = options;
+  const { op, params, version } = call;
+  const afterCommit: Array<() => Promise<void>> = [];
+  // Reads need no write lock: a GET sees committed state and changes nothing.
+  const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
+  const result = await inStore(async (tx) => {
+    const scope = x.principal ? await authorize(op, params, x.principal, tx, x.log) : {};
+    const body = parseBody(op, version, call.rawBody, x.req.headers['content-type'], params);
+    const handler = options.handlers[op.operationId as keyof HandlerTable];
+    if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
+    const ctx: RequestContext = {
+      operation: op, version, params, query: call.query, body, principal: x.principal ?? anonymousPrincipal, tx, services,
+      ...scope, url: x.url, clientIp: x.clientIp, log: x.log, afterCommit: (task) => afterCommit.push(task),
+    };
+    return handler(ctx);
+  });
+  for (const task of afterCommit) await task();
+  const status = result.status ?? op.successStatus;
+  if (result.raw) {
+    x.res.writeHead(status, { ...call.rateHeaders, ...result.raw.headers, 'Content-Length': result.raw.data.length });
+    x.res.end(result.raw.data);
+    return;
+  }
+  sendSuccess(x.res, status, result.body, call.contentType, x.presentation, call.rateHeaders);
 }
 
 const anonymousPrincipal: Principal = {
