@@ -17,6 +17,7 @@ import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -54,6 +55,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
+  const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
   const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
   const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
   const now = () => new Date();
@@ -106,6 +108,7 @@ export async function startApp(config: AppConfig): Promise<App> {
       });
       await runner.close();
       await store.close();
+      lock?.release();
       log.flush();
     },
   };

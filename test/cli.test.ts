@@ -80,6 +80,17 @@ describe('atlas-streams-emulator serve', () => {
     await stop(second.child);
   });
 
+  it('refuses a second server on the same data directory, and takes over after a crash', async () => {
+    const dataDir = tempDir();
+    const first = await serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    await expect(serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']))
+      .rejects.toThrow(`another server (process ${first.child.pid}) is using the data directory ${dataDir}`);
+    await stopServerProcess(first.child, 'SIGKILL');
+    const after = await serve(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    expect(after.projectId).toBe(first.projectId);
+    await stop(after.child);
+  });
+
   it("adopts the client's own MONGODB_ATLAS_* environment", async () => {
     const env = {
       MONGODB_ATLAS_PUBLIC_KEY: 'abcdefgh',
