@@ -161,8 +161,10 @@ function tsType(schema, depth = 0) {
 function objectType(schema, depth) {
   const pad = '  '.repeat(depth + 1);
   const required = new Set(schema.required ?? []);
+  // Read-only fields are required in responses but absent from requests: one type serves
+  // both, so they are optional here.
   const props = Object.entries(schema.properties ?? {}).map(([name, s]) =>
-    `${pad}${/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name)}${required.has(name) ? '' : '?'}: ${tsType(s, depth + 1)};`);
+    `${pad}${/^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name)}${required.has(name) && !s.readOnly ? '' : '?'}: ${tsType(s, depth + 1)};`);
   if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
     props.push(`${pad}[key: string]: ${tsType(schema.additionalProperties, depth + 1)} | undefined;`);
   } else if (!schema.properties || schema.additionalProperties === true) {

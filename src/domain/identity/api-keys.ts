@@ -12,16 +12,8 @@ import { maskedPrivateKey, newPublicKey } from './credentials.js';
 import { selfLinks } from './links.js';
 import { KIND, type ApiKey, type RoleAssignment } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
+import type { CreateAtlasOrganizationApiKey, CreateAtlasProjectApiKey, UpdateAtlasOrganizationApiKey, UpdateAtlasProjectApiKey } from '../../protocol/generated/types.js';
 
-interface KeyCreate {
-  desc: string;
-  roles: string[];
-}
-
-interface KeyUpdate {
-  desc?: string;
-  roles?: string[];
-}
 
 /** The key with this id in this organization, or 404 API_KEY_NOT_FOUND. */
 export async function requireApiKey(tx: StoreTx, orgId: string, id: string): Promise<ApiKey> {
@@ -81,7 +73,7 @@ export const apiKeyHandlers: HandlerTable = {
   },
 
   async createApiKey(ctx) {
-    const body = ctx.body as KeyCreate;
+    const body = ctx.body as CreateAtlasOrganizationApiKey;
     const orgId = ctx.org!.id;
     const roles = orgApiKeyRoles(body.roles).map((roleName) => ({ roleName, orgId }));
     const { key, privateKey } = await insertKey(ctx, orgId, body.desc, roles);
@@ -93,7 +85,7 @@ export const apiKeyHandlers: HandlerTable = {
   },
 
   async updateApiKey(ctx) {
-    const body = (ctx.body ?? {}) as KeyUpdate;
+    const body = (ctx.body ?? {}) as UpdateAtlasOrganizationApiKey;
     const key = await requireApiKey(ctx.tx, ctx.org!.id, ctx.params['apiUserId']!);
     const updated: ApiKey = { ...key, desc: body.desc ?? key.desc };
     if (body.roles !== undefined) {
@@ -120,7 +112,7 @@ export const apiKeyHandlers: HandlerTable = {
   },
 
   async createProjectApiKey(ctx) {
-    const body = ctx.body as KeyCreate;
+    const body = ctx.body as CreateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
     const roles: RoleAssignment[] = [
       { roleName: 'ORG_MEMBER', orgId },
@@ -141,7 +133,7 @@ export const apiKeyHandlers: HandlerTable = {
   },
 
   async updateApiKeyRoles(ctx) {
-    const body = (ctx.body ?? {}) as KeyUpdate;
+    const body = (ctx.body ?? {}) as UpdateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireProjectApiKey(ctx.tx, orgId, groupId, ctx.params['apiUserId']!);
     let updated: ApiKey = { ...key, desc: body.desc ?? key.desc };

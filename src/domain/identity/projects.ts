@@ -9,27 +9,13 @@ import { matchesPattern } from '../../protocol/validate.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
 import { selfLinks } from './links.js';
 import { KIND, type ApiKey, type Organization, type Project, type ServiceAccount } from './model.js';
+import type { Group, GroupUpdate } from '../../protocol/generated/types.js';
 
 /** The Group schema's name rule (GroupUpdate repeats no pattern, so updates apply it here). */
 const PROJECT_NAME = "^[\\p{L}\\p{N}\\-_.(),:&@+']{1,64}$";
 /** Stream instances are stored by the Streams module under this kind, parented by the project. */
 const STREAM_INSTANCE_KIND = 'streamInstance';
 
-type Tag = Project['tags'][number];
-
-interface ProjectCreate {
-  name: string;
-  orgId: string;
-  /** Atlas for Government only: commercial Atlas rejects it (see createProject). */
-  regionUsageRestrictions?: string;
-  tags?: Tag[];
-  withDefaultAlertsSettings?: boolean;
-}
-
-interface ProjectUpdate {
-  name?: string;
-  tags?: Tag[];
-}
 
 export function renderProject(ctx: RequestContext, project: Project): Record<string, unknown> {
   return {
@@ -93,7 +79,7 @@ export const projectHandlers: HandlerTable = {
   },
 
   async createProject(ctx) {
-    const body = ctx.body as ProjectCreate;
+    const body = ctx.body as Group;
     if (body.orgId !== ctx.principal.orgId) {
       const org = await ctx.tx.get<Organization>(KIND.org, body.orgId);
       if (!org && ctx.principal.orgRoles.has('ORG_OWNER')) throw new ApiError('ORG_NOT_FOUND', [body.orgId]);
@@ -132,7 +118,7 @@ export const projectHandlers: HandlerTable = {
   },
 
   async updateProject(ctx) {
-    const body = (ctx.body ?? {}) as ProjectUpdate;
+    const body = (ctx.body ?? {}) as GroupUpdate;
     const current = ctx.project!;
     const updated: Project = { ...current };
     if (body.name !== undefined) {

@@ -12,24 +12,15 @@ import { addToAccessList, listAccessList, removeFromAccessList, serviceAccountAc
 import { maskedSecret, newClientId, newClientSecret } from './credentials.js';
 import { KIND, type Project, type ServiceAccount, type ServiceAccountSecret } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
+import type { GroupServiceAccountRequest, GroupServiceAccountUpdateRequest, OrgServiceAccountRequest, OrgServiceAccountUpdateRequest } from '../../protocol/generated/types.js';
 
 /** Atlas's default organization settings: secrets live between 8 hours and a year. */
 const MIN_SECRET_HOURS = 8;
 const MAX_SECRET_HOURS = 365 * 24;
 const MAX_SECRETS = 2;
 
-interface AccountCreate {
-  name: string;
-  description: string;
-  roles: string[];
-  secretExpiresAfterHours: number;
-}
-
-interface AccountUpdate {
-  name?: string;
-  description?: string;
-  roles?: string[];
-}
+type AccountCreate = OrgServiceAccountRequest | GroupServiceAccountRequest;
+type AccountUpdate = OrgServiceAccountUpdateRequest | GroupServiceAccountUpdateRequest;
 
 /** The account with this client id in this organization, or 404 SERVICE_ACCOUNT_NOT_FOUND. */
 export async function requireServiceAccount(tx: StoreTx, orgId: string, clientId: string): Promise<ServiceAccount> {

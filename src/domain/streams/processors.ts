@@ -20,6 +20,7 @@ import {
 } from './common.js';
 import { listConnections, loadConnectionDefinitions } from './connections.js';
 import { checkProcessorDefinition, type DlqOptions } from './pipelines.js';
+import type { StreamsStartStreamProcessorWith } from '../../protocol/generated/types.js';
 
 function genericError(name: string, message: string): ApiError {
   return new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [name, message]);
@@ -123,11 +124,8 @@ export async function markProcessorFailed(tx: StoreTx, processorId: string, mess
   return true;
 }
 
-interface StartRequest {
-  startAtOperationTime?: string;
-  /** false: drop the checkpoint and start afresh (a later API revision's :startWith field). */
-  resumeFromCheckpoint?: boolean;
-}
+/** resumeFromCheckpoint false drops the checkpoint and starts afresh (a later API revision's field). */
+type StartRequest = Pick<StreamsStartStreamProcessorWith, 'startAtOperationTime' | 'resumeFromCheckpoint'>;
 
 async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{ status: number; body: unknown }> {
   const instance = await requireInstance(ctx);

@@ -10,7 +10,7 @@ export type AWSAccountDetails = {
 
 export type AccessListItemView = {
   cidrBlock?: string;
-  ipAddress: string;
+  ipAddress?: string;
 };
 
 export type AccountDetails = AWSAccountDetails | AzureAccountDetails;
@@ -18,8 +18,8 @@ export type AccountDetails = AWSAccountDetails | AzureAccountDetails;
 export type ApiError = {
   badRequestDetail?: BadRequestDetail;
   detail?: string;
-  error: number;
-  errorCode: string;
+  error?: number;
+  errorCode?: string;
   parameters?: Array<{
     [key: string]: unknown;
   }>;
@@ -28,8 +28,8 @@ export type ApiError = {
 
 export type ApiKey = {
   accessList?: Array<AccessListItemView>;
-  id: string;
-  publicKey: string;
+  id?: string;
+  publicKey?: string;
   roles?: Array<CloudAccessRoleAssignment>;
 };
 
@@ -109,8 +109,8 @@ export type FieldViolation = {
 };
 
 export type Group = {
-  clusterCount: number;
-  created: string;
+  clusterCount?: number;
+  created?: string;
   id?: string;
   links?: Array<Link>;
   name: string;
@@ -293,9 +293,9 @@ export type ServiceAccountIPAccessListEntry = {
 };
 
 export type ServiceAccountSecret = {
-  createdAt: string;
-  expiresAt: string;
-  id: string;
+  createdAt?: string;
+  expiresAt?: string;
+  id?: string;
   lastUsedAt?: string;
   maskedSecretValue?: string;
   secret?: string;
@@ -459,16 +459,16 @@ export type StreamsProcessor = {
 };
 
 export type StreamsProcessorWithStats = {
-  _id: string;
+  _id?: string;
   links?: Array<Link>;
-  name: string;
+  name?: string;
   options?: StreamsOptions;
-  pipeline: Array<{
+  pipeline?: Array<{
     [key: string]: {
       [key: string]: unknown;
     } | undefined;
   }>;
-  state: string;
+  state?: string;
   stats?: {
     [key: string]: {
       [key: string]: unknown;
@@ -515,10 +515,10 @@ export type StreamsTenant = {
 
 export type SystemStatus = {
   apiKey: ApiKey;
-  appName: "MongoDB Atlas";
-  build: string;
+  appName?: "MongoDB Atlas";
+  build?: string;
   links?: Array<Link>;
-  throttling: boolean;
+  throttling?: boolean;
 };
 
 export type TenantWithSampleConnections = {
