@@ -2,20 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EJSON } from 'bson';
 import { createEngine } from './index.js';
 import { PipelineError, type Document, type ProcessorRunner } from './contract.js';
-import { MemoryHost, definition, eventually } from './testing/memory-host.js';
+import { MemoryHost, definition, eventually, collectOutput } from './testing/memory-host.js';
 
 let engine: ProcessorRunner | undefined;
 afterEach(async () => { await engine?.close(); engine = undefined; });
-
-async function collect(runner: ProcessorRunner, id: string, count: number): Promise<Document[]> {
-  const controller = new AbortController();
-  const docs: Document[] = [];
-  for await (const doc of runner.watchOutput(id, controller.signal)) {
-    docs.push(doc);
-    if (docs.length >= count) controller.abort();
-  }
-  return docs;
-}
 
 describe('engine', () => {
   it('runs sample → $match → $project → __testLog with stats and checkpoints', async () => {
@@ -28,7 +18,7 @@ describe('engine', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: true });
-    const docs = await collect(engine, def.id, 20);
+    const docs = await collectOutput(engine, def.id, 20);
     expect(docs[0]).toEqual({ device_id: expect.stringMatching(/^device_\d+$/), watts: expect.any(Number) });
     const stats = await eventually(() => {
       const s = engine!.stats(def.id);
@@ -52,20 +42,20 @@ describe('engine', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: true });
-    const first = await collect(engine, def.id, 10);
+    const first = await collectOutput(engine, def.id, 10);
     await engine.stop(def.id);
     const stopped = host.checkpoints.get(def.id)!;
     const position = (EJSON.deserialize(stopped.state as Document) as { source: { next: number } }).source;
     expect(position.next).toBeGreaterThanOrEqual(10);
 
     await engine.start(def, { resumeFromCheckpoint: true });
-    const [next] = await collect(engine, def.id, 1);
+    const [next] = await collectOutput(engine, def.id, 1);
     await engine.stop(def.id);
 
     // A fresh run with the same seed shows what document number `position.next` must be.
     const reference = definition(def.pipeline);
     await engine.start(reference, { resumeFromCheckpoint: false });
-    const fresh = await collect(engine, reference.id, position.next + 1);
+    const fresh = await collectOutput(engine, reference.id, position.next + 1);
     const strip = ({ device_id, group_id, max_watts, event_type, obs }: Document) => ({ device_id, group_id, max_watts, event_type, obs });
     expect(strip(fresh[0]!)).toEqual(strip(first[0]!));
     expect(strip(next!)).toEqual(strip(fresh[position.next]!));
@@ -99,7 +89,7 @@ describe('engine', () => {
     await engine.start(busy, { resumeFromCheckpoint: false });
     await eventually(() => (engine!.stats(busy.id)?.inputMessageCount ?? 0) > 0);
     await engine.start(quiet, { resumeFromCheckpoint: false });
-    expect((await collect(engine, quiet.id, 2)).map((d) => d['n'])).toEqual([1, 2]);
+    expect((await collectOutput(engine, quiet.id, 2)).map((d) => d['n'])).toEqual([1, 2]);
     expect(engine.stats(busy.id)!.status).toBe('running');
   });
 
@@ -110,7 +100,7 @@ describe('engine', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: false });
-    const [doc] = await collect(engine, def.id, 1);
+    const [doc] = await collectOutput(engine, def.id, 1);
     expect(doc!['eventTime']).toEqual(new Date('2024-08-12T21:41:01.788Z'));
     expect(doc).not.toHaveProperty('_ts');
   });
@@ -124,7 +114,7 @@ describe('engine', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: false });
-    const docs = await collect(engine, def.id, 2);
+    const docs = await collectOutput(engine, def.id, 2);
     expect(docs.map((d) => d['b'])).toEqual([2, 6]);
     expect(docs[0]!['_stream_meta']).toEqual({ source: { type: 'generated' } });
     expect(docs[0]!['_ts']).toBeInstanceOf(Date);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from './index.js';
-import type { Document, ProcessorRunner } from './contract.js';
-import { MemoryHost, definition, eventually } from './testing/memory-host.js';
+import type { ProcessorRunner } from './contract.js';
+import { MemoryHost, definition, eventually, collectOutput } from './testing/memory-host.js';
 import { startHttpsServer, type TestHttpsServer } from './testing/https-server.js';
 
 const API_KEY = 'very-secret-api-key';
@@ -26,16 +26,6 @@ afterAll(async () => { await server.stop(); });
 
 const connections = () => ({ api: { name: 'api', type: 'Https' as const, url: `${server.url}/v1`, headers: { 'x-api-key': API_KEY } } });
 
-async function watch(runner: ProcessorRunner, id: string, count: number): Promise<Document[]> {
-  const controller = new AbortController();
-  const docs: Document[] = [];
-  for await (const doc of runner.watchOutput(id, controller.signal)) {
-    docs.push(doc);
-    if (docs.length >= count) controller.abort();
-  }
-  return docs;
-}
-
 describe('$https', () => {
   it('calls the endpoint per document; 404 goes to the DLQ, "ignore" passes the document on', async () => {
     engine = createEngine(new MemoryHost(), { extraCaCertificates: [server.certificate] });
@@ -51,7 +41,7 @@ describe('$https', () => {
       { $emit: { connectionName: '__testLog' } },
     ], { connections: connections() });
     await engine.start(def, { resumeFromCheckpoint: false });
-    const [out] = await watch(engine, def.id, 1);
+    const [out] = await collectOutput(engine, def.id, 1);
     expect(out).toEqual({ n: 1, response: { path: '/v1/status/200?n=1', key: true, body: { n: 1 } } });
     await eventually(() => engine!.stats(def.id)?.dlqMessageCount === 1);
 
@@ -62,7 +52,7 @@ describe('$https', () => {
       { $emit: { connectionName: '__testLog' } },
     ], { connections: connections() });
     await engine.start(ignoring, { resumeFromCheckpoint: false });
-    expect(await watch(engine, ignoring.id, 1)).toEqual([{ n: 3 }]);
+    expect(await collectOutput(engine, ignoring.id, 1)).toEqual([{ n: 3 }]);
   });
 
   it('fails the processor on a status outside the onError list, without leaking secrets', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { createEngine } from './index.js';
-import type { ConnectionDefinition, Document, ProcessorRunner } from './contract.js';
-import { MemoryHost, definition, eventually } from './testing/memory-host.js';
+import type { ConnectionDefinition, ProcessorRunner } from './contract.js';
+import { MemoryHost, definition, eventually, collectOutput } from './testing/memory-host.js';
 import { MongoDouble } from './testing/mongo-double.js';
 
 // Against the wire-protocol double by default; against a real server when MONGODB_URI is set.
@@ -90,13 +90,13 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     await eventually(() => engine!.stats(def.id)?.status === 'running');
     const orders = client.db(db).collection('orders');
     await orders.insertMany([{ item: 'one' }, { item: 'two' }]);
-    const seen = await watch(engine, def.id, 2);
+    const seen = await collectOutput(engine, def.id, 2);
     expect(seen.map((d) => d['item'])).toEqual(['one', 'two']);
     await engine.stop(def.id);
 
     await orders.insertOne({ item: 'while stopped' });
     await engine.start(def, { resumeFromCheckpoint: true });
-    const [resumed] = await watch(engine, def.id, 1);
+    const [resumed] = await collectOutput(engine, def.id, 1);
     expect(resumed!['item']).toBe('while stopped');
   });
 
@@ -115,7 +115,7 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     ], { connections: cluster() });
     await engine.start(def, { resumeFromCheckpoint: false, startAtOperationTime: new Date(startAt).toISOString() });
     await events.insertOne({ item: 'live' });
-    const seen = await watch(engine, def.id, 2);
+    const seen = await collectOutput(engine, def.id, 2);
     expect(seen.map((d) => d['item'])).toEqual(['after the start time', 'live']);
   });
 
@@ -128,7 +128,7 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     await engine.start(def, { resumeFromCheckpoint: false });
     await eventually(() => engine!.stats(def.id)?.status === 'running');
     await client.db(db).collection('parts').insertOne({ _id: 'p1' as never, name: 'bolt', qty: 3 });
-    const [doc] = await watch(engine, def.id, 1);
+    const [doc] = await collectOutput(engine, def.id, 1);
     expect(doc).toMatchObject({ _id: 'p1', name: 'bolt', qty: 3, _stream_meta: { source: { type: 'atlas', ns: { db, coll: 'parts' } } } });
     expect(doc!['_ts']).toBeInstanceOf(Date);
     expect(doc).not.toHaveProperty('operationType');
@@ -163,7 +163,7 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
       { $emit: { connectionName: '__testLog' } },
     ], { connections: cluster() });
     await engine.start(def, { resumeFromCheckpoint: false });
-    expect(await watch(engine, def.id, 1)).toEqual([{ site: 'south' }]);
+    expect(await collectOutput(engine, def.id, 1)).toEqual([{ site: 'south' }]);
   });
 
   it('fails the processor with a clear message when the cluster connection has no connectionString', async () => {
@@ -180,12 +180,3 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
   });
 });
 
-async function watch(runner: ProcessorRunner, id: string, count: number): Promise<Document[]> {
-  const controller = new AbortController();
-  const docs: Document[] = [];
-  for await (const doc of runner.watchOutput(id, controller.signal)) {
-    docs.push(doc);
-    if (docs.length >= count) controller.abort();
-  }
-  return docs;
-}

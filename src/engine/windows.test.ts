@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { createEngine } from './index.js';
 import type { Document, ProcessorRunner } from './contract.js';
-import { MemoryHost, definition, eventually } from './testing/memory-host.js';
+import { MemoryHost, definition, eventually, collectOutput } from './testing/memory-host.js';
 import { MongoDouble } from './testing/mongo-double.js';
 
 const at = (seconds: number) => ({ t: new Date(Date.UTC(2024, 0, 1) + seconds * 1000).toISOString() });
@@ -20,16 +20,6 @@ beforeAll(async () => {
 });
 afterEach(async () => { await engine?.close(); engine = undefined; });
 afterAll(async () => { await client.close(); await mongo.stop(); });
-
-async function watch(runner: ProcessorRunner, id: string, count: number): Promise<Document[]> {
-  const controller = new AbortController();
-  const docs: Document[] = [];
-  for await (const doc of runner.watchOutput(id, controller.signal)) {
-    docs.push(doc);
-    if (docs.length >= count) controller.abort();
-  }
-  return docs;
-}
 
 describe('windows', () => {
   it('tumbling: groups per window, stamps window bounds, sends late documents to the DLQ', async () => {
@@ -51,7 +41,7 @@ describe('windows', () => {
       options: { dlq: { connectionName: 'cluster0', db: 'w', coll: 'dlq' } },
     });
     await engine.start(def, { resumeFromCheckpoint: false });
-    const out = await watch(engine, def.id, 3);
+    const out = await collectOutput(engine, def.id, 3);
     expect(out.map((d) => [d['n'], d['sum'], d['avg'], d['max'], d['vs']])).toEqual([
       [2, 4, 2, 3, [1, 3]], [1, 10, 10, 10, [10]], [1, 100, 100, 100, [100]],
     ]);
@@ -76,7 +66,7 @@ describe('windows', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: false });
-    const out = await watch(engine, def.id, 2);
+    const out = await collectOutput(engine, def.id, 2);
     expect(out.map((d) => (d['_stream_meta'] as { window: { start: Date } }).window.start)).toEqual([start(0), start(1)]);
     expect(out.every((d) => d['n'] === 1 && d['_id'] === 'x')).toBe(true);
   });
@@ -97,7 +87,7 @@ describe('windows', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: false });
-    const out = await watch(engine, def.id, 2);
+    const out = await collectOutput(engine, def.id, 2);
     const byKey = Object.fromEntries(out.map((d) => [d['_id'], d]));
     expect(byKey['a']).toMatchObject({ vs: [1, 2, 3], first: 1, last: 3, _stream_meta: { window: { start: start(0), end: start(3) } } });
     expect(byKey['b']).toMatchObject({ vs: [5], _stream_meta: { window: { start: start(0.5), end: start(1.5) } } });
@@ -143,7 +133,7 @@ describe('windows', () => {
     await eventually(() => { const s = engine!.stats(def.id); return s && s.inputMessageCount === 2 && s.stateSize > 0; });
     await engine.stop(def.id);
     await engine.start(def, { resumeFromCheckpoint: true });
-    const [out] = await watch(engine, def.id, 1);
+    const [out] = await collectOutput(engine, def.id, 1);
     expect(out!['vs']).toEqual([2, 1]);
   });
 
@@ -155,7 +145,7 @@ describe('windows', () => {
       { $emit: { connectionName: '__testLog' } },
     ]);
     await engine.start(def, { resumeFromCheckpoint: false });
-    const [out] = await watch(engine, def.id, 1);
+    const [out] = await collectOutput(engine, def.id, 1);
     const window = (out!['_stream_meta'] as { window: { start: Date; end: Date } }).window;
     expect(out!['readings']).toBeGreaterThan(0);
     expect(window.end.getTime() - window.start.getTime()).toBe(300);

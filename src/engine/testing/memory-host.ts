@@ -1,5 +1,5 @@
-// A ProcessorHost that keeps everything in memory, for tests and the bench.
-import type { Checkpoint, ConnectionDefinition, Document, ProcessorDefinition, ProcessorHost } from '../contract.js';
+// A ProcessorHost that keeps everything in memory, and other helpers of the engine tests.
+import type { Checkpoint, ConnectionDefinition, Document, ProcessorDefinition, ProcessorHost, ProcessorRunner } from '../contract.js';
 
 export class MemoryHost implements ProcessorHost {
   readonly checkpoints = new Map<string, Checkpoint>();
@@ -51,4 +51,15 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The first `count` documents a processor's sink receives. */
+export async function collectOutput(runner: ProcessorRunner, id: string, count: number): Promise<Document[]> {
+  const controller = new AbortController();
+  const docs: Document[] = [];
+  for await (const doc of runner.watchOutput(id, controller.signal)) {
+    docs.push(doc);
+    if (docs.length >= count) controller.abort();
+  }
+  return docs;
 }
