@@ -14,7 +14,7 @@ const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) void stopServerProcess(child, 'SIGKILL');
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -19,7 +19,10 @@ export interface ServerProcess {
 const BANNER = /listening on (\S+)[\s\S]*organization:\s+(\w+)\s+project:\s+(\w+)\s+API key:\s+public (\w+)\s+private (.+)\n/;
 
 export function startServerProcess(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, CLI]): Promise<ServerProcess> {
-  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so that stopping it also stops the server behind a wrapper (npx).
+  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  });
   let text = '';
   return new Promise((resolveBanner, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -32,11 +35,15 @@ export function startServerProcess(args: string[], env: Record<string, string> =
   });
 }
 
-/** SIGTERM (a clean stop) by default; SIGKILL to crash it. */
+/** SIGTERM (a clean stop) by default; SIGKILL to crash it. The signal goes to its whole process group. */
 export function stopServerProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   return new Promise((resolveStop) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
     child.once('exit', () => resolveStop());
-    child.kill(signal);
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      child.kill(signal);
+    }
   });
 }
