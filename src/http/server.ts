@@ -13,6 +13,7 @@ import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
+import { readBody } from './body.js';
 import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
@@ -53,24 +54,6 @@ export function createRequestHandler(options: ApiServerOptions): (req: IncomingM
       else res.destroy();
     });
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError('BODY_TOO_LARGE', [MAX_BODY_BYTES]));
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -138,7 +121,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || options.isReady());
   try {
     if (x.path.startsWith('/api/oauth/')) {
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY_BYTES);
       return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
     }
     const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
@@ -192,7 +175,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
-  const rawBody = hasBody(req) ? await readBody(req) : EMPTY;
+  const rawBody = hasBody(req) ? await readBody(req, MAX_BODY_BYTES) : EMPTY;
   const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
   await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
 }

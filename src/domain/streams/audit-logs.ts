@@ -18,10 +18,10 @@ export function auditScope(groupId: string, tenantName: string): string {
  * Records one call (fire and forget, in its own transaction, after the response). Only calls
  * that name an instance belong to an instance's trail; the rest are ignored here.
  */
-export function recordStreamsAudit(store: Store, log: Logger, call: CompletedCall, at: Date = new Date()): void {
+export function recordStreamsAudit(store: Store, log: Logger, call: CompletedCall): void {
   const { groupId, tenantName } = call.params;
   if (groupId === undefined || tenantName === undefined) return;
-  const event = { at: at.toISOString(), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path, status: call.status };
+  const event = { at: new Date().toISOString(), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path, status: call.status };
   store.transaction((tx) => tx.appendAudit(auditScope(groupId, tenantName), event))
     .catch((error: unknown) => log.error({ err: error, operationId: call.operationId }, 'recording an audit event failed'));
 }

@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EJSON } from 'bson';
 import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
+import { readBody } from '../../http/body.js';
 import { ApiError } from '../../http/errors.js';
 import { compactJson } from '../../http/json.js';
 import { operationById } from '../../protocol/router.js';
@@ -39,15 +40,9 @@ function decode(segment: string): string {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ApiError('BODY_TOO_LARGE', [MAX_BODY]);
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, MAX_BODY);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new ApiError('MALFORMED_JSON');
   }
