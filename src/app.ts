@@ -5,6 +5,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
+import { resetState, type ResetSummary } from './admin/reset.js';
+import { adminRoutes } from './admin/routes.js';
 import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
 import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
@@ -17,6 +20,7 @@ import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
+import { createMetrics } from './observability/metrics.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -47,6 +51,8 @@ export interface App {
   runner: ProcessorRunner;
   bootstrap: BootstrapResult;
   log: Logger;
+  /** Back to a first start's state, or one project emptied (see admin/reset.ts). */
+  reset(projectId?: string): Promise<ResetSummary>;
   close(): Promise<void>;
 }
 
@@ -67,10 +73,21 @@ export async function startApp(config: AppConfig): Promise<App> {
   const services: Services = { store, signingKey, secretBox, runner, log, now };
 
   let ready = false;
+  let url = '';
+  let landing: ReturnType<typeof landingPage> | undefined;
+  const metrics = createMetrics(services);
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
-    onCallCompleted: (call) => recordStreamsAudit(store, log, call),
-    extensions: [emulatorRoutes],
+    onCallCompleted: (call) => {
+      metrics.recordCall(call);
+      recordStreamsAudit(store, log, call);
+    },
+    extensions: [adminRoutes, emulatorRoutes],
+    publicRoutes: {
+      '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
+      '/metrics': metrics.serve,
+      [SPEC_PATH]: serveSpec,
+    },
   });
   const tls = config.tlsCert && config.tlsKey;
   const server = tls
@@ -84,7 +101,7 @@ export async function startApp(config: AppConfig): Promise<App> {
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
 
   await resumeStartedProcessors(services);
   ready = true;
@@ -99,6 +116,7 @@ export async function startApp(config: AppConfig): Promise<App> {
 
   return {
     url, server, store, runner, bootstrap: result, log,
+    reset: (projectId) => resetState(services, projectId),
     async close() {
       ready = false;
       clearInterval(sweeper);

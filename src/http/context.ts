@@ -63,6 +63,8 @@ export interface CompletedCall {
   path: string;
   status: number;
   params: Record<string, string>;
+  /** From the request's arrival to the response's last byte. */
+  durationMs: number;
 }
 
 /** A request to a route outside the Atlas paths, already authenticated. */

@@ -34,6 +34,8 @@ export interface ApiServerOptions {
   /** Told of every authenticated API call after its response (the Streams audit trail). */
   onCallCompleted?: (call: CompletedCall) => void;
   extensions?: RouteExtension[];
+  /** Exact paths answered without authentication (metrics, the landing page, the spec). */
+  publicRoutes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>>;
 }
 
 /** Requests Node's HTTP parser refuses (oversized headers, garbage) still get an Atlas error. */
@@ -108,17 +110,20 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   };
   res.on('finish', () => {
     const { principal, operation, params } = x;
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (x.log.isLevelEnabled('info')) {
       x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
-        ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+        ms: durationMs }, 'request');
     }
     if (principal && operation && params && options.onCallCompleted) {
       options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path: x.path, status: res.statusCode, params });
+        path: x.path, status: res.statusCode, params, durationMs });
     }
   });
 
   if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || options.isReady());
+  const publicRoute = options.publicRoutes?.[x.path];
+  if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
   try {
     if (x.path.startsWith('/api/oauth/')) {
       const body = await readBody(req, MAX_BODY_BYTES);

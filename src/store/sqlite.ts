@@ -86,6 +86,9 @@ function sqliteTx(db: Database.Database): StoreTx {
     delete: db.prepare('DELETE FROM entities WHERE kind = ? AND id = ?'),
     deleteChildren: db.prepare('DELETE FROM entities WHERE kind = ? AND parent_id = ?'),
     deleteExpired: db.prepare('DELETE FROM entities WHERE kind = ? AND expires_at IS NOT NULL AND expires_at < ?'),
+    keys: db.prepare('SELECT kind, id, parent_id AS parentId FROM entities'),
+    deleteAudit: db.prepare('DELETE FROM audit_events WHERE scope_id = ?'),
+    deleteAllAudit: db.prepare('DELETE FROM audit_events'),
     appendAudit: db.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)'),
     nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
     listAudit: db.prepare('SELECT event FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ? ORDER BY at, seq').pluck(),
@@ -139,6 +142,11 @@ function sqliteTx(db: Database.Database): StoreTx {
         if (error instanceof DuplicateKeyError) return false;
         throw error;
       }
+    },
+    async keys() { return q.keys.all() as Array<{ kind: string; id: string; parentId: string }>; },
+    async deleteAudit(scopeIds) {
+      if (scopeIds === undefined) q.deleteAllAudit.run();
+      else for (const scopeId of scopeIds) q.deleteAudit.run(scopeId);
     },
     async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
     async listAudit(scopeId, fromIso, toIso) {
