@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // The command line: thin on top of the app.
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../app.js';
+import { createAdminClient } from '../client/admin-client.js';
 import { connectionBanner } from './banner.js';
+import { addStateCommands, seedFromFile } from './state-commands.js';
 import { watchProcessorOutput } from './watch.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command()
   .name('atlas-streams-emulator')
+  .version(version)
   .description('MongoDB Atlas Stream Processing without the cloud: the Atlas Admin API v2 Streams resource and a real processing engine.');
 
 program.command('serve')
@@ -25,6 +31,7 @@ program.command('serve')
   .addOption(new Option('--sample-rate <per-second>', 'sample_stream_solar documents per second per processor (0: unthrottled)')
     .env('ATLAS_STREAMS_SAMPLE_RATE').default('10'))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
+  .addOption(new Option('--seed <file>', 'create what a JSON or YAML seed file names once the server is up').env('ATLAS_STREAMS_SEED'))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
@@ -43,8 +50,9 @@ program.command('serve')
       sampleRatePerSecond: sampleRate,
       env: process.env,
     });
-    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
     stopOnSignals(app);
+    if (options['seed']) await seedAtStart(app, String(options['seed']));
+    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
   });
 
 program.command('watch')
@@ -66,6 +74,22 @@ program.command('watch')
     });
   });
 
+/** Seeds as the bootstrap owner key, whose private key is known on a first start or from the environment. */
+async function seedAtStart(app: App, file: string): Promise<void> {
+  const privateKey = app.bootstrap.privateKey ?? process.env['MONGODB_ATLAS_PRIVATE_KEY'];
+  if (!privateKey) {
+    await app.close();
+    program.error('--seed needs the owner key on a data directory that already exists: set MONGODB_ATLAS_PUBLIC_KEY and MONGODB_ATLAS_PRIVATE_KEY');
+  }
+  const client = createAdminClient({ baseUrl: app.url, publicKey: app.bootstrap.publicKey, privateKey: privateKey! });
+  try {
+    process.stdout.write(`seeded from ${file}:\n${await seedFromFile(client, app.bootstrap.orgId, file)}`);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
 function stopOnSignals(app: App): void {
   let stopping = false;
   const stop = (signal: string) => {
@@ -79,7 +103,15 @@ function stopOnSignals(app: App): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A supervisor's signal to `npm start` or `npx` reaches only that wrapper, which exits
+  // without passing it on: under npm, the server stops when its parent goes.
+  if (process.env['npm_command']) {
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) stop('parent exited'); }, 250).unref();
+  }
 }
+
+addStateCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`atlas-streams-emulator: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -19,6 +19,8 @@ export interface AdminResponse {
 export interface AdminClient {
   /** Calls an Atlas operation by its operationId, at the latest version it serves. */
   operation(operationId: string, params: Record<string, string>, body?: unknown): Promise<AdminResponse>;
+  /** Calls a path outside the Atlas operations (the emulator's own routes). */
+  request(method: string, path: string, body?: unknown): Promise<AdminResponse>;
 }
 
 export function createAdminClient(options: AdminClientOptions): AdminClient {
@@ -66,5 +68,6 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       const version = op.versions[op.versions.length - 1]!;
       return call(op.method, path, `application/vnd.atlas.${version}+json`, body);
     },
+    request: (method, path, body) => call(method, path, 'application/json', body),
   };
 }
