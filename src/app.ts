@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
-import { adminRoutes } from './admin/routes.js';
+import { createFaultInjector } from './admin/faults.js';
+import { createAdminRoutes } from './admin/routes.js';
 import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
 import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
@@ -76,13 +77,15 @@ export async function startApp(config: AppConfig): Promise<App> {
   let url = '';
   let landing: ReturnType<typeof landingPage> | undefined;
   const metrics = createMetrics(services);
+  const faults = createFaultInjector();
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
     onCallCompleted: (call) => {
       metrics.recordCall(call);
       recordStreamsAudit(store, log, call);
     },
-    extensions: [adminRoutes, emulatorRoutes],
+    beforeOperation: faults.apply,
+    extensions: [createAdminRoutes(faults), emulatorRoutes],
     publicRoutes: {
       '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
       '/metrics': metrics.serve,

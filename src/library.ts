@@ -6,13 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { startApp, type App } from './app.js';
 import { exportState } from './admin/export.js';
+import type { FaultRule, FaultRuleInput } from './admin/faults.js';
 import { parseSeedText, validateSeedDocument, type SeedDocument } from './admin/seed-document.js';
 import { applySeed, type SeedResult } from './admin/seed.js';
 import { createAdminClient } from './client/admin-client.js';
 import { newObjectId } from './crypto/ids.js';
 import { newPublicKey } from './domain/identity/credentials.js';
 
-export type { SeedDocument, SeedResult };
+export type { SeedDocument, SeedResult, FaultRule, FaultRuleInput };
 export { SeedError } from './admin/seed-document.js';
 
 export interface EmulatorOptions {
@@ -50,6 +51,12 @@ export interface Emulator {
   seed(seed: SeedDocument | string): Promise<SeedResult>;
   /** The projects' workspaces, connections and processors as a seed document. */
   exportState(): Promise<SeedDocument>;
+  /** Adds a fault-injection rule (docs/testing.md); resolves to the rule with its id. */
+  injectFault(rule: FaultRuleInput): Promise<FaultRule>;
+  /** Removes every fault-injection rule. */
+  clearFaults(): Promise<void>;
+  /** Fails a running processor now with this message, as a broken source or sink would. */
+  failProcessor(target: { groupId: string; tenantName: string; processorName: string; message: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clientId: env.MONGODB_ATLAS_CLIENT_ID, clientSecret: env.MONGODB_ATLAS_CLIENT_SECRET,
   };
   const client = createAdminClient({ baseUrl: app.url, publicKey: credentials.publicKey, privateKey: credentials.privateKey });
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await client.request(method, `/emulator/v1/admin/${path}`, body);
+    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${String(res.json?.['detail'] ?? '')}`);
+    return res.json;
+  };
   const emulator: Emulator = {
     baseUrl: app.url,
     credentials,
@@ -88,6 +100,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return applySeed(client, credentials.orgId, await loadSeed(seed));
     },
     exportState: () => exportState(client),
+    injectFault: async (rule) => (await admin('POST', 'faults', rule)) as unknown as FaultRule,
+    clearFaults: async () => { await admin('DELETE', 'faults'); },
+    failProcessor: async (target) => { await admin('POST', 'faults/processor', target); },
     close: () => app.close(),
   };
   if (options.seed !== undefined) {

@@ -34,6 +34,8 @@ export interface ApiServerOptions {
   /** Told of every authenticated API call after its response (the Streams audit trail). */
   onCallCompleted?: (call: CompletedCall) => void;
   extensions?: RouteExtension[];
+  /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
+  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
   /** Exact paths answered without authentication (metrics, the landing page, the spec). */
   publicRoutes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>>;
 }
@@ -177,6 +179,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   }
   const op = route.operation;
   x.params = route.params;
+  if (options.beforeOperation) await options.beforeOperation(op.operationId, req.method ?? 'GET', path);
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
