@@ -21,6 +21,7 @@ import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
+import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -78,14 +79,16 @@ export async function startApp(config: AppConfig): Promise<App> {
   let landing: ReturnType<typeof landingPage> | undefined;
   const metrics = createMetrics(services);
   const faults = createFaultInjector();
+  const journal = createRequestJournal();
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
     onCallCompleted: (call) => {
       metrics.recordCall(call);
+      journal.record(call);
       recordStreamsAudit(store, log, call);
     },
     beforeOperation: faults.apply,
-    extensions: [createAdminRoutes(faults), emulatorRoutes],
+    extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
     publicRoutes: {
       '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
       '/metrics': metrics.serve,

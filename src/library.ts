@@ -7,13 +7,14 @@ import { Writable } from 'node:stream';
 import { startApp, type App } from './app.js';
 import { exportState } from './admin/export.js';
 import type { FaultRule, FaultRuleInput } from './admin/faults.js';
+import type { JournalEntry, JournalFilter } from './observability/journal.js';
 import { parseSeedText, validateSeedDocument, type SeedDocument } from './admin/seed-document.js';
 import { applySeed, type SeedResult } from './admin/seed.js';
 import { createAdminClient } from './client/admin-client.js';
 import { newObjectId } from './crypto/ids.js';
 import { newPublicKey } from './domain/identity/credentials.js';
 
-export type { SeedDocument, SeedResult, FaultRule, FaultRuleInput };
+export type { SeedDocument, SeedResult, FaultRule, FaultRuleInput, JournalEntry, JournalFilter };
 export { SeedError } from './admin/seed-document.js';
 
 export interface EmulatorOptions {
@@ -53,6 +54,8 @@ export interface Emulator {
   exportState(): Promise<SeedDocument>;
   /** Adds a fault-injection rule (docs/testing.md); resolves to the rule with its id. */
   injectFault(rule: FaultRuleInput): Promise<FaultRule>;
+  /** The last API calls, newest first: who, which operation, status, duration, and for a refusal the roles needed. */
+  journal(filter?: JournalFilter): Promise<JournalEntry[]>;
   /** Removes every fault-injection rule. */
   clearFaults(): Promise<void>;
   /** Fails a running processor now with this message, as a broken source or sink would. */
@@ -101,6 +104,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     exportState: () => exportState(client),
     injectFault: async (rule) => (await admin('POST', 'faults', rule)) as unknown as FaultRule,
+    journal: async (filter = {}) => {
+      const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+      return ((await admin('GET', `journal?${query}`))?.['results'] ?? []) as JournalEntry[];
+    },
     clearFaults: async () => { await admin('DELETE', 'faults'); },
     failProcessor: async (target) => { await admin('POST', 'faults/processor', target); },
     close: () => app.close(),

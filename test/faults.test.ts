@@ -77,3 +77,24 @@ describe('fault injection', () => {
     expect({ state: processor.json.state, errorMsg: processor.json.stats?.errorMsg }).toEqual({ state: 'FAILED', errorMsg: 'Kafka sink went away' });
   });
 });
+
+describe('request journal', () => {
+  let emulator: Emulator;
+  beforeAll(async () => { emulator = await startEmulator(); });
+  afterAll(async () => { await emulator?.close(); });
+
+  it('lists the last calls newest first, with the roles a refusal needed, filtered by status and operation', async () => {
+    const { apiKeys } = await emulator.seed({ apiKeys: [{ desc: 'member', roles: ['ORG_MEMBER'] }] });
+    const member = apiKeys[0]!;
+    const refused = await callDigest(`${emulator.baseUrl}${V2}/orgs/${emulator.credentials.orgId}/apiKeys`, member,
+      { method: 'POST', accept: ACCEPT.identity, body: { desc: 'x', roles: ['ORG_MEMBER'] } });
+    expect(refused.status).toBe(401);
+    const all = await emulator.journal();
+    expect(all[0]).toMatchObject({ status: 401, operationId: 'createOrgApiKey', principal: member.publicKey, method: 'POST', requiredRoles: ['ORG_OWNER'] });
+    expect(all[0]!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(all.some((e) => e.operationId === 'createOrgApiKey' && e.status === 200)).toBe(true);
+    const onlyRefusals = await emulator.journal({ status: 401 });
+    expect(onlyRefusals.every((e) => e.status === 401)).toBe(true);
+    expect(await emulator.journal({ operationId: 'createOrgApiKey', limit: 1 })).toHaveLength(1);
+  });
+});

@@ -8,6 +8,8 @@
 //        list, add, clear or remove fault-injection rules (faults.ts; Organization Owner)
 //   POST /emulator/v1/admin/faults/processor   {groupId, tenantName, processorName, message}
 //        fail a running processor now with that message (Organization Owner)
+//   GET  /emulator/v1/admin/journal?status=&operationId=&limit=
+//        the last API calls, newest first (Organization Owner)
 //
 // Seeding and exporting go through the Atlas API itself (seed.ts, export.ts), from the
 // library and the CLI, so they need no route of their own.
@@ -20,6 +22,7 @@ import type { ExtensionRequest, RouteExtension } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
 import { compactJson } from '../http/json.js';
 import { operationById } from '../protocol/router.js';
+import type { RequestJournal } from '../observability/journal.js';
 import type { FaultInjector } from './faults.js';
 import { resetState } from './reset.js';
 
@@ -95,7 +98,20 @@ async function faultRules(r: ExtensionRequest, faults: FaultInjector, id: string
   throw new ApiError('METHOD_NOT_ALLOWED', [method, r.path]);
 }
 
-export function createAdminRoutes(faults: FaultInjector): RouteExtension {
+async function journalEntries(r: ExtensionRequest, journal: RequestJournal): Promise<void> {
+  await requireOrgOwner(r);
+  if (r.req.method !== 'GET') throw new ApiError('METHOD_NOT_ALLOWED', [r.req.method, r.path]);
+  const query = new URL(r.req.url ?? '/', 'http://localhost').searchParams;
+  const number = (name: string): number | undefined => {
+    const raw = query.get(name);
+    if (raw === null) return undefined;
+    if (!/^\d+$/.test(raw)) throw new ApiError('INVALID_QUERY_PARAMETER', [name]);
+    return Number(raw);
+  };
+  sendJson(r.res, 200, { results: journal.entries({ status: number('status'), limit: number('limit'), operationId: query.get('operationId') ?? undefined }) });
+}
+
+export function createAdminRoutes({ faults, journal }: { faults: FaultInjector; journal: RequestJournal }): RouteExtension {
   return {
     prefix: ADMIN_PREFIX,
     async handle(r) {
@@ -108,6 +124,7 @@ export function createAdminRoutes(faults: FaultInjector): RouteExtension {
         if (r.req.method !== 'POST') throw new ApiError('METHOD_NOT_ALLOWED', [r.req.method, r.path]);
         return failProcessor(r);
       }
+      if (rest === 'journal') return journalEntries(r, journal);
       const fault = /^faults(?:\/([\w-]+))?$/.exec(rest);
       if (fault) return faultRules(r, faults, fault[1]);
       throw new ApiError('RESOURCE_NOT_FOUND', [r.path]);

@@ -7,6 +7,7 @@ import { exportState } from '../admin/export.js';
 import { parseSeedText } from '../admin/seed-document.js';
 import { applySeed } from '../admin/seed.js';
 import { createAdminClient, type AdminClient } from '../client/admin-client.js';
+import type { JournalEntry } from '../observability/journal.js';
 
 interface ServerOptions {
   url: string;
@@ -56,6 +57,23 @@ export function addStateCommands(program: Command): void {
     .action(async (options: ServerOptions & { format: string }) => {
       const doc = await exportState(clientFor(options));
       process.stdout.write(options.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+    });
+
+  withServerOptions(program.command('journal')
+    .description('Print the last API calls, newest first: time, caller, operation, status, milliseconds, and the roles a refusal needed.')
+    .option('--status <code>', 'only this status')
+    .option('--operation <operationId>', 'only this operation')
+    .option('--limit <n>', 'at most this many', '50'))
+    .action(async (options: ServerOptions & { status?: string; operation?: string; limit: string }) => {
+      const query = new URLSearchParams({ limit: options.limit });
+      if (options.status) query.set('status', options.status);
+      if (options.operation) query.set('operationId', options.operation);
+      const res = await clientFor(options).request('GET', `/emulator/v1/admin/journal?${query}`);
+      if (res.status !== 200) throw new Error(`journal refused: HTTP ${res.status} ${String(res.json?.['detail'] ?? '')}`);
+      for (const e of res.json?.['results'] as JournalEntry[]) {
+        const needed = e.requiredRoles ? `  needs one of ${e.requiredRoles.join(', ')}` : '';
+        process.stdout.write(`${e.at}  ${e.status}  ${e.operationId}  ${e.principal}  ${e.durationMs} ms${needed}\n`);
+      }
     });
 
   withServerOptions(program.command('reset')

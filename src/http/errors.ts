@@ -85,6 +85,8 @@ export interface BadRequestField {
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: string;
+  /** For a refusal for want of a role: the roles of which one was needed (the request journal shows them). */
+  requiredRoles?: readonly string[];
 
   constructor(
     readonly errorCode: ErrorCode,

@@ -98,6 +98,8 @@ interface Exchange {
   principal?: Principal;
   operation?: OperationSpec;
   params?: Record<string, string>;
+  /** Set when the call was refused for want of a role. */
+  requiredRoles?: readonly string[];
 }
 
 async function handle(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -119,7 +121,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
     }
     if (principal && operation && params && options.onCallCompleted) {
       options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path: x.path, status: res.statusCode, params, durationMs });
+        path: x.path, status: res.statusCode, params, durationMs, requiredRoles: x.requiredRoles });
     }
   });
 
@@ -140,6 +142,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
     await handleApi(options, x);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
+    x.requiredRoles = error.requiredRoles;
     req.resume();
     sendError(res, error, x.presentation);
   }
