@@ -64,7 +64,14 @@ export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
   const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
-  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  let store: Store;
+  try {
+    store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  } catch (error) {
+    // A failed start leaves nothing behind: not even the lock.
+    lock?.release();
+    throw error;
+  }
   const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
   const now = () => new Date();
   const { signingKey, result } = await store.transaction(async (tx) => ({
@@ -101,10 +108,19 @@ export async function startApp(config: AppConfig): Promise<App> {
     : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await runner.close();
+    await store.close();
+    lock?.release();
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;

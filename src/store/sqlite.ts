@@ -12,13 +12,30 @@ export interface SqliteOptions {
   path: string;
 }
 
+/** Opens (or creates) the database, or throws naming the file and what to do about it. */
+function openDatabase(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    const reason = (error as Error).message;
+    const code = (error as { code?: string }).code ?? '';
+    const advice = /SQLITE_(NOTADB|CORRUPT)/.test(code)
+      ? 'the file is damaged or is not a database: move it away (the server then starts afresh) or restore a backup'
+      : 'check that the file and its directory exist and are readable and writable by this user';
+    throw new Error(`cannot open the database ${path}: ${reason}; ${advice}`);
+  }
+}
+
 export function openSqliteStore({ path }: SqliteOptions): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  const db = openDatabase(path);
   const tx = sqliteTx(db);
   let queue: Promise<unknown> = Promise.resolve();
   const enqueue = <T>(run: () => Promise<T>): Promise<T> => {
