@@ -89,6 +89,22 @@ describe('state commands', () => {
     expect(projects.json.results.map((p: { name: string }) => p.name)).toEqual(['Local-Project']);
   });
 
+  it('logs one readable line per request with --log-format pretty, JSON lines otherwise', async () => {
+    const output = (server: ServerProcess) => {
+      let text = '';
+      server.child.stdout!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+      return () => text;
+    };
+    const pretty = await serve(['--log-level', 'info', '--log-format', 'pretty']);
+    const prettyText = output(pretty);
+    await fetch(`${pretty.url}/api/atlas/v2/groups`);
+    await expect.poll(prettyText, { timeout: 5000 }).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: GET \/api\/atlas\/v2\/groups 401 [\d.]+ ms/m);
+    const json = await serve(['--log-level', 'info']);
+    const jsonText = output(json);
+    await fetch(`${json.url}/api/atlas/v2/groups`);
+    await expect.poll(jsonText, { timeout: 5000 }).toMatch(/^\{"level":30,.*"msg":"request"\}$/m);
+  });
+
   it('stops the server when a supervisor sends SIGTERM to the npm process it started', async () => {
     const npm = spawn('npm', ['start', '--', '--port', '0', '--in-memory', '--log-level', 'warn'], {
       cwd: resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'],

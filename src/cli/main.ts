@@ -2,6 +2,7 @@
 // The command line: thin on top of the app.
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import pinoPretty from 'pino-pretty';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../app.js';
@@ -31,6 +32,8 @@ program.command('serve')
   .addOption(new Option('--sample-rate <per-second>', 'sample_stream_solar documents per second per processor (0: unthrottled)')
     .env('ATLAS_STREAMS_SAMPLE_RATE').default('10'))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
+  .addOption(new Option('--log-format <format>', 'pretty: one readable line per event (the default on a terminal); json: one JSON object per line (otherwise)')
+    .env('ATLAS_STREAMS_LOG_FORMAT').choices(['pretty', 'json']))
   .addOption(new Option('--seed <file>', 'create what a JSON or YAML seed file names once the server is up').env('ATLAS_STREAMS_SEED'))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
@@ -49,6 +52,7 @@ program.command('serve')
       enforceRateLimits: Boolean(options['enforceRateLimits']),
       sampleRatePerSecond: sampleRate,
       env: process.env,
+      ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: prettyLogStream() } : {}),
     });
     stopOnSignals(app);
     if (options['seed']) await seedAtStart(app, String(options['seed']));
@@ -73,6 +77,23 @@ program.command('watch')
       onLine: (line) => process.stdout.write(`${line}\n`),
     });
   });
+
+function logFormat(chosen: unknown): 'pretty' | 'json' {
+  if (chosen === 'pretty' || chosen === 'json') return chosen;
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
+/** One line per event, for a person at a terminal; machines get pino's JSON lines. */
+function prettyLogStream(): NodeJS.WritableStream {
+  return pinoPretty({
+    colorize: Boolean(process.stdout.isTTY), singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,reqId,method,path,status,ms',
+    messageFormat: (log, messageKey) => {
+      const { method, path, status, ms } = log as Record<string, unknown>;
+      if (log[messageKey] === 'request') return `${String(method)} ${String(path)} ${String(status)} ${Number(ms).toFixed(1)} ms`;
+      return String(log[messageKey]);
+    },
+  });
+}
 
 /** Seeds as the bootstrap owner key, whose private key is known on a first start or from the environment. */
 async function seedAtStart(app: App, file: string): Promise<void> {
