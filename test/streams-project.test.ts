@@ -79,7 +79,7 @@ describe('VPC peering connections', () => {
     const a = await seed('111111111111', 'vpc-aaa');
     const b = await seed('111111111111', 'vpc-bbb');
     await seed('222222222222', 'vpc-ccc');
-    expect(a).toMatchObject({ requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa', status: 'pending-acceptance', cloudProvider: 'AWS' });
+    expect(a).toMatchObject({ requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa', cloudStatus: 'pending-acceptance', localStatus: 'NONE', groupId });
     const listed = await owner.call('listVpcPeeringConnections', `${vpcPath()}?requesterAccountId=111111111111`);
     expect(listed.status).toBe(200);
     expect(listed.json.results.map((p: { _id: string }) => p._id)).toEqual([a._id, b._id]);
@@ -90,7 +90,7 @@ describe('VPC peering connections', () => {
     const accepted = await owner.call('acceptVpcPeeringConnection', vpcPath(`/${a._id}:accept`), { method: 'POST', body: { requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa' } });
     expect(accepted.status).toBe(202);
     const active = await owner.call('listActivePeeringConnections', streamsPath(groupId, '/activeVpcPeeringConnections'));
-    expect(active.json.results.map((p: { _id: string; status: string }) => [p._id, p.status])).toEqual([[a._id, 'active']]);
+    expect(active.json.results.map((p: { _id: string; cloudStatus: string; localStatus: string }) => [p._id, p.cloudStatus, p.localStatus])).toEqual([[a._id, 'active', 'ACTIVE']]);
 
     expect((await owner.call('rejectVpcPeeringConnection', vpcPath(`/${b._id}:reject`), { method: 'POST' })).status).toBe(202);
     const rejectActive = await owner.call('rejectVpcPeeringConnection', vpcPath(`/${a._id}:reject`), { method: 'POST' });
@@ -190,7 +190,7 @@ describe('every Streams operation', () => {
   it('answers GROUP_NOT_FOUND, INVALID_GROUP_ID and the Digest challenge the same way', async () => {
     const { operations } = await import('../src/protocol/generated/operations.js');
     const streamsOps = operations.filter((o) => o.tag === 'Streams');
-    expect(streamsOps).toHaveLength(30);
+    expect(streamsOps).toHaveLength(37);
     const fill = (path: string, group: string) => path.replace('{groupId}', group).replace(/\{[^}]+\}/g, 'x')
       .replace('/api/atlas/v2', '') + (path.includes('vpcPeeringConnections') && !path.includes('{id}') ? '?requesterAccountId=1' : '')
       + (path.endsWith('accountDetails') ? '?cloudProvider=aws&regionName=US_EAST_1' : '');

@@ -43,7 +43,7 @@ const contracts: OperationContract[] = [
     },
     success(res) {
       expect(res.json.results.length).toBeGreaterThan(0);
-      expect(res.json.results.every((p: { status: string }) => p.status === 'active')).toBe(true);
+      expect(res.json.results.every((p: { cloudStatus: string }) => p.cloudStatus === 'active')).toBe(true);
     },
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
@@ -90,7 +90,7 @@ const contracts: OperationContract[] = [
     },
     async success(_res, t, w) {
       const list = await setupClient(w).call(streams(w.groupId, `/vpcPeeringConnections?requesterAccountId=${PEER_ACCOUNT}`));
-      expect(list.json.results.find((p: { _id: string }) => p._id === t.params['id'])?.status).toBe('rejected');
+      expect(list.json.results.find((p: { _id: string }) => p._id === t.params['id'])?.cloudStatus).toBe('rejected');
     },
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
