@@ -1,4 +1,4 @@
-// Stream connections: the seven types, their validation, write-only secrets sealed at rest
+// Stream connections: the ten types, their validation, write-only secrets sealed at rest
 // and never rendered, and the one loader that hands the engine connections with secrets.
 import type { ConnectionDefinition, Document } from '../../engine/contract.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
@@ -17,7 +17,7 @@ import {
 import { connectionsUsedBy } from './pipelines.js';
 import { DuplicateKeyError } from '../../store/store.js';
 
-export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams'] as const;
+export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams', 'AzureBlobStorage', 'GCPPubSub', 'SchemaRegistry'] as const;
 export const SAMPLE_SOLAR: Document = { name: 'sample_stream_solar', type: 'Sample' };
 
 // ---------------------------------------------------------------------------------------
@@ -36,11 +36,13 @@ function collectWriteOnly(schema: Schema, prefix: string, into: Set<string>, dep
     // A subtype's allOf names its base, whose oneOf names the subtype again: skip the oneOf.
     collectWriteOnly({ ...resolve(member), oneOf: undefined }, prefix, into, depth + 1);
   }
+  // A discriminated field (SchemaRegistry's authentication): every subtype's secrets count.
+  for (const member of s.oneOf ?? []) collectWriteOnly(member, prefix, into, depth + 1);
   for (const [name, property] of Object.entries(s.properties ?? {})) {
     const p = resolve(property);
     const path = prefix ? `${prefix}.${name}` : name;
     if (property.writeOnly || p.writeOnly || p.format === 'password') into.add(path);
-    else if (p.properties || p.allOf) collectWriteOnly(p, path, into, depth + 1);
+    else if (p.properties || p.allOf || p.oneOf) collectWriteOnly(p, path, into, depth + 1);
   }
 }
 
@@ -133,14 +135,36 @@ export async function validateDefinition(tx: StoreTx, groupId: string, def: Docu
       return;
     case 'Https': {
       const url = need('url');
-      let parsed: URL | undefined;
-      try { parsed = new URL(url); } catch { parsed = undefined; }
-      if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) throw invalidField('url', url, 'An absolute http(s) URL.');
+      if (!isHttpUrl(url)) throw invalidField('url', url, 'An absolute http(s) URL.');
       return;
     }
     case 'AWSLambda': case 'S3': case 'AWSKinesisDataStreams': {
       const arn = need('aws.roleArn');
       if (!ROLE_ARN.test(arn)) throw invalidField('aws.roleArn', arn, 'An IAM role ARN: arn:aws:iam::<12 digits>:role/<name>.');
+      return;
+    }
+    case 'AzureBlobStorage':
+      need('azure.servicePrincipalId');
+      need('azure.storageAccountName');
+      if (!/^[a-z0-9]{3,24}$/.test(str('azure.storageAccountName')!)) {
+        throw invalidField('azure.storageAccountName', str('azure.storageAccountName'), 'An Azure storage account name: 3 to 24 lower-case letters and digits.');
+      }
+      return validatePublicPrivate(tx, groupId, def);
+    case 'GCPPubSub': {
+      const account = need('gcp.serviceAccountId');
+      if (!GCP_SERVICE_ACCOUNT.test(account)) {
+        throw invalidField('gcp.serviceAccountId', account, 'A GCP service account e-mail: <name>@<project>.iam.gserviceaccount.com.');
+      }
+      return validatePublicPrivate(tx, groupId, def);
+    }
+    case 'SchemaRegistry': {
+      const urls = getPath(def, 'schemaRegistryUrls');
+      if (!Array.isArray(urls) || urls.length === 0) throw requiredField('schemaRegistryUrls');
+      for (const url of urls) if (!isHttpUrl(url)) throw invalidField('schemaRegistryUrls', url, 'Each URL is an absolute http(s) URL.');
+      if (str('schemaRegistryAuthentication.type') === 'USER_INFO') {
+        need('schemaRegistryAuthentication.username');
+        need('schemaRegistryAuthentication.password');
+      }
       return;
     }
     case 'Sample':
@@ -150,6 +174,24 @@ export async function validateDefinition(tx: StoreTx, groupId: string, def: Docu
     default:
       throw new ApiError('INVALID_ENUM_VALUE', [type]);
   }
+}
+
+const GCP_SERVICE_ACCOUNT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/;
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol, hostname } = new URL(value);
+    return (protocol === 'https:' || protocol === 'http:') && hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Azure Blob Storage and GCP Pub/Sub reach their service publicly or over a private link of the project. */
+async function validatePublicPrivate(tx: StoreTx, groupId: string, def: Document): Promise<void> {
+  const access = getPath(def, 'publicPrivateNetworking.access');
+  if (isObject(access) && access['type'] === 'PRIVATE_LINK') await validateNetworkAccess(tx, groupId, access);
 }
 
 async function validateNetworkAccess(tx: StoreTx, groupId: string, access: Document): Promise<void> {
