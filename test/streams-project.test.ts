@@ -114,7 +114,7 @@ describe('VPC peering connections', () => {
 });
 
 describe('account details', () => {
-  it('answers deterministic AWS and Azure details per project and region', async () => {
+  it('answers deterministic AWS, Azure and GCP details per project and region', async () => {
     const path = (provider: string, region: string) => `${streamsPath(groupId, '/accountDetails')}?cloudProvider=${provider}&regionName=${region}`;
     const aws = await owner.call('getAccountDetails', path('aws', 'US_EAST_1'));
     expect(aws.status).toBe(200);
@@ -125,7 +125,10 @@ describe('account details', () => {
     expect(other.json.vpcId).not.toBe(aws.json.vpcId);
     const azure = await owner.call('getAccountDetails', path('azure', 'US_EAST_2'));
     expect(azure.json).toMatchObject({ cloudProvider: 'azure', azureSubscriptionId: expect.stringMatching(/^[a-f0-9]{8}-[a-f0-9]{4}-/) });
-    expectError(await owner.call('getAccountDetails', path('gcp', 'US_EAST_1')), 400, 'INVALID_QUERY_PARAMETER');
+    const gcp = await owner.call('getAccountDetails', path('gcp', 'US_CENTRAL1'));
+    expect(gcp.json).toEqual({ cloudProvider: 'gcp', cidrBlock: expect.stringMatching(/^192\.168\.\d+\.0\/21$/), gcpProjectId: expect.stringMatching(/^p-[a-f0-9]{20}$/),
+      vpcNetworkName: expect.stringMatching(/^nt-[a-f0-9]{20}$/) });
+    expectError(await owner.call('getAccountDetails', path('oracle', 'US_EAST_1')), 400, 'INVALID_QUERY_PARAMETER');
     expectError(await owner.call('getAccountDetails', `${streamsPath(groupId, '/accountDetails')}?cloudProvider=aws`), 400, 'MISSING_QUERY_PARAMETER');
   });
 });
