@@ -148,7 +148,7 @@ class Checker {
   }
 }
 
-/** The spec types error parameters as objects; Atlas sends strings and numbers (BEHAVIOUR.md §2). */
+/** The spec types error parameters as objects; Atlas sends strings and numbers (docs/atlas-behaviour.md, "Errors"). */
 const API_ERROR: Schema = (() => {
   const base = resolve({ $ref: 'ApiError' });
   return { ...base, properties: { ...base.properties, parameters: { type: 'array', items: {} } } };

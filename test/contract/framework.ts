@@ -130,7 +130,7 @@ export function send(w: World, op: OperationSpec, t: Target, credentials?: ApiKe
   return client.call(op.operationId, pathOf(op, t), { method: op.method, accept: latestAccept(op), ...(t.body !== undefined ? { body: t.body } : {}), ...options });
 }
 
-/** The newest date a client sends (BEHAVIOUR.md §1: the server serves the latest version on or before it). */
+/** The newest date a client sends (docs/atlas-behaviour.md, "Versions": the server serves the latest version on or before it). */
 export function latestAccept(op: OperationSpec): string {
   return ACCEPT.latest.replace('+json', `+${op.format}`);
 }

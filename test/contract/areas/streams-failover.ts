@@ -63,6 +63,7 @@ const contracts: OperationContract[] = [
       expect(res.text).not.toContain(SECRET);
     },
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Failover connections'],
   },
   {
     operationId: 'createFailoverConnection',
@@ -96,6 +97,7 @@ const contracts: OperationContract[] = [
       }),
     ],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Failover connections'],
   },
   {
     operationId: 'getStreamFailoverConnection',
@@ -114,6 +116,7 @@ const contracts: OperationContract[] = [
       },
     }],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Failover connections'],
   },
   {
     operationId: 'updateStreamFailoverConnection',
@@ -143,6 +146,7 @@ const contracts: OperationContract[] = [
       refused('updateStreamFailoverConnection', 'the workspace region itself', 'VALIDATION_ERROR', async (w) => ({ ...(await withFailover(w)), body: FAILOVER('VIRGINIA_USA') })),
     ],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Failover connections'],
   },
   {
     operationId: 'deleteStreamFailoverConnection',
@@ -161,6 +165,7 @@ const contracts: OperationContract[] = [
       },
     }],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Failover connections'],
   },
 ];
 

@@ -171,6 +171,7 @@ const contracts: OperationContract[] = [
       },
     }],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Active processors'],
   },
   {
     operationId: 'downloadAuditLogs',
@@ -312,6 +313,7 @@ const contracts: OperationContract[] = [
       },
     }],
     notProvokable: { 409: 'the name cannot change (it is the path), so no duplicate can arise', 500: 'UNEXPECTED_ERROR' },
+    differences: ['`STREAM_CONNECTION_HAS_STREAM_PROCESSORS`', 'Active processors'],
   },
   {
     operationId: 'deleteStreamConnection',
@@ -342,6 +344,7 @@ const contracts: OperationContract[] = [
       },
     }],
     notProvokable: { 409: 'Atlas documents it; nothing a delete can conflict with exists here (in-use connections answer 403 as Atlas does)', 500: 'UNEXPECTED_ERROR' },
+    differences: ['`STREAM_CONNECTION_HAS_STREAM_PROCESSORS`', 'Active processors'],
   },
 ];
 

@@ -187,6 +187,7 @@ const contracts: OperationContract[] = [
       },
     ],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Private link PATCH'],
   },
   {
     operationId: 'deletePrivateLinkConnection',

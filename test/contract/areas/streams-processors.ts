@@ -197,6 +197,7 @@ const contracts: OperationContract[] = [
       },
     ],
     notProvokable: { 409: 'no conflicting state exists for a download', 500: 'UNEXPECTED_ERROR' },
+    differences: ['Operational logs'],
   },
 ];
 
