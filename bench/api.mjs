@@ -170,7 +170,7 @@ export async function runApiBench() {
   bare.child.kill();
   emulator.child.kill();
 
-  const spec = resolve(root, '../shared/spec/atlas-admin-v2.yaml');
+  const spec = resolve(root, 'spec/atlas-admin-v2-2026-08.yaml');
   const prismBin = ensurePrism();
   if (existsSync(spec) && prismBin) {
     const prism = await startProcess(prismBin, ['mock', spec, '-p', '0', '-h', '127.0.0.1'], {}, /Prism is listening on (http:\/\/\S+)/).catch(() => undefined);

@@ -148,7 +148,7 @@ describe('atlas-streams-emulator watch', () => {
     expect((await callDigest(`${streams}/solar/processor`, credentials, { method: 'POST', body: { name: 'panels', pipeline }, accept: ACCEPT.processors })).status).toBe(200);
     expect((await callDigest(`${streams}/solar/processor/panels:start`, credentials, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
 
-    const watch = spawn(process.execPath, [CLI, 'watch', '--url', banner.url, '--instance', 'solar', '--processor', 'panels'], {
+    const watch = spawn(process.execPath, [CLI, 'watch', '--url', banner.url, '--workspace', 'solar', '--processor', 'panels'], {
       env: { ...process.env, MONGODB_ATLAS_PROJECT_ID: banner.projectId, MONGODB_ATLAS_PUBLIC_KEY: banner.publicKey, MONGODB_ATLAS_PRIVATE_KEY: banner.privateKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

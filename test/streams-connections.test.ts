@@ -19,6 +19,9 @@ beforeAll(async () => {
 });
 afterAll(async () => { await server.close(); });
 
+const start = (tenant: string, name: string) =>
+  owner.call('startStreamProcessor', streamsPath(groupId, `/${tenant}/processor/${name}:start`), { method: 'POST', accept: ACCEPT.processors });
+
 const connPath = (tenant: string, name = '') => streamsPath(groupId, `/${tenant}/connections${name ? `/${name}` : ''}`);
 
 describe('deleteStreamConnection', () => {
@@ -54,36 +57,26 @@ describe('deleteStreamConnection', () => {
     expectError(invalid, 404, 'INVALID_GROUP_ID');
   });
 
-  it('refuses 403 while a processor uses the connection anywhere (window, $merge, $lookup, $https, DLQ)', async () => {
+  it('refuses 403 only while an active processor holds the connection; created and stopped processors hold none', async () => {
     const tenant = 'del-inuse';
     await createInstance(owner, groupId, tenant, { sampleConnections: { solar: true } });
-    for (const name of ['src', 'win', 'merge', 'lookup', 'https', 'dlq', 'free']) {
-      const body = name === 'https' || name === 'win'
-        ? { name, type: 'Https', url: 'https://example.com/api' }
-        : { name, type: 'Cluster', clusterName: 'Cluster0', dbRoleToExecute: { role: 'atlasAdmin', type: 'BUILT_IN' } };
-      await createConnection(owner, groupId, tenant, body);
-    }
-    await createProcessor(owner, groupId, tenant, {
-      name: 'p1',
-      pipeline: [
-        { $source: { connectionName: 'src', db: 'd', coll: 'c' } },
-        { $lookup: { from: { connectionName: 'lookup', db: 'd', coll: 'c' }, localField: 'a', foreignField: 'b', as: 'x' } },
-        { $tumblingWindow: { interval: { size: 1, unit: 'second' }, pipeline: [{ $https: { connectionName: 'win', as: 'r' } }, { $group: { _id: null, n: { $sum: 1 } } }] } },
-        { $https: { connectionName: 'https', as: 'y' } },
-        { $merge: { into: { connectionName: 'merge', db: 'd', coll: 'c' } } },
-      ],
-      options: { dlq: { connectionName: 'dlq', db: 'd', coll: 'dead' } },
-    });
-    for (const name of ['src', 'win', 'merge', 'lookup', 'https', 'dlq']) {
-      const res = await owner.call('deleteStreamConnection', connPath(tenant, name), { method: 'DELETE' });
-      expectError(res, 403, 'STREAM_CONNECTION_HAS_STREAM_PROCESSORS', `Stream connection with name ${tenant} has active processors, and cannot be changed.`);
-    }
-    const free = await owner.call('deleteStreamConnection', connPath(tenant, 'free'), { method: 'DELETE' });
-    expect(free.status).toBe(202);
-    // Once the processor is gone, so is the hold.
-    const drop = await owner.call('deleteStreamProcessor', streamsPath(groupId, `/${tenant}/processor/p1`), { method: 'DELETE', accept: ACCEPT.processors });
-    expect(drop.status).toBe(204);
+    await createConnection(owner, groupId, tenant, { name: 'dlq', type: 'Cluster', clusterName: 'Cluster0' });
+    await createProcessor(owner, groupId, tenant, { name: 'p1', pipeline: samplePipeline(), options: { dlq: { connectionName: 'dlq', db: 'd', coll: 'dead' } } });
+    await createProcessor(owner, groupId, tenant, { name: 'p2', pipeline: samplePipeline() });
+    // Created: nothing is held.
     expect((await owner.call('deleteStreamConnection', connPath(tenant, 'dlq'), { method: 'DELETE' })).status).toBe(202);
+    // Started: the source is held, named with its workspace as Atlas does since 2026.
+    expect((await start(tenant, 'p2')).status).toBe(200);
+    const held = await owner.call('deleteStreamConnection', connPath(tenant, 'sample_stream_solar'), { method: 'DELETE' });
+    expectError(held, 403, 'STREAM_CONNECTION_HAS_STREAM_PROCESSORS',
+      `Stream connection with name sample_stream_solar in stream workspace ${tenant} has active processors, and cannot be changed.`, ['sample_stream_solar', tenant]);
+    // Stopped: released again.
+    expect((await owner.call('stopStreamProcessor', streamsPath(groupId, `/${tenant}/processor/p2:stop`), { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
+    expect((await owner.call('deleteStreamConnection', connPath(tenant, 'sample_stream_solar'), { method: 'DELETE' })).status).toBe(202);
+    // A processor whose connection went fails at start, naming it.
+    expectError(await start(tenant, 'p1'), 400, 'STREAM_PROCESSOR_GENERIC_ERROR',
+      'Streams Processor with this name (p1) had a problem occur: connection named sample_stream_solar does not exist. Check sp.listConnections() for available connections.');
+    expect((await owner.call('getStreamProcessor', streamsPath(groupId, `/${tenant}/processor/p1`), { accept: ACCEPT.processors })).json.state).toBe('CREATED');
   });
 
   it('lets Project Owner, Project Stream Processing Owner and Org Owner delete; Read Only gets 401 USER_UNAUTHORIZED', async () => {
@@ -212,19 +205,22 @@ describe('stream instances', () => {
     expectError(old, 406, 'INVALID_VERSION_DATE');
   });
 
-  it('deletes with 202 {}, taking the connections; refuses 403 while processors exist', async () => {
+  it('deletes with 202 {}, taking the connections and processors; refuses 403 while a processor is active', async () => {
     await createInstance(owner, groupId, 'inst-d', { sampleConnections: { solar: true } });
     await createProcessor(owner, groupId, 'inst-d', { name: 'p', pipeline: samplePipeline() });
+    await createProcessor(owner, groupId, 'inst-d', { name: 'idle', pipeline: samplePipeline() });
+    expect((await start('inst-d', 'p')).status).toBe(200);
     const refused = await owner.call('deleteStreamWorkspace', streamsPath(groupId, '/inst-d'), { method: 'DELETE' });
-    expectError(refused, 403, 'STREAM_TENANT_HAS_STREAM_PROCESSORS', 'Stream instance with name inst-d has active processors, and cannot be changed.');
-    await owner.call('deleteStreamProcessor', streamsPath(groupId, '/inst-d/processor/p'), { method: 'DELETE' });
+    expectError(refused, 403, 'STREAM_TENANT_HAS_STREAM_PROCESSORS', 'Stream instance with name inst-d has active processors, and cannot be changed.', ['inst-d']);
+    expect((await owner.call('stopStreamProcessor', streamsPath(groupId, '/inst-d/processor/p:stop'), { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
     const res = await owner.call('deleteStreamWorkspace', streamsPath(groupId, '/inst-d'), { method: 'DELETE' });
     expect(res.status).toBe(202);
     expect(res.text).toBe('{}');
     expectError(await owner.call('getStreamWorkspace', streamsPath(groupId, '/inst-d')), 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
-    // A new instance of the same name starts with no connections.
+    // A new instance of the same name starts with no connections and no processors.
     await createInstance(owner, groupId, 'inst-d');
     expect((await owner.call('listStreamConnections', connPath('inst-d'))).json.totalCount).toBe(0);
+    expect((await owner.call('getStreamProcessors', streamsPath(groupId, '/inst-d/processors'), { accept: ACCEPT.processors })).json.totalCount).toBe(0);
   });
 
   it('lets Read Only read but not create; Data Access Admin may create', async () => {
@@ -280,6 +276,38 @@ describe('stream connections', () => {
     }
   });
 
+  it('creates the 2026 types (Azure Blob Storage, GCP Pub/Sub, Schema Registry); the registry password is write-only', async () => {
+    const registryPassword = 'registry-s3cr3t-pass';
+    const bodies: Record<string, unknown>[] = [
+      { name: 'blob', type: 'AzureBlobStorage', azure: { servicePrincipalId: '0e1f2a3b-0000-1111-2222-333344445555', storageAccountName: 'mystorage1' } },
+      { name: 'pubsub', type: 'GCPPubSub', gcp: { serviceAccountId: 'stream-sa@my-project-1.iam.gserviceaccount.com' } },
+      { name: 'registry', type: 'SchemaRegistry', provider: 'CONFLUENT', schemaRegistryUrls: ['https://registry.example.com'],
+        schemaRegistryAuthentication: { type: 'USER_INFO', username: 'reg', password: registryPassword } },
+    ];
+    for (const body of bodies) {
+      const created = await createConnection(owner, groupId, tenant, body);
+      const { schemaRegistryAuthentication: _a, ...rest } = body;
+      expect(created).toMatchObject({ ...rest, state: 'READY', region: 'VIRGINIA_USA' });
+    }
+    const registry = await owner.call('getStreamConnection', connPath(tenant, 'registry'));
+    expect(registry.json.schemaRegistryAuthentication).toEqual({ type: 'USER_INFO', username: 'reg' });
+    for (const text of owner.seen) expect(text).not.toContain(registryPassword);
+    const stored = await server.app.store.transaction((tx) => tx.listAll<unknown>('streamConnection'));
+    expect(JSON.stringify(stored.items)).not.toContain(registryPassword);
+    const post = (body: unknown) => owner.call('createStreamConnection', connPath(tenant), { method: 'POST', body });
+    expectError(await post({ name: 'b2', type: 'AzureBlobStorage', azure: { servicePrincipalId: 'x', storageAccountName: 'Not_Valid' } }), 400, 'VALIDATION_ERROR');
+    expectError(await post({ name: 'b3', type: 'AzureBlobStorage', azure: { storageAccountName: 'ok123' } }), 400, 'MISSING_ATTRIBUTE');
+    expectError(await post({ name: 'g2', type: 'GCPPubSub', gcp: { serviceAccountId: 'not-an-account' } }), 400, 'VALIDATION_ERROR');
+    expectError(await post({ name: 'r2', type: 'SchemaRegistry', provider: 'CONFLUENT', schemaRegistryUrls: ['ftp://x'], schemaRegistryAuthentication: { type: 'SASL_INHERIT' } }),
+      400, 'VALIDATION_ERROR');
+    expectError(await post({ name: 'r3', type: 'SchemaRegistry', provider: 'CONFLUENT', schemaRegistryUrls: ['https://r.example.com'], schemaRegistryAuthentication: { type: 'USER_INFO', username: 'u' } }),
+      400, 'MISSING_ATTRIBUTE');
+    expectError(await post({ name: 'r4', type: 'SchemaRegistry', provider: 'APICURIO', schemaRegistryUrls: ['https://r.example.com'], schemaRegistryAuthentication: { type: 'SASL_INHERIT' } }),
+      400, 'INVALID_ENUM_VALUE');
+    expectError(await post({ name: 'g3', type: 'GCPPubSub', gcp: { serviceAccountId: 'stream-sa@my-project-1.iam.gserviceaccount.com' },
+      publicPrivateNetworking: { access: { type: 'PRIVATE_LINK', connectionId: 'bbbbbbbbbbbbbbbbbbbbbbbb' } } }), 404, 'STREAM_PRIVATE_LINK_NOT_FOUND');
+  });
+
   it('stores secrets sealed, not in the clear', async () => {
     const rows = server.app.store.transaction((tx) => tx.listAll<unknown>('streamConnection'));
     const text = JSON.stringify((await rows).items);
@@ -304,10 +332,11 @@ describe('stream connections', () => {
       404, 'STREAM_CONNECTION_NOT_FOUND_FOR_NAME');
   });
 
-  it('refuses PATCH with 403 while a processor uses the connection', async () => {
+  it('refuses PATCH with 403 while a started processor uses the connection', async () => {
     const t = 'conn-held';
     await createInstance(owner, groupId, t, { sampleConnections: { solar: true } });
     await createProcessor(owner, groupId, t, { name: 'holder', pipeline: samplePipeline() });
+    expect((await start(t, 'holder')).status).toBe(200);
     const res = await owner.call('updateStreamConnection', streamsPath(groupId, `/${t}/connections/sample_stream_solar`), {
       method: 'PATCH', body: { name: 'sample_stream_solar', type: 'Sample' },
     });

@@ -6,13 +6,13 @@ import { checkResponse } from '../src/testing/response-schema.js';
 
 export const V2 = '/api/atlas/v2';
 
-/** Fields Atlas returns that the spec's schemas do not name (BEHAVIOUR.md §5). */
+/** Fields Atlas returns that the spec's schemas do not name (docs/atlas-behaviour.md, "Streams rules"). */
 const EXPECTED_UNKNOWN = new Set(['id', 'state', 'region', 'results[].id', 'results[].state', 'results[].region',
   'connections[].id', 'connections[].state', 'connections[].region']);
 
 /**
  * Statuses Atlas answers on operations whose spec entry omits them: a refused state change
- * (:start/:stop, 400 STREAM_PROCESSOR_GENERIC_ERROR, BEHAVIOUR.md §7), version (406), duplicate (409).
+ * (:start/:stop, 400 STREAM_PROCESSOR_GENERIC_ERROR, docs/atlas-behaviour.md, "Streams rules"), version (406), duplicate (409).
  */
 const TOLERATED_UNDOCUMENTED = [400, 406, 409];
 

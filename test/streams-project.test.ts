@@ -79,7 +79,7 @@ describe('VPC peering connections', () => {
     const a = await seed('111111111111', 'vpc-aaa');
     const b = await seed('111111111111', 'vpc-bbb');
     await seed('222222222222', 'vpc-ccc');
-    expect(a).toMatchObject({ requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa', status: 'pending-acceptance', cloudProvider: 'AWS' });
+    expect(a).toMatchObject({ requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa', cloudStatus: 'pending-acceptance', localStatus: 'NONE', groupId });
     const listed = await owner.call('listVpcPeeringConnections', `${vpcPath()}?requesterAccountId=111111111111`);
     expect(listed.status).toBe(200);
     expect(listed.json.results.map((p: { _id: string }) => p._id)).toEqual([a._id, b._id]);
@@ -90,7 +90,7 @@ describe('VPC peering connections', () => {
     const accepted = await owner.call('acceptVpcPeeringConnection', vpcPath(`/${a._id}:accept`), { method: 'POST', body: { requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa' } });
     expect(accepted.status).toBe(202);
     const active = await owner.call('listActivePeeringConnections', streamsPath(groupId, '/activeVpcPeeringConnections'));
-    expect(active.json.results.map((p: { _id: string; status: string }) => [p._id, p.status])).toEqual([[a._id, 'active']]);
+    expect(active.json.results.map((p: { _id: string; cloudStatus: string; localStatus: string }) => [p._id, p.cloudStatus, p.localStatus])).toEqual([[a._id, 'active', 'ACTIVE']]);
 
     expect((await owner.call('rejectVpcPeeringConnection', vpcPath(`/${b._id}:reject`), { method: 'POST' })).status).toBe(202);
     const rejectActive = await owner.call('rejectVpcPeeringConnection', vpcPath(`/${a._id}:reject`), { method: 'POST' });
@@ -114,7 +114,7 @@ describe('VPC peering connections', () => {
 });
 
 describe('account details', () => {
-  it('answers deterministic AWS and Azure details per project and region', async () => {
+  it('answers deterministic AWS, Azure and GCP details per project and region', async () => {
     const path = (provider: string, region: string) => `${streamsPath(groupId, '/accountDetails')}?cloudProvider=${provider}&regionName=${region}`;
     const aws = await owner.call('getAccountDetails', path('aws', 'US_EAST_1'));
     expect(aws.status).toBe(200);
@@ -125,7 +125,10 @@ describe('account details', () => {
     expect(other.json.vpcId).not.toBe(aws.json.vpcId);
     const azure = await owner.call('getAccountDetails', path('azure', 'US_EAST_2'));
     expect(azure.json).toMatchObject({ cloudProvider: 'azure', azureSubscriptionId: expect.stringMatching(/^[a-f0-9]{8}-[a-f0-9]{4}-/) });
-    expectError(await owner.call('getAccountDetails', path('gcp', 'US_EAST_1')), 400, 'INVALID_QUERY_PARAMETER');
+    const gcp = await owner.call('getAccountDetails', path('gcp', 'US_CENTRAL1'));
+    expect(gcp.json).toEqual({ cloudProvider: 'gcp', cidrBlock: expect.stringMatching(/^192\.168\.\d+\.0\/21$/), gcpProjectId: expect.stringMatching(/^p-[a-f0-9]{20}$/),
+      vpcNetworkName: expect.stringMatching(/^nt-[a-f0-9]{20}$/) });
+    expectError(await owner.call('getAccountDetails', path('oracle', 'US_EAST_1')), 400, 'INVALID_QUERY_PARAMETER');
     expectError(await owner.call('getAccountDetails', `${streamsPath(groupId, '/accountDetails')}?cloudProvider=aws`), 400, 'MISSING_QUERY_PARAMETER');
   });
 });
@@ -190,7 +193,7 @@ describe('every Streams operation', () => {
   it('answers GROUP_NOT_FOUND, INVALID_GROUP_ID and the Digest challenge the same way', async () => {
     const { operations } = await import('../src/protocol/generated/operations.js');
     const streamsOps = operations.filter((o) => o.tag === 'Streams');
-    expect(streamsOps).toHaveLength(30);
+    expect(streamsOps).toHaveLength(37);
     const fill = (path: string, group: string) => path.replace('{groupId}', group).replace(/\{[^}]+\}/g, 'x')
       .replace('/api/atlas/v2', '') + (path.includes('vpcPeeringConnections') && !path.includes('{id}') ? '?requesterAccountId=1' : '')
       + (path.endsWith('accountDetails') ? '?cloudProvider=aws&regionName=US_EAST_1' : '');

@@ -61,18 +61,22 @@ program.command('serve')
 
 program.command('watch')
   .description("Print a running processor's output as it happens, one Extended JSON document per line.")
-  .requiredOption('--instance <name>', 'stream instance name')
+  .option('--workspace <name>', 'stream workspace name')
+  // Atlas called workspaces instances until 2026; scripts written then keep working.
+  .addOption(new Option('--instance <name>', 'former name of --workspace').hideHelp())
   .requiredOption('--processor <name>', 'stream processor name')
   .addOption(new Option('--url <url>', 'the server').env('ATLAS_STREAMS_URL').default('http://127.0.0.1:8080'))
   .addOption(new Option('--project <id>', 'project id').env('MONGODB_ATLAS_PROJECT_ID').makeOptionMandatory())
   .addOption(new Option('--public-key <key>', 'API public key').env('MONGODB_ATLAS_PUBLIC_KEY').makeOptionMandatory())
   .addOption(new Option('--private-key <key>', 'API private key').env('MONGODB_ATLAS_PRIVATE_KEY').makeOptionMandatory())
   .action(async (options: Record<string, string>) => {
+    const workspace = options['workspace'] ?? options['instance'];
+    if (workspace === undefined) return program.error("error: required option '--workspace <name>' not specified");
     const abort = new AbortController();
     process.on('SIGINT', () => abort.abort());
     process.stdout.on('error', () => abort.abort());
     await watchProcessorOutput({
-      url: options['url']!, projectId: options['project']!, instance: options['instance']!, processor: options['processor']!,
+      url: options['url']!, projectId: options['project']!, instance: workspace, processor: options['processor']!,
       publicKey: options['publicKey']!, privateKey: options['privateKey']!, signal: abort.signal,
       onLine: (line) => process.stdout.write(`${line}\n`),
     });

@@ -100,7 +100,7 @@ export interface ProcessorRunner {
   close(): Promise<void>;
 }
 
-/** A pipeline that breaks DATAPLANE.md's rules; the message says what is wrong. */
+/** A pipeline that breaks the pipeline rules of src/engine/README.md; the message says what is wrong. */
 export class PipelineError extends Error {
   override readonly name = 'PipelineError';
 }

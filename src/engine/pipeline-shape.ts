@@ -1,4 +1,4 @@
-// Where each stage may stand (DATAPLANE.md, "Pipeline shape"), and which connections a
+// Where each stage may stand (src/engine/README.md), and which connections a
 // pipeline names. Checked on create, modify and start, before anything runs.
 import { PipelineError, type Document } from './contract.js';
 

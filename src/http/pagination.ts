@@ -1,4 +1,4 @@
-// Lists as Atlas pages them (BEHAVIOUR.md §6): itemsPerPage, pageNum, includeCount and
+// Lists as Atlas pages them (docs/atlas-behaviour.md, "Lists"): itemsPerPage, pageNum, includeCount and
 // absolute self/next/previous links.
 import type { ListResult, Page } from '../store/store.js';
 import type { RequestContext } from './context.js';

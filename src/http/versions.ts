@@ -1,4 +1,4 @@
-// Versioned media types (BEHAVIOUR.md §1): the caller names a date; the server serves the
+// Versioned media types (docs/atlas-behaviour.md, "Versions"): the caller names a date; the server serves the
 // latest version of the operation on or before it.
 import { ApiError } from './errors.js';
 

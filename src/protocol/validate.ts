@@ -87,7 +87,8 @@ function check(raw: Schema, value: unknown, path: string, context: ValidationCon
   const schema = resolve(raw);
   const attribute = path || 'body';
   if (value === null) {
-    if (schema.nullable) return;
+    // A schema may be nullable where another one embeds it; a whole body is never null.
+    if (schema.nullable && !top) return;
     throw new ApiError('INVALID_JSON_ATTRIBUTE', [attribute]);
   }
   if (schema.oneOf) return checkOneOf(schema, value, path, context, top);

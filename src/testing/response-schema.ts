@@ -120,6 +120,8 @@ class Checker {
   private checkObject(schema: Schema, value: Record<string, unknown>, path: string, checkedTag?: string): void {
     const { properties, required, additional } = objectShape(schema);
     for (const name of required) {
+      // A write-only field is required of requests and never sent back.
+      if (properties[name]?.writeOnly) continue;
       if (value[name] === undefined) this.errors.push(`${path ? `${path}.` : ''}${name}: required but absent`);
     }
     for (const [name, field] of Object.entries(value)) {
@@ -146,7 +148,7 @@ class Checker {
   }
 }
 
-/** The spec types error parameters as objects; Atlas sends strings and numbers (BEHAVIOUR.md §2). */
+/** The spec types error parameters as objects; Atlas sends strings and numbers (docs/atlas-behaviour.md, "Errors"). */
 const API_ERROR: Schema = (() => {
   const base = resolve({ $ref: 'ApiError' });
   return { ...base, properties: { ...base.properties, parameters: { type: 'array', items: {} } } };

@@ -387,19 +387,20 @@ describe('mongodb-mcp-server over HTTPS with a service account', () => {
     expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STARTED');
   });
 
-  it('tears down the processor, the connections and the workspaces', async () => {
+  it('tears down a processor, a connection, and the workspaces with their stopped processors', async () => {
     const processor = await tool('atlas-streams-teardown', {
       projectId: server.projectId, resource: 'processor', workspaceName: WORKSPACE, resourceName: PROCESSOR,
     });
     expectOk(processor);
     expect((await get(`/streams/${WORKSPACE}/processor/${PROCESSOR}`, ACCEPT.processors)).status).toBe(404);
 
-    // The tool stops it first (POST :stop) if it is still running, then DELETEs it.
-    const running = await tool('atlas-streams-teardown', {
-      projectId: server.projectId, resource: 'processor', workspaceName: BARE_WORKSPACE, resourceName: RUNNING,
+    // The running processor is stopped, not deleted: a workspace whose processors are all
+    // inactive goes with them (below), as the tool tells its users.
+    const stopped = await tool('atlas-streams-manage', {
+      projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'stop-processor', resourceName: RUNNING,
     });
-    expectOk(running);
-    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).status).toBe(404);
+    expectOk(stopped);
+    expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STOPPED');
 
     // With no processor left using it, the Kafka connection can change (PATCH replaces it).
     const updated = await tool('atlas-streams-manage', {
@@ -427,6 +428,8 @@ describe('mongodb-mcp-server over HTTPS with a service account', () => {
     for (const name of [WORKSPACE, BARE_WORKSPACE]) {
       const workspace = await tool('atlas-streams-teardown', { projectId: server.projectId, resource: 'workspace', workspaceName: name });
       expectOk(workspace);
+      // The bare workspace still held its stopped processor and its sample connection.
+      if (name === BARE_WORKSPACE) expect(workspace.structuredContent).toMatchObject({ resource: 'workspace', processorsRemoved: 1, connectionsRemoved: 1 });
       const after = await get(`/streams/${name}`);
       expect(after.status).toBe(404);
       expect(after.json.errorCode).toBe('STREAM_TENANT_NOT_FOUND_FOR_NAME');

@@ -6,28 +6,41 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { operations } from '../../src/protocol/generated/operations.js';
-import type { Area } from './framework.js';
+import { GENERAL_NOT_PROVOKABLE, type Area } from './framework.js';
 import { apiKeysArea, projectsArea, serviceAccountsArea } from './areas/identity.js';
 import { area as instances } from './areas/streams-instances.js';
 import { area as networking } from './areas/streams-networking.js';
 import { area as processors } from './areas/streams-processors.js';
+import { area as failover } from './areas/streams-failover.js';
+import { handlers } from '../../src/domain/handlers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const AREAS: Record<string, Area> = {
   'identity.js#projectsArea': projectsArea, 'identity.js#apiKeysArea': apiKeysArea, 'identity.js#serviceAccountsArea': serviceAccountsArea,
   'streams-instances.js#area': instances, 'streams-networking.js#area': networking, 'streams-processors.js#area': processors,
+  'streams-failover.js#area': failover,
 };
+
+/**
+ * The project's database users, served by the wire-protocol module (another branch). Until
+ * their handlers are merged they have no contract here; once a handler exists, so must its contract.
+ */
 const contracts = Object.values(AREAS).flatMap((a) => a.contracts);
 
+const WIRE_MODULE_OPERATIONS = ['listDatabaseUsers', 'createDatabaseUser', 'getDatabaseUser', 'updateDatabaseUser', 'deleteDatabaseUser'];
+const awaited = (id: string) => WIRE_MODULE_OPERATIONS.includes(id) && !(id in handlers) && !contracts.some((c) => c.operationId === id);
+const covered = operations.filter((o) => !awaited(o.operationId));
+
 describe('contract coverage', () => {
-  it('has exactly one contract, hence one success test, for each of the 77 operations', () => {
-    expect(operations).toHaveLength(77);
+  it('has exactly one contract, hence one success test, for each of the 89 operations (database users: once their handlers are in)', () => {
+    expect(operations).toHaveLength(89);
     const ids = contracts.map((c) => c.operationId).sort();
-    expect(ids).toEqual(operations.map((o) => o.operationId).sort());
+    expect(ids).toEqual(covered.map((o) => o.operationId).sort());
+    expect(covered.length).toBeGreaterThanOrEqual(84);
   });
 
   it('has a sample body for every operation that documents a request body', () => {
-    const missing = operations.filter((o) => o.requestBody && contracts.find((c) => c.operationId === o.operationId)?.sampleBody === undefined);
+    const missing = covered.filter((o) => o.requestBody && contracts.find((c) => c.operationId === o.operationId)?.sampleBody === undefined);
     expect(missing.map((o) => o.operationId)).toEqual([]);
   });
 
@@ -51,11 +64,11 @@ describe('contract coverage', () => {
   it('gives a reason for every documented status no case provokes by hand or by derivation', () => {
     // Statuses provoked for every operation by the framework: 401 (challenge), 403 (access list), 404, 400, 406.
     const derived = new Set([401, 403, 404, 400]);
-    const unexplained = operations.flatMap((o) => {
+    const unexplained = covered.flatMap((o) => {
       const c = contracts.find((x) => x.operationId === o.operationId)!;
       const byHand = new Set((c.cases ?? []).map((k) => Number(k.name.slice(0, 3))));
       if (c.duplicate) byHand.add(c.duplicate.status);
-      return o.documentedErrors.filter((s) => !derived.has(s) && !byHand.has(s) && !(String(s) in (c.notProvokable ?? {}))).map((s) => `${o.operationId} ${s}`);
+      return o.documentedErrors.filter((s) => !derived.has(s) && !byHand.has(s) && !(String(s) in { ...GENERAL_NOT_PROVOKABLE, ...c.notProvokable })).map((s) => `${o.operationId} ${s}`);
     });
     expect(unexplained).toEqual([]);
   });

@@ -1,4 +1,4 @@
-// Wire details byte for byte where BEHAVIOUR.md gives them: the Digest challenge, error bodies,
+// Wire details byte for byte where docs/atlas-behaviour.md gives them: the Digest challenge, error bodies,
 // 202 `{}`, 204 without body, pretty (Jackson), envelope, pagination links, rate-limit headers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPT, callAnonymous, digestClient, type Client } from '../../src/testing/harness.js';

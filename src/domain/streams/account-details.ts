@@ -37,7 +37,14 @@ export const accountDetailsHandlers: HandlerTable = {
         },
       };
     }
-    // The response schema knows AWS and Azure only.
+    if (provider === 'gcp') {
+      return {
+        body: {
+          cidrBlock: cidrOf(`gcp:${groupId}:${region}`), cloudProvider: 'gcp',
+          gcpProjectId: `p-${hex(`gcp:${groupId}`, 20)}`, vpcNetworkName: `nt-${hex(`gcp:${groupId}:${region}`, 20)}`,
+        },
+      };
+    }
     throw new ApiError('INVALID_QUERY_PARAMETER', ['cloudProvider']);
   },
 };

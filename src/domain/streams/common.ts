@@ -9,6 +9,8 @@ import type { Document } from '../../engine/contract.js';
 export const STREAMS_KIND = {
   instance: 'streamInstance',
   connection: 'streamConnection',
+  /** Children of a connection (parentId: the connection's id). */
+  failoverConnection: 'streamFailoverConnection',
   processor: 'streamProcessor',
   privateLink: 'streamPrivateLink',
   vpcPeering: 'streamVpcPeering',
@@ -42,6 +44,15 @@ export interface StoredConnection {
 }
 
 export type ProcessorState = 'CREATED' | 'STARTED' | 'STOPPED' | 'FAILED';
+
+/**
+ * A processor that holds its connections: STARTED (Atlas also counts STARTING and STOPPING,
+ * which a start or stop passes through inside one transaction here). Created, stopped and
+ * failed processors hold nothing; they fail at start should a connection be gone.
+ */
+export function isActive(processor: Pick<StoredProcessor, 'state'>): boolean {
+  return processor.state === 'STARTED';
+}
 
 export interface StoredProcessor {
   _id: string;

@@ -1,4 +1,4 @@
-// Stream connections: the seven types, their validation, write-only secrets sealed at rest
+// Stream connections: the ten types, their validation, write-only secrets sealed at rest
 // and never rendered, and the one loader that hands the engine connections with secrets.
 import type { ConnectionDefinition, Document } from '../../engine/contract.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
@@ -11,13 +11,13 @@ import { schemas } from '../../protocol/generated/schemas.js';
 import type { Schema } from '../../protocol/operation-spec.js';
 import type { StoreTx } from '../../store/store.js';
 import {
-  checkObjectName, insertUnique, invalidField, isObject, jsonCopy, listAllUnder, requireConnection, requiredField,
+  checkObjectName, insertUnique, invalidField, isActive, isObject, jsonCopy, listAllUnder, requireConnection, requiredField,
   requireInstance, STREAMS_KIND, type StoredConnection, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { connectionsUsedBy } from './pipelines.js';
 import { DuplicateKeyError } from '../../store/store.js';
 
-export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams'] as const;
+export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams', 'AzureBlobStorage', 'GCPPubSub', 'SchemaRegistry'] as const;
 export const SAMPLE_SOLAR: Document = { name: 'sample_stream_solar', type: 'Sample' };
 
 // ---------------------------------------------------------------------------------------
@@ -36,11 +36,13 @@ function collectWriteOnly(schema: Schema, prefix: string, into: Set<string>, dep
     // A subtype's allOf names its base, whose oneOf names the subtype again: skip the oneOf.
     collectWriteOnly({ ...resolve(member), oneOf: undefined }, prefix, into, depth + 1);
   }
+  // A discriminated field (SchemaRegistry's authentication): every subtype's secrets count.
+  for (const member of s.oneOf ?? []) collectWriteOnly(member, prefix, into, depth + 1);
   for (const [name, property] of Object.entries(s.properties ?? {})) {
     const p = resolve(property);
     const path = prefix ? `${prefix}.${name}` : name;
     if (property.writeOnly || p.writeOnly || p.format === 'password') into.add(path);
-    else if (p.properties || p.allOf) collectWriteOnly(p, path, into, depth + 1);
+    else if (p.properties || p.allOf || p.oneOf) collectWriteOnly(p, path, into, depth + 1);
   }
 }
 
@@ -80,7 +82,7 @@ function deletePath(doc: Document, path: string): void {
 }
 
 /** Splits a caller's definition into what may be shown and the sealed write-only values. */
-function seal(definition: Document, box: SecretBox): { definition: Document; sealed: Record<string, string> } {
+export function seal(definition: Document, box: SecretBox): { definition: Document; sealed: Record<string, string> } {
   const shown = jsonCopy(definition);
   const sealed: Record<string, string> = {};
   for (const path of secretPaths(String(shown['type']))) {
@@ -99,7 +101,7 @@ const KAFKA_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SASL_SSL', 'SSL'];
 const KAFKA_MECHANISMS = ['PLAIN', 'SCRAM-256', 'SCRAM-512', 'OAUTHBEARER'];
 const ROLE_ARN = /^arn:aws:iam::\d{12}:role\/.+$/;
 
-async function validateDefinition(tx: StoreTx, groupId: string, def: Document): Promise<void> {
+export async function validateDefinition(tx: StoreTx, groupId: string, def: Document): Promise<void> {
   const type = def['type'] as string;
   const str = (path: string): string | undefined => {
     const v = getPath(def, path);
@@ -133,14 +135,36 @@ async function validateDefinition(tx: StoreTx, groupId: string, def: Document): 
       return;
     case 'Https': {
       const url = need('url');
-      let parsed: URL | undefined;
-      try { parsed = new URL(url); } catch { parsed = undefined; }
-      if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) throw invalidField('url', url, 'An absolute http(s) URL.');
+      if (!isHttpUrl(url)) throw invalidField('url', url, 'An absolute http(s) URL.');
       return;
     }
     case 'AWSLambda': case 'S3': case 'AWSKinesisDataStreams': {
       const arn = need('aws.roleArn');
       if (!ROLE_ARN.test(arn)) throw invalidField('aws.roleArn', arn, 'An IAM role ARN: arn:aws:iam::<12 digits>:role/<name>.');
+      return;
+    }
+    case 'AzureBlobStorage':
+      need('azure.servicePrincipalId');
+      need('azure.storageAccountName');
+      if (!/^[a-z0-9]{3,24}$/.test(str('azure.storageAccountName')!)) {
+        throw invalidField('azure.storageAccountName', str('azure.storageAccountName'), 'An Azure storage account name: 3 to 24 lower-case letters and digits.');
+      }
+      return validatePublicPrivate(tx, groupId, def);
+    case 'GCPPubSub': {
+      const account = need('gcp.serviceAccountId');
+      if (!GCP_SERVICE_ACCOUNT.test(account)) {
+        throw invalidField('gcp.serviceAccountId', account, 'A GCP service account e-mail: <name>@<project>.iam.gserviceaccount.com.');
+      }
+      return validatePublicPrivate(tx, groupId, def);
+    }
+    case 'SchemaRegistry': {
+      const urls = getPath(def, 'schemaRegistryUrls');
+      if (!Array.isArray(urls) || urls.length === 0) throw requiredField('schemaRegistryUrls');
+      for (const url of urls) if (!isHttpUrl(url)) throw invalidField('schemaRegistryUrls', url, 'Each URL is an absolute http(s) URL.');
+      if (str('schemaRegistryAuthentication.type') === 'USER_INFO') {
+        need('schemaRegistryAuthentication.username');
+        need('schemaRegistryAuthentication.password');
+      }
       return;
     }
     case 'Sample':
@@ -150,6 +174,24 @@ async function validateDefinition(tx: StoreTx, groupId: string, def: Document): 
     default:
       throw new ApiError('INVALID_ENUM_VALUE', [type]);
   }
+}
+
+const GCP_SERVICE_ACCOUNT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/;
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const { protocol, hostname } = new URL(value);
+    return (protocol === 'https:' || protocol === 'http:') && hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Azure Blob Storage and GCP Pub/Sub reach their service publicly or over a private link of the project. */
+async function validatePublicPrivate(tx: StoreTx, groupId: string, def: Document): Promise<void> {
+  const access = getPath(def, 'publicPrivateNetworking.access');
+  if (isObject(access) && access['type'] === 'PRIVATE_LINK') await validateNetworkAccess(tx, groupId, access);
 }
 
 async function validateNetworkAccess(tx: StoreTx, groupId: string, access: Document): Promise<void> {
@@ -164,7 +206,7 @@ async function validateNetworkAccess(tx: StoreTx, groupId: string, access: Docum
 }
 
 /** Drops `links` the caller may have echoed back; they are the server's, not part of a definition. */
-function withoutLinks(value: unknown, inUserDocument = false): unknown {
+export function withoutLinks(value: unknown, inUserDocument = false): unknown {
   if (Array.isArray(value)) return value.map((v) => withoutLinks(v, inUserDocument));
   if (!isObject(value)) return value;
   const out: Document = {};
@@ -180,9 +222,13 @@ function withoutLinks(value: unknown, inUserDocument = false): unknown {
 // caller wrote the document (Kafka config, Https headers).
 
 export function renderConnection(connection: StoredConnection, instance: StoredInstance): Document {
-  const out: Document = { ...jsonCopy(connection.definition), id: connection.id, name: connection.name, state: 'READY',
-    region: instance.dataProcessRegion.region };
-  if (connection.type === 'Kafka' && out['networking'] === undefined) out['networking'] = { access: { type: 'PUBLIC' } };
+  return renderDefinition(connection.definition, { id: connection.id, name: connection.name, region: instance.dataProcessRegion.region });
+}
+
+/** A stored definition (primary or failover) with the fields the server fills. */
+export function renderDefinition(definition: Document, filled: { id: string; name: string; region: string }): Document {
+  const out: Document = { ...jsonCopy(definition), id: filled.id, name: filled.name, state: 'READY', region: filled.region };
+  if (out['type'] === 'Kafka' && out['networking'] === undefined) out['networking'] = { access: { type: 'PUBLIC' } };
   if (isObject(out['config'])) keepOrder(out['config']);
   if (isObject(out['headers'])) keepOrder(out['headers']);
   return out;
@@ -213,20 +259,37 @@ export async function loadConnectionDefinitions(tx: StoreTx, box: SecretBox, ins
   return out;
 }
 
+/** Every connection of a workspace goes, with the failover connections under each. */
+export async function deleteConnectionsOf(tx: StoreTx, instance: StoredInstance): Promise<void> {
+  for (const connection of await listConnections(tx, instance)) await deleteConnection(tx, connection);
+}
+
+/** A connection whose type changes cannot keep failover connections of the old type. */
+async function checkFailoversFit(tx: StoreTx, current: StoredConnection, type: string): Promise<void> {
+  if (type !== current.type && (await tx.list(STREAMS_KIND.failoverConnection, current.id, { offset: 0, limit: 1 })).total > 0) {
+    throw invalidField('type', type, `Connection ${current.name} has failover connections of type ${current.type}; delete them to change its type.`);
+  }
+}
+
+async function deleteConnection(tx: StoreTx, connection: StoredConnection): Promise<void> {
+  await tx.deleteChildren(STREAMS_KIND.failoverConnection, connection.id);
+  await tx.delete(STREAMS_KIND.connection, connection.id);
+}
+
 export function clusterAddressId(groupId: string, clusterName: string): string {
   return `${groupId}/${clusterName}`;
 }
 
-/** Processors of the instance that hold the connection (any state: a stopped one would fail to start). */
-async function processorsUsing(tx: StoreTx, instance: StoredInstance, connectionName: string): Promise<StoredProcessor[]> {
+/** Active processors of the workspace that hold the connection (see isActive). */
+async function activeProcessorsUsing(tx: StoreTx, instance: StoredInstance, connectionName: string): Promise<StoredProcessor[]> {
   const processors = await listAllUnder<StoredProcessor>(tx, STREAMS_KIND.processor, instance._id);
-  return processors.filter((p) => connectionsUsedBy(p).has(connectionName));
+  return processors.filter((p) => isActive(p) && connectionsUsedBy(p).has(connectionName));
 }
 
-async function refuseIfInUse(tx: StoreTx, instance: StoredInstance, connectionName: string): Promise<void> {
-  if ((await processorsUsing(tx, instance, connectionName)).length > 0) {
-    // Atlas names the instance here, not the connection (BEHAVIOUR.md §2).
-    throw new ApiError('STREAM_CONNECTION_HAS_STREAM_PROCESSORS', [instance.name]);
+/** A connection an active processor holds cannot be changed or deleted (docs/atlas-behaviour.md, Streams rules). */
+export async function refuseIfInUse(tx: StoreTx, instance: StoredInstance, connectionName: string): Promise<void> {
+  if ((await activeProcessorsUsing(tx, instance, connectionName)).length > 0) {
+    throw new ApiError('STREAM_CONNECTION_HAS_STREAM_PROCESSORS', [connectionName, instance.name]);
   }
 }
 
@@ -268,6 +331,7 @@ export const connectionHandlers: HandlerTable = {
     const instance = await requireInstance(ctx);
     const current = await requireConnection(ctx, instance);
     await refuseIfInUse(ctx.tx, instance, current.name);
+    await checkFailoversFit(ctx.tx, current, String((ctx.body as Document | undefined)?.['type']));
     // PATCH replaces the whole definition; a body without a name keeps the current one.
     const def = withoutLinks(ctx.body) as Document;
     def['name'] ??= current.name;
@@ -289,7 +353,7 @@ export const connectionHandlers: HandlerTable = {
     const instance = await requireInstance(ctx);
     const connection = await requireConnection(ctx, instance);
     await refuseIfInUse(ctx.tx, instance, connection.name);
-    await ctx.tx.delete(STREAMS_KIND.connection, connection.id);
+    await deleteConnection(ctx.tx, connection);
     return { status: 202, body: {} };
   },
 };

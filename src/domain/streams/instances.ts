@@ -8,17 +8,11 @@ import { pagedList, pageOf } from '../../http/pagination.js';
 import { schemas } from '../../protocol/generated/schemas.js';
 import { validateBody } from '../../protocol/validate.js';
 import {
-  checkInstanceName, groupIdOf, insertUnique, isObject, requiredField, requireInstance, STREAMS_KIND, type StoredInstance,
+  checkInstanceName, groupIdOf, insertUnique, isActive, isObject, listAllUnder, requiredField, requireInstance, STREAMS_KIND,
+  type StoredInstance, type StoredProcessor,
 } from './common.js';
-import { insertConnection, listConnections, renderConnection, SAMPLE_SOLAR } from './connections.js';
-
-/** The regions each provider offers Atlas Stream Processing (the spec's region enums). */
-export const REGIONS_BY_PROVIDER: Record<string, readonly string[]> = {
-  AWS: ['VIRGINIA_USA', 'OHIO_USA', 'OREGON_USA', 'DUBLIN_IRL', 'FRANKFURT_DEU', 'LONDON_GBR', 'SYDNEY_AUS', 'MUMBAI_IND',
-    'SAOPAULO_BRA', 'MONTREAL_CAN', 'TOKYO_JPN', 'SINGAPORE_SGP'],
-  AZURE: ['eastus', 'westus', 'eastus2', 'westeurope'],
-  GCP: ['US_CENTRAL1', 'EUROPE_WEST1', 'US_EAST4'],
-};
+import { REGIONS_BY_PROVIDER } from './regions.js';
+import { deleteConnectionsOf, insertConnection, listConnections, renderConnection, SAMPLE_SOLAR } from './connections.js';
 
 const DEFAULT_TIER = 'SP30';
 
@@ -119,9 +113,12 @@ export const instanceHandlers: HandlerTable = {
 
   async deleteStreamWorkspace(ctx) {
     const instance = await requireInstance(ctx);
-    const processors = await ctx.tx.list(STREAMS_KIND.processor, instance._id, { offset: 0, limit: 1 });
-    if (processors.total > 0) throw new ApiError('STREAM_TENANT_HAS_STREAM_PROCESSORS', [instance.name]);
-    await ctx.tx.deleteChildren(STREAMS_KIND.connection, instance._id);
+    // Only an active processor keeps a workspace; the others go with it, as do the connections.
+    const processors = await listAllUnder<StoredProcessor>(ctx.tx, STREAMS_KIND.processor, instance._id);
+    if (processors.some(isActive)) throw new ApiError('STREAM_TENANT_HAS_STREAM_PROCESSORS', [instance.name]);
+    for (const processor of processors) await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
+    await ctx.tx.deleteChildren(STREAMS_KIND.processor, instance._id);
+    await deleteConnectionsOf(ctx.tx, instance);
     await ctx.tx.delete(STREAMS_KIND.instance, instance._id);
     return { status: 202, body: {} };
   },

@@ -1,6 +1,6 @@
-// The control plane's view of a processor definition: is it acceptable (DATAPLANE.md's shape
-// rules, the connections it names exist), and which connections does it hold on to. The
-// shape rules themselves belong to the engine (pipeline-shape.ts); this adds the DLQ.
+// The control plane's view of a processor definition: is it acceptable (the engine's shape
+// rules, src/engine/README.md; the connections it names exist), and which connections does
+// it hold on to. The shape rules belong to the engine (pipeline-shape.ts); this adds the DLQ.
 import { PipelineError, type Document } from '../../engine/contract.js';
 import { checkConnectionsExist, checkPipelineShape } from '../../engine/pipeline-shape.js';
 import { isObject, type StoredProcessor } from './common.js';

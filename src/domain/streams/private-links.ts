@@ -91,6 +91,21 @@ export const privateLinkHandlers: HandlerTable = {
     return { body: render(await requireLink(ctx)) };
   },
 
+  async updatePrivateLinkConnection(ctx) {
+    const link = await requireLink(ctx);
+    const dnsDomain = (ctx.body as { dnsDomain?: string } | undefined)?.dnsDomain;
+    if (dnsDomain === undefined) throw requiredField('dnsDomain');
+    if (dnsDomain === '') throw invalidField('dnsDomain', dnsDomain, 'A domain hostname.');
+    // Atlas allows setting the domain only while none is set or the link is still IDLE.
+    const current = link.definition['dnsDomain'];
+    if (current !== undefined && current !== dnsDomain && link.state !== 'IDLE') {
+      throw new ApiError('STREAM_PRIVATE_LINK_INVALID_STATE', [link._id, link.state]);
+    }
+    const updated: StoredPrivateLink = { ...link, definition: { ...link.definition, dnsDomain } };
+    await ctx.tx.update(STREAMS_KIND.privateLink, link._id, updated);
+    return { body: render(updated) };
+  },
+
   async deletePrivateLinkConnection(ctx) {
     const link = await requireLink(ctx);
     await ctx.tx.delete(STREAMS_KIND.privateLink, link._id);

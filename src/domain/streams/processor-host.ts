@@ -1,10 +1,12 @@
-// The engine's callbacks, persisted through the store: checkpoints and failures; and the
-// restart of every processor that was running when the server last stopped.
+// The engine's callbacks, persisted through the store: checkpoints and failures (with their
+// operational log line); and the restart of every processor that was running when the
+// server last stopped.
 import type { Logger } from 'pino';
 import { PipelineError, type Checkpoint, type ProcessorDefinition, type ProcessorHost } from '../../engine/contract.js';
 import type { Services } from '../../http/context.js';
 import type { Store } from '../../store/store.js';
 import { STREAMS_KIND, type StoredProcessor } from './common.js';
+import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
 import { buildDefinition, instanceOf, markProcessorFailed, serially } from './processors.js';
 
 const CHECKPOINT = STREAMS_KIND.checkpoint;
@@ -18,10 +20,19 @@ export function createProcessorHost(store: Store, log: Logger, now: () => Date =
     }),
     deleteCheckpoint: (processorId) => store.transaction(async (tx) => { await tx.delete(CHECKPOINT, processorId); }),
     async markFailed(processorId, message) {
-      const changed = await store.transaction((tx) => markProcessorFailed(tx, processorId, message, now()));
+      const changed = await store.transaction(async (tx) => {
+        const failed = await markProcessorFailed(tx, processorId, message, now());
+        const processor = failed ? await tx.get<StoredProcessor>(STREAMS_KIND.processor, processorId) : undefined;
+        if (processor) await logProcessorEvent(tx, processor, 'failed', now(), message);
+        return failed;
+      });
       log.warn({ processorId, message, changed }, 'processor failed');
     },
   };
+}
+
+function processorRef(definition: ProcessorDefinition): Pick<StoredProcessor, '_id' | 'name' | 'groupId' | 'instanceName'> {
+  return { _id: definition.id, name: definition.name, groupId: definition.groupId, instanceName: definition.instanceName };
 }
 
 /** On start, every processor left STARTED runs again from its last checkpoint. */
@@ -41,10 +52,12 @@ export async function resumeStartedProcessors(services: Services): Promise<void>
     try {
       await serially(runner, definition.id, () => runner.start(definition, { resumeFromCheckpoint: true }));
       log.info({ processorId: definition.id, name: definition.name }, 'resumed processor');
+      await recordProcessorEvent(store, log, processorRef(definition), 'resumed', services.now());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (!(error instanceof PipelineError)) log.error({ processorId: definition.id, err: error }, 'resuming a processor failed');
       await store.transaction((tx) => markProcessorFailed(tx, definition.id, message, services.now(), runToken));
+      await recordProcessorEvent(store, log, processorRef(definition), 'failed', services.now(), message);
     }
   }
   if (toStart.length === 0) log.debug('no started processors to resume');

@@ -20,6 +20,7 @@ import {
 } from './common.js';
 import { listConnections, loadConnectionDefinitions } from './connections.js';
 import { checkProcessorDefinition, type DlqOptions } from './pipelines.js';
+import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
 import type { StreamsStartStreamProcessorWith } from '../../protocol/generated/types.js';
 
 function genericError(name: string, message: string): ApiError {
@@ -147,10 +148,12 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
         resumeFromCheckpoint: processor.resumeFromCheckpoint,
         ...(startAtOperationTime !== undefined ? { startAtOperationTime } : {}),
       }));
+      await recordProcessorEvent(store, log, processor, 'started', ctx.services.now());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const refused = error instanceof PipelineError;
       if (!refused) log.error({ processorId: processor._id, err: error }, 'the engine failed to start a processor');
+      await recordProcessorEvent(store, log, processor, 'failed', ctx.services.now(), message);
       await store.transaction(async (tx) => {
         const current = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processor._id);
         // Only undo this start: a later stop, start or delete has already moved on.
@@ -186,6 +189,7 @@ export const processorHandlers: HandlerTable = {
     if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
     await insertUnique(ctx.tx, STREAMS_KIND.processor, { id: processor._id, parentId: instance._id, name }, processor,
       'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
+    await logProcessorEvent(ctx.tx, processor, 'created', now);
     // The create response is a StreamsProcessor (the definition), without state or stats.
     const { state: _state, ...definition } = renderProcessor(ctx.services.runner, processor, false);
     return { status: 200, body: definition };
@@ -233,6 +237,7 @@ export const processorHandlers: HandlerTable = {
     const processor = await requireProcessor(ctx, instance);
     await ctx.tx.delete(STREAMS_KIND.processor, processor._id);
     await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
+    await logProcessorEvent(ctx.tx, processor, 'dropped', ctx.services.now());
     const { runner, log } = ctx.services;
     ctx.afterCommit(async () => {
       await serially(runner, processor._id, () => runner.drop(processor._id))
@@ -253,6 +258,7 @@ export const processorHandlers: HandlerTable = {
     const processor = await requireProcessor(ctx, instance);
     if (processor.state !== 'STARTED') throw genericError(processor.name, 'the stream processor is not running');
     await saveState(ctx.tx, processor, 'STOPPED', ctx.services.now());
+    await logProcessorEvent(ctx.tx, processor, 'stopped', ctx.services.now());
     const { runner, log } = ctx.services;
     ctx.afterCommit(async () => {
       // Stop takes the final checkpoint; should it fail, the processor is stopped all the same.

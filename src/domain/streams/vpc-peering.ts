@@ -38,9 +38,22 @@ export function accepterOf(groupId: string, region: string): { accountId: string
   return { accountId, vpcId: `vpc-${hex(`aws:${groupId}:${region}`, 17)}` };
 }
 
+/** How the Stream Processing side sees each AWS status (the spec's localStatus enum). */
+const LOCAL_STATUS: Record<StoredVpcPeering['status'], string> = {
+  'pending-acceptance': 'NONE', active: 'ACTIVE', rejected: 'REJECT_REQUESTED',
+};
+
+/** AWS lets a peering request wait 7 days for acceptance. */
+const REQUEST_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+
+/** The spec's VPCPeeringConnection: the AWS status as cloudStatus, ours as localStatus. */
 function render(p: StoredVpcPeering): Record<string, unknown> {
-  const { groupId: _groupId, ...shown } = p;
-  return shown;
+  return {
+    _id: p._id, accepterAccountId: p.accepterAccountId, accepterVpcId: p.accepterVpcId, cloudStatus: p.status,
+    ...(p.status === 'pending-acceptance' ? { expirationTime: new Date(Date.parse(p.createdAt) + REQUEST_LIFETIME_MS).toISOString() } : {}),
+    groupId: p.groupId, localStatus: LOCAL_STATUS[p.status], name: p.name, requesterAccountId: p.requesterAccountId,
+    ...(p.requesterCidr !== undefined ? { requesterCidr: p.requesterCidr } : {}), requesterVpcId: p.requesterVpcId,
+  };
 }
 
 /** Seeds one incoming request (the emulator's stand-in for a customer's AWS account asking to peer). */

@@ -1,4 +1,4 @@
-// librdkafka's mock cluster, started through Debian's `kcat` (see DATAPLANE.md): a real
+// librdkafka's mock cluster, started through Debian's `kcat` (see src/engine/README.md): a real
 // Kafka protocol peer for kafkajs tests. Topics auto-create with 4 partitions.
 import { spawn, spawnSync } from 'node:child_process';
 

@@ -1,4 +1,4 @@
-// HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (BEHAVIOUR.md §3).
+// HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (docs/atlas-behaviour.md, "Authentication").
 // Nonces are stateless: a timestamp sealed with an HMAC, so any server process sharing the
 // store's key can check them. Replays are refused by recording each (nonce, nc) once.
 import { createHash, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';

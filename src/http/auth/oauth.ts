@@ -1,4 +1,4 @@
-// The OAuth 2.0 client-credentials endpoints for service accounts (BEHAVIOUR.md §3):
+// The OAuth 2.0 client-credentials endpoints for service accounts (docs/atlas-behaviour.md, "Authentication"):
 // POST /api/oauth/token and POST /api/oauth/revoke, with Atlas's error bodies.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -7,6 +7,8 @@ import { PEER_ACCOUNT, seedPeering, streams, streamsSnapshot } from './streams-s
 let linkCounter = 0;
 const LINK = () => ({ provider: 'AWS', region: 'us-east-1', serviceEndpointId: `com.amazonaws.vpce.us-east-1.vpce-svc-${String(++linkCounter).padStart(6, '0')}`, dnsDomain: 'example.com', dnsSubDomain: ['a.example.com'] });
 
+const MSK = () => ({ provider: 'AWS', vendor: 'MSK', arn: `arn:aws:kafka:us-east-1:123456789012:cluster/msk-${++linkCounter}/0a1b2c3d-1111-2222-3333-444455556666-1` });
+
 async function newLink(w: Parameters<OperationContract['setup']>[0]): Promise<string> {
   const res = await setupClient(w).call(streams(w.groupId, '/privateLinkConnections'), { method: 'POST', body: LINK() });
   expect(res.status, res.text).toBe(200);
@@ -43,7 +45,7 @@ const contracts: OperationContract[] = [
     },
     success(res) {
       expect(res.json.results.length).toBeGreaterThan(0);
-      expect(res.json.results.every((p: { status: string }) => p.status === 'active')).toBe(true);
+      expect(res.json.results.every((p: { cloudStatus: string }) => p.cloudStatus === 'active')).toBe(true);
     },
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
@@ -90,7 +92,7 @@ const contracts: OperationContract[] = [
     },
     async success(_res, t, w) {
       const list = await setupClient(w).call(streams(w.groupId, `/vpcPeeringConnections?requesterAccountId=${PEER_ACCOUNT}`));
-      expect(list.json.results.find((p: { _id: string }) => p._id === t.params['id'])?.status).toBe('rejected');
+      expect(list.json.results.find((p: { _id: string }) => p._id === t.params['id'])?.cloudStatus).toBe('rejected');
     },
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
@@ -148,6 +150,44 @@ const contracts: OperationContract[] = [
       expect(res.json).toMatchObject({ _id: t.params['connectionId'], provider: 'AWS', state: 'DONE' });
     },
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
+  },
+  {
+    operationId: 'updatePrivateLinkConnection',
+    async setup(w) {
+      // An MSK link has no DNS domain until one is set.
+      const res = await setupClient(w).call(streams(w.groupId, '/privateLinkConnections'), { method: 'POST', body: MSK() });
+      expect(res.status, res.text).toBe(200);
+      return { params: { groupId: w.groupId, connectionId: res.json._id }, body: { dnsDomain: 'kafka.example.com' } };
+    },
+    sampleBody: { dnsDomain: 'kafka.example.com' },
+    async success(res, t, w) {
+      expect(res.json).toMatchObject({ _id: t.params['connectionId'], vendor: 'MSK', dnsDomain: 'kafka.example.com', state: 'DONE' });
+      const got = await setupClient(w).call(streams(w.groupId, `/privateLinkConnections/${t.params['connectionId']}`));
+      expect(got.json.dnsDomain).toBe('kafka.example.com');
+    },
+    cases: [
+      {
+        name: '409 STREAM_PRIVATE_LINK_INVALID_STATE (a DONE link that has a DNS domain already)',
+        async run(w) {
+          const t = { params: { groupId: w.groupId, connectionId: await newLink(w) }, body: { dnsDomain: 'other.example.com' } };
+          const before = await streamsSnapshot(w, t);
+          const res = await send(w, operationById('updatePrivateLinkConnection'), t);
+          expectAtlasError(res, { status: 409, errorCode: 'STREAM_PRIVATE_LINK_INVALID_STATE' });
+          expect(await streamsSnapshot(w, t)).toEqual(before);
+        },
+      },
+      {
+        name: '400 MISSING_ATTRIBUTE (no dnsDomain)',
+        async run(w) {
+          const t = { params: { groupId: w.groupId, connectionId: await newLink(w) }, body: {} };
+          const before = await streamsSnapshot(w, t);
+          expectAtlasError(await send(w, operationById('updatePrivateLinkConnection'), t), { status: 400, errorCode: 'MISSING_ATTRIBUTE' });
+          expect(await streamsSnapshot(w, t)).toEqual(before);
+        },
+      },
+    ],
+    notProvokable: { 500: 'UNEXPECTED_ERROR' },
+    differences: ['Private link PATCH'],
   },
   {
     operationId: 'deletePrivateLinkConnection',

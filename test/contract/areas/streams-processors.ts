@@ -1,8 +1,8 @@
 // Stream processors: create, read, modify, start, stop, delete.
 import { expect } from 'vitest';
-import { expectAtlasError, send, setupClient, type Area, type OperationContract, type Target, type World } from '../framework.js';
+import { expectAtlasError, pathOf, send, setupClient, type Area, type OperationContract, type Target, type World } from '../framework.js';
 import { operationById } from '../../../src/protocol/router.js';
-import { newInstance, newProcessor, samplePipeline, streams, streamsSnapshot } from './streams-shared.js';
+import { downloadLines, newInstance, newProcessor, samplePipeline, streams, streamsSnapshot } from './streams-shared.js';
 
 /** One instance with the sample connection for the whole file: processors get fresh names. */
 let tenant = '';
@@ -156,7 +156,52 @@ const contracts: OperationContract[] = [
     cases: [illegal('stopStreamProcessor', false, 'stopping a processor that is not running')],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
+  {
+    operationId: 'downloadOperationalLogs',
+    async setup(w) {
+      // One processor through its whole life, one that never ran.
+      const t = await withProcessor(w, true);
+      await setupClient(w).call(streams(w.groupId, `/${tenant}/processor/${t.params['processorName']}:stop`), { method: 'POST' });
+      await newProcessor(w, tenant);
+      return { params: { groupId: w.groupId, tenantName: tenant }, query: { spName: t.params['processorName']! } };
+    },
+    async success(res, t, w) {
+      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="${tenant}_${t.query!['spName']}_\\d+_\\d+_queries\\.gz"$`));
+      const lines = await downloadLines(w, pathOf(operationById('downloadOperationalLogs'), t), OPERATIONAL);
+      expect(lines.map((l) => [l['spName'], l['event'], l['level']])).toEqual([
+        [t.query!['spName'], 'created', 'INFO'], [t.query!['spName'], 'started', 'INFO'], [t.query!['spName'], 'stopped', 'INFO'],
+      ]);
+    },
+    cases: [
+      {
+        name: 'success lists every processor without spName; a start refused up front changes nothing and logs nothing',
+        async run(w) {
+          const t = await withProcessor(w);
+          // A processor whose connection went while it was created is refused at start (400), before anything runs.
+          const ws = await newInstance(w, 'oplog', { sampleConnections: { solar: true } });
+          const p = await newProcessor(w, ws);
+          expect((await setupClient(w).call(streams(w.groupId, `/${ws}/connections/sample_stream_solar`), { method: 'DELETE' })).status).toBe(202);
+          expect((await setupClient(w).call(streams(w.groupId, `/${ws}/processor/${p}:start`), { method: 'POST' })).status).toBe(400);
+          const all = await downloadLines(w, pathOf(operationById('downloadOperationalLogs'), { params: { groupId: w.groupId, tenantName: tenant } }), OPERATIONAL);
+          expect(all.map((l) => l['spName'])).toContain(t.params['processorName']);
+          const other = await downloadLines(w, pathOf(operationById('downloadOperationalLogs'), { params: { groupId: w.groupId, tenantName: ws } }), OPERATIONAL);
+          expect(other.map((l) => l['event'])).toEqual(['created']);
+        },
+      },
+      {
+        name: '400 INVALID_QUERY_PARAMETER (startDate after endDate)',
+        async run(w) {
+          const res = await send(w, operationById('downloadOperationalLogs'), { params: { groupId: w.groupId, tenantName: tenant }, query: { startDate: '1700000100', endDate: '1700000000' } });
+          expectAtlasError(res, { status: 400, errorCode: 'INVALID_QUERY_PARAMETER' });
+        },
+      },
+    ],
+    notProvokable: { 409: 'no conflicting state exists for a download', 500: 'UNEXPECTED_ERROR' },
+    differences: ['Operational logs'],
+  },
 ];
+
+const OPERATIONAL = 'application/vnd.atlas.2025-03-12+gzip';
 
 export const area: Area = {
   contracts,

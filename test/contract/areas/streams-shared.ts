@@ -1,5 +1,6 @@
 // Shared steps of the Streams contract areas: fixtures made through the API, and the snapshot
 // of what a Streams call could change.
+import { gunzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { look, setupClient, V2, type Target, type World } from '../framework.js';
 
@@ -32,6 +33,17 @@ export async function newProcessor(w: World, tenant: string, name = w.unique('pr
   return name;
 }
 
+/** Starts a processor: it is then active and holds its connections. */
+export async function startProcessor(w: World, tenant: string, name: string): Promise<void> {
+  const res = await setupClient(w).call(streams(w.groupId, `/${tenant}/processor/${name}:start`), { method: 'POST' });
+  expect(res.status, res.text).toBe(200);
+}
+
+export async function stopProcessor(w: World, tenant: string, name: string): Promise<void> {
+  const res = await setupClient(w).call(streams(w.groupId, `/${tenant}/processor/${name}:stop`), { method: 'POST' });
+  expect(res.status, res.text).toBe(200);
+}
+
 export async function seedPeering(w: World, requesterVpcId = `vpc-${w.unique('peer')}`): Promise<string> {
   const res = await fetchEmulator(w, `/emulator/v1/groups/${w.groupId}/streams/vpcPeeringConnections`, {
     requesterAccountId: PEER_ACCOUNT, requesterVpcId, requesterCidr: '10.0.0.0/16', region: 'us-east-1',
@@ -44,6 +56,21 @@ async function fetchEmulator(w: World, path: string, body: unknown): Promise<{ s
   const { callDigest } = await import('../../../src/testing/harness.js');
   const res = await callDigest(`${w.server.url}${path}`, w.server.owner, { method: 'POST', body });
   return { status: res.status, json: res.json };
+}
+
+/** Downloads a gzip log with the owner key; answers its JSON lines (the harness would decode the bytes as text). */
+export async function downloadLines(w: World, path: string, accept: string): Promise<Record<string, unknown>[]> {
+  const { digestAuthorization } = await import('../../../src/testing/harness.js');
+  const url = `${w.server.url}${path}`;
+  const first = await fetch(url, { headers: { Accept: accept } });
+  await first.arrayBuffer();
+  expect(first.status).toBe(401);
+  const nonce = /nonce="([^"]+)"/.exec(first.headers.get('www-authenticate') ?? '')![1]!;
+  const res = await fetch(url, { headers: { Accept: accept, Authorization: digestAuthorization(url, 'GET', w.server.owner, nonce) } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe(accept);
+  const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 function validGroup(t: Target, w: World): string {
@@ -64,6 +91,8 @@ export async function streamsSnapshot(w: World, t: Target): Promise<unknown> {
     const enc = encodeURIComponent(tenant);
     parts.push(await look(w, streams(groupId, `/${enc}?includeConnections=true`), 'getStreamWorkspace'));
     parts.push(await look(w, streams(groupId, `/${enc}/processors`), 'getStreamProcessors'));
+    const connection = t.params['connectionName'];
+    if (connection) parts.push(await look(w, streams(groupId, `/${enc}/connections/${encodeURIComponent(connection)}/failoverConnections`), 'listFailoverConnections'));
   }
   return parts;
 }
