@@ -12,6 +12,7 @@ import { maskedPrivateKey, newPublicKey } from './credentials.js';
 import { selfLinks } from './links.js';
 import { KIND, type ApiKey, type RoleAssignment } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
+import { requireGrantableOrgRoles, requireGrantableProjectRoles, requireRightsOver } from './holds.js';
 import type { CreateAtlasOrganizationApiKey, CreateAtlasProjectApiKey, UpdateAtlasOrganizationApiKey, UpdateAtlasProjectApiKey } from '../../protocol/generated/types.js';
 
 
@@ -61,6 +62,13 @@ async function insertKey(ctx: RequestContext, orgId: string, desc: string, roles
 }
 
 /** Replaces the key's roles in one project (an empty list removes it from the project). */
+/** The key's rights as holds.ts reads them. */
+function rightsOf(key: ApiKey) {
+  const projects: Record<string, string[]> = {};
+  for (const r of key.roles) if (r.groupId) (projects[r.groupId] ??= []).push(r.roleName);
+  return { orgId: key.orgId, orgRoles: key.roles.filter((r) => !r.groupId).map((r) => r.roleName), projects };
+}
+
 function withProjectRoles(key: ApiKey, groupId: string, roleNames: string[]): ApiKey {
   const others = key.roles.filter((r) => r.groupId !== groupId);
   return { ...key, roles: [...others, ...roleNames.map((roleName) => ({ roleName, groupId }))] };
@@ -75,7 +83,9 @@ export const apiKeyHandlers: HandlerTable = {
   async createOrgApiKey(ctx) {
     const body = ctx.body as CreateAtlasOrganizationApiKey;
     const orgId = ctx.org!.id;
-    const roles = orgApiKeyRoles(body.roles).map((roleName) => ({ roleName, orgId }));
+    const roleNames = orgApiKeyRoles(body.roles);
+    requireGrantableOrgRoles(ctx, orgId, roleNames);
+    const roles = roleNames.map((roleName) => ({ roleName, orgId }));
     const { key, privateKey } = await insertKey(ctx, orgId, body.desc, roles);
     return { body: renderApiKey(ctx, key, privateKey) };
   },
@@ -89,7 +99,9 @@ export const apiKeyHandlers: HandlerTable = {
     const key = await requireApiKey(ctx.tx, ctx.org!.id, ctx.params['apiUserId']!);
     const updated: ApiKey = { ...key, desc: body.desc ?? key.desc };
     if (body.roles !== undefined) {
-      const orgRoles = orgApiKeyRoles(body.roles).map((roleName) => ({ roleName, orgId: key.orgId }));
+      const roleNames = orgApiKeyRoles(body.roles);
+      requireGrantableOrgRoles(ctx, key.orgId, roleNames);
+      const orgRoles = roleNames.map((roleName) => ({ roleName, orgId: key.orgId }));
       updated.roles = [...orgRoles, ...key.roles.filter((r) => r.groupId)];
     }
     await ctx.tx.update(KIND.apiKey, key.id, updated);
@@ -114,9 +126,11 @@ export const apiKeyHandlers: HandlerTable = {
   async createGroupApiKey(ctx) {
     const body = ctx.body as CreateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
+    const roleNames = projectRoles(body.roles);
+    requireGrantableProjectRoles(ctx, orgId, groupId, roleNames);
     const roles: RoleAssignment[] = [
       { roleName: 'ORG_MEMBER', orgId },
-      ...projectRoles(body.roles).map((roleName) => ({ roleName, groupId })),
+      ...roleNames.map((roleName) => ({ roleName, groupId })),
     ];
     const { key, privateKey } = await insertKey(ctx, orgId, body.desc, roles);
     return { body: renderApiKey(ctx, key, privateKey) };
@@ -127,6 +141,7 @@ export const apiKeyHandlers: HandlerTable = {
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireApiKey(ctx.tx, orgId, ctx.params['apiUserId']!);
     const requested = projectRoles(assignments.flatMap((a) => a.roles ?? []));
+    requireGrantableProjectRoles(ctx, orgId, groupId, requested);
     const held = key.roles.filter((r) => r.groupId === groupId).map((r) => r.roleName);
     await ctx.tx.update(KIND.apiKey, key.id, withProjectRoles(key, groupId, [...new Set([...held, ...requested])]));
     return {};
@@ -136,8 +151,14 @@ export const apiKeyHandlers: HandlerTable = {
     const body = (ctx.body ?? {}) as UpdateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireProjectApiKey(ctx.tx, orgId, groupId, ctx.params['apiUserId']!);
+    // The description is the key's own, across the organization; the roles here are this project's.
+    if (body.desc !== undefined && body.desc !== key.desc) requireRightsOver(ctx, rightsOf(key), key.publicKey);
     let updated: ApiKey = { ...key, desc: body.desc ?? key.desc };
-    if (body.roles !== undefined) updated = withProjectRoles(updated, groupId, projectRoles(body.roles));
+    if (body.roles !== undefined) {
+      const roleNames = projectRoles(body.roles);
+      requireGrantableProjectRoles(ctx, orgId, groupId, roleNames);
+      updated = withProjectRoles(updated, groupId, roleNames);
+    }
     await ctx.tx.update(KIND.apiKey, key.id, updated);
     return { body: renderApiKey(ctx, updated) };
   },
