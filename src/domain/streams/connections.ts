@@ -15,6 +15,7 @@ import {
   requireInstance, STREAMS_KIND, type StoredConnection, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { connectionsUsedBy } from './pipelines.js';
+import { checkClusterProjectAccess } from './cluster-projects.js';
 import { DuplicateKeyError } from '../../store/store.js';
 
 export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams'] as const;
@@ -230,16 +231,21 @@ async function refuseIfInUse(tx: StoreTx, instance: StoredInstance, connectionNa
   }
 }
 
+function authorOf(ctx: RequestContext): StoredConnection['author'] {
+  return { type: ctx.principal.type, id: ctx.principal.id };
+}
+
 /** Validates and stores a new connection; shared with instance creation (the sample connection). */
 export async function insertConnection(ctx: RequestContext, instance: StoredInstance, body: unknown): Promise<StoredConnection> {
   const def = withoutLinks(body) as Document;
   const name = checkObjectName(def['name'], 'Stream connection');
   if (name === '__testLog') throw invalidField('name', name, '__testLog is the built-in test sink and cannot be a connection name.');
   await validateDefinition(ctx.tx, instance.groupId, def);
+  await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
   const { definition, sealed } = seal(def, ctx.services.secretBox);
   const connection: StoredConnection = {
     id: newObjectId(ctx.services.now().getTime()), instanceId: instance._id, name, type: def['type'] as string,
-    definition, sealed, createdAt: ctx.services.now().toISOString(),
+    definition, sealed, author: authorOf(ctx), createdAt: ctx.services.now().toISOString(),
   };
   await insertUnique(ctx.tx, STREAMS_KIND.connection, { id: connection.id, parentId: instance._id, name }, connection,
     'STREAM_CONNECTION_NAME_ALREADY_EXISTS');
@@ -274,8 +280,9 @@ export const connectionHandlers: HandlerTable = {
     const name = checkObjectName(def['name'], 'Stream connection');
     if (name === '__testLog') throw invalidField('name', name, '__testLog is the built-in test sink and cannot be a connection name.');
     await validateDefinition(ctx.tx, instance.groupId, def);
+    await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
     const { definition, sealed } = seal(def, ctx.services.secretBox);
-    const updated: StoredConnection = { ...current, name, type: def['type'] as string, definition, sealed };
+    const updated: StoredConnection = { ...current, name, type: def['type'] as string, definition, sealed, author: authorOf(ctx) };
     try {
       await ctx.tx.update(STREAMS_KIND.connection, current.id, updated, name);
     } catch (error) {
