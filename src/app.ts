@@ -5,9 +5,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
+import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
+import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
-import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
+import { bootstrap, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
+import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
@@ -57,12 +59,14 @@ export async function startApp(config: AppConfig): Promise<App> {
     config.logDestination ?? pino.destination({ sync: false }));
   const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
   const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
-  const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
+  const masterKey = loadMasterKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key'));
+  const secretBox = secretBoxFromKey(masterKey);
+  const signingKey = signingKeyFrom(masterKey);
   const now = () => new Date();
-  const { signingKey, result } = await store.transaction(async (tx) => ({
-    signingKey: await loadSigningKey(tx),
-    result: await bootstrap(tx, config.env, now()),
-  }));
+  const result = await store.transaction(async (tx) => {
+    await dropStoredSecrets(tx);
+    return bootstrap(tx, config.env, now());
+  });
   const runner = createEngine(createProcessorHost(store, log), { logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
   const services: Services = { store, signingKey, secretBox, runner, log, now };
 

@@ -1,6 +1,6 @@
 // Programmatic API keys: organization keys, and their assignment to projects.
-// The private key is returned once, on creation; the store keeps only Digest HA1 values
-// and the last 12 characters, which later reads show masked.
+// The private key is returned once, on creation; the store keeps only Digest HA1 values and
+// no part of the key, so later reads show it wholly masked.
 import { randomUUID } from 'node:crypto';
 import { newObjectId } from '../../crypto/ids.js';
 import { digestHa1 } from '../../http/auth/digest.js';
@@ -8,7 +8,7 @@ import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { pageArray, pagedList } from '../../http/pagination.js';
 import type { StoreTx } from '../../store/store.js';
-import { maskedPrivateKey, newPublicKey } from './credentials.js';
+import { MASKED_PRIVATE_KEY, newPublicKey } from './credentials.js';
 import { selfLinks } from './links.js';
 import { KIND, type ApiKey, type RoleAssignment } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
@@ -40,7 +40,7 @@ export function renderApiKey(ctx: RequestContext, key: ApiKey, plainPrivateKey?:
     desc: key.desc,
     id: key.id,
     links: selfLinks(ctx, `/orgs/${key.orgId}/apiKeys/${key.id}`),
-    privateKey: plainPrivateKey ?? maskedPrivateKey(key.privateKeyTail),
+    privateKey: plainPrivateKey ?? MASKED_PRIVATE_KEY,
     publicKey: key.publicKey,
     roles: key.roles.map((r) => (r.groupId ? { groupId: r.groupId, roleName: r.roleName } : { orgId: r.orgId ?? key.orgId, roleName: r.roleName })),
   };
@@ -53,7 +53,7 @@ async function insertKey(ctx: RequestContext, orgId: string, desc: string, roles
   while (await ctx.tx.findByName(KIND.apiKey, publicKey)) publicKey = newPublicKey();
   const key: ApiKey = {
     id: newObjectId(ctx.services.now().getTime()), orgId, publicKey, desc,
-    ha1: digestHa1(publicKey, privateKey), privateKeyTail: privateKey.slice(-12),
+    ha1: digestHa1(publicKey, privateKey),
     roles, createdAt: ctx.services.now().toISOString(),
   };
   await ctx.tx.insert(KIND.apiKey, { id: key.id, parentId: orgId, name: publicKey }, key);
