@@ -19,7 +19,7 @@ import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
-import { lockDataDir } from './store/data-dir-lock.js';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -58,6 +58,16 @@ export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
   const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, log, lock);
+  } catch (error) {
+    // A start that fails (port taken, unreadable key file) leaves the directory free again.
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | undefined): Promise<App> {
   const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
   const masterKey = loadMasterKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key'));
   const secretBox = secretBoxFromKey(masterKey);

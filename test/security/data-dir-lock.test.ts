@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ACCEPT, callDigest } from '../../src/testing/harness.js';
+import { createServer } from 'node:net';
+import { ACCEPT, callDigest, startTestServer } from '../../src/testing/harness.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../../src/testing/server-process.js';
 
 const children: ChildProcess[] = [];
@@ -42,5 +43,22 @@ describe('one server per data directory', () => {
     expect(second.projectId).toBe(first.projectId);
     expect(await answers(second, owner)).toBe(200);
     await stopServerProcess(second.child);
+  });
+
+  it('is left free by a start that fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ase-lock-fail-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      await expect(startTestServer({ inMemory: false, dataDir: dir, port })).rejects.toThrow(/EADDRINUSE/);
+      // The failed start made the bootstrap key (and showed it to nobody); the point here is the lock.
+      const server = await startTestServer({ inMemory: false, dataDir: dir });
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      await server.close();
+    } finally {
+      taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
