@@ -5,13 +5,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { createFaultInjector } from './admin/faults.js';
 import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
-import { createFaultInjector } from './admin/faults.js';
 import { createAdminRoutes } from './admin/routes.js';
-import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
+import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
+import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
-import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
+import { bootstrap, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
+import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
@@ -23,7 +25,7 @@ import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
-import { lockDataDir } from './store/data-dir-lock.js';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -64,20 +66,25 @@ export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
   const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
-  let store: Store;
   try {
-    store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+    return await startLocked(config, log, lock);
   } catch (error) {
-    // A failed start leaves nothing behind: not even the lock.
+    // A start that fails (port taken, unreadable key file) leaves the directory free again.
     lock?.release();
     throw error;
   }
-  const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
+}
+
+async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | undefined): Promise<App> {
+  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  const masterKey = loadMasterKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key'));
+  const secretBox = secretBoxFromKey(masterKey);
+  const signingKey = signingKeyFrom(masterKey);
   const now = () => new Date();
-  const { signingKey, result } = await store.transaction(async (tx) => ({
-    signingKey: await loadSigningKey(tx),
-    result: await bootstrap(tx, config.env, now()),
-  }));
+  const result = await store.transaction(async (tx) => {
+    await dropStoredSecrets(tx);
+    return bootstrap(tx, config.env, now());
+  });
   const runner = createEngine(createProcessorHost(store, log), { logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
   const services: Services = { store, signingKey, secretBox, runner, log, now };
 
@@ -116,7 +123,6 @@ export async function startApp(config: AppConfig): Promise<App> {
   } catch (error) {
     await runner.close();
     await store.close();
-    lock?.release();
     const { code } = error as NodeJS.ErrnoException;
     if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`);
     throw error;

@@ -32,7 +32,7 @@ describe('organization API keys', () => {
 
     const got = await owner.call(`${V2}/orgs/${server.orgId}/apiKeys/${res.json.id}`, { accept: ACCEPT.identity });
     expect(got.status).toBe(200);
-    expect(got.json).toEqual({ ...res.json, privateKey: `********-****-****-${privateKey.slice(-12)}` });
+    expect(got.json).toEqual({ ...res.json, privateKey: '********-****-****-************' });
     const list = await owner.call(`${V2}/orgs/${server.orgId}/apiKeys`);
     expect(list.json.results.find((k: { id: string }) => k.id === res.json.id)).toEqual(got.json);
     expect(list.json.totalCount).toBe(list.json.results.length);
@@ -62,7 +62,7 @@ describe('organization API keys', () => {
     expect(res.status).toBe(200);
     expect(res.json.desc).toBe('renamed');
     expect(res.json.roles).toEqual([{ orgId: server.orgId, roleName: 'ORG_READ_ONLY' }, { groupId: server.projectId, roleName: 'GROUP_READ_ONLY' }]);
-    expect(res.json.privateKey).toBe(`********-****-****-${key.privateKey.slice(-12)}`);
+    expect(res.json.privateKey).toBe('********-****-****-************');
     const descOnly = await owner.call(`${V2}/orgs/${server.orgId}/apiKeys/${key.id}`, { method: 'PATCH', body: { desc: 'again' } });
     expect(descOnly.json.roles).toEqual(res.json.roles);
     expectError(await owner.call(`${V2}/orgs/${server.orgId}/apiKeys/${key.id}`, { method: 'PATCH', body: { roles: ['GROUP_OWNER'] } }), 400, 'INVALID_ENUM_VALUE');
@@ -99,7 +99,7 @@ describe('project API keys', () => {
     const list = await owner.call(`${V2}/groups/${server.projectId}/apiKeys`, { accept: ACCEPT.identity });
     expect(list.status).toBe(200);
     const listed = list.json.results.find((k: { id: string }) => k.id === res.json.id);
-    expect(listed.privateKey).toBe(`********-****-****-${res.json.privateKey.slice(-12)}`);
+    expect(listed.privateKey).toBe('********-****-****-************');
     // The org owner key holds no project role: it is not listed.
     expect(list.json.results.some((k: { publicKey: string }) => k.publicKey === server.owner.publicKey)).toBe(false);
   });

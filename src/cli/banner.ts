@@ -2,7 +2,8 @@
 import type { BootstrapResult } from '../domain/identity/bootstrap.js';
 
 export function connectionBanner(url: string, b: BootstrapResult, dataDir: string | undefined): string {
-  const privateKey = b.privateKey ?? '<the private key printed on first start>';
+  // A private key from the environment is never printed: it is the caller's own, and logs keep banners.
+  const privateKey = b.privateKey ?? (b.privateKeyFromEnvironment ? '$MONGODB_ATLAS_PRIVATE_KEY' : '<the private key printed on first start>');
   const lines = [
     `atlas-streams-emulator listening on ${url}`,
     dataDir ? `  data directory:  ${dataDir}` : '  storage:         in memory (nothing survives a restart)',

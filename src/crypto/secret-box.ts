@@ -1,8 +1,6 @@
 // Encrypts stream-connection secrets at rest with AES-256-GCM under a key kept apart from
-// the database: a key file beside it (mode 0600), or ATLAS_STREAMS_SECRET_KEY.
+// the database (key-file.ts).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 export interface SecretBox {
   seal(plaintext: string): string;
@@ -25,15 +23,4 @@ export function secretBoxFromKey(key: Buffer): SecretBox {
       return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     },
   };
-}
-
-/** The key from the environment, else from the key file (created on first use), else (in memory) a fresh one. */
-export function loadSecretKey(keyFile: string | undefined, fromEnv = process.env['ATLAS_STREAMS_SECRET_KEY']): Buffer {
-  if (fromEnv) return Buffer.from(fromEnv, 'base64');
-  if (!keyFile) return randomBytes(32);
-  if (existsSync(keyFile)) return Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
-  mkdirSync(dirname(keyFile), { recursive: true });
-  const key = randomBytes(32);
-  writeFileSync(keyFile, key.toString('base64'), { mode: 0o600 });
-  return key;
 }

@@ -13,7 +13,7 @@ import type { Principal } from './principal.js';
 
 export interface Services {
   store: Store;
-  /** HMAC key shared through the store: Digest nonces and OAuth tokens. */
+  /** HMAC key for Digest nonces and OAuth tokens, derived from the key file (never in the store). */
   signingKey: Buffer;
   secretBox: SecretBox;
   runner: ProcessorRunner;

@@ -41,11 +41,14 @@ export function sendError(res: ServerResponse, error: ApiError, presentation: Pr
   res.end(text);
 }
 
-/** The whole HTTP/1.1 response for a request Node's parser refused before any handler saw it. */
-export function rawErrorResponse(error: ApiError): string {
+/**
+ * The whole HTTP/1.1 response for a request Node's parser refused before any handler saw it.
+ * An answer to HEAD carries the headers only (RFC 9110 §9.3.2), as Node does for handled requests.
+ */
+export function rawErrorResponse(error: ApiError, forHead = false): string {
   const text = compactJson(errorBody(error));
   return `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json\r\nX-Error-Code: ${error.errorCode}\r\n` +
-    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
+    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${forHead ? '' : text}`;
 }
 
 /** A success: 204 has no body; with envelope a body-less status becomes 200 carrying it. */

@@ -47,12 +47,24 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     return;
   }
   const apiError = error.code === 'HPE_HEADER_OVERFLOW' ? new ApiError('HEADERS_TOO_LARGE') : new ApiError('UNPARSEABLE_REQUEST');
-  socket.end(rawErrorResponse(apiError));
+  // The parser gave up, so the method is known only from the bytes it was reading.
+  const rawPacket = (error as { rawPacket?: Buffer }).rawPacket;
+  socket.end(rawErrorResponse(apiError, rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD '));
+}
+
+/** The client closed the connection before its request was read: nothing to answer, nothing wrong here. */
+function clientWentAway(req: IncomingMessage, error: unknown): boolean {
+  return (error as { code?: string }).code === 'ECONNRESET' && (req.destroyed || req.socket.destroyed);
 }
 
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(options, req, res).catch((error: unknown) => {
+      if (clientWentAway(req, error)) {
+        options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');
+        res.destroy();
+        return;
+      }
       options.services.log.error({ err: error }, 'request failed unexpectedly');
       if (!res.headersSent) sendError(res, new ApiError('UNEXPECTED_ERROR'));
       else res.destroy();

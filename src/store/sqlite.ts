@@ -2,8 +2,8 @@
 // interface serializes transactions with a queue so that one request's awaits cannot
 // interleave another's writes inside the same SQLite transaction.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateFile, preparePrivateDir, tightenIfPresent } from './data-dir.js';
 import { migrations } from './migrations.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
 
@@ -16,7 +16,13 @@ export interface SqliteOptions {
 function openDatabase(path: string): Database.Database {
   let db: Database.Database | undefined;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      preparePrivateDir(dirname(path));
+      // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
+      ensurePrivateFile(path);
+      tightenIfPresent(`${path}-wal`);
+      tightenIfPresent(`${path}-shm`);
+    }
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

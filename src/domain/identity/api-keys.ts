@@ -1,6 +1,6 @@
 // Programmatic API keys: organization keys, and their assignment to projects.
-// The private key is returned once, on creation; the store keeps only Digest HA1 values
-// and the last 12 characters, which later reads show masked.
+// The private key is returned once, on creation; the store keeps only Digest HA1 values and
+// no part of the key, so later reads show it wholly masked.
 import { randomUUID } from 'node:crypto';
 import { newObjectId } from '../../crypto/ids.js';
 import { digestHa1 } from '../../http/auth/digest.js';
@@ -8,10 +8,11 @@ import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { pageArray, pagedList } from '../../http/pagination.js';
 import type { StoreTx } from '../../store/store.js';
-import { maskedPrivateKey, newPublicKey } from './credentials.js';
+import { MASKED_PRIVATE_KEY, newPublicKey } from './credentials.js';
 import { selfLinks } from './links.js';
 import { KIND, type ApiKey, type RoleAssignment } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
+import { requireGrantableOrgRoles, requireGrantableProjectRoles, requireRightsOver } from './holds.js';
 import type { CreateAtlasOrganizationApiKey, CreateAtlasProjectApiKey, UpdateAtlasOrganizationApiKey, UpdateAtlasProjectApiKey } from '../../protocol/generated/types.js';
 
 
@@ -39,7 +40,7 @@ export function renderApiKey(ctx: RequestContext, key: ApiKey, plainPrivateKey?:
     desc: key.desc,
     id: key.id,
     links: selfLinks(ctx, `/orgs/${key.orgId}/apiKeys/${key.id}`),
-    privateKey: plainPrivateKey ?? maskedPrivateKey(key.privateKeyTail),
+    privateKey: plainPrivateKey ?? MASKED_PRIVATE_KEY,
     publicKey: key.publicKey,
     roles: key.roles.map((r) => (r.groupId ? { groupId: r.groupId, roleName: r.roleName } : { orgId: r.orgId ?? key.orgId, roleName: r.roleName })),
   };
@@ -52,7 +53,7 @@ async function insertKey(ctx: RequestContext, orgId: string, desc: string, roles
   while (await ctx.tx.findByName(KIND.apiKey, publicKey)) publicKey = newPublicKey();
   const key: ApiKey = {
     id: newObjectId(ctx.services.now().getTime()), orgId, publicKey, desc,
-    ha1: digestHa1(publicKey, privateKey), privateKeyTail: privateKey.slice(-12),
+    ha1: digestHa1(publicKey, privateKey),
     roles, createdAt: ctx.services.now().toISOString(),
   };
   await ctx.tx.insert(KIND.apiKey, { id: key.id, parentId: orgId, name: publicKey }, key);
@@ -61,6 +62,13 @@ async function insertKey(ctx: RequestContext, orgId: string, desc: string, roles
 }
 
 /** Replaces the key's roles in one project (an empty list removes it from the project). */
+/** The key's rights as holds.ts reads them. */
+function rightsOf(key: ApiKey) {
+  const projects: Record<string, string[]> = {};
+  for (const r of key.roles) if (r.groupId) (projects[r.groupId] ??= []).push(r.roleName);
+  return { orgId: key.orgId, orgRoles: key.roles.filter((r) => !r.groupId).map((r) => r.roleName), projects };
+}
+
 function withProjectRoles(key: ApiKey, groupId: string, roleNames: string[]): ApiKey {
   const others = key.roles.filter((r) => r.groupId !== groupId);
   return { ...key, roles: [...others, ...roleNames.map((roleName) => ({ roleName, groupId }))] };
@@ -75,7 +83,9 @@ export const apiKeyHandlers: HandlerTable = {
   async createOrgApiKey(ctx) {
     const body = ctx.body as CreateAtlasOrganizationApiKey;
     const orgId = ctx.org!.id;
-    const roles = orgApiKeyRoles(body.roles).map((roleName) => ({ roleName, orgId }));
+    const roleNames = orgApiKeyRoles(body.roles);
+    requireGrantableOrgRoles(ctx, orgId, roleNames);
+    const roles = roleNames.map((roleName) => ({ roleName, orgId }));
     const { key, privateKey } = await insertKey(ctx, orgId, body.desc, roles);
     return { body: renderApiKey(ctx, key, privateKey) };
   },
@@ -89,7 +99,9 @@ export const apiKeyHandlers: HandlerTable = {
     const key = await requireApiKey(ctx.tx, ctx.org!.id, ctx.params['apiUserId']!);
     const updated: ApiKey = { ...key, desc: body.desc ?? key.desc };
     if (body.roles !== undefined) {
-      const orgRoles = orgApiKeyRoles(body.roles).map((roleName) => ({ roleName, orgId: key.orgId }));
+      const roleNames = orgApiKeyRoles(body.roles);
+      requireGrantableOrgRoles(ctx, key.orgId, roleNames);
+      const orgRoles = roleNames.map((roleName) => ({ roleName, orgId: key.orgId }));
       updated.roles = [...orgRoles, ...key.roles.filter((r) => r.groupId)];
     }
     await ctx.tx.update(KIND.apiKey, key.id, updated);
@@ -114,9 +126,11 @@ export const apiKeyHandlers: HandlerTable = {
   async createGroupApiKey(ctx) {
     const body = ctx.body as CreateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
+    const roleNames = projectRoles(body.roles);
+    requireGrantableProjectRoles(ctx, orgId, groupId, roleNames);
     const roles: RoleAssignment[] = [
       { roleName: 'ORG_MEMBER', orgId },
-      ...projectRoles(body.roles).map((roleName) => ({ roleName, groupId })),
+      ...roleNames.map((roleName) => ({ roleName, groupId })),
     ];
     const { key, privateKey } = await insertKey(ctx, orgId, body.desc, roles);
     return { body: renderApiKey(ctx, key, privateKey) };
@@ -127,6 +141,7 @@ export const apiKeyHandlers: HandlerTable = {
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireApiKey(ctx.tx, orgId, ctx.params['apiUserId']!);
     const requested = projectRoles(assignments.flatMap((a) => a.roles ?? []));
+    requireGrantableProjectRoles(ctx, orgId, groupId, requested);
     const held = key.roles.filter((r) => r.groupId === groupId).map((r) => r.roleName);
     await ctx.tx.update(KIND.apiKey, key.id, withProjectRoles(key, groupId, [...new Set([...held, ...requested])]));
     return {};
@@ -136,8 +151,14 @@ export const apiKeyHandlers: HandlerTable = {
     const body = (ctx.body ?? {}) as UpdateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireProjectApiKey(ctx.tx, orgId, groupId, ctx.params['apiUserId']!);
+    // The description is the key's own, across the organization; the roles here are this project's.
+    if (body.desc !== undefined && body.desc !== key.desc) requireRightsOver(ctx, rightsOf(key), key.publicKey);
     let updated: ApiKey = { ...key, desc: body.desc ?? key.desc };
-    if (body.roles !== undefined) updated = withProjectRoles(updated, groupId, projectRoles(body.roles));
+    if (body.roles !== undefined) {
+      const roleNames = projectRoles(body.roles);
+      requireGrantableProjectRoles(ctx, orgId, groupId, roleNames);
+      updated = withProjectRoles(updated, groupId, roleNames);
+    }
     await ctx.tx.update(KIND.apiKey, key.id, updated);
     return { body: renderApiKey(ctx, updated) };
   },

@@ -1,7 +1,7 @@
 // First start: an organization, a project and an org-owner API key, so that a user can
 // connect at once. The client's own environment (MONGODB_ATLAS_*) is honoured so that
 // existing Atlas CLI and Go SDK settings work unchanged.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { newObjectId } from '../../crypto/ids.js';
 import { digestHa1 } from '../../http/auth/digest.js';
 import { hashSecret } from '../../http/auth/oauth.js';
@@ -24,23 +24,15 @@ export interface BootstrapResult {
   projectId: string;
   publicKey: string;
   privateKey?: string;
+  /** The key is MONGODB_ATLAS_PRIVATE_KEY's (never printed). */
+  privateKeyFromEnvironment?: boolean;
   clientId?: string;
   clientSecret?: string;
   created: boolean;
 }
 
 const SETTING_BOOTSTRAP = 'bootstrap';
-const SETTING_SIGNING_KEY = 'signingKey';
 const OBJECT_ID = /^[a-f0-9]{24}$/;
-
-/** The HMAC key every server process sharing the store uses for nonces and tokens. */
-export async function loadSigningKey(tx: StoreTx): Promise<Buffer> {
-  const existing = await tx.get<{ key: string }>(KIND.setting, SETTING_SIGNING_KEY);
-  if (existing) return Buffer.from(existing.key, 'base64');
-  const key = randomBytes(32);
-  await tx.insert(KIND.setting, { id: SETTING_SIGNING_KEY }, { key: key.toString('base64') });
-  return key;
-}
 
 /** The identities the server made at first start (what a reset keeps). */
 export async function bootstrapRecord(tx: StoreTx): Promise<BootstrapResult | undefined> {
@@ -75,12 +67,14 @@ async function adoptEnvironmentCredentials(tx: StoreTx, record: BootstrapResult,
     const existing = await tx.findByName<ApiKey>(KIND.apiKey, publicKey);
     const key: ApiKey = {
       id: existing?.id ?? newObjectId(), orgId: record.orgId, publicKey, desc: 'Bootstrap organization owner key',
-      ha1: digestHa1(publicKey, privateKey), privateKeyTail: privateKey.slice(-12),
+      ha1: digestHa1(publicKey, privateKey),
       roles: [{ roleName: 'ORG_OWNER', orgId: record.orgId }], createdAt: existing?.createdAt ?? now.toISOString(),
     };
     await tx.put(KIND.apiKey, { id: key.id, parentId: record.orgId, name: publicKey }, key);
     out.publicKey = publicKey;
-    if (!wantsKey || record.created) out.privateKey = privateKey;
+    // Only a key this start made up is shown; one from the environment is the caller's already.
+    if (!wantsKey) out.privateKey = privateKey;
+    out.privateKeyFromEnvironment = Boolean(wantsKey);
     await updateBootstrapRecord(tx, { publicKey });
   }
   if (env.MONGODB_ATLAS_CLIENT_ID && env.MONGODB_ATLAS_CLIENT_SECRET) {

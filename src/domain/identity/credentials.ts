@@ -20,7 +20,8 @@ export function maskedSecret(secret: string): string {
   return `mdb_sa_sk_...${secret.slice(-4)}`;
 }
 
-/** Atlas masks all but the last 12 characters of a private key. */
-export function maskedPrivateKey(tail: string): string {
-  return `********-****-****-${tail}`;
-}
+/**
+ * Atlas shows the last 12 characters of a private key; the store keeps no part of the key, so
+ * every character is masked here (docs/differences-from-atlas.md).
+ */
+export const MASKED_PRIVATE_KEY = '********-****-****-************';

@@ -1,5 +1,6 @@
 // Stored shapes of the identity entities, and the store kinds that hold them.
-// Secrets are kept only as Digest HA1 values (API keys) and SHA-256 hashes (service accounts).
+// Secrets are kept only as Digest HA1 values (API keys, password-equivalent) and SHA-256
+// hashes (service account secrets).
 
 export const KIND = {
   org: 'org',
@@ -40,10 +41,12 @@ export interface ApiKey {
   orgId: string;
   publicKey: string;
   desc: string;
-  /** HA1 = H(publicKey:realm:privateKey) per Digest algorithm: verifies without the key itself. */
+  /**
+   * HA1 = H(publicKey:realm:privateKey) per Digest algorithm: verifies without the key itself,
+   * but answers Digest challenges as well as the key does (password-equivalent; see
+   * docs/security.md). No part of the private key itself is stored.
+   */
   ha1: { md5: string; sha256: string };
-  /** The last 12 characters, shown masked as Atlas does. */
-  privateKeyTail: string;
   roles: RoleAssignment[];
   createdAt: string;
 }

@@ -12,6 +12,7 @@ import { addToAccessList, listAccessList, removeFromAccessList, serviceAccountAc
 import { maskedSecret, newClientId, newClientSecret } from './credentials.js';
 import { KIND, type Project, type ServiceAccount, type ServiceAccountSecret } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
+import { requireGrantableOrgRoles, requireGrantableProjectRoles, requireRightsOver } from './holds.js';
 import type { GroupServiceAccountRequest, GroupServiceAccountUpdateRequest, OrgServiceAccountRequest, OrgServiceAccountUpdateRequest } from '../../protocol/generated/types.js';
 
 /** Atlas's default organization settings: secrets live between 8 hours and a year. */
@@ -108,6 +109,17 @@ const clientIdOf = (ctx: RequestContext) => ctx.params['clientId']!;
 const orgAccount = (ctx: RequestContext) => requireServiceAccount(ctx.tx, ctx.org!.id, clientIdOf(ctx));
 const projectAccount = (ctx: RequestContext) => requireProjectServiceAccount(ctx.tx, ctx.project!, clientIdOf(ctx));
 
+/**
+ * The account's credentials (secrets, access list) and its organization-wide fields, through a
+ * project route: only for a caller that already holds every right the account holds. A Project
+ * Owner manages an account that lives in its project alone, never one with rights beyond it.
+ */
+async function projectAccountWithRights(ctx: RequestContext): Promise<ServiceAccount> {
+  const account = await projectAccount(ctx);
+  requireRightsOver(ctx, { orgId: account.orgId, orgRoles: account.roles, projects: account.projects }, account.clientId);
+  return account;
+}
+
 export const serviceAccountHandlers: HandlerTable = {
   async listOrgServiceAccounts(ctx) {
     const { items } = await ctx.tx.list<ServiceAccount>(KIND.serviceAccount, ctx.org!.id);
@@ -118,7 +130,9 @@ export const serviceAccountHandlers: HandlerTable = {
 
   async createOrgServiceAccount(ctx) {
     const body = ctx.body as AccountCreate;
-    const { account, fresh } = await createAccount(ctx, ctx.org!.id, body, orgApiKeyRoles(body.roles), {});
+    const roles = orgApiKeyRoles(body.roles);
+    requireGrantableOrgRoles(ctx, ctx.org!.id, roles);
+    const { account, fresh } = await createAccount(ctx, ctx.org!.id, body, roles, {});
     return { body: await renderAccount(ctx.tx, account, undefined, fresh) };
   },
 
@@ -130,7 +144,10 @@ export const serviceAccountHandlers: HandlerTable = {
     const body = (ctx.body ?? {}) as AccountUpdate;
     const account = await orgAccount(ctx);
     const updated = applyUpdate(account, body);
-    if (body.roles !== undefined) updated.roles = orgApiKeyRoles(body.roles);
+    if (body.roles !== undefined) {
+      updated.roles = orgApiKeyRoles(body.roles);
+      requireGrantableOrgRoles(ctx, account.orgId, updated.roles);
+    }
     await ctx.tx.update(KIND.serviceAccount, account.clientId, updated);
     return { body: await renderAccount(ctx.tx, updated) };
   },
@@ -185,7 +202,9 @@ export const serviceAccountHandlers: HandlerTable = {
     const body = ctx.body as AccountCreate;
     const project = ctx.project!;
     // The account joins the project's organization as an Organization Member.
-    const { account, fresh } = await createAccount(ctx, project.orgId, body, ['ORG_MEMBER'], { [project.id]: projectRoles(body.roles) });
+    const roles = projectRoles(body.roles);
+    requireGrantableProjectRoles(ctx, project.orgId, project.id, roles);
+    const { account, fresh } = await createAccount(ctx, project.orgId, body, ['ORG_MEMBER'], { [project.id]: roles });
     return { body: await renderAccount(ctx.tx, account, project, fresh) };
   },
 
@@ -196,9 +215,14 @@ export const serviceAccountHandlers: HandlerTable = {
   async updateGroupServiceAccount(ctx) {
     const body = (ctx.body ?? {}) as AccountUpdate;
     const project = ctx.project!;
-    const account = await projectAccount(ctx);
+    // Name and description are the account's own, across the organization; roles here are this project's.
+    const account = body.name !== undefined || body.description !== undefined ? await projectAccountWithRights(ctx) : await projectAccount(ctx);
     const updated = applyUpdate(account, body);
-    if (body.roles !== undefined) updated.projects = { ...account.projects, [project.id]: projectRoles(body.roles) };
+    if (body.roles !== undefined) {
+      const roles = projectRoles(body.roles);
+      requireGrantableProjectRoles(ctx, project.orgId, project.id, roles);
+      updated.projects = { ...account.projects, [project.id]: roles };
+    }
     await ctx.tx.update(KIND.serviceAccount, account.clientId, updated);
     return { body: await renderAccount(ctx.tx, updated, project) };
   },
@@ -216,6 +240,7 @@ export const serviceAccountHandlers: HandlerTable = {
     const project = ctx.project!;
     const account = await requireServiceAccount(ctx.tx, project.orgId, clientIdOf(ctx));
     const roles = projectRoles((ctx.body as { roles: string[] }).roles);
+    requireGrantableProjectRoles(ctx, project.orgId, project.id, roles);
     const updated: ServiceAccount = { ...account, projects: { ...account.projects, [project.id]: roles } };
     await ctx.tx.update(KIND.serviceAccount, account.clientId, updated);
     return { body: await renderAccount(ctx.tx, updated, project) };
@@ -226,21 +251,21 @@ export const serviceAccountHandlers: HandlerTable = {
   },
 
   async createAccessList(ctx) {
-    return addToAccessList(ctx, serviceAccountAccessOwner((await projectAccount(ctx)).clientId));
+    return addToAccessList(ctx, serviceAccountAccessOwner((await projectAccountWithRights(ctx)).clientId));
   },
 
   async deleteGroupAccessEntry(ctx) {
-    return removeFromAccessList(ctx, serviceAccountAccessOwner((await projectAccount(ctx)).clientId));
+    return removeFromAccessList(ctx, serviceAccountAccessOwner((await projectAccountWithRights(ctx)).clientId));
   },
 
   async createGroupSecret(ctx) {
-    const account = await projectAccount(ctx);
+    const account = await projectAccountWithRights(ctx);
     const { secret, plain } = await addSecret(ctx, account.clientId, (ctx.body as { secretExpiresAfterHours: number }).secretExpiresAfterHours);
     return { body: renderSecret(secret, plain) };
   },
 
   async deleteGroupSecret(ctx) {
-    await removeSecret(ctx, (await projectAccount(ctx)).clientId);
+    await removeSecret(ctx, (await projectAccountWithRights(ctx)).clientId);
     return {};
   },
 };

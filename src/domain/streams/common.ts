@@ -40,7 +40,14 @@ export interface StoredConnection {
   definition: Document;
   /** Write-only fields by dotted path, each sealed with the SecretBox. */
   sealed: Record<string, string>;
+  /** Who last wrote it (cluster-projects.ts checks that caller's rights again at each start). */
+  author?: ConnectionAuthor;
   createdAt: string;
+}
+
+export interface ConnectionAuthor {
+  type: 'apiKey' | 'serviceAccount';
+  id: string;
 }
 
 export type ProcessorState = 'CREATED' | 'STARTED' | 'STOPPED' | 'FAILED';

@@ -15,6 +15,8 @@ import {
   requireInstance, STREAMS_KIND, type StoredConnection, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { connectionsUsedBy } from './pipelines.js';
+import { checkClusterProjectAccess } from './cluster-projects.js';
+import { isLeafKey, openLeaf, sealLeaves } from './connection-secrets.js';
 import { DuplicateKeyError } from '../../store/store.js';
 
 export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams', 'AzureBlobStorage', 'GCPPubSub', 'SchemaRegistry'] as const;
@@ -81,17 +83,22 @@ function deletePath(doc: Document, path: string): void {
   if (isObject(parent)) delete parent[keys[keys.length - 1]!];
 }
 
-/** Splits a caller's definition into what may be shown and the sealed write-only values. */
-export function seal(definition: Document, box: SecretBox): { definition: Document; sealed: Record<string, string> } {
+/**
+ * Splits a caller's definition into what may be shown and the sealed secrets: the spec's
+ * write-only fields (dropped from view, as Atlas does) and the secrets in free-form parts
+ * (shown masked; connection-secrets.ts). `previous` is the connection's sealed map on update.
+ */
+export function seal(definition: Document, box: SecretBox, previous?: Record<string, string>): { definition: Document; sealed: Record<string, string> } {
   const shown = jsonCopy(definition);
   const sealed: Record<string, string> = {};
-  for (const path of secretPaths(String(shown['type']))) {
+  const writeOnly = secretPaths(String(shown['type']));
+  for (const path of writeOnly) {
     const value = getPath(shown, path);
     if (value === undefined) continue;
     sealed[path] = box.seal(JSON.stringify(value));
     deletePath(shown, path);
   }
-  return { definition: shown, sealed };
+  return { definition: shown, sealed: { ...sealed, ...sealLeaves(shown, box, new Set(writeOnly), previous) } };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -247,7 +254,10 @@ export async function loadConnectionDefinitions(tx: StoreTx, box: SecretBox, ins
   const out: Record<string, ConnectionDefinition> = {};
   for (const connection of await listConnections(tx, instance)) {
     const def = jsonCopy(connection.definition);
-    for (const [path, sealed] of Object.entries(connection.sealed)) setPath(def, path, JSON.parse(box.open(sealed)));
+    for (const [path, sealed] of Object.entries(connection.sealed)) {
+      if (isLeafKey(path)) openLeaf(def, path, sealed, box);
+      else setPath(def, path, JSON.parse(box.open(sealed)));
+    }
     def['name'] = connection.name;
     if (connection.type === 'Cluster') {
       const address = await tx.get<{ sealedConnectionString: string }>(STREAMS_KIND.clusterAddress,
@@ -293,16 +303,21 @@ export async function refuseIfInUse(tx: StoreTx, instance: StoredInstance, conne
   }
 }
 
+function authorOf(ctx: RequestContext): StoredConnection['author'] {
+  return { type: ctx.principal.type, id: ctx.principal.id };
+}
+
 /** Validates and stores a new connection; shared with instance creation (the sample connection). */
 export async function insertConnection(ctx: RequestContext, instance: StoredInstance, body: unknown): Promise<StoredConnection> {
   const def = withoutLinks(body) as Document;
   const name = checkObjectName(def['name'], 'Stream connection');
   if (name === '__testLog') throw invalidField('name', name, '__testLog is the built-in test sink and cannot be a connection name.');
   await validateDefinition(ctx.tx, instance.groupId, def);
+  await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
   const { definition, sealed } = seal(def, ctx.services.secretBox);
   const connection: StoredConnection = {
     id: newObjectId(ctx.services.now().getTime()), instanceId: instance._id, name, type: def['type'] as string,
-    definition, sealed, createdAt: ctx.services.now().toISOString(),
+    definition, sealed, author: authorOf(ctx), createdAt: ctx.services.now().toISOString(),
   };
   await insertUnique(ctx.tx, STREAMS_KIND.connection, { id: connection.id, parentId: instance._id, name }, connection,
     'STREAM_CONNECTION_NAME_ALREADY_EXISTS');
@@ -338,8 +353,9 @@ export const connectionHandlers: HandlerTable = {
     const name = checkObjectName(def['name'], 'Stream connection');
     if (name === '__testLog') throw invalidField('name', name, '__testLog is the built-in test sink and cannot be a connection name.');
     await validateDefinition(ctx.tx, instance.groupId, def);
-    const { definition, sealed } = seal(def, ctx.services.secretBox);
-    const updated: StoredConnection = { ...current, name, type: def['type'] as string, definition, sealed };
+    await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
+    const { definition, sealed } = seal(def, ctx.services.secretBox, current.sealed);
+    const updated: StoredConnection = { ...current, name, type: def['type'] as string, definition, sealed, author: authorOf(ctx) };
     try {
       await ctx.tx.update(STREAMS_KIND.connection, current.id, updated, name);
     } catch (error) {

@@ -7,7 +7,7 @@ import type { Services } from '../../http/context.js';
 import type { Store } from '../../store/store.js';
 import { STREAMS_KIND, type StoredProcessor } from './common.js';
 import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
-import { buildDefinition, instanceOf, markProcessorFailed, serially } from './processors.js';
+import { buildDefinition, instanceOf, markProcessorFailed, serially, startDenial } from './processors.js';
 
 const CHECKPOINT = STREAMS_KIND.checkpoint;
 
@@ -44,6 +44,13 @@ export async function resumeStartedProcessors(services: Services): Promise<void>
       if (processor.state !== 'STARTED') continue;
       const instance = await instanceOf(tx, processor);
       if (!instance) continue;
+      // Rights may have changed while the server was down: the same check as :start.
+      const denial = await startDenial(tx, instance, processor, log);
+      if (denial) {
+        await markProcessorFailed(tx, processor._id, denial, services.now());
+        log.warn({ processorId: processor._id, message: denial }, 'processor not resumed');
+        continue;
+      }
       out.push({ definition: await buildDefinition(tx, services, instance, processor), runToken: processor.runToken });
     }
     return out;

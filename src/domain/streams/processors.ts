@@ -7,6 +7,7 @@
 // still refuse the pipeline, the processor goes back to where it was and the caller gets
 // the 400. Failures after a successful start arrive through ProcessorHost.markFailed.
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import { PipelineError, type Document, type ProcessorDefinition, type ProcessorRunner, type ProcessorStats } from '../../engine/contract.js';
 import { newObjectId } from '../../crypto/ids.js';
 import type { HandlerTable, RequestContext, Services } from '../../http/context.js';
@@ -19,8 +20,9 @@ import {
   type ProcessorState, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { listConnections, loadConnectionDefinitions } from './connections.js';
-import { checkProcessorDefinition, type DlqOptions } from './pipelines.js';
+import { checkProcessorDefinition, connectionsUsedBy, type DlqOptions } from './pipelines.js';
 import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
+import { clusterProjectDenial } from './cluster-projects.js';
 import type { StreamsStartStreamProcessorWith } from '../../protocol/generated/types.js';
 
 function genericError(name: string, message: string): ApiError {
@@ -36,6 +38,20 @@ async function checkDefinition(tx: StoreTx, instance: StoredInstance, name: stri
     if (error instanceof PipelineError) throw genericError(name, error.message);
     throw error;
   }
+}
+
+/**
+ * Why the processor may not run now, or undefined: a Cluster connection it uses reaches another
+ * project whose rights its author no longer holds (cluster-projects.ts).
+ */
+export async function startDenial(tx: StoreTx, instance: StoredInstance, processor: StoredProcessor, log: Logger): Promise<string | undefined> {
+  const used = connectionsUsedBy(processor);
+  for (const connection of await listConnections(tx, instance)) {
+    if (!used.has(connection.name)) continue;
+    const denial = await clusterProjectDenial(tx, instance, connection, log);
+    if (denial) return denial;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -136,6 +152,8 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
   if (request.resumeFromCheckpoint === false) await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
   const { startAtOperationTime } = request;
   await checkDefinition(ctx.tx, instance, processor.name, processor.pipeline, processor.options?.dlq);
+  const denial = await startDenial(ctx.tx, instance, processor, ctx.log);
+  if (denial) throw genericError(processor.name, denial);
   const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
   const runToken = randomUUID();
   const before = { state: processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint };

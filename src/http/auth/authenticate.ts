@@ -5,7 +5,7 @@ import { KIND, type AccessListEntry, type ApiKey, type ServiceAccount, type Serv
 import type { Store, StoreTx } from '../../store/store.js';
 import { ApiError } from '../errors.js';
 import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../principal.js';
-import { checkNonce, digestUriMatches, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
+import { checkNonce, DIGEST_REALM, digestUriMatches, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
 import { isOnAccessList } from './access-list.js';
 import { verifyToken } from './tokens.js';
 
@@ -33,6 +33,8 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
 async function digest(header: string, method: string, requestTarget: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
   const credentials = parseDigestAuthorization(header);
   if (!credentials) throw new AuthenticationRequired(false, 'malformed digest credentials');
+  // The realm is part of what the answer proves: one for another realm is not an answer to ours.
+  if (credentials.realm !== DIGEST_REALM) throw new AuthenticationRequired(false, 'digest realm is not the challenge\'s');
   // The answer must be for this request, not one captured from another path (RFC 7616 §3.4.6).
   if (!digestUriMatches(credentials.uri, requestTarget)) throw new AuthenticationRequired(false, 'digest uri names another request');
   const nonce = checkNonce(signingKey, credentials.nonce, now.getTime());

@@ -86,8 +86,8 @@ export async function handleOAuth(path: string, req: IncomingMessage, res: Serve
         send(res, 200, { access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, token_type: 'Bearer' });
         return;
       }
-      const claims = verifyToken(services.signingKey, form.get('token') ?? '', 0);
-      // RFC 7009: an unknown or foreign token is answered 200 too, and nothing happens.
+      const claims = verifyToken(services.signingKey, form.get('token') ?? '', Math.floor(now.getTime() / 1000));
+      // RFC 7009: an unknown, foreign or expired token (nothing left to revoke) is answered 200 too, and nothing happens.
       if (claims && claims.sub === account.clientId) await tx.insertOnce(KIND.revokedToken, claims.jti, claims.exp * 1000);
       send(res, 200, undefined);
     });

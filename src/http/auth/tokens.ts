@@ -3,6 +3,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const TOKEN_LIFETIME_SECONDS = 3600;
+/** How far in the future an issue time may lie (clocks of processes sharing a key differ a little). */
+const CLOCK_SKEW_SECONDS = 60;
 
 export interface TokenClaims {
   iss: string;
@@ -53,5 +55,9 @@ function verifySignedToken(key: Buffer, token: string, nowSeconds: number): Toke
     return undefined;
   }
   if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) return undefined;
+  // This server never issues a token for longer than TOKEN_LIFETIME_SECONDS: one that claims a
+  // longer life (or was issued in the future) was not made by signToken, whoever holds the key.
+  if (typeof claims.iat !== 'number' || claims.iat > nowSeconds + CLOCK_SKEW_SECONDS) return undefined;
+  if (claims.exp - claims.iat > TOKEN_LIFETIME_SECONDS) return undefined;
   return claims;
 }
