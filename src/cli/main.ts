@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../app.js';
+import { DEFAULT_SERVER_LIMITS } from '../http/server-limits.js';
 import { connectionBanner } from './banner.js';
 import { watchProcessorOutput } from './watch.js';
 
@@ -25,12 +26,16 @@ program.command('serve')
   .addOption(new Option('--sample-rate <per-second>', 'sample_stream_solar documents per second per processor (0: unthrottled)')
     .env('ATLAS_STREAMS_SAMPLE_RATE').default('10'))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
+  .addOption(new Option('--max-connections <count>', 'open client connections at most; more are closed as they arrive')
+    .env('ATLAS_STREAMS_MAX_CONNECTIONS').default(String(DEFAULT_SERVER_LIMITS.maxConnections)))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
     if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
     const sampleRate = Number(options['sampleRate']);
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
+    const maxConnections = Number(options['maxConnections']);
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) program.error(`invalid --max-connections ${String(options['maxConnections'])}`);
     const app = await startApp({
       port,
       host: String(options['host']),
@@ -41,6 +46,7 @@ program.command('serve')
       logLevel: String(options['logLevel']),
       enforceRateLimits: Boolean(options['enforceRateLimits']),
       sampleRatePerSecond: sampleRate,
+      limits: { maxConnections },
       env: process.env,
     });
     process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));

@@ -9,6 +9,16 @@ import type { Store } from '../../store/store.js';
 import { requireInstance } from './common.js';
 
 const DEFAULT_WINDOW_SECONDS = 30 * 24 * 3600;
+/** 9999-12-31T23:59:59.999Z: the last instant with a four-digit ISO year, so stored timestamps still compare as text. */
+const LAST_MS = 253402300799999;
+
+/**
+ * The caller's bounds are any int64 seconds, far outside what a Date can hold; every event
+ * lies between 1970 and 9999, so the range is cut to that before it becomes text.
+ */
+function isoOfMs(ms: number): string {
+  return new Date(Math.min(Math.max(ms, 0), LAST_MS)).toISOString();
+}
 
 export function auditScope(groupId: string, tenantName: string): string {
   return `${groupId}/${tenantName}`;
@@ -34,9 +44,9 @@ export const auditLogHandlers: HandlerTable = {
     const start = (ctx.query['startDate'] as number | undefined) ?? end - DEFAULT_WINDOW_SECONDS;
     if (start > end) throw new ApiError('INVALID_QUERY_PARAMETER', ['startDate']);
     // An instance made again under an old name does not inherit its predecessor's trail.
-    const from = new Date(Math.max(start * 1000, Date.parse(instance.createdAt))).toISOString();
+    const from = isoOfMs(Math.max(start * 1000, Date.parse(instance.createdAt)));
     // End is inclusive to the second.
-    const to = new Date(end * 1000 + 999).toISOString();
+    const to = isoOfMs(end * 1000 + 999);
     const events = await ctx.tx.listAudit(auditScope(instance.groupId, instance.name), from, to);
     const text = events.map((e) => JSON.stringify(e)).join('\n') + (events.length ? '\n' : '');
     return {

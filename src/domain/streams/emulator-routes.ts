@@ -15,6 +15,7 @@ import { EJSON } from 'bson';
 import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
 import { readBody } from '../../http/body.js';
+import { JsonDepthGauge, parseJson } from '../../http/json-body.js';
 import { ApiError } from '../../http/errors.js';
 import { compactJson } from '../../http/json.js';
 import { operationById } from '../../protocol/router.js';
@@ -40,12 +41,8 @@ function decode(segment: string): string {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, MAX_BODY);
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ApiError('MALFORMED_JSON');
-  }
+  const body = await readBody(req, { maxBytes: MAX_BODY, json: new JsonDepthGauge() });
+  return parseJson(body.toString('utf8'));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
