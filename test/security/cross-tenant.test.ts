@@ -10,7 +10,7 @@ import { createProjectKey } from '../identity-helpers.js';
 import { digestClient } from '../../src/testing/harness.js';
 import { sampleBody } from './support/sample-bodies.js';
 import { storeState } from './support/store-state.js';
-import { createVictim, type Victim } from './support/victim.js';
+import { createVictim, fillPath, victimParam, type Victim } from './support/victim.js';
 
 let server: TestServer;
 let victim: Victim;
@@ -41,27 +41,11 @@ const MISSING: Record<string, string> = {
   groupName: 'no-such-project',
 };
 
-/** B's own value of each path parameter. */
-function victimValue(name: string, op: OperationSpec): string {
-  const underOrg = op.path.includes('/orgs/');
-  const values: Record<string, string> = {
-    groupId: victim.groupId, orgId: victim.orgId, tenantName: victim.tenantName, connectionName: victim.connectionName,
-    processorName: victim.processorName, connectionId: victim.privateLinkId, id: victim.vpcPeeringId,
-    apiUserId: underOrg ? victim.orgKeyId : victim.projectKeyId, clientId: underOrg ? victim.clientId : victim.projectClientId,
-    secretId: victim.secretId, ipAddress: victim.ipAddress, databaseName: 'admin', username: 'victim-user',
-    failoverConnectionId: victim.privateLinkId, groupName: 'victim-project',
-  };
-  const value = values[name];
-  if (value === undefined) throw new Error(`${op.operationId}: no victim value for {${name}}`);
-  return value;
-}
-
 const SCOPES = ['groupId', 'orgId'];
 const scoped = operations.filter((op) => SCOPES.some((s) => op.path.includes(`{${s}}`)));
 
-function pathWith(op: OperationSpec, value: (name: string) => string): string {
-  return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(value(name)).replace(/%3A/gi, ':'));
-}
+const victimValue = (name: string, op: OperationSpec) => victimParam(victim, name, op);
+const pathWith = fillPath;
 
 async function answer(op: OperationSpec, path: string, caller: ApiKeyCredentials): Promise<{ status: number; errorCode?: string }> {
   const res = await callDigest(`${server.url}${path}`, caller, {

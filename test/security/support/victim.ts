@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { digestHa1 } from '../../../src/http/auth/digest.js';
 import { newObjectId } from '../../../src/crypto/ids.js';
 import { KIND, type ApiKey, type Organization } from '../../../src/domain/identity/model.js';
+import type { OperationSpec } from '../../../src/protocol/operation-spec.js';
 import { ACCEPT, callDigest, type ApiKeyCredentials, type CallOptions, type CallResult, type TestServer } from '../../../src/testing/harness.js';
 
 const V2 = '/api/atlas/v2';
@@ -55,11 +56,13 @@ async function seedOrganization(server: TestServer): Promise<{ orgId: string; ow
   return { orgId, owner };
 }
 
-export async function createVictim(server: TestServer): Promise<Victim> {
+/** Every response text createVictim saw goes to seen, when given. */
+export async function createVictim(server: TestServer, seen?: string[]): Promise<Victim> {
   const { orgId, owner } = await seedOrganization(server);
   const generated = [owner.privateKey];
   const call = async (path: string, options: CallOptions = {}, expected = 200): Promise<CallResult> => {
     const res = await callDigest(`${server.url}${V2}${path}`, owner, { accept: ACCEPT.latest, ...options });
+    seen?.push(res.text);
     expect(res.status, `${options.method ?? 'GET'} ${path}: ${res.text.slice(0, 300)}`).toBe(expected);
     return res;
   };
@@ -74,7 +77,7 @@ export async function createVictim(server: TestServer): Promise<Victim> {
     config: { 'sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required password="${PLANTED.kafkaConfigSecret}";` },
   } });
   await call(`${streams}/${tenantName}/connections`, { method: 'POST', body: {
-    name: 'victim-https', type: 'Https', url: 'https://example.com/hook', headers: { Authorization: `Bearer ${PLANTED.httpsHeader}` },
+    name: 'victim-https', type: 'Https', url: 'https://127.0.0.1:9/hook', headers: { Authorization: `Bearer ${PLANTED.httpsHeader}` },
   } });
   const processorName = 'victim-processor';
   await call(`${streams}/${tenantName}/processor`, { method: 'POST', accept: ACCEPT.processors, body: {
@@ -109,4 +112,24 @@ export async function createVictim(server: TestServer): Promise<Victim> {
     vpcPeeringId: peering.json._id as string, orgKeyId: orgKey.id, projectKeyId: projectKey.id,
     clientId: account.clientId, projectClientId: projectAccount.clientId, secretId: account.secrets[0].id, ipAddress, generated,
   };
+}
+
+/** B's own value of each path parameter of op. */
+export function victimParam(victim: Victim, name: string, op: OperationSpec): string {
+  const underOrg = op.path.includes('/orgs/');
+  const values: Record<string, string> = {
+    groupId: victim.groupId, orgId: victim.orgId, tenantName: victim.tenantName, connectionName: victim.connectionName,
+    processorName: victim.processorName, connectionId: victim.privateLinkId, id: victim.vpcPeeringId,
+    apiUserId: underOrg ? victim.orgKeyId : victim.projectKeyId, clientId: underOrg ? victim.clientId : victim.projectClientId,
+    secretId: victim.secretId, ipAddress: victim.ipAddress, databaseName: 'admin', username: 'victim-user',
+    failoverConnectionId: victim.privateLinkId, groupName: 'victim-project',
+  };
+  const value = values[name];
+  if (value === undefined) throw new Error(`${op.operationId}: no victim value for {${name}}`);
+  return value;
+}
+
+/** op's path with every parameter filled by value. */
+export function fillPath(op: OperationSpec, value: (name: string) => string): string {
+  return op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(value(name)).replace(/%3A/gi, ':'));
 }
