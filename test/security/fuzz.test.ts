@@ -1,18 +1,22 @@
 // A spec-driven fuzz: FUZZ_REQUESTS (default 50,000) mutations of valid requests for the
-// operations of the generated table, sent over keep-alive connections in parallel to an
-// in-memory server. Every answer must be below 500, and a batch of requests that all were
+// operations of the generated table, sent over keep-alive connections in parallel to a
+// server in its own process (the second core), its database on a memory file system. Every answer must be below 500, and a batch of requests that all were
 // refused must leave the store exactly as it was. Request i is drawn from seed + i alone,
 // so a failure is replayed with FUZZ_SEED and its index, whatever the concurrency.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS_KIND } from '../../src/domain/streams/common.js';
 import { operations } from '../../src/protocol/generated/operations.js';
-import { ACCEPT, callDigest, fetchToken, startTestServer, type TestServer } from '../../src/testing/harness.js';
+import { ACCEPT, callDigest, fetchToken, type ApiKeyCredentials } from '../../src/testing/harness.js';
+import { startServerProcess, stopServerProcess, type ServerProcess } from '../../src/testing/server-process.js';
+import { openFileState, type FileState } from './support/file-state.js';
 import { fuzzRequest, type FuzzRequest } from './support/fuzz-requests.js';
 import { seeded } from './support/prng.js';
 import { sampleBody } from './support/sample-bodies.js';
-import { storeState } from './support/store-state.js';
-import { createVictim, victimParam, type Victim } from './support/victim.js';
+import { populateOrganization, victimParam, type Victim } from './support/victim.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261201);
 const REQUESTS = Number(process.env['FUZZ_REQUESTS'] ?? 50_000);
@@ -22,24 +26,32 @@ const BATCH = Number(process.env['FUZZ_BATCH'] ?? 16);
 /** A bound on the run, not a performance claim: past it the test fails with how far it got. */
 const MAX_SECONDS = 200;
 
-let server: TestServer;
+let server: ServerProcess;
+let state: FileState;
 let victim: Victim;
 let token: string;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const dataDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'ase-fuzz-'));
+const owner: ApiKeyCredentials = { publicKey: 'fuzzowner', privateKey: '0f0f0f0f-0000-4000-8000-0000000f0220' };
 
 beforeAll(async () => {
   // Refusals are logged at warn; a 5xx is seen in its status, so only errors are worth writing.
-  server = await startTestServer({ logLevel: 'error' });
-  victim = await createVictim(server);
-  const account = await callDigest(`${server.url}/api/atlas/v2/orgs/${victim.orgId}/serviceAccounts`, victim.owner, {
+  server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--log-level', 'error'],
+    { MONGODB_ATLAS_PUBLIC_KEY: owner.publicKey, MONGODB_ATLAS_PRIVATE_KEY: owner.privateKey });
+  victim = await populateOrganization(server, server.orgId, owner);
+  const account = await callDigest(`${server.url}/api/atlas/v2/orgs/${victim.orgId}/serviceAccounts`, owner, {
     method: 'POST', accept: ACCEPT.serviceAccounts, body: { name: 'fuzzer', description: 'fuzz', roles: ['ORG_OWNER'], secretExpiresAfterHours: 24 },
   });
   expect(account.status, account.text).toBe(201);
   token = await fetchToken(server.url, account.json.clientId, account.json.secrets[0].secret);
+  // Processors a mutated request started write checkpoints by themselves.
+  state = openFileState(join(dataDir, 'atlas-streams.db'), [STREAMS_KIND.checkpoint]);
 }, 60_000);
 afterAll(async () => {
   agent.destroy();
-  await server.close();
+  state?.close();
+  if (server) await stopServerProcess(server.child);
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 interface Answer { status: number; errorCode?: string; error?: string }
@@ -92,14 +104,12 @@ describe('spec-driven fuzz', () => {
     let refusedChecked = 0;
     let refusedUnchecked = 0;
     let sent = 0;
-    // Processors a mutated request started write checkpoints by themselves.
-    const ignore = [STREAMS_KIND.checkpoint];
-    let known: Awaited<ReturnType<typeof storeState>> | undefined;
+    let known: ReturnType<FileState['read']> | undefined;
     for (let first = 0; first < REQUESTS; first += BATCH) {
       if ((Date.now() - started) / 1000 > MAX_SECONDS) break;
       const batch = Array.from({ length: Math.min(BATCH, REQUESTS - first) }, (_, i) => ({ index: first + i, req: requestAt(first + i) }));
       // The state after a batch that wrote nothing is the state before the next one.
-      const before = known ?? await storeState(server.app.store, ignore);
+      const before = known ?? state.read();
       known = undefined;
       const answers = await Promise.all(batch.map(({ req }) => send(req)));
       sent += batch.length;
@@ -119,7 +129,7 @@ describe('spec-driven fuzz', () => {
         continue;
       }
       refusedChecked += refused;
-      const after = await storeState(server.app.store, ignore);
+      const after = state.read();
       known = after;
       const changed = Object.keys(after).filter((kind) => JSON.stringify(after[kind]) !== JSON.stringify(before[kind]));
       if (changed.length > 0) {

@@ -8,13 +8,13 @@ import type { Store } from '../../../src/store/store.js';
  * Left out: the replay ledger (every Digest answer adds to it, refused or not), revoked
  * token ids, and the audit trail, which records refused calls on purpose.
  */
-const UNTRACKED = new Set<string>([KIND.digestNonceUse, KIND.revokedToken]);
+export const UNTRACKED = new Set<string>([KIND.digestNonceUse, KIND.revokedToken]);
 const KINDS = [...Object.values(KIND), ...Object.values(STREAMS_KIND)].filter((k) => !UNTRACKED.has(k));
 
 /** Fields that move without any request (usage counters): removed before comparing. */
 const VOLATILE = new Set(['lastUsed', 'lastUsedAt', 'lastUsedAddress', 'count', 'stats']);
 
-function stable(value: unknown): unknown {
+export function stable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stable);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};

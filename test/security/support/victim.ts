@@ -59,6 +59,11 @@ async function seedOrganization(server: TestServer): Promise<{ orgId: string; ow
 /** Every response text createVictim saw goes to seen, when given. */
 export async function createVictim(server: TestServer, seen?: string[]): Promise<Victim> {
   const { orgId, owner } = await seedOrganization(server);
+  return populateOrganization(server, orgId, owner, seen);
+}
+
+/** One of everything in an organization that exists already, made with its owner key. */
+export async function populateOrganization(server: { url: string }, orgId: string, owner: ApiKeyCredentials, seen?: string[]): Promise<Victim> {
   const generated = [owner.privateKey];
   const call = async (path: string, options: CallOptions = {}, expected = 200): Promise<CallResult> => {
     const res = await callDigest(`${server.url}${V2}${path}`, owner, { accept: ACCEPT.latest, ...options });
