@@ -108,7 +108,7 @@ function ensurePrism() {
   return result.status === 0 && existsSync(bin) ? bin : undefined;
 }
 
-async function startEmulator() {
+export async function startEmulator() {
   const clientId = `mdb_sa_id_${randomBytes(12).toString('hex')}`;
   const clientSecret = `mdb_sa_sk_${randomBytes(24).toString('base64url')}`;
   const proc = await startProcess(process.execPath, [join(root, 'dist/cli/main.js'), 'serve', '--in-memory', '--port', '0', '--log-level', 'silent'],
@@ -118,7 +118,7 @@ async function startEmulator() {
   return { ...proc, url, projectId, publicKey, privateKey, clientId, clientSecret };
 }
 
-async function bearerToken(emulator) {
+export async function bearerToken(emulator) {
   const res = await fetch(`${emulator.url}/api/oauth/token`, {
     method: 'POST',
     headers: { Authorization: `Basic ${Buffer.from(`${emulator.clientId}:${emulator.clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -7,4 +7,9 @@ if (existsSync(new URL('./engine.mjs', import.meta.url))) {
   const { runEngineBench } = await import('./engine.mjs');
   await runEngineBench();
 }
+// Security and reliability (issue 8): hostile load, then a bounded soak.
+const { runHostileLoadBench } = await import('./hostile-load.mjs');
+await runHostileLoadBench();
+const { runSoakBench } = await import('./soak.mjs');
+await runSoakBench();
 process.exit(0);

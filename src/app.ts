@@ -23,6 +23,7 @@ import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
+import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/server-limits.js';
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
@@ -46,6 +47,8 @@ export interface AppConfig {
   sampleRatePerSecond?: number;
   /** Where logs go; standard output by default. */
   logDestination?: NodeJS.WritableStream;
+  /** Connection cap and request timeouts; DEFAULT_SERVER_LIMITS for what is not given. */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface App {
@@ -110,10 +113,13 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     },
   });
   const tls = config.tlsCert && config.tlsKey;
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
+  const connectionsCheckingInterval = connectionsCheckingIntervalMs(limits);
   const server = tls
-    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, handler)
-    : createHttpServer(handler);
+    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), connectionsCheckingInterval }, handler)
+    : createHttpServer({ connectionsCheckingInterval }, handler);
   server.keepAliveTimeout = 65_000;
+  applyServerLimits(server, limits, log);
   server.on('clientError', answerClientError);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -13,14 +13,12 @@
 //
 // Seeding and exporting go through the Atlas API itself (seed.ts, export.ts), from the
 // library and the CLI, so they need no route of their own.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STREAMS_KIND, type StoredInstance, type StoredProcessor } from '../domain/streams/common.js';
 import { markProcessorFailed } from '../domain/streams/processors.js';
 import { authorize } from '../http/authorize.js';
-import { readBody } from '../http/body.js';
+import { readJsonBody, sendJson } from '../http/extension-io.js';
 import type { ExtensionRequest, RouteExtension } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
-import { compactJson } from '../http/json.js';
 import { operationById } from '../protocol/router.js';
 import type { RequestJournal } from '../observability/journal.js';
 import type { FaultInjector } from './faults.js';
@@ -28,23 +26,6 @@ import { resetState } from './reset.js';
 
 export const ADMIN_PREFIX = '/emulator/v1/admin/';
 const OBJECT_ID = /^[a-f0-9]{24}$/;
-
-const MAX_BODY = 64 * 1024;
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = compactJson(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  try {
-    return JSON.parse((await readBody(req, MAX_BODY)).toString('utf8'));
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw new ApiError('MALFORMED_JSON');
-  }
-}
 
 /** Organization Owner of the caller's own organization. */
 async function requireOrgOwner(r: ExtensionRequest): Promise<void> {
@@ -62,7 +43,7 @@ async function reset(r: ExtensionRequest): Promise<void> {
 
 async function failProcessor(r: ExtensionRequest): Promise<void> {
   await requireOrgOwner(r);
-  const body = await readJson(r.req) as Record<string, unknown>;
+  const body = await readJsonBody(r.req) as Record<string, unknown>;
   for (const field of ['groupId', 'tenantName', 'processorName', 'message']) {
     if (typeof body?.[field] !== 'string') throw new ApiError('MISSING_ATTRIBUTE', [field]);
   }
@@ -94,7 +75,7 @@ async function faultRules(r: ExtensionRequest, faults: FaultInjector, id: string
     faults.clear();
     return sendJson(r.res, 200, {});
   }
-  if (method === 'POST') return sendJson(r.res, 201, faults.add(await readJson(r.req)));
+  if (method === 'POST') return sendJson(r.res, 201, faults.add(await readJsonBody(r.req)));
   throw new ApiError('METHOD_NOT_ALLOWED', [method, r.path]);
 }
 

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../app.js';
 import { createAdminClient } from '../client/admin-client.js';
+import { DEFAULT_SERVER_LIMITS } from '../http/server-limits.js';
 import { connectionBanner } from './banner.js';
 import { addStateCommands, seedFromFile } from './state-commands.js';
 import { watchProcessorOutput } from './watch.js';
@@ -35,12 +36,16 @@ program.command('serve')
   .addOption(new Option('--log-format <format>', 'pretty: one readable line per event (the default on a terminal); json: one JSON object per line (otherwise)')
     .env('ATLAS_STREAMS_LOG_FORMAT').choices(['pretty', 'json']))
   .addOption(new Option('--seed <file>', 'create what a JSON or YAML seed file names once the server is up').env('ATLAS_STREAMS_SEED'))
+  .addOption(new Option('--max-connections <count>', 'open client connections at most; more are closed as they arrive')
+    .env('ATLAS_STREAMS_MAX_CONNECTIONS').default(String(DEFAULT_SERVER_LIMITS.maxConnections)))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
     if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
     const sampleRate = Number(options['sampleRate']);
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
+    const maxConnections = Number(options['maxConnections']);
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) program.error(`invalid --max-connections ${String(options['maxConnections'])}`);
     const app = await startApp({
       port,
       host: String(options['host']),
@@ -51,6 +56,7 @@ program.command('serve')
       logLevel: String(options['logLevel']),
       enforceRateLimits: Boolean(options['enforceRateLimits']),
       sampleRatePerSecond: sampleRate,
+      limits: { maxConnections },
       env: process.env,
       ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: prettyLogStream() } : {}),
     });

@@ -25,7 +25,10 @@ export async function authorize(operation: OperationSpec, params: Record<string,
 
   if (params['groupId'] !== undefined) {
     const groupId = params['groupId'];
-    const project = await tx.get<Project>(KIND.project, groupId);
+    const stored = await tx.get<Project>(KIND.project, groupId);
+    // Another organization's project is, to this caller, one that does not exist: answering
+    // otherwise would tell an org owner which ids exist elsewhere.
+    const project = stored && (stored.orgId === principal.orgId || principal.projectRoles.has(groupId)) ? stored : undefined;
     const orgRoles = project && project.orgId === principal.orgId ? principal.orgRoles : new Set<string>();
     const roles = effectiveProjectRoles(orgRoles, principal.projectRoles.get(groupId));
     if (!project) {
@@ -46,7 +49,8 @@ export async function authorize(operation: OperationSpec, params: Record<string,
     const orgId = params['orgId'];
     const org = await tx.get<Organization>(KIND.org, orgId);
     if (!org || orgId !== principal.orgId) {
-      if (!org && principal.orgRoles.has('ORG_OWNER')) throw new ApiError('ORG_NOT_FOUND', [orgId]);
+      // Another organization answers as a missing one does, for the same reason as projects.
+      if (principal.orgRoles.has('ORG_OWNER')) throw new ApiError('ORG_NOT_FOUND', [orgId]);
       log.warn({ operationId: operation.operationId, principal: principal.label, orgId }, 'refused: the caller is not in the organization');
       throw new ApiError('NOT_ORG_MEMBER', [orgId]);
     }

@@ -1,21 +1,62 @@
 // Reading a request body, bounded: the API and the emulator's own routes share it.
+// A body is refused as early as possible: by its Content-Length before a byte is read, as
+// soon as it passes the size limit or (for JSON) the nesting limit while it streams in. A
+// refused body is not read any further: the answer carries `Connection: close`.
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from './errors.js';
+import { JsonDepthGauge, tooDeep } from './json-body.js';
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * Atlas refuses a stream processor pipeline definition over 16 MB (Atlas Stream Processing
+ * limitations); the rest of a request (name, options, envelope) gets 1 MiB more.
+ */
+export const MAX_BODY_BYTES = 17 * 1024 * 1024;
+
+export interface BodyLimits {
+  maxBytes: number;
+  /** Follow JSON nesting while reading and refuse past this gauge's limit. */
+  json?: JsonDepthGauge;
+}
+
+/** The client went away before its body was complete: nobody is left to answer, and nothing went wrong here. */
+export class ClientGone extends Error {
+  constructor() {
+    super('client disconnected before the request body was complete');
+  }
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError('BODY_TOO_LARGE', [maxBytes], undefined, { Connection: 'close' });
+}
+
+export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+  const { maxBytes, json } = limits;
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  if (req.destroyed) return Promise.reject(new ClientGone());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const finish = (error?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onGone);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        reject(new ApiError('BODY_TOO_LARGE', [maxBytes]));
-        req.resume();
-        return;
-      }
+      if (size > maxBytes) return finish(tooLarge(maxBytes));
+      if (json && !json.feed(chunk)) return finish(tooDeep());
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    };
+    const onEnd = () => finish();
+    // 'error' (aborted) or 'close' before 'end': the client disconnected mid-body.
+    const onGone = () => finish(new ClientGone());
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onGone);
+    req.on('close', onGone);
   });
 }

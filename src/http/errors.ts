@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: { status: 413, detail: 'The request body exceeds the maximum size of {0} bytes.' },
   HEADERS_TOO_LARGE: { status: 431, detail: 'The request line or headers exceed the maximum size.' },
   UNPARSEABLE_REQUEST: { status: 400, detail: 'The HTTP request could not be parsed.' },
+  REQUEST_TIMEOUT: { status: 408, detail: 'The request was not received in time.' },
   // Identity and access
   USER_UNAUTHORIZED: { status: 401, detail: 'Current user is not authorized to perform this action.' },
   NOT_IN_GROUP: { status: 401, detail: 'Current user is not in the group, or the group does not exist.' },

@@ -13,17 +13,16 @@ import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
-import { readBody } from './body.js';
+import { ClientGone, MAX_BODY_BYTES, readBody } from './body.js';
 import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
+import { JsonDepthGauge, parseJson } from './json-body.js';
 import { RateLimiter } from './rate-limit.js';
 import { rawErrorResponse, sendError, sendSuccess, type Presentation } from './respond.js';
 import { isJsonBodyType, negotiateVersion } from './versions.js';
 import type { Principal } from './principal.js';
 
 const API_PREFIX = '/api/atlas/v2';
-/** A processor definition may be 16 MB; leave room for the envelope around it. */
-const MAX_BODY_BYTES = 17 * 1024 * 1024;
 
 export interface ApiServerOptions {
   services: Services;
@@ -46,21 +45,17 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return;
   }
-  const apiError = error.code === 'HPE_HEADER_OVERFLOW' ? new ApiError('HEADERS_TOO_LARGE') : new ApiError('UNPARSEABLE_REQUEST');
+  const apiError = error.code === 'HPE_HEADER_OVERFLOW' ? new ApiError('HEADERS_TOO_LARGE')
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new ApiError('REQUEST_TIMEOUT') : new ApiError('UNPARSEABLE_REQUEST');
   // The parser gave up, so the method is known only from the bytes it was reading.
   const rawPacket = (error as { rawPacket?: Buffer }).rawPacket;
   socket.end(rawErrorResponse(apiError, rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD '));
 }
 
-/** The client closed the connection before its request was read: nothing to answer, nothing wrong here. */
-function clientWentAway(req: IncomingMessage, error: unknown): boolean {
-  return (error as { code?: string }).code === 'ECONNRESET' && (req.destroyed || req.socket.destroyed);
-}
-
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(options, req, res).catch((error: unknown) => {
-      if (clientWentAway(req, error)) {
+      if (error instanceof ClientGone) {
         options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');
         res.destroy();
         return;
@@ -142,7 +137,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
   try {
     if (x.path.startsWith('/api/oauth/')) {
-      const body = await readBody(req, MAX_BODY_BYTES);
+      const body = await readBody(req, { maxBytes: MAX_BODY_BYTES });
       return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
     }
     const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
@@ -198,7 +193,8 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
-  const rawBody = hasBody(req) ? await readBody(req, MAX_BODY_BYTES) : EMPTY;
+  const json = isJsonBodyType(req.headers['content-type']) ? new JsonDepthGauge() : undefined;
+  const rawBody = hasBody(req) ? await readBody(req, { maxBytes: MAX_BODY_BYTES, json }) : EMPTY;
   const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
   await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
 }
@@ -264,11 +260,11 @@ function parseBody(op: OperationSpec, version: string, raw: Buffer, contentType:
     return undefined;
   }
   if (!isJsonBodyType(contentType)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', [contentType]);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError('MALFORMED_JSON');
+  const body = parseJson(text);
+  // `null` is no body at all, whatever a schema's `nullable` says: handlers read fields off it.
+  if (body === null) {
+    if (spec.required) throw new ApiError('MISSING_ATTRIBUTE', ['body']);
+    return undefined;
   }
   const schema = spec.schemas[version] ?? Object.values(spec.schemas)[0];
   if (schema) validateBody(schema, body, { pathParams: params });

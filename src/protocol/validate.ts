@@ -130,8 +130,10 @@ function checkOneOf(schema: Schema, value: unknown, path: string, context: Valid
     if (typeOf(value) !== 'object') throw new ApiError('INVALID_JSON_ATTRIBUTE', [path || 'body']);
     const tag = (value as Record<string, unknown>)[discriminator.propertyName];
     if (tag === undefined) throw new ApiError('MISSING_ATTRIBUTE', [fieldPath(path, discriminator.propertyName)]);
-    const target = typeof tag === 'string' ? own(discriminator.mapping, tag) : undefined;
-    if (!target) throw new ApiError('INVALID_ENUM_VALUE', [String(tag)]);
+    // A tag is a name; anything else is the wrong type, not an unknown name (and is not echoed back).
+    if (typeof tag !== 'string') throw new ApiError('INVALID_JSON_ATTRIBUTE', [fieldPath(path, discriminator.propertyName)]);
+    const target = own(discriminator.mapping, tag);
+    if (!target) throw new ApiError('INVALID_ENUM_VALUE', [tag]);
     // The mapping is the authority on the tag: the base's own enum for it may lag (S3).
     return check({ $ref: target.replace('#/components/schemas/', '') }, value, path, context, top, discriminator.propertyName);
   }

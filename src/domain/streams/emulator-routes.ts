@@ -10,13 +10,11 @@
 //   PUT  /emulator/v1/groups/{groupId}/clusters/{clusterName}   {"connectionString": "mongodb://..."}
 //        Where the cluster a Cluster connection names (clusterName, clusterGroupId) really is;
 //        the connection string is sealed like any connection secret and never shown again.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EJSON } from 'bson';
 import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
-import { readBody } from '../../http/body.js';
+import { readJsonBody, sendJson } from '../../http/extension-io.js';
 import { ApiError } from '../../http/errors.js';
-import { compactJson } from '../../http/json.js';
 import { operationById } from '../../protocol/router.js';
 import { STREAMS_KIND, type StoredInstance, type StoredProcessor, isObject } from './common.js';
 import { clusterAddressId } from './connections.js';
@@ -29,7 +27,6 @@ const SEGMENT = '([^/]+)';
 const OUTPUT = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/processor/${SEGMENT}/output$`);
 const VPC_PEERING = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/vpcPeeringConnections$`);
 const CLUSTER = new RegExp(`^/emulator/v1/groups/${HEX24}/clusters/${SEGMENT}$`);
-const MAX_BODY = 64 * 1024;
 
 function decode(segment: string): string {
   try {
@@ -39,20 +36,6 @@ function decode(segment: string): string {
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, MAX_BODY);
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ApiError('MALFORMED_JSON');
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = compactJson(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 /** Serves one emulator request; throws ApiError for the caller's mistakes (rendered by the HTTP layer). */
 async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
@@ -66,7 +49,7 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
   if ((m = VPC_PEERING.exec(path))) {
     if (method !== 'POST') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
     const groupId = m[1]!;
-    const body = await readJson(req);
+    const body = await readJsonBody(req);
     const created = await r.services.store.transaction(async (tx) => {
       await authorize(operationById('acceptVpcPeeringConnection'), { groupId }, r.principal, tx, r.log);
       return seedVpcPeering(tx, groupId, body, r.services.now());
@@ -77,7 +60,7 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
     if (method !== 'PUT') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
     const groupId = m[1]!;
     const clusterName = decode(m[2]!);
-    const body = await readJson(req);
+    const body = await readJsonBody(req);
     const connectionString = isObject(body) ? body['connectionString'] : undefined;
     if (typeof connectionString !== 'string' || !/^mongodb(\+srv)?:\/\//.test(connectionString)) {
       throw new ApiError('MISSING_ATTRIBUTE', ['connectionString']);

@@ -6,6 +6,16 @@ import { ApiError } from '../../http/errors.js';
 import type { StoredInstance } from './common.js';
 
 const DEFAULT_WINDOW_SECONDS = 30 * 24 * 3600;
+/** 9999-12-31T23:59:59.999Z: the last instant with a four-digit ISO year, so stored timestamps still compare as text. */
+const LAST_MS = 253402300799999;
+
+/**
+ * The caller's bounds are any int64 seconds, far outside what a Date can hold; every entry
+ * lies between 1970 and 9999, so the range is cut to that before it becomes text.
+ */
+function isoOfMs(ms: number): string {
+  return new Date(Math.min(Math.max(ms, 0), LAST_MS)).toISOString();
+}
 
 export interface LogWindow {
   /** As the caller gave them (or defaulted), for the file name. */
@@ -24,9 +34,9 @@ export function logWindow(ctx: RequestContext, instance: StoredInstance): LogWin
   return {
     start, end,
     // A workspace made again under an old name does not inherit its predecessor's entries.
-    fromIso: new Date(Math.max(start * 1000, Date.parse(instance.createdAt))).toISOString(),
+    fromIso: isoOfMs(Math.max(start * 1000, Date.parse(instance.createdAt))),
     // End is inclusive to the second.
-    toIso: new Date(end * 1000 + 999).toISOString(),
+    toIso: isoOfMs(end * 1000 + 999),
   };
 }
 

@@ -1,0 +1,139 @@
+// Hostile load (issue 8 item 10): how long an ordinary client's GET takes while other
+// clients send the largest bodies the server accepts, oversized ones, and deep JSON.
+// Prints p50/p99/max of the GET alone, then under each kind of hostile traffic. Every loop is
+// bounded by HOSTILE_SECONDS per phase. Run after `npm run build`:
+//   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
+import { fork } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { bearerToken, startEmulator } from './api.mjs';
+
+const SECONDS = Number(process.env.HOSTILE_SECONDS ?? 5);
+const HOSTILE_CLIENTS = Number(process.env.HOSTILE_CLIENTS ?? 2);
+const MAX_BODY = 17 * 1024 * 1024;
+const ACCEPT = 'application/vnd.atlas.2024-05-30+json';
+
+const quiet = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function send(url, { method = 'GET', headers = {}, body, agent }) {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) }, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN;
+}
+
+/** The ordinary client: one GET after another for the phase, each timed. */
+async function timedGets(url, token, until) {
+  const times = [];
+  while (Date.now() < until) {
+    const started = process.hrtime.bigint();
+    const status = await send(url, { headers: { Accept: ACCEPT, Authorization: `Bearer ${token}` }, agent: quiet });
+    if (status !== 200) throw new Error(`the ordinary GET answered ${status}`);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** A body of exactly the largest accepted size: a valid pipeline that is refused only at its last attribute, after parsing. */
+function maximalBody() {
+  const head = '{"name":"hostile","pipeline":[{"$source":{"connectionName":"sample_stream_solar"}},{"$match":{"k":{"$in":[';
+  const tail = ']}}},{"$emit":{"connectionName":"__testLog"}}],"refusedAtTheEnd":1}';
+  const item = '"abcdefghijklmnopqrstuvwxyz0123456789",';
+  const count = Math.floor((MAX_BODY - head.length - tail.length - 4) / item.length);
+  return `${head}${item.repeat(count)}"z"${tail}`;
+}
+
+/**
+ * Hostile clients run in processes of their own, so that building and writing 17 MiB bodies
+ * does not slow the measuring client down instead of the server.
+ */
+async function attackers(kind, server, token) {
+  const children = Array.from({ length: kind ? HOSTILE_CLIENTS : 0 }, () =>
+    fork(fileURLToPath(import.meta.url), ['attack', kind, server.url, server.projectId, token], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  // Each builds its body first and says so: the phase is timed from when all are ready.
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+  return {
+    go: (until) => children.map((child) => new Promise((resolve) => {
+      child.once('message', (summary) => resolve(summary));
+      child.once('exit', () => resolve({ requests: 0, statuses: {} }));
+      child.send({ until });
+    })),
+  };
+}
+
+async function phase(name, server, token, kind) {
+  const ready = await attackers(kind, server, token);
+  const until = Date.now() + SECONDS * 1000;
+  const running = ready.go(until);
+  const times = await timedGets(`${server.url}/api/atlas/v2/groups/${server.projectId}/streams`, token, until);
+  const summaries = await Promise.all(running);
+  const requests = summaries.reduce((n, s) => n + s.requests, 0);
+  const statuses = {};
+  for (const s of summaries) for (const [k, v] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const fmt = (v) => v.toFixed(1).padStart(7);
+  console.log(`${name.padEnd(44)} GET p50 ${fmt(percentile(times, 0.5))} ms  p99 ${fmt(percentile(times, 0.99))} ms  max ${fmt(times.at(-1))} ms  ` +
+    `(${times.length} GETs${kind ? `; ${requests} hostile requests, statuses ${JSON.stringify(statuses)}` : ''})`);
+}
+
+/** One hostile client (a child process): sends its kind of request until the phase ends. */
+async function attack(kind, url, projectId, token) {
+  const auth = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };
+  const processors = `${url}/api/atlas/v2/groups/${projectId}/streams/hostile/processor`;
+  const big = maximalBody();
+  const deep = `{"name":"deep","pipeline":[${'['.repeat(1_000_000)}`;
+  const requests = {
+    anonymous: (agent) => send(processors, { method: 'POST', headers: { Accept: ACCEPT, 'Content-Type': 'application/json' }, body: big, agent }),
+    maximal: (agent) => send(processors, { method: 'POST', headers: auth, body: big, agent }),
+    oversized: (agent) => send(processors, { method: 'POST', headers: { ...auth, 'Content-Length': String(MAX_BODY + 1) }, agent }),
+    deep: (agent) => send(processors, { method: 'POST', headers: auth, body: deep, agent }),
+  };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const statuses = {};
+  let count = 0;
+  process.send('ready');
+  const { until } = await new Promise((resolve) => process.once('message', resolve));
+  while (Date.now() < until) {
+    const status = await requests[kind](agent);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    count++;
+  }
+  process.send({ requests: count, statuses }, () => process.exit(0));
+}
+
+export async function runHostileLoadBench() {
+  const server = await startEmulator();
+  try {
+    const token = await bearerToken(server);
+    const auth = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };
+    const created = await send(`${server.url}/api/atlas/v2/groups/${server.projectId}/streams:withSampleConnections`, {
+      method: 'POST', headers: { ...auth, Accept: 'application/vnd.atlas.2024-08-05+json' },
+      body: JSON.stringify({ name: 'hostile', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } }),
+    });
+    if (created !== 200) throw new Error(`creating the instance answered ${created}`);
+    console.log(`hostile load: ${SECONDS} s per phase, ${HOSTILE_CLIENTS} hostile client processes, maximal body ${(Buffer.byteLength(maximalBody()) / 1048576).toFixed(2)} MiB`);
+    await phase('alone', server, token);
+    await phase('+ maximal bodies, no credentials', server, token, 'anonymous');
+    await phase('+ maximal bodies, authenticated (parsed)', server, token, 'maximal');
+    await phase('+ oversized bodies (Content-Length > limit)', server, token, 'oversized');
+    await phase('+ 1,000,000 levels of nesting, authenticated', server, token, 'deep');
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+}
+
+if (process.argv[2] === 'attack') {
+  const [, , , kind, url, projectId, token] = process.argv;
+  await attack(kind, url, projectId, token);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  await runHostileLoadBench();
+  process.exit(0);
+}

@@ -1,0 +1,20 @@
+// Reading and answering JSON on the emulator's own routes (outside the Atlas operations),
+// with the same body limits and JSON nesting checks as the API.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from './body.js';
+import { compactJson } from './json.js';
+import { JsonDepthGauge, parseJson } from './json-body.js';
+
+/** The emulator's routes take small bodies (settings, rules), never a pipeline. */
+const MAX_EXTENSION_BODY = 64 * 1024;
+
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, { maxBytes: MAX_EXTENSION_BODY, json: new JsonDepthGauge() });
+  return parseJson(body.toString('utf8'));
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = compactJson(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,133 @@
+// Issue 8 items 10 and 11: a body is refused as early as it can be (Content-Length over the
+// limit, past the limit while streaming, nested too deep while streaming) and not read any
+// further; a client that goes away mid-body is not an error; slow or too many connections
+// cannot hold the server. No timings are asserted: each wait below is a bound on how long a
+// refused client is kept waiting for an answer that must come at all.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../src/http/body.js';
+import { MAX_JSON_DEPTH } from '../../src/http/json-body.js';
+import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../../src/testing/harness.js';
+import { firstResponse, openRaw } from './support/raw-socket.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ limits: { maxConnections: 8, headersTimeoutMs: 1_000, requestTimeoutMs: 3_000 } });
+});
+afterAll(async () => { await server.close(); });
+
+const instancesPath = () => `/api/atlas/v2/groups/${server.projectId}/streams`;
+
+/** The head of an authenticated POST to the instances path (Digest answered ahead of time). */
+async function authenticatedHead(path: string, extra: string): Promise<string> {
+  const url = `${server.url}${path}`;
+  const challenge = await callAnonymous(url, { method: 'POST' });
+  const nonce = /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate') ?? '')![1]!;
+  const authorization = digestAuthorization(url, 'POST', server.owner, nonce);
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAccept: ${ACCEPT.streams}\r\nContent-Type: application/json\r\n` +
+    `Authorization: ${authorization}\r\n${extra}\r\n`;
+}
+
+function expectAtlasError(response: ReturnType<typeof firstResponse>, status: number, errorCode: string): void {
+  expect({ status: response.status, errorCode: response.json?.errorCode }).toEqual({ status, errorCode });
+  expect(response.headers).toMatch(new RegExp(`x-error-code: ${errorCode}`, 'i'));
+}
+
+async function errorLines(): Promise<string[]> {
+  await new Promise((r) => setTimeout(r, 50));
+  return server.logs.filter((line) => /"level":(50|60)/.test(line));
+}
+
+describe('oversized bodies', () => {
+  it('answers 413 BODY_TOO_LARGE on the Content-Length alone, before the body is sent, and closes', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(await authenticatedHead(instancesPath(), `Content-Length: ${MAX_BODY_BYTES + 1}\r\n`));
+    const { closed, text } = await raw.closed(10_000);
+    expectAtlasError(firstResponse(text), 413, 'BODY_TOO_LARGE');
+    expect(firstResponse(text).headers).toMatch(/connection: close/i);
+    expect(closed, 'the server hangs up instead of reading the body').toBe(true);
+  });
+
+  it('stops reading a chunked body once it passes the limit: 413, then the connection closes', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(await authenticatedHead(instancesPath(), 'Transfer-Encoding: chunked\r\n'));
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    // Keep sending (bounded: twice the limit) until the server answers.
+    while (sent < 2 * MAX_BODY_BYTES && !raw.received().includes('HTTP/1.1') && !raw.socket.destroyed) {
+      raw.socket.write(`${chunk.length.toString(16)}\r\n`);
+      raw.socket.write(chunk);
+      if (!raw.socket.write('\r\n')) await new Promise((r) => setTimeout(r, 5));
+      sent += chunk.length;
+    }
+    const { closed, text } = await raw.closed(10_000);
+    expectAtlasError(firstResponse(text), 413, 'BODY_TOO_LARGE');
+    expect(closed).toBe(true);
+    expect(await errorLines()).toEqual([]);
+  });
+});
+
+describe('deep JSON while it streams', () => {
+  it(`answers 400 INVALID_JSON as soon as the nesting passes ${MAX_JSON_DEPTH}, without waiting for the rest`, async () => {
+    const raw = await openRaw(server.url);
+    // A body that declares 10 MB but stops after its opening brackets: the answer cannot wait for the rest.
+    raw.socket.write(await authenticatedHead(instancesPath(), `Content-Length: ${10 * 1024 * 1024}\r\n`));
+    raw.socket.write('{"name":' + '['.repeat(MAX_JSON_DEPTH + 10));
+    const { closed, text } = await raw.closed(10_000);
+    expectAtlasError(firstResponse(text), 400, 'INVALID_JSON');
+    expect(closed).toBe(true);
+  });
+});
+
+describe('a client that disconnects mid-body', () => {
+  it('is not an error: nothing logged at error level, and the server serves the next caller', async () => {
+    for (let i = 0; i < 5; i++) {
+      const raw = await openRaw(server.url);
+      raw.socket.write(await authenticatedHead(instancesPath(), 'Content-Length: 100000\r\n'));
+      raw.socket.write('{"name":"half-a-bo');
+      await new Promise((r) => setTimeout(r, 20));
+      raw.socket.destroy();
+    }
+    const res = await callDigest(`${server.url}${instancesPath()}`, server.owner, { accept: ACCEPT.streams });
+    expect(res.status).toBe(200);
+    expect(await errorLines()).toEqual([]);
+  });
+});
+
+describe('slow clients (slowloris)', () => {
+  it('get 408 REQUEST_TIMEOUT, Atlas-shaped, when their headers do not arrive in time, and are disconnected', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(`GET ${instancesPath()} HTTP/1.1\r\nHost: localhost\r\nX-Slow: `);
+    const drip = setInterval(() => { if (!raw.socket.destroyed) raw.socket.write('a'); }, 200);
+    const { closed, text } = await raw.closed(15_000);
+    clearInterval(drip);
+    expect(closed).toBe(true);
+    expectAtlasError(firstResponse(text), 408, 'REQUEST_TIMEOUT');
+  });
+
+  it('are disconnected when the body does not arrive in time', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(await authenticatedHead(instancesPath(), 'Content-Length: 1000\r\n'));
+    raw.socket.write('{"name":');
+    const { closed } = await raw.closed(20_000);
+    expect(closed).toBe(true);
+  });
+});
+
+describe('too many connections', () => {
+  it('closes connections beyond the cap as they arrive, and serves again once some close', async () => {
+    const held = await Promise.all(Array.from({ length: 8 }, () => openRaw(server.url)));
+    // Let the server count them all.
+    await new Promise((r) => setTimeout(r, 100));
+    const extra = await openRaw(server.url);
+    extra.socket.write(`GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    const refused = await extra.closed(10_000);
+    expect(refused.closed).toBe(true);
+    expect(refused.text, 'no request was served on a refused connection').toBe('');
+    held.forEach((h) => h.socket.destroy());
+    await Promise.all(held.map((h) => h.closed(5_000)));
+    const again = await openRaw(server.url);
+    again.socket.write(`GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    expect(await again.waitFor(/\r\n\r\n\{"status":"ok"\}/, 10_000)).toBeDefined();
+    again.socket.destroy();
+  });
+});
