@@ -25,7 +25,7 @@ http.createServer((req, res) => {
 }).listen(0, '127.0.0.1', function () { console.log('LISTENING ' + this.address().port); });
 `;
 
-function startProcess(command, args, env, readyPattern) {
+export function startProcess(command, args, env, readyPattern) {
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -43,7 +43,7 @@ function startProcess(command, args, env, readyPattern) {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function request(url, headers = {}) {
+export function request(url, headers = {}) {
   return new Promise((resolveRequest, reject) => {
     const req = http.request(url, { agent, headers }, (res) => {
       const chunks = [];
@@ -81,7 +81,7 @@ async function interleavedThroughput(workloads) {
   return Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, n / SECONDS]));
 }
 
-function digestHeader(url, method, publicKey, privateKey, nonce) {
+export function digestHeader(url, method, publicKey, privateKey, nonce) {
   const md5 = (t) => createHash('md5').update(t).digest('hex');
   const { pathname, search } = new URL(url);
   const uri = pathname + search;

@@ -18,7 +18,7 @@ import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
-import { createEngine } from './engine/index.js';
+import { createEngine, type EngineOptions } from './engine/index.js';
 import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -49,6 +49,8 @@ export interface AppConfig {
   logDestination?: NodeJS.WritableStream;
   /** Connection cap and request timeouts; DEFAULT_SERVER_LIMITS for what is not given. */
   limits?: Partial<ServerLimits>;
+  /** Engine bounds other than the defaults (tests lower them to see them act). */
+  engine?: Pick<EngineOptions, 'workerHeapMb' | 'documentTimeoutMs' | 'stopTimeoutMs' | 'checkpointIntervalMs' | 'stateBudgetBytes'>;
 }
 
 export interface App {
@@ -88,7 +90,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     await dropStoredSecrets(tx);
     return bootstrap(tx, config.env, now());
   });
-  const runner = createEngine(createProcessorHost(store, log), { logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
+  const runner = createEngine(createProcessorHost(store, log), { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
   const services: Services = { store, signingKey, secretBox, runner, log, now };
 
   let ready = false;

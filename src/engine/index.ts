@@ -8,9 +8,12 @@ import {
   type Document, type ProcessorDefinition, type ProcessorHost, type ProcessorRunner, type ProcessorStats, type StartOptions,
 } from './contract.js';
 import { checkConnectionsExist, checkPipelineShape } from './pipeline-shape.js';
+import { boundedMessage } from './limits.js';
 import type { EngineSettings, Logger } from './runtime/environment.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
+import { createProgressBuffer } from './runtime/progress.js';
 import { collectSecrets, createRedactor } from './runtime/secrets.js';
+import { Watchdog } from './runtime/watchdog.js';
 
 export { PipelineError } from './contract.js';
 export type { ProcessorRunner, ProcessorHost } from './contract.js';
@@ -27,9 +30,22 @@ export interface EngineOptions {
   extraCaCertificates?: string[];
   /** How many __testLog documents each processor keeps for watchOutput (default 1000). */
   outputRingSize?: number;
+  /** Heap limit of each processor's worker (default 1024 MB); past it the worker is stopped and the processor FAILs. */
+  workerHeapMb?: number;
+  /** How long one document (or compiling the pipeline) may hold a worker (default 30 s) before it is terminated. */
+  documentTimeoutMs?: number;
+  /** How long stop waits for the final checkpoint before terminating the worker (default 10 s). */
+  stopTimeoutMs?: number;
 }
 
-const STOP_TIMEOUT_MS = 60_000;
+const DEFAULT_WORKER_HEAP_MB = 1024;
+const DEFAULT_DOCUMENT_TIMEOUT_MS = 30_000;
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** A worker whose heartbeat has stopped this long is busy on one thing: stop does not wait for it. */
+const STALLED_MS = 2000;
+const STOP_POLL_MS = 100;
+/** Window state estimates count BSON bytes; objects in a JS heap take a few times that. */
+const HEAP_PER_STATE_BYTE = 4;
 const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 interface Running {
@@ -39,6 +55,10 @@ interface Running {
   ring: Document[];
   watchers: Set<(doc: Document) => void>;
   stopped: Promise<void>;
+  /** The pipeline compiled; failures before that answer the start call instead. */
+  compiled: boolean;
+  /** stop() was called: no longer counts as running while the final checkpoint is taken. */
+  stopping: boolean;
   redact(text: string): string;
 }
 
@@ -51,13 +71,21 @@ class Engine implements ProcessorRunner {
   private readonly settings: EngineSettings;
   private readonly log: Logger;
   private readonly ringSize: number;
+  private readonly heapMb: number;
+  private readonly stopTimeoutMs: number;
+  private readonly watchdog: Watchdog;
 
   constructor(private readonly host: ProcessorHost, options: EngineOptions) {
     this.log = options.logger ?? silentLogger;
     this.ringSize = options.outputRingSize ?? 1000;
+    this.heapMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    this.watchdog = new Watchdog(options.documentTimeoutMs ?? DEFAULT_DOCUMENT_TIMEOUT_MS);
     this.settings = {
       sampleRatePerSecond: options.sampleRatePerSecond ?? 10,
       checkpointIntervalMs: options.checkpointIntervalMs ?? 5000,
+      // The budget fails a processor with Atlas's message before its heap limit stops the worker.
+      heapBudgetBytes: (this.heapMb * 1024 * 1024) / HEAP_PER_STATE_BYTE,
       ...(options.stateBudgetBytes === undefined ? {} : { stateBudgetBytes: options.stateBudgetBytes }),
       ...(options.extraCaCertificates ? { extraCaCertificates: options.extraCaCertificates } : {}),
     };
@@ -70,7 +98,8 @@ class Engine implements ProcessorRunner {
     checkConnectionsExist(used, new Set(Object.keys(definition.connections)));
     const checkpoint = options.resumeFromCheckpoint ? await this.host.loadCheckpoint(definition.id) : undefined;
 
-    const worker = spawnWorker();
+    const progress = createProgressBuffer();
+    const worker = spawnWorker(progress, this.heapMb);
     let markStopped!: () => void;
     const entry: Running = {
       definition,
@@ -79,22 +108,39 @@ class Engine implements ProcessorRunner {
       ring: [],
       watchers: new Set(),
       stopped: new Promise<void>((resolve) => { markStopped = resolve; }),
+      compiled: false,
+      stopping: false,
       redact: createRedactor(collectSecrets(definition.connections)),
     };
     this.running.set(definition.id, entry);
     const compiled = new Promise<void>((resolve, reject) => {
+      // Before the pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
+      const abort = (error: Error) => {
+        if (!entry.compiled) reject(error);
+        else void this.failed(entry, error.message);
+      };
       worker.on('message', (message: FromWorker) => {
-        if (message.type === 'compiled') resolve();
-        else if (message.type === 'compile-error') reject(new PipelineError(message.message));
+        if (message.type === 'compiled') { entry.compiled = true; resolve(); }
+        else if (message.type === 'compile-error') reject(new PipelineError(boundedMessage(message.message)));
         else if (message.type === 'stopped') markStopped();
         else this.onMessage(entry, message);
       });
-      worker.on('error', (error) => {
-        const message = `stream processor crashed: ${entry.redact(error.message)}`;
-        reject(new Error(message));
-        void this.failed(entry, message);
+      worker.on('error', (error: Error & { code?: string }) => {
+        abort(new Error(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `stream processing instance out of memory: the processor's worker went past its ${this.heapMb} MB heap limit and was stopped`
+          : `stream processor crashed: ${boundedMessage(entry.redact(error.message))}`));
       });
-      worker.on('exit', () => markStopped());
+      worker.on('exit', (code) => {
+        markStopped();
+        // Exits the engine did not ask for (it forgets a processor before terminating it).
+        if (this.running.get(definition.id) === entry) abort(new Error(`stream processor crashed: its worker exited unexpectedly (exit code ${code})`));
+      });
+      this.watchdog.watch(definition.id, progress, () => {
+        const seconds = this.watchdog.limitMs / 1000;
+        abort(entry.compiled
+          ? new Error(`stream processor stopped: one document was still being processed after ${seconds} s (the processor's worker was terminated)`)
+          : new PipelineError(`compiling the pipeline took longer than ${seconds} s`));
+      });
     });
     this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings, outputLimit: this.ringSize });
     try {
@@ -116,7 +162,7 @@ class Engine implements ProcessorRunner {
           (error: Error) => this.post(entry, { type: 'checkpoint-failed', id: message.checkpoint.id, message: error.message }),
         );
         break;
-      case 'failed': void this.failed(entry, message.message); break;
+      case 'failed': void this.failed(entry, boundedMessage(message.message)); break;
       case 'log': this.log[message.level]({ processor: entry.definition.name, ...message.obj }, message.msg); break;
     }
   }
@@ -141,7 +187,10 @@ class Engine implements ProcessorRunner {
   }
 
   private forget(entry: Running): void {
-    if (this.running.get(entry.definition.id) === entry) this.running.delete(entry.definition.id);
+    if (this.running.get(entry.definition.id) === entry) {
+      this.running.delete(entry.definition.id);
+      this.watchdog.unwatch(entry.definition.id);
+    }
     void entry.worker.terminate();
   }
 
@@ -152,9 +201,17 @@ class Engine implements ProcessorRunner {
   async stop(processorId: string): Promise<void> {
     const entry = this.running.get(processorId);
     if (!entry) return;
+    entry.stopping = true;
     this.post(entry, { type: 'stop' });
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
-    await Promise.race([entry.stopped, timeout]);
+    // A worker held by one document cannot take a final checkpoint: once its heartbeat has
+    // stood still for STALLED_MS it is terminated (it resumes from its last checkpoint,
+    // at-least-once); any other worker gets stopTimeoutMs to finish.
+    const deadline = Date.now() + this.stopTimeoutMs;
+    let done = false;
+    void entry.stopped.then(() => { done = true; });
+    while (!done && Date.now() < deadline && !this.watchdog.stalledFor(processorId, STALLED_MS)) {
+      await Promise.race([entry.stopped, new Promise<void>((resolve) => setTimeout(resolve, STOP_POLL_MS).unref())]);
+    }
     this.forget(entry);
   }
 
@@ -164,7 +221,8 @@ class Engine implements ProcessorRunner {
   }
 
   isRunning(processorId: string): boolean {
-    return this.running.has(processorId);
+    const entry = this.running.get(processorId);
+    return entry !== undefined && !entry.stopping;
   }
 
   stats(processorId: string): ProcessorStats | undefined {
@@ -203,14 +261,17 @@ class Engine implements ProcessorRunner {
   }
 }
 
-function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+function spawnWorker(progress: SharedArrayBuffer, heapMb: number): Worker {
+  // A hard heap limit: past it Node stops this worker (ERR_WORKER_OUT_OF_MEMORY) instead of
+  // the whole process running out of memory.
+  const options = { workerData: { progress }, resourceLimits: { maxOldGenerationSizeMb: heapMb } };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), options);
   // Running from TypeScript sources (vitest): Node 20 workers ignore `execArgv: ['--import', 'tsx']`,
   // so the worker registers tsx's loader itself before loading the TypeScript entry.
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, ...options });
 }
 
 function emptyStats(definition: ProcessorDefinition): ProcessorStats {

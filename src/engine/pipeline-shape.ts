@@ -1,6 +1,7 @@
 // Where each stage may stand (src/engine/README.md), and which connections a
 // pipeline names. Checked on create, modify and start, before anything runs.
 import { PipelineError, type Document } from './contract.js';
+import { MAX_DEFINITION_DEPTH, MAX_PIPELINE_STAGES } from './limits.js';
 
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
   '$redact', '$unwind', '$validate', '$lookup', '$https']);
@@ -22,11 +23,14 @@ export function stageName(stage: unknown, index: number): string {
 /** Throws PipelineError when the pipeline's shape breaks the rules; returns the connection names it uses. */
 export function checkPipelineShape(pipeline: unknown): Set<string> {
   if (!Array.isArray(pipeline) || pipeline.length === 0) throw new PipelineError('pipeline must be a non-empty array of stages');
+  // Before anything walks it recursively: a deep definition would overflow the stack there.
+  checkDepth(pipeline);
   const used = new Set<string>();
   const names = pipeline.map((stage, i) => stageName(stage, i));
   if (names[0] !== '$source') throw new PipelineError('the first stage must be $source');
   const last = names[names.length - 1]!;
   if (!SINKS.has(last)) throw new PipelineError('the last stage must be $emit or $merge');
+  checkLength(pipeline, names);
   let windows = 0;
   names.forEach((name, i) => {
     const body = (pipeline[i] as Document)[name];
@@ -76,5 +80,30 @@ export function checkConnectionsExist(used: Iterable<string>, existing: Set<stri
     if (name !== TEST_LOG_CONNECTION && !existing.has(name)) {
       throw new PipelineError(`connection named ${name} does not exist. Check sp.listConnections() for available connections`);
     }
+  }
+}
+
+/** Every stage runs for every document; MongoDB refuses pipelines longer than this too. */
+function checkLength(pipeline: unknown[], names: string[]): void {
+  let stages = pipeline.length;
+  names.forEach((name, i) => {
+    const inner = WINDOWS.has(name) ? ((pipeline[i] as Document)[name] as Document | null)?.['pipeline'] : undefined;
+    if (Array.isArray(inner)) stages += inner.length;
+  });
+  if (stages > MAX_PIPELINE_STAGES) {
+    throw new PipelineError(`Pipeline length must be no longer than ${MAX_PIPELINE_STAGES} stages (this one has ${stages}, window pipelines included)`);
+  }
+}
+
+/** Nesting of objects and arrays, walked without recursion. */
+function checkDepth(root: unknown): void {
+  const pending: Array<[unknown, number]> = [[root, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_DEFINITION_DEPTH) {
+      throw new PipelineError(`the pipeline nests deeper than ${MAX_DEFINITION_DEPTH} levels of objects and arrays`);
+    }
+    for (const child of Object.values(value)) pending.push([child, depth + 1]);
   }
 }

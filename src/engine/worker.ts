@@ -1,10 +1,12 @@
 // Entry of a processor's worker thread: one processor per thread, so a busy or stuck
 // pipeline cannot stall the API or other processors.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Checkpoint } from './contract.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
 import type { Logger } from './runtime/environment.js';
+import { boundedMessage } from './limits.js';
 import { OutputRelay } from './runtime/output-relay.js';
+import { installProgress } from './runtime/progress.js';
 import { Processor } from './runtime/processor.js';
 
 const STATS_INTERVAL_MS = 250;
@@ -12,6 +14,8 @@ const STATS_INTERVAL_MS = 250;
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
 const post = (message: FromWorker) => port.postMessage(message);
+// The heartbeat starts before anything compiles, so the watchdog also sees a stuck compile.
+installProgress((workerData as { progress: SharedArrayBuffer }).progress);
 
 let processor: Processor | undefined;
 let output: OutputRelay | undefined;
@@ -19,10 +23,17 @@ let watching = false;
 let redact: (text: string) => string = (text) => text;
 const pendingCheckpoints = new Map<number, { resolve(): void; reject(error: Error): void }>();
 
+/** A log line for the main thread: secrets masked, and no larger than a message may be. */
+function logLine(level: 'info' | 'warn' | 'error', obj: object, msg?: string): void {
+  const text = redact(JSON.stringify(obj));
+  const bounded = boundedMessage(text);
+  post({ type: 'log', level, obj: bounded === text ? JSON.parse(text) : { truncated: bounded }, msg });
+}
+
 const log: Logger = {
-  info: (obj, msg) => post({ type: 'log', level: 'info', obj: JSON.parse(redact(JSON.stringify(obj))), msg }),
-  warn: (obj, msg) => post({ type: 'log', level: 'warn', obj: JSON.parse(redact(JSON.stringify(obj))), msg }),
-  error: (obj, msg) => post({ type: 'log', level: 'error', obj: JSON.parse(redact(JSON.stringify(obj))), msg }),
+  info: (obj, msg) => logLine('info', obj, msg),
+  warn: (obj, msg) => logLine('warn', obj, msg),
+  error: (obj, msg) => logLine('error', obj, msg),
 };
 
 port.on('message', (message: ToWorker) => {
@@ -47,14 +58,14 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     }),
     publishOutput: (docs) => relay.push(docs),
     wantsOutput: () => watching,
-    failed: (reason) => post({ type: 'failed', message: reason }),
+    failed: (reason) => post({ type: 'failed', message: boundedMessage(reason) }),
     statsChanged: () => post({ type: 'stats', stats: current.stats() }),
   }, message.checkpoint, message.startOptions);
   redact = current.redact;
   try {
     current.compile();
   } catch (error) {
-    post({ type: 'compile-error', message: redact((error as Error).message) });
+    post({ type: 'compile-error', message: boundedMessage(redact((error as Error).message)) });
     return;
   }
   processor = current;

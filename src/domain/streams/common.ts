@@ -76,6 +76,11 @@ export interface StoredProcessor {
   resumeFromCheckpoint: boolean;
   /** Changes at every start: a failed start only rolls back the start that failed. */
   runToken?: string;
+  /**
+   * Boots that resumed this processor since its last checkpoint was saved. A processor that
+   * takes the server down keeps raising it; past a few it is no longer resumed.
+   */
+  unconfirmedResumes?: number;
   createdAt: string;
   lastStateChange: string;
 }

@@ -10,13 +10,21 @@ import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
 import { buildDefinition, instanceOf, markProcessorFailed, serially, startDenial } from './processors.js';
 
 const CHECKPOINT = STREAMS_KIND.checkpoint;
+/** Boots in a row that may resume a processor without it ever reaching a checkpoint. */
+export const MAX_UNCONFIRMED_RESUMES = 3;
+const NOT_RESUMED = `the stream processor was not resumed: the server stopped ${MAX_UNCONFIRMED_RESUMES} times in a row while it ran, `
+  + 'each time before it could save a checkpoint, so it may be what takes the server down; fix the pipeline and start it again';
 
 export function createProcessorHost(store: Store, log: Logger, now: () => Date = () => new Date()): ProcessorHost {
   return {
     loadCheckpoint: (processorId) => store.transaction((tx) => tx.get<Checkpoint>(CHECKPOINT, processorId)),
     saveCheckpoint: (processorId, checkpoint) => store.transaction(async (tx) => {
       // A processor deleted while its last checkpoint was in flight keeps no orphan.
-      if (await tx.get(STREAMS_KIND.processor, processorId)) await tx.put(CHECKPOINT, { id: processorId }, checkpoint);
+      const processor = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processorId);
+      if (!processor) return;
+      await tx.put(CHECKPOINT, { id: processorId }, checkpoint);
+      // It ran long enough to checkpoint: whatever stopped the server before was not this run.
+      if (processor.unconfirmedResumes) await tx.update(STREAMS_KIND.processor, processorId, { ...processor, unconfirmedResumes: 0 });
     }),
     deleteCheckpoint: (processorId) => store.transaction(async (tx) => { await tx.delete(CHECKPOINT, processorId); }),
     async markFailed(processorId, message) {
@@ -35,7 +43,11 @@ function processorRef(definition: ProcessorDefinition): Pick<StoredProcessor, '_
   return { _id: definition.id, name: definition.name, groupId: definition.groupId, instanceName: definition.instanceName };
 }
 
-/** On start, every processor left STARTED runs again from its last checkpoint. */
+/**
+ * On start, every processor left STARTED runs again from its last checkpoint, except one
+ * that was resumed MAX_UNCONFIRMED_RESUMES times without saving a checkpoint since: it goes
+ * FAILED instead, so that a processor that crashes the server cannot crash it at every boot.
+ */
 export async function resumeStartedProcessors(services: Services): Promise<void> {
   const { store, runner, log } = services;
   const toStart = await store.transaction(async (tx) => {
@@ -51,6 +63,14 @@ export async function resumeStartedProcessors(services: Services): Promise<void>
         log.warn({ processorId: processor._id, message: denial }, 'processor not resumed');
         continue;
       }
+      const resumes = processor.unconfirmedResumes ?? 0;
+      if (resumes >= MAX_UNCONFIRMED_RESUMES) {
+        log.warn({ processorId: processor._id, name: processor.name, resumes }, 'not resuming a processor that never reached a checkpoint');
+        await markProcessorFailed(tx, processor._id, NOT_RESUMED, services.now());
+        continue;
+      }
+      // Counted before it runs: should it take the process down, the next boot knows.
+      await tx.update(STREAMS_KIND.processor, processor._id, { ...processor, unconfirmedResumes: resumes + 1 });
       out.push({ definition: await buildDefinition(tx, services, instance, processor), runToken: processor.runToken });
     }
     return out;

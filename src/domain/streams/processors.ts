@@ -157,7 +157,7 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
   const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
   const runToken = randomUUID();
   const before = { state: processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint };
-  await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true });
+  await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true, unconfirmedResumes: 0 });
 
   const { runner, store, log } = ctx.services;
   ctx.afterCommit(async () => {
@@ -279,8 +279,10 @@ export const processorHandlers: HandlerTable = {
     await logProcessorEvent(ctx.tx, processor, 'stopped', ctx.services.now());
     const { runner, log } = ctx.services;
     ctx.afterCommit(async () => {
-      // Stop takes the final checkpoint; should it fail, the processor is stopped all the same.
-      await serially(runner, processor._id, () => runner.stop(processor._id))
+      // Answered at once, as Atlas does: the engine stops in the background (final checkpoint,
+      // or terminating a stuck worker); a later start or delete queues behind it.
+      // Should the checkpoint fail, the processor is stopped all the same.
+      void serially(runner, processor._id, () => runner.stop(processor._id))
         .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'the engine failed to stop a processor'));
     });
     return { status: 200, body: {} };

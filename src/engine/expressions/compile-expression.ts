@@ -2,6 +2,7 @@
 // hot path runs plain JavaScript. Operators not listed in OPERATORS (and variables other
 // than $$ROOT/$$CURRENT/$$REMOVE) fall back to mingo for that sub-expression only.
 import { PipelineError } from '../contract.js';
+import { checkConcatArrays, checkConcatStrings, checkSplit, codePointLength } from './bounded-operators.js';
 import { parseDateString, toDate } from './dates.js';
 import { mingoEvaluate } from './mingo-reference.js';
 import { metaValue, toObjectId } from './stream-operators.js';
@@ -283,14 +284,15 @@ const OPERATORS: Record<string, OperatorCompiler> = {
   $concat: (args) => {
     const items = argList(args);
     return (doc) => {
-      let out = '';
+      const parts: string[] = [];
       for (const item of items) {
         const v = item(doc);
         if (isNullish(v)) return null;
         if (typeof v !== 'string') throw new Error(`$concat only supports strings, not ${bsonTypeName(v)}`);
-        out += v;
+        parts.push(v);
       }
-      return out;
+      checkConcatStrings('$concat', parts);
+      return parts.join('');
     };
   },
   $toUpper: stringOp((s) => s.toUpperCase()),
@@ -300,7 +302,7 @@ const OPERATORS: Record<string, OperatorCompiler> = {
     return (doc) => {
       const v = arg(doc);
       if (typeof v !== 'string') throw new Error(`$strLenCP requires a string argument, found: ${bsonTypeName(v)}`);
-      return [...v].length;
+      return codePointLength(v);
     };
   },
   $split: (args) => {
@@ -310,6 +312,7 @@ const OPERATORS: Record<string, OperatorCompiler> = {
       if (isNullish(s)) return null;
       const d = sep(doc);
       if (typeof s !== 'string' || typeof d !== 'string') throw new Error('$split requires string arguments');
+      checkSplit(s, d);
       return s.split(d);
     };
   },
@@ -371,13 +374,15 @@ const OPERATORS: Record<string, OperatorCompiler> = {
   $concatArrays: (args) => {
     const items = argList(args);
     return (doc) => {
-      const out: Value[] = [];
+      const parts: Value[][] = [];
       for (const item of items) {
         const v = item(doc);
         if (isNullish(v)) return null;
-        out.push(...arrayArg('$concatArrays', v));
+        parts.push(arrayArg('$concatArrays', v));
       }
-      return out;
+      checkConcatArrays('$concatArrays', parts);
+      // concat, not push(...v): spreading a large array overflows the stack.
+      return ([] as Value[]).concat(...parts);
     };
   },
   $mergeObjects: (args) => {

@@ -12,6 +12,7 @@ import * as projectionOperators from 'mingo/operators/projection';
 import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
+import { boundedMingoOperators } from './bounded-operators.js';
 import { compileJsonSchema } from './json-schema.js';
 import { parseDateString } from './dates.js';
 import { metaValue, toObjectId } from './stream-operators.js';
@@ -34,7 +35,8 @@ const $dateFromString: MingoOperator = (obj, expr, options) => {
 
 const context = Context.init({
   accumulator: accumulatorOperators,
-  expression: { ...expressionOperators, $meta, $toObjectId, $dateFromString } as never,
+  // Size checks on every operator: a $range or $concat inside $reduce runs here, not compiled.
+  expression: { ...boundedMingoOperators(expressionOperators as never), $meta, $toObjectId, $dateFromString } as never,
   pipeline: pipelineOperators,
   projection: projectionOperators,
   query: queryOperators,

@@ -14,6 +14,11 @@ export function bsonSize(doc: Record<string, unknown>): number {
   return size;
 }
 
+/** The BSON size of one value (as an element's body, without its name). */
+export function bsonValueSize(value: unknown): number {
+  return value === undefined ? 0 : valueSize(value);
+}
+
 function valueSize(value: unknown): number {
   switch (typeof value) {
     case 'string': return 5 + utf8Length(value);

@@ -126,7 +126,7 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
     return { sink: new MergeSink(spec, deps.clusters, ctx), connection: into['connectionName'] as string };
   }
   const connectionName = spec['connectionName'];
-  if (connectionName === TEST_LOG_CONNECTION) return { sink: new TestLogSink(deps.publishOutput), connection: TEST_LOG_CONNECTION };
+  if (connectionName === TEST_LOG_CONNECTION) return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
   const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster']);
   if (connection.type === 'Cluster') {
     if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };

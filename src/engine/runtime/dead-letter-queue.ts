@@ -5,6 +5,7 @@ import type { Doc } from '../expressions/values.js';
 import type { ClusterClients } from '../connections/cluster.js';
 import { withRetries } from './retry.js';
 import { bsonSize } from './bson-size.js';
+import { boundedMessage } from '../limits.js';
 
 export class DeadLetterQueue {
   private pending: Doc[] = [];
@@ -19,7 +20,7 @@ export class DeadLetterQueue {
   add(doc: Doc, reason: string, extra?: Doc): number {
     const record: Doc = {
       doc,
-      errInfo: { reason },
+      errInfo: { reason: boundedMessage(reason) },
       processorName: this.identity.processorName,
       instanceName: this.identity.instanceName,
       dlqTime: new Date(),

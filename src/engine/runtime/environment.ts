@@ -15,6 +15,8 @@ export interface EngineSettings {
   checkpointIntervalMs: number;
   /** Overrides 80% of the tier's memory as the window state budget (tests). */
   stateBudgetBytes?: number;
+  /** The most window state the worker's heap limit leaves room for; caps the tier's budget. */
+  heapBudgetBytes?: number;
   /** PEM certificates trusted for Https connections and Kafka TLS besides the system ones. */
   extraCaCertificates?: string[];
 }
@@ -37,7 +39,15 @@ export interface ProcessorEnvironment {
 const GB = 1024 ** 3;
 const TIER_MEMORY_BYTES: Record<string, number> = { SP2: 0.5 * GB, SP5: 1 * GB, SP10: 2 * GB, SP30: 8 * GB, SP50: 32 * GB };
 
-/** Atlas fails a processor whose window state exceeds 80% of its tier's memory. */
-export function stateBudgetBytes(tier: string, override?: number): number {
-  return override ?? 0.8 * (TIER_MEMORY_BYTES[tier] ?? TIER_MEMORY_BYTES['SP10']!);
+/**
+ * Atlas fails a processor whose window state exceeds 80% of its tier's memory; here the
+ * worker's heap limit may leave less room than the tier, and then that is the budget.
+ */
+export function stateBudgetBytes(tier: string, settings: Pick<EngineSettings, 'stateBudgetBytes' | 'heapBudgetBytes'>): { bytes: number; what: string } {
+  if (settings.stateBudgetBytes !== undefined) return { bytes: settings.stateBudgetBytes, what: `80% of the ${tier} tier's memory` };
+  const tierBytes = 0.8 * (TIER_MEMORY_BYTES[tier] ?? TIER_MEMORY_BYTES['SP10']!);
+  if (settings.heapBudgetBytes !== undefined && settings.heapBudgetBytes < tierBytes) {
+    return { bytes: settings.heapBudgetBytes, what: "the share of the processor worker's heap limit set aside for window state" };
+  }
+  return { bytes: tierBytes, what: `80% of the ${tier} tier's memory` };
 }

@@ -38,7 +38,7 @@ export class Processor {
   private checkpointId: number;
   private timers: NodeJS.Timeout[] = [];
   private state: 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' = 'idle';
-  private readonly budget: number;
+  private readonly budget: { bytes: number; what: string };
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -55,7 +55,7 @@ export class Processor {
       this.clusters,
     );
     this.checkpointId = checkpoint?.id ?? 0;
-    this.budget = stateBudgetBytes(definition.tier, env.settings.stateBudgetBytes);
+    this.budget = stateBudgetBytes(definition.tier, env.settings);
   }
 
   /** Compiles the pipeline (throws PipelineError) and restores checkpointed state. Nothing connects yet. */
@@ -165,8 +165,8 @@ export class Processor {
       const watermark = operator.watermark?.();
       if (watermark !== undefined) this.counters.watermark = watermark;
     });
-    if (total > this.budget) {
-      throw new ProcessorFailure(`window state of ${total} bytes exceeds 80% of the ${this.definition.tier} tier's memory (${Math.floor(this.budget)} bytes)`);
+    if (total > this.budget.bytes) {
+      throw new ProcessorFailure(`stream processing instance out of memory: window state of ${total} bytes exceeds ${this.budget.what} (${Math.floor(this.budget.bytes)} bytes)`);
     }
   }
 

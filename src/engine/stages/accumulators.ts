@@ -10,6 +10,8 @@ export interface Accumulator<S = Value> {
   /** Folds a later state into an earlier one (session windows merging). */
   merge(earlier: S, later: S): S;
   result(state: S): Value;
+  /** Keeps every value it is given ($push, $addToSet): its state grows with the input. */
+  collects?: boolean;
 }
 
 const numeric = (v: Value): v is number => typeof v === 'number';
@@ -62,12 +64,14 @@ const ACCUMULATORS: Record<string, Accumulator> = {
     add: (s, v) => { if (v !== undefined) s.push(v); return s; },
     merge: (a, b) => a.concat(b),
     result: (s) => s,
+    collects: true,
   },
   $addToSet: {
     init: () => [],
     add: (s, v) => { if (v !== undefined && !s.some((x: Value) => valuesEqual(x, v))) s.push(v); return s; },
     merge: (a, b) => b.reduce((acc: Value[], v: Value) => ACCUMULATORS['$addToSet']!.add(acc, v), a),
     result: (s) => s,
+    collects: true,
   },
 };
 

@@ -2,14 +2,14 @@
 import { EJSON } from 'bson';
 import type { Doc, Value } from '../expressions/values.js';
 import type { CompiledGroup } from './accumulators.js';
+import { entryBytes, keptValueBytes, restoredEntryBytes } from './state-size.js';
 
 interface Entry { key: Value; states: Value[] }
 
-/** Per-entry overhead guessed for the memory budget: the map slot, key and state objects. */
-const ENTRY_OVERHEAD_BYTES = 96;
-
 export class GroupState {
   private readonly entries = new Map<string, Entry>();
+  /** Estimated BSON bytes held (state-size.ts), kept up to date as values arrive. */
+  private bytes = 0;
 
   constructor(private readonly group: CompiledGroup) {}
 
@@ -20,16 +20,26 @@ export class GroupState {
     if (!entry) {
       entry = { key, states: this.group.fields.map((f) => f.accumulator.init()) };
       this.entries.set(id, entry);
+      this.bytes += entryBytes(key, this.group.fields.length);
     }
     const fields = this.group.fields;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i]!;
-      entry.states[i] = field.accumulator.add(entry.states[i], field.argument(doc));
+      const value = field.argument(doc);
+      if (!field.accumulator.collects) {
+        entry.states[i] = field.accumulator.add(entry.states[i], value);
+        continue;
+      }
+      const before = (entry.states[i] as Value[]).length;
+      entry.states[i] = field.accumulator.add(entry.states[i], value);
+      if ((entry.states[i] as Value[]).length > before) this.bytes += keptValueBytes(value);
     }
   }
 
   /** Folds `later` into this state (session windows that grow together). */
   merge(later: GroupState): void {
+    // $addToSet may keep fewer values once merged; counting them all errs on the safe side.
+    this.bytes += later.bytes;
     for (const [id, other] of later.entries) {
       const mine = this.entries.get(id);
       if (!mine) this.entries.set(id, other);
@@ -46,7 +56,7 @@ export class GroupState {
   }
 
   sizeEstimate(): number {
-    return this.entries.size * (ENTRY_OVERHEAD_BYTES + this.group.fields.length * 16);
+    return this.bytes;
   }
 
   snapshot(): Entry[] {
@@ -55,7 +65,11 @@ export class GroupState {
 
   static restore(group: CompiledGroup, entries: Entry[]): GroupState {
     const state = new GroupState(group);
-    for (const entry of entries) state.entries.set(keyId(entry.key), entry);
+    const collects = group.fields.map((f) => f.accumulator.collects === true);
+    for (const entry of entries) {
+      state.entries.set(keyId(entry.key), entry);
+      state.bytes += restoredEntryBytes(entry.key, entry.states, collects);
+    }
     return state;
   }
 }

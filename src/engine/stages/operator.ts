@@ -1,5 +1,6 @@
 // The unit the processor chains: every stage, window and the sink's input side.
 import type { Doc } from '../expressions/values.js';
+import { markProgress } from '../runtime/progress.js';
 
 export interface Operator {
   readonly name: string;
@@ -45,6 +46,7 @@ export function perDocument(name: string, ctx: StageContext, transform: (doc: Do
           ctx.deadLetter(doc, (error as Error).message);
           continue;
         }
+        markProgress();
         if (result === undefined) continue;
         if (Array.isArray(result)) out.push(...result);
         else out.push(result);
