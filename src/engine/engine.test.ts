@@ -116,7 +116,7 @@ describe('engine', () => {
     await engine.start(def, { resumeFromCheckpoint: false });
     const docs = await collectOutput(engine, def.id, 2);
     expect(docs.map((d) => d['b'])).toEqual([2, 6]);
-    expect(docs[0]!['_stream_meta']).toEqual({ source: { type: 'generated' } });
+    expect(docs[0]!['_stream_meta']).toEqual({ source: { type: 'generated', ts: expect.any(Date) } });
     expect(docs[0]!['_ts']).toBeInstanceOf(Date);
     const stats = await eventually(() => { const s = engine!.stats(def.id); return s && s.dlqMessageCount === 1 ? s : undefined; });
     expect(stats.operatorStats[1]).toMatchObject({ name: '$addFields', inputMessageCount: 3, outputMessageCount: 2, dlqMessageCount: 1 });

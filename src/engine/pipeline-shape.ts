@@ -3,7 +3,7 @@
 import { PipelineError, type Document } from './contract.js';
 
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
-  '$redact', '$unwind', '$validate', '$lookup', '$https']);
+  '$redact', '$unwind', '$validate', '$lookup', '$https', '$setStreamMeta']);
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
 const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
 const SINKS = new Set(['$emit', '$merge']);

@@ -393,5 +393,11 @@ const OPERATORS: Record<string, OperatorCompiler> = {
       return out;
     };
   },
-  $meta: (args) => (doc) => metaValue(doc, args),
+  $meta: (args) => {
+    // sp-agg-meta: the path's root must be "stream"; anything else is refused before the processor runs.
+    if (typeof args !== 'string' || (args !== 'stream' && !args.startsWith('stream.'))) {
+      throw new PipelineError(`$meta: unsupported metadata '${String(args)}'; the path must begin with "stream"`);
+    }
+    return (doc) => metaValue(doc, args);
+  },
 };

@@ -64,7 +64,8 @@ export function createStamper(spec: Doc): { tsField: string; stamp: (doc: Doc, s
         if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new Error(TIME_FIELD_REASON);
       }
       doc[tsField] = time;
-      doc['_stream_meta'] = { source: meta };
+      // sp-agg-meta: stream.source.ts is the record's date and time at ingestion.
+      doc['_stream_meta'] = { source: { ...meta, ts: sourceTime } };
       return doc;
     },
   };
