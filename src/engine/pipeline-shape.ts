@@ -1,6 +1,7 @@
 // Where each stage may stand (DATAPLANE.md, "Pipeline shape"), and which connections a
 // pipeline names. Checked on create, modify and start, before anything runs.
 import { PipelineError, type Document } from './contract.js';
+import { checkStageOptions } from './stage-options.js';
 
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
   '$redact', '$unwind', '$validate', '$lookup', '$https', '$setStreamMeta']);
@@ -43,6 +44,7 @@ export function checkPipelineShape(pipeline: unknown): Set<string> {
     } else if (!ANYWHERE.has(name)) {
       throw new PipelineError(`unsupported stage ${name}`);
     }
+    checkStageOptions(name, body);
     collectConnections(name, body, used);
   });
   return used;
@@ -56,6 +58,7 @@ function checkWindowPipeline(windowName: string, body: unknown, used: Set<string
     if (!ANYWHERE.has(name) && !WINDOW_ONLY.has(name)) {
       throw new PipelineError(`${name} is not allowed inside ${windowName}.pipeline`);
     }
+    checkStageOptions(name, (stage as Document)[name]);
     collectConnections(name, (stage as Document)[name], used);
   });
 }

@@ -11,7 +11,7 @@ import { createLookupStage } from '../stages/lookup.js';
 import { createWindowOperator, WINDOW_STAGES } from '../windows/window-operator.js';
 import { createStamper, type Source, type SourceContext } from '../sources/source.js';
 import { SampleSolarSource } from '../sources/sample-solar.js';
-import { DocumentsSource } from '../sources/documents.js';
+import { DocumentsSource, sourceDocuments } from '../sources/documents.js';
 import { KafkaSource } from '../sources/kafka.js';
 import { ChangeStreamSource } from '../sources/change-stream.js';
 import type { Sink } from '../sinks/sink.js';
@@ -87,7 +87,7 @@ function connectionOf(definition: ProcessorDefinition, name: unknown, expected: 
 
 function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceContext, deps: BuildDeps): Source {
   if (spec === null || typeof spec !== 'object') throw new PipelineError('$source must be an object');
-  if (Array.isArray(spec['documents'])) return new DocumentsSource(ctx, spec['documents'] as Doc[], deps.resumePosition);
+  if (spec['documents'] !== undefined) return new DocumentsSource(ctx, sourceDocuments(spec['documents']), deps.resumePosition);
   const connection = connectionOf(definition, spec['connectionName'], ['Sample', 'Kafka', 'Cluster']);
   const config = (spec['config'] ?? {}) as Doc;
   switch (connection.type) {

@@ -41,10 +41,3 @@ export function offsetMs(spec: Value, field: string): number {
   if (typeof size !== 'number' || !Number.isInteger(size)) throw new PipelineError(`${field}.offsetFromUtc must be an integer`);
   return size * unitMs(spec['unit'], field);
 }
-
-/** Atlas refuses fields a stage does not define, in MongoDB's IDL wording. */
-export function refuseUnknownFields(stage: string, spec: Record<string, Value>, known: readonly string[]): void {
-  for (const [key, value] of Object.entries(spec)) {
-    if (value !== undefined && !known.includes(key)) throw new PipelineError(`BSON field '${stage}.${key}' is an unknown field.`);
-  }
-}

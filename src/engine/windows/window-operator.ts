@@ -5,7 +5,8 @@
 import { PipelineError } from '../contract.js';
 import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
 import type { Operator, StageContext } from '../stages/operator.js';
-import { durationMs, offsetMs, optionalDurationMs, refuseUnknownFields } from './durations.js';
+import { durationMs, offsetMs, optionalDurationMs } from './durations.js';
+import { checkStageOptions } from '../stage-options.js';
 import { InnerPipeline } from './inner-pipeline.js';
 import { LATE_REASON, NO_EVENT_TIME_REASON, sourceTypeOf, withOpenWindow, withWindowMeta } from './late.js';
 import { SessionWindowOperator } from './session-window.js';
@@ -13,11 +14,6 @@ import type { WindowContents } from './window-contents.js';
 
 export const WINDOW_STAGES = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
 const DEFAULT_ALLOWED_LATENESS_MS = 3000;
-const KNOWN_FIELDS: Record<string, readonly string[]> = {
-  $tumblingWindow: ['boundary', 'interval', 'pipeline', 'offset', 'idleTimeout', 'allowedLateness'],
-  $hoppingWindow: ['boundary', 'interval', 'hopSize', 'pipeline', 'offset', 'idleTimeout', 'allowedLateness'],
-  $sessionWindow: ['partitionBy', 'gap', 'pipeline', 'boundary', 'allowedLateness'],
-};
 
 export interface WindowDeps {
   tsField: string;
@@ -27,7 +23,7 @@ export interface WindowDeps {
 
 export function createWindowOperator(name: string, spec: Value, ctx: StageContext, deps: WindowDeps): Operator {
   if (!isPlainObject(spec)) throw new PipelineError(`${name} must be an object`);
-  refuseUnknownFields(name, spec, KNOWN_FIELDS[name] ?? []);
+  checkStageOptions(name, spec);
   const boundary = spec['boundary'] ?? 'eventTime';
   if (boundary !== 'eventTime' && boundary !== 'processingTime') throw new PipelineError(`${name}.boundary must be "eventTime" or "processingTime"`);
   if (boundary === 'processingTime') {
