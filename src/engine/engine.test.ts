@@ -19,7 +19,8 @@ describe('engine', () => {
     ]);
     await engine.start(def, { resumeFromCheckpoint: true });
     const docs = await collectOutput(engine, def.id, 20);
-    expect(docs[0]).toEqual({ device_id: expect.stringMatching(/^device_\d+$/), watts: expect.any(Number) });
+    // An inclusion $project keeps _stream_meta (Stream Aggregation page).
+    expect(docs[0]).toEqual({ device_id: expect.stringMatching(/^device_\d+$/), watts: expect.any(Number), _stream_meta: { source: { type: 'generated', ts: expect.any(Date) } } });
     const stats = await eventually(() => {
       const s = engine!.stats(def.id);
       return s && s.status === 'running' && s.outputMessageCount >= 20 ? s : undefined;
