@@ -27,6 +27,8 @@ export interface EngineOptions {
   extraCaCertificates?: string[];
   /** How many __testLog documents each processor keeps for watchOutput (default 1000). */
   outputRingSize?: number;
+  /** AWS Lambda-compatible endpoint for $externalFunction (default: ATLAS_STREAMS_LAMBDA_ENDPOINT). */
+  lambdaEndpoint?: string;
 }
 
 const STOP_TIMEOUT_MS = 60_000;
@@ -61,6 +63,8 @@ class Engine implements ProcessorRunner {
       ...(options.stateBudgetBytes === undefined ? {} : { stateBudgetBytes: options.stateBudgetBytes }),
       ...(options.extraCaCertificates ? { extraCaCertificates: options.extraCaCertificates } : {}),
     };
+    const lambdaEndpoint = options.lambdaEndpoint ?? process.env['ATLAS_STREAMS_LAMBDA_ENDPOINT'];
+    if (lambdaEndpoint) this.settings.lambdaEndpoint = lambdaEndpoint;
   }
 
   async start(definition: ProcessorDefinition, options: StartOptions): Promise<void> {

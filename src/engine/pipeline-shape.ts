@@ -4,7 +4,7 @@ import { PipelineError, type Document } from './contract.js';
 import { checkStageOptions } from './stage-options.js';
 
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
-  '$redact', '$unwind', '$validate', '$lookup', '$https', '$setStreamMeta']);
+  '$redact', '$unwind', '$validate', '$lookup', '$https', '$setStreamMeta', '$cachedLookup', '$externalFunction']);
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
 const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
 const SINKS = new Set(['$emit', '$merge']);
@@ -67,7 +67,7 @@ function collectConnections(name: string, body: unknown, used: Set<string>): voi
   if (body === null || typeof body !== 'object') return;
   const b = body as Document;
   const fromInto = name === '$merge' ? (b['into'] as Document | undefined)?.['connectionName'] : undefined;
-  const fromLookup = name === '$lookup' ? (b['from'] as Document | undefined)?.['connectionName'] : undefined;
+  const fromLookup = name === '$lookup' || name === '$cachedLookup' ? (b['from'] as Document | undefined)?.['connectionName'] : undefined;
   for (const candidate of [b['connectionName'], fromInto, fromLookup]) {
     if (typeof candidate === 'string') used.add(candidate);
   }

@@ -24,6 +24,7 @@ export interface RunOptions {
   /** Keep running until this holds (timers: idle timeouts, processing time); otherwise until the source is drained. */
   until?: (result: RunResult) => boolean;
   extraCaCertificates?: string[];
+  lambdaEndpoint?: string;
 }
 
 let mongo: MongoDouble | undefined;
@@ -67,6 +68,7 @@ export async function runPipeline(pipeline: Document[], options: RunOptions = {}
       sampleRatePerSecond: 0,
       checkpointIntervalMs: 3_600_000,
       ...(options.extraCaCertificates ? { extraCaCertificates: options.extraCaCertificates } : {}),
+      ...(options.lambdaEndpoint ? { lambdaEndpoint: options.lambdaEndpoint } : {}),
     },
     log: { info() {}, warn() {}, error() {} },
     saveCheckpoint: async () => {},

@@ -8,6 +8,7 @@ import { statelessStage } from '../stages/stateless.js';
 import { windowOnlyStage } from '../stages/window-only.js';
 import { createHttpsStage } from '../stages/https.js';
 import { createLookupStage } from '../stages/lookup.js';
+import { createExternalFunctionStage } from '../stages/external-function.js';
 import { createWindowOperator, WINDOW_STAGES } from '../windows/window-operator.js';
 import { createStamper, type Source, type SourceContext } from '../sources/source.js';
 import { SampleSolarSource } from '../sources/sample-solar.js';
@@ -116,6 +117,11 @@ function buildStage(definition: ProcessorDefinition, stage: Doc, index: number, 
     return createHttpsStage(spec as Doc, connection, ctx, deps.settings);
   }
   if (name === '$lookup') return createLookupStage(spec as Doc, deps.clusters, ctx);
+  if (name === '$cachedLookup') return createLookupStage(spec as Doc, deps.clusters, ctx, { cached: true });
+  if (name === '$externalFunction') {
+    const connection = connectionOf(definition, (spec as Doc)['connectionName'], ['AWSLambda']);
+    return createExternalFunctionStage(spec as Doc, connection, ctx, deps.settings);
+  }
   throw new PipelineError(`unsupported stage ${name}`);
 }
 

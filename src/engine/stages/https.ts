@@ -4,8 +4,6 @@
 // JSON, and statuses 400, 404, 410, 413, 414 and 431, follow onError (dlq | ignore | fail);
 // any other status, or an endpoint that stays unreachable, fails the processor. Each
 // passing document gets `_stream_meta.https` ({$meta: "stream.https"}).
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { EJSON } from 'bson';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
@@ -13,7 +11,7 @@ import { bsonTypeName, isPlainObject, type Doc, type Evaluate, type Value } from
 import type { EngineSettings } from '../runtime/environment.js';
 import { withRetries } from '../runtime/retry.js';
 import { ProcessorFailure, type Operator, type StageContext } from './operator.js';
-import { statelessStage } from './stateless.js';
+import { compilePayload, requestBody } from './payload.js';
 
 const ON_ERROR_STATUSES = new Set([400, 404, 410, 413, 414, 431]);
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -34,7 +32,7 @@ interface HttpsConfig {
   ca: string[] | undefined;
 }
 
-interface Response { status: number; body: string; contentType: string; millis: number }
+import { sendRequest, type Response } from './http-client.js';
 
 export function createHttpsStage(spec: Doc, connection: ConnectionDefinition, ctx: StageContext, settings: EngineSettings): Operator {
   const config = parseConfig(spec, connection, ctx, settings);
@@ -59,12 +57,7 @@ function parseConfig(spec: Doc, connection: ConnectionDefinition, ctx: StageCont
   const method = String(spec['method'] ?? 'GET').toUpperCase();
   if (!METHODS.has(method)) throw new PipelineError(`$https.method must be one of ${[...METHODS].join(', ')}, not ${String(spec['method'])}`);
   const expressions = (o: Value): Array<[string, Evaluate]> => (isPlainObject(o) ? Object.entries(o).map(([k, v]) => [k, compileExpression(v)]) : []);
-  const payload = ((spec['payload'] as Doc[] | undefined) ?? []).map((stage) => {
-    const name = Object.keys(stage)[0]!;
-    const operator = statelessStage(name, stage[name], ctx);
-    if (!operator) throw new PipelineError(`${name} is not allowed in $https.payload`);
-    return operator;
-  });
+  const payload = compilePayload('$https', spec['payload'], ctx);
   return {
     url: new URL(connection['url']),
     method,
@@ -95,20 +88,14 @@ async function call(config: HttpsConfig, ctx: StageContext, doc: Doc): Promise<D
       if (typeof value !== 'string') throw new Error(`$https header '${name}' must evaluate to a string, found ${bsonTypeName(value)}`);
       headers[name] = value;
     }
-    let shaped: Doc[] = [doc];
-    for (const operator of config.payload) shaped = (await operator.process(shaped)) as Doc[];
-    // The body is the document's content: its stream metadata is not part of it.
-    const { _stream_meta: _meta, ...content } = shaped[0] ?? {};
-    body = EJSON.stringify(content, { relaxed: true });
-    // Explicit: Node would neither chunk nor size a GET body, and the server would misread it.
-    headers['content-length'] = String(Buffer.byteLength(body));
+    body = await requestBody(config.payload, doc);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   } catch (error) {
     ctx.deadLetter(doc, (error as Error).message);
     return undefined;
   }
   const response = await withRetries(`$https request to ${config.url.host}`, async () => {
-    const r = await send(config, url, headers, body);
+    const r = await sendRequest(url, { method: config.method, headers, body, connectionTimeoutMs: config.connectionTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, ca: config.ca });
     // Statuses outside the onError list fail the processor, but 5xx may be transient: retry those first.
     if (r.status >= 500) throw new Error(`HTTP status ${r.status}`);
     return r;
@@ -144,30 +131,4 @@ function withHttpsMeta(doc: Doc, url: URL, method: string, response: Response): 
   const meta = isPlainObject(doc['_stream_meta']) ? doc['_stream_meta'] : {};
   const https = { url: url.toString(), method, httpStatusCode: response.status, responseTimeMs: Math.round(response.millis) };
   return { ...doc, _stream_meta: { ...meta, https } };
-}
-
-function send(config: HttpsConfig, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Response> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, {
-      method: config.method,
-      headers,
-      timeout: config.connectionTimeoutMs,
-      ...(config.ca ? { ca: config.ca } : {}),
-    }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({
-        status: res.statusCode ?? 0,
-        body: Buffer.concat(chunks).toString('utf8'),
-        contentType: String(res.headers['content-type'] ?? ''),
-        millis: performance.now() - started,
-      }));
-      res.on('error', reject);
-    });
-    req.setTimeout(config.requestTimeoutMs, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
