@@ -22,7 +22,6 @@ export function sourceDocuments(spec: Value): Doc[] {
   if (!Array.isArray(value) || !value.every(isPlainObject)) throw new PipelineError('$source.documents must be an array of documents or an expression that evaluates to one');
   return value as Doc[];
 }
-const META = Object.freeze({ type: 'generated' });
 
 export class DocumentsSource implements Source {
   private next: number;
@@ -46,7 +45,7 @@ export class DocumentsSource implements Source {
         // A private copy: the definition's documents must survive for a restart.
         const doc = EJSON.deserialize(EJSON.serialize(this.documents[i], { relaxed: false })) as Doc;
         try {
-          docs.push(this.ctx.stamp(doc, now, META));
+          docs.push(this.ctx.stamp(doc, now, { type: 'generated' }));
         } catch (error) {
           this.ctx.deadLetter(doc, (error as Error).message);
         }
