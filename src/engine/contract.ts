@@ -60,7 +60,12 @@ export interface OperatorStats {
   inputMessageCount: number;
   outputMessageCount: number;
   dlqMessageCount: number;
+  dlqMessageSize: number;
+  /** Known at $source (bytes read) and at the sink (bytes written). */
+  inputMessageSize?: number;
+  outputMessageSize?: number;
   executionTimeSecs: number;
+  executionTimeMillis: number;
   timeSpentMillis: number;
   maxMemoryUsage: number;
   stateSize: number;

@@ -36,6 +36,8 @@ export interface EngineOptions {
   documentTimeoutMs?: number;
   /** How long stop waits for the final checkpoint before terminating the worker (default 10 s). */
   stopTimeoutMs?: number;
+  /** AWS Lambda-compatible endpoint for $externalFunction (default: ATLAS_STREAMS_LAMBDA_ENDPOINT). */
+  lambdaEndpoint?: string;
 }
 
 const DEFAULT_WORKER_HEAP_MB = 1024;
@@ -89,6 +91,8 @@ class Engine implements ProcessorRunner {
       ...(options.stateBudgetBytes === undefined ? {} : { stateBudgetBytes: options.stateBudgetBytes }),
       ...(options.extraCaCertificates ? { extraCaCertificates: options.extraCaCertificates } : {}),
     };
+    const lambdaEndpoint = options.lambdaEndpoint ?? process.env['ATLAS_STREAMS_LAMBDA_ENDPOINT'];
+    if (lambdaEndpoint) this.settings.lambdaEndpoint = lambdaEndpoint;
   }
 
   async start(definition: ProcessorDefinition, options: StartOptions): Promise<void> {

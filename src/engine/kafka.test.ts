@@ -67,7 +67,7 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source and sink (
       {
         $emit: {
           connectionName: 'kafka1', topic: { $concat: ['$topic', '-out'] },
-          config: { key: '$id', headers: { origin: 'engine' } },
+          config: { key: '$id', keyFormat: 'string', headers: { origin: 'engine' } },
         },
       },
     ], {
@@ -158,7 +158,7 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source and sink (
         {
           $emit: {
             connectionName: 'kafka1', topic: 'devices-compacted',
-            config: { key: '$device', compression_type: 'gzip', tombstoneWhen: { $eq: ['$removed', true] } },
+            config: { key: '$device', keyFormat: 'string', compression_type: 'gzip', tombstoneWhen: { $eq: ['$removed', true] } },
           },
         },
       ], { connections: kafkaConnection() });

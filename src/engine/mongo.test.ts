@@ -41,6 +41,8 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     const def = definition([
       { $source: { documents: [{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }, { _id: 'c', n: 'three' }] } },
       { $project: { total: { $multiply: ['$n', 10] } } },
+      // _stream_meta reaches the sink unless removed (Stream Aggregation page).
+      { $unset: '_stream_meta' },
       { $merge: { into: { connectionName: 'cluster0', db, coll: 'totals' }, whenMatched: 'merge', whenNotMatched: 'insert' } },
     ], { connections: cluster(), options: { dlq: { connectionName: 'cluster0', db, coll: 'dlq' } } });
     await engine.start(def, { resumeFromCheckpoint: false });
@@ -69,6 +71,7 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     const def = definition([
       { $source: { documents: [{ code: 'd1', watts: 7 }, { code: 'd9', watts: 1 }] } },
       { $project: { _id: 0, code: 1, watts: 1 } },
+      { $unset: '_stream_meta' },
       { $merge: { into: { connectionName: 'cluster0', db, coll: 'devices_latest' }, on: 'code', whenMatched: 'replace', whenNotMatched: 'discard' } },
     ], { connections: cluster() });
     await engine.start(def, { resumeFromCheckpoint: false });
@@ -140,6 +143,7 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
     const def = definition([
       { $source: { documents: [{ at: new Date('2024-01-01T00:00:00Z'), sensor: 's1', v: 1 }, { at: 'not a date', sensor: 's1', v: 2 }, { sensor: 's2', v: 3 }] } },
       { $project: { _id: 0, at: 1, sensor: 1, v: 1 } },
+      { $unset: '_stream_meta' },
       { $emit: { connectionName: 'cluster0', db, coll: 'readings_ts', timeseries: { timeField: 'at', metaField: 'sensor', granularity: 'minutes' } } },
     ], { connections: cluster(), options: { dlq: { connectionName: 'cluster0', db, coll: 'ts_dlq' } } });
     await engine.start(def, { resumeFromCheckpoint: false });
@@ -160,6 +164,7 @@ describe(realUri ? 'MongoDB (real server)' : 'MongoDB (wire double)', () => {
       { $source: { documents: [{ device: 'd2', watts: 5 }] } },
       { $lookup: { from: { connectionName: 'cluster0', db, coll: 'devices' }, localField: 'device', foreignField: 'device', as: 'info' } },
       { $project: { site: { $arrayElemAt: ['$info.site', 0] }, _id: 0 } },
+      { $unset: '_stream_meta' },
       { $emit: { connectionName: '__testLog' } },
     ], { connections: cluster() });
     await engine.start(def, { resumeFromCheckpoint: false });

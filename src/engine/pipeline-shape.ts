@@ -2,9 +2,10 @@
 // pipeline names. Checked on create, modify and start, before anything runs.
 import { PipelineError, type Document } from './contract.js';
 import { MAX_DEFINITION_DEPTH, MAX_PIPELINE_STAGES } from './limits.js';
+import { checkStageOptions } from './stage-options.js';
 
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
-  '$redact', '$unwind', '$validate', '$lookup', '$https']);
+  '$redact', '$unwind', '$validate', '$lookup', '$https', '$setStreamMeta', '$cachedLookup', '$externalFunction']);
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
 const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
 const SINKS = new Set(['$emit', '$merge']);
@@ -47,6 +48,7 @@ export function checkPipelineShape(pipeline: unknown): Set<string> {
     } else if (!ANYWHERE.has(name)) {
       throw new PipelineError(`unsupported stage ${name}`);
     }
+    checkStageOptions(name, body);
     collectConnections(name, body, used);
   });
   return used;
@@ -60,6 +62,7 @@ function checkWindowPipeline(windowName: string, body: unknown, used: Set<string
     if (!ANYWHERE.has(name) && !WINDOW_ONLY.has(name)) {
       throw new PipelineError(`${name} is not allowed inside ${windowName}.pipeline`);
     }
+    checkStageOptions(name, (stage as Document)[name]);
     collectConnections(name, (stage as Document)[name], used);
   });
 }
@@ -68,7 +71,7 @@ function collectConnections(name: string, body: unknown, used: Set<string>): voi
   if (body === null || typeof body !== 'object') return;
   const b = body as Document;
   const fromInto = name === '$merge' ? (b['into'] as Document | undefined)?.['connectionName'] : undefined;
-  const fromLookup = name === '$lookup' ? (b['from'] as Document | undefined)?.['connectionName'] : undefined;
+  const fromLookup = name === '$lookup' || name === '$cachedLookup' ? (b['from'] as Document | undefined)?.['connectionName'] : undefined;
   for (const candidate of [b['connectionName'], fromInto, fromLookup]) {
     if (typeof candidate === 'string') used.add(candidate);
   }

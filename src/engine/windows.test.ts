@@ -45,7 +45,7 @@ describe('windows', () => {
     expect(out.map((d) => [d['n'], d['sum'], d['avg'], d['max'], d['vs']])).toEqual([
       [2, 4, 2, 3, [1, 3]], [1, 10, 10, 10, [10]], [1, 100, 100, 100, [100]],
     ]);
-    expect(out[0]!['_stream_meta']).toEqual({ window: { start: start(0), end: start(1) } });
+    expect(out[0]!['_stream_meta']).toEqual({ source: { type: 'generated' }, window: { start: start(0), end: start(1) } });
     const [late] = await eventually(async () => {
       const docs = await client.db('w').collection('dlq').find({}).toArray();
       return docs.length === 1 ? docs : undefined;
@@ -75,8 +75,8 @@ describe('windows', () => {
     engine = createEngine(new MemoryHost());
     const def = definition([
       source([
-        { ...at(0), k: 'a', v: 1 }, { ...at(2), k: 'a', v: 2 }, { ...at(0.5), k: 'b', v: 5 },
-        { ...at(1), k: 'a', v: 3 }, { ...at(20), k: 'z', v: 0 },
+        { ...at(0), k: 'a', v: 1 }, { ...at(1.8), k: 'a', v: 2 }, { ...at(0.5), k: 'b', v: 5 },
+        { ...at(0.9), k: 'a', v: 3 }, { ...at(20), k: 'z', v: 0 },
       ]),
       {
         $sessionWindow: {
@@ -89,7 +89,7 @@ describe('windows', () => {
     await engine.start(def, { resumeFromCheckpoint: false });
     const out = await collectOutput(engine, def.id, 2);
     const byKey = Object.fromEntries(out.map((d) => [d['_id'], d]));
-    expect(byKey['a']).toMatchObject({ vs: [1, 2, 3], first: 1, last: 3, _stream_meta: { window: { start: start(0), end: start(3) } } });
+    expect(byKey['a']).toMatchObject({ vs: [1, 2, 3], first: 1, last: 3, _stream_meta: { window: { start: start(0), end: start(2.8) } } });
     expect(byKey['b']).toMatchObject({ vs: [5], _stream_meta: { window: { start: start(0.5), end: start(1.5) } } });
   });
 
@@ -123,7 +123,8 @@ describe('windows', () => {
       source([{ ...at(0.1), v: 1 }, { ...at(0.2), v: 2 }]),
       {
         $tumblingWindow: {
-          interval: { size: 1, unit: 'minute' }, idleTimeout: { size: 1, unit: 'second' },
+          // The window closes after max(remaining window time, idleTimeout) of quiet.
+          interval: { size: 2, unit: 'second' }, idleTimeout: { size: 1, unit: 'second' },
           pipeline: [{ $sort: { v: -1 } }, { $group: { _id: null, vs: { $push: '$v' } } }],
         },
       },

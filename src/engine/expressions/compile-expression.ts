@@ -6,6 +6,8 @@ import { checkConcatArrays, checkConcatStrings, checkSplit, codePointLength } fr
 import { parseDateString, toDate } from './dates.js';
 import { mingoEvaluate } from './mingo-reference.js';
 import { metaValue, toObjectId } from './stream-operators.js';
+import { compileConvert } from './binary-convert.js';
+import { EXTRA_OPERATORS, REFUSED_OPERATORS } from './extra-operators.js';
 import {
   bsonTypeName, compareValues, isNullish, isPlainObject, resolvePath, truthy, valuesEqual,
   type Doc, type Evaluate, type Value,
@@ -57,7 +59,9 @@ type OperatorCompiler = (args: Value) => Evaluate;
 
 function compileOperator(name: string, args: Value): Evaluate {
   if (name === '$literal') return () => args;
-  const compiler = OPERATORS[name];
+  const refused = REFUSED_OPERATORS[name];
+  if (refused) throw new PipelineError(refused);
+  const compiler = OPERATORS[name] ?? EXTRA_OPERATORS[name];
   return compiler ? compiler(args) : mingoEvaluate({ [name]: args });
 }
 
@@ -398,5 +402,12 @@ const OPERATORS: Record<string, OperatorCompiler> = {
       return out;
     };
   },
-  $meta: (args) => (doc) => metaValue(doc, args),
+  $convert: (args) => compileConvert(args),
+  $meta: (args) => {
+    // sp-agg-meta: the path's root must be "stream"; anything else is refused before the processor runs.
+    if (typeof args !== 'string' || (args !== 'stream' && !args.startsWith('stream.'))) {
+      throw new PipelineError(`$meta: unsupported metadata '${String(args)}'; the path must begin with "stream"`);
+    }
+    return (doc) => metaValue(doc, args);
+  },
 };

@@ -54,10 +54,20 @@ function compiled(pipeline: Doc[], doc: Doc): Doc[] | 'error' {
 
 function reference(pipeline: Doc[], doc: Doc): Doc[] | 'error' {
   try {
-    return mingoAggregate([doc], pipeline);
+    return mingoAggregate([doc], pipeline).map((out) => keepStreamMeta(pipeline, doc, out));
   } catch {
     return 'error';
   }
+}
+
+/**
+ * Where MongoDB's documented answer differs from mingo: the Stream Aggregation page says
+ * only `$project: {_stream_meta: 0}` or `$unset` removes `_stream_meta`, so stages that
+ * build new documents carry it over; mingo drops it.
+ */
+function keepStreamMeta(pipeline: Doc[], input: Doc, out: Doc): Doc {
+  if (input['_stream_meta'] === undefined || '_stream_meta' in out || JSON.stringify(pipeline).includes('_stream_meta')) return out;
+  return { ...out, _stream_meta: input['_stream_meta'] };
 }
 
 function expectSame(pipeline: Doc[]): void {
@@ -97,7 +107,7 @@ const EXPRESSIONS: unknown[] = [
   '$n.x', '$objs.k', '$objs', { $literal: '$a' }, { $year: '$d' }, { $month: '$d' }, { $dayOfMonth: '$d' }, { $hour: '$d' },
   { $dateFromString: { dateString: '$ds' } }, { $toDate: '$ds' }, { x: { y: '$b', z: [{ $ifNull: ['$s', ''] }, 1] } },
   { $meta: 'stream.source.topic' }, { $meta: 'stream.source' }, { $add: ['$d', 1000] }, { $subtract: ['$d', '$d'] },
-  { $max: ['$b', '$f'] }, { $sum: ['$b', '$f'] }, { $substrCP: [{ $ifNull: ['$s', ''] }, 0, 1] },
+  { $max: [{ $ifNull: ['$b', 0] }, '$f'] }, { $sum: ['$b', '$f'] }, { $substrCP: [{ $ifNull: ['$s', ''] }, 0, 1] },
 ];
 
 describe('compiled stages agree with mingo', () => {
@@ -131,6 +141,14 @@ describe('MongoDB semantics where mingo differs', () => {
     expect(evaluate({ $gt: ['$a', 3] }, { a: 'seven' })).toBe(true);
     expect(evaluate({ $lt: ['$missing', null] }, {})).toBe(true);
     expect(evaluate({ $eq: ['$missing', null] }, {})).toBe(false);
+    // mingo puts arrays below objects and ObjectIds above booleans.
+    expect(evaluate({ $gt: [[0], { z: 1 }] }, {})).toBe(true);
+    expect(evaluate({ $lt: [{ $toObjectId: '65a1b2c3d4e5f60718293a4b' }, false] }, {})).toBe(true);
+  });
+
+  it('$max/$min ignore null and missing arguments (mingo answers null)', () => {
+    expect(evaluate({ $max: ['$missing', '$f'] }, { f: -3 })).toBe(-3);
+    expect(evaluate({ $min: [null, 4, 2] }, {})).toBe(2);
   });
 
   it('propagates null through arithmetic and rounds exactly', () => {

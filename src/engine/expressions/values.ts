@@ -1,7 +1,8 @@
-// Value helpers shared by the expression and filter compilers. Ordering and equality
-// defer to mingo (our reference) except on the fast paths where both sides are numbers
-// or strings, so compiled code and mingo can never disagree on mixed types.
-import { compare as mingoCompare, isEqual as mingoIsEqual } from 'mingo/util';
+// Value helpers shared by the expression and filter compilers. Ordering follows MongoDB's
+// BSON comparison order (bson-order.ts; mingo differs across types), with fast paths
+// where both sides are numbers or strings. Equality defers to mingo.
+import { isEqual as mingoIsEqual } from 'mingo/util';
+import { compareBson } from './bson-order.js';
 import { ObjectId } from 'bson';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -13,7 +14,7 @@ export type Evaluate = (doc: Doc) => Value;
 export function compareValues(a: Value, b: Value): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  return mingoCompare(a, b);
+  return compareBson(a, b);
 }
 
 export function valuesEqual(a: Value, b: Value): boolean {

@@ -8,10 +8,11 @@ import { statelessStage } from '../stages/stateless.js';
 import { windowOnlyStage } from '../stages/window-only.js';
 import { createHttpsStage } from '../stages/https.js';
 import { createLookupStage } from '../stages/lookup.js';
+import { createExternalFunctionStage } from '../stages/external-function.js';
 import { createWindowOperator, WINDOW_STAGES } from '../windows/window-operator.js';
 import { createStamper, type Source, type SourceContext } from '../sources/source.js';
 import { SampleSolarSource } from '../sources/sample-solar.js';
-import { DocumentsSource } from '../sources/documents.js';
+import { DocumentsSource, sourceDocuments } from '../sources/documents.js';
 import { KafkaSource } from '../sources/kafka.js';
 import { ChangeStreamSource } from '../sources/change-stream.js';
 import type { Sink } from '../sinks/sink.js';
@@ -87,7 +88,7 @@ function connectionOf(definition: ProcessorDefinition, name: unknown, expected: 
 
 function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceContext, deps: BuildDeps): Source {
   if (spec === null || typeof spec !== 'object') throw new PipelineError('$source must be an object');
-  if (Array.isArray(spec['documents'])) return new DocumentsSource(ctx, spec['documents'] as Doc[], deps.resumePosition);
+  if (spec['documents'] !== undefined) return new DocumentsSource(ctx, sourceDocuments(spec['documents']), deps.resumePosition);
   const connection = connectionOf(definition, spec['connectionName'], ['Sample', 'Kafka', 'Cluster']);
   const config = (spec['config'] ?? {}) as Doc;
   switch (connection.type) {
@@ -116,6 +117,11 @@ function buildStage(definition: ProcessorDefinition, stage: Doc, index: number, 
     return createHttpsStage(spec as Doc, connection, ctx, deps.settings);
   }
   if (name === '$lookup') return createLookupStage(spec as Doc, deps.clusters, ctx);
+  if (name === '$cachedLookup') return createLookupStage(spec as Doc, deps.clusters, ctx, { cached: true });
+  if (name === '$externalFunction') {
+    const connection = connectionOf(definition, (spec as Doc)['connectionName'], ['AWSLambda']);
+    return createExternalFunctionStage(spec as Doc, connection, ctx, deps.settings);
+  }
   throw new PipelineError(`unsupported stage ${name}`);
 }
 

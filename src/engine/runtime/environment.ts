@@ -19,6 +19,8 @@ export interface EngineSettings {
   heapBudgetBytes?: number;
   /** PEM certificates trusted for Https connections and Kafka TLS besides the system ones. */
   extraCaCertificates?: string[];
+  /** Where $externalFunction sends AWS Lambda Invoke calls (an emulator-only setting). */
+  lambdaEndpoint?: string;
 }
 
 export interface ProcessorEnvironment {

@@ -120,6 +120,7 @@ export class Processor {
         this.counters.inputMessageCount += messages;
         this.counters.inputMessageSize += size;
         this.sourceCounters.record(messages, docs.length, 0);
+        this.sourceCounters.inputMessageSize = (this.sourceCounters.inputMessageSize ?? 0) + size;
         await this.runFrom(0, docs);
         this.position = positionAfter;
       } catch (error) {
@@ -151,6 +152,7 @@ export class Processor {
       this.sinkCounters.record(docs.length, sent, performance.now() - started);
       this.counters.outputMessageCount += sent;
       this.counters.outputMessageSize += written;
+      this.sinkCounters.outputMessageSize = (this.sinkCounters.outputMessageSize ?? 0) + written;
     }
     await this.dlq.flush();
   }
@@ -198,6 +200,7 @@ export class Processor {
   private deadLetter(counters: OperatorCounters, doc: Doc, reason: string, extra?: Doc): void {
     const size = this.dlq.add(doc, this.redact(reason), extra);
     counters.dlqMessageCount += 1;
+    counters.dlqMessageSize += size;
     this.counters.dlqMessageCount += 1;
     this.counters.dlqMessageSize += size;
   }

@@ -5,6 +5,10 @@ export class OperatorCounters {
   inputMessageCount = 0;
   outputMessageCount = 0;
   dlqMessageCount = 0;
+  dlqMessageSize = 0;
+  /** Bytes in and out, where the processor knows them without re-encoding ($source input, sink output). */
+  inputMessageSize: number | undefined;
+  outputMessageSize: number | undefined;
   timeSpentMillis = 0;
   maxMemoryUsage = 0;
   stateSize = 0;
@@ -28,7 +32,11 @@ export class OperatorCounters {
       inputMessageCount: this.inputMessageCount,
       outputMessageCount: this.outputMessageCount,
       dlqMessageCount: this.dlqMessageCount,
+      dlqMessageSize: this.dlqMessageSize,
+      ...(this.inputMessageSize === undefined ? {} : { inputMessageSize: this.inputMessageSize }),
+      ...(this.outputMessageSize === undefined ? {} : { outputMessageSize: this.outputMessageSize }),
       executionTimeSecs: Math.floor(this.timeSpentMillis / 1000),
+      executionTimeMillis: Math.round(this.timeSpentMillis),
       timeSpentMillis: Math.round(this.timeSpentMillis),
       maxMemoryUsage: this.maxMemoryUsage,
       stateSize: this.stateSize,
@@ -65,7 +73,8 @@ export class ProcessorCounters {
       dlqMessageSize: this.dlqMessageSize,
       memoryTrackerBytes: stateSize,
       stateSize,
-      ...(this.watermark === undefined ? {} : { watermark: new Date(this.watermark).toISOString() }),
+      // No watermark until a window has seen an event time.
+      ...(this.watermark === undefined || !Number.isFinite(this.watermark) ? {} : { watermark: new Date(this.watermark).toISOString() }),
       ok: 1,
       operatorStats,
       ...(kafkaPartitions ? { kafkaPartitions } : {}),

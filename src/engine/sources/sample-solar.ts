@@ -15,7 +15,6 @@ export interface SampleOptions {
 interface SamplePosition { seed: number; next: number }
 
 const MAX_BATCH = 1000;
-const META = Object.freeze({ type: 'generated' });
 
 export function generateSolarReading(seed: number, index: number, at: Date): Doc {
   const random = mulberry32((seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0);
@@ -79,7 +78,7 @@ export class SampleSolarSource implements Source {
       for (let i = 0; i < count; i++) {
         const doc = generateSolarReading(this.seed, this.next + i, now);
         try {
-          const stamped = this.ctx.stamp(doc, now, META);
+          const stamped = this.ctx.stamp(doc, now, { type: 'generated' });
           // Readings differ only in device_id's length (every number is an int32, the
           // timestamp has a fixed width): one BSON size per batch gives every other one.
           const idLength = (stamped['device_id'] as string).length;

@@ -38,6 +38,7 @@ export interface Source {
 
 export interface SourceContext {
   deadLetter(doc: Doc, reason: string, extra?: Doc): void;
+  /** Sets the event time and `_stream_meta.source` (`meta`, a fresh object per document, plus `ts`). */
   stamp(doc: Doc, sourceTime: Date, meta: Doc): Doc;
   /** The field stamp() writes the event time to. */
   readonly tsField: string;
@@ -64,6 +65,9 @@ export function createStamper(spec: Doc): { tsField: string; stamp: (doc: Doc, s
         if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new Error(TIME_FIELD_REASON);
       }
       doc[tsField] = time;
+      // sp-agg-meta: stream.source.ts is the record's date and time at ingestion. `meta` is
+      // the source's fresh object for this document: adding to it costs less than a copy.
+      meta['ts'] = sourceTime;
       doc['_stream_meta'] = { source: meta };
       return doc;
     },

@@ -2,7 +2,8 @@
 // of its documents. States are plain data so window state can be checkpointed.
 import { PipelineError } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
-import { compareValues, valuesEqual, type Doc, type Evaluate, type Value } from '../expressions/values.js';
+import { bsonTypeName, compareValues, isNullish, isPlainObject, valuesEqual, type Doc, type Evaluate, type Value } from '../expressions/values.js';
+import { N_ACCUMULATORS } from './n-accumulators.js';
 
 export interface Accumulator<S = Value> {
   init(): S;
@@ -66,6 +67,17 @@ const ACCUMULATORS: Record<string, Accumulator> = {
     result: (s) => s,
     collects: true,
   },
+  $mergeObjects: {
+    init: () => ({}),
+    add: (s, v) => {
+      if (isNullish(v)) return s;
+      if (!isPlainObject(v)) throw new Error(`$mergeObjects requires object inputs, but input is of type ${bsonTypeName(v)}`);
+      for (const [k, x] of Object.entries(v)) if (x !== undefined) s[k] = x;
+      return s;
+    },
+    merge: (a, b) => ({ ...a, ...b }),
+    result: (s) => s,
+  },
   $addToSet: {
     init: () => [],
     add: (s, v) => { if (v !== undefined && !s.some((x: Value) => valuesEqual(x, v))) s.push(v); return s; },
@@ -89,6 +101,8 @@ export function compileGroup(spec: Value): CompiledGroup | undefined {
     const entries = body && typeof body === 'object' ? Object.entries(body as Doc) : [];
     const [op, arg] = entries[0] ?? [];
     if (entries.length !== 1 || !op) throw new PipelineError(`$group field '${name}' must be an accumulator object`);
+    const plan = N_ACCUMULATORS[op];
+    if (plan) { fields.push({ name, ...plan(arg) }); continue; }
     const accumulator = ACCUMULATORS[op];
     if (!accumulator) return undefined;
     fields.push({ name, accumulator, argument: op === '$count' ? () => 1 : compileExpression(arg) });

@@ -5,6 +5,7 @@
 import { PipelineError } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, type Doc, type Evaluate, type Value } from '../expressions/values.js';
+import { keepStreamMeta, STREAM_META } from './stream-meta.js';
 
 type Node =
   | { kind: 'include' }
@@ -25,7 +26,9 @@ export function compileProjection(spec: Value): (doc: Doc) => Doc {
   if (excluding) return (doc) => applyExclusion(doc, root);
   if (!idNode) root.set('_id', { kind: 'include' });
   else if (idNode.kind === 'exclude') root.delete('_id');
-  return (doc) => applyInclusion(doc, root, doc);
+  // An inclusion projection keeps _stream_meta unless it names it (Stream Aggregation page).
+  if (root.has(STREAM_META)) return (doc) => applyInclusion(doc, root, doc);
+  return (doc) => keepStreamMeta(doc, applyInclusion(doc, root, doc));
 }
 
 /** `$unset: "a"` / `["a", "b.c"]` is an exclusion projection. */

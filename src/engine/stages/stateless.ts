@@ -6,6 +6,7 @@ import { mingoAggregate } from '../expressions/mingo-reference.js';
 import { bsonTypeName, isNullish, isPlainObject, resolvePath, type Doc, type Value } from '../expressions/values.js';
 import { perDocument, type Operator, type StageContext } from './operator.js';
 import { compileAddFields, compileProjection, compileUnset } from './projection.js';
+import { compileSetStreamMeta, keepStreamMeta } from './stream-meta.js';
 
 const VALIDATE_FAILURE_REASON = 'Input document found to be invalid in $validate stage';
 
@@ -26,6 +27,7 @@ export function statelessStage(name: string, spec: Value, ctx: StageContext): Op
     case '$redact': return perDocument(name, ctx, (doc) => mingoAggregate([doc], [{ $redact: spec }])[0]);
     case '$unwind': return unwind(spec, ctx);
     case '$validate': return validate(spec, ctx);
+    case '$setStreamMeta': return perDocument(name, ctx, compileSetStreamMeta(spec));
   }
   return undefined;
 }
@@ -35,7 +37,7 @@ function replaceRoot(name: string, expr: Value, ctx: StageContext): Operator {
   return perDocument(name, ctx, (doc) => {
     const v = newRoot(doc);
     if (!isPlainObject(v)) throw new Error(`'newRoot' expression must evaluate to an object, but resulting value was: ${isNullish(v) ? 'MISSING' : bsonTypeName(v)}`);
-    return v;
+    return keepStreamMeta(doc, v === doc ? v : { ...v });
   });
 }
 

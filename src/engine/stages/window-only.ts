@@ -2,10 +2,13 @@
 // as a whole when it closes.
 import { PipelineError } from '../contract.js';
 import { mingoAggregate } from '../expressions/mingo-reference.js';
-import { compareValues, isPlainObject, resolvePath, type Doc, type Value } from '../expressions/values.js';
+import type { Value } from '../expressions/values.js';
 import { compileGroup } from './accumulators.js';
 import { GroupState } from './group-state.js';
 import type { Operator } from './operator.js';
+import { compileSort } from './sort.js';
+
+export { compileSort };
 
 export function windowOnlyStage(name: string, spec: Value): Operator | undefined {
   switch (name) {
@@ -35,25 +38,4 @@ export function windowOnlyStage(name: string, spec: Value): Operator | undefined
     }
   }
   return undefined;
-}
-
-export function compileSort(spec: Value): (a: Doc, b: Doc) => number {
-  if (!isPlainObject(spec) || Object.keys(spec).length === 0) throw new PipelineError('$sort requires a non-empty object');
-  const keys = Object.entries(spec).map(([path, direction]) => {
-    if (direction !== 1 && direction !== -1) throw new PipelineError(`$sort direction for ${path} must be 1 or -1`);
-    return { parts: path.split('.'), direction };
-  });
-  return (a, b) => {
-    for (const { parts, direction } of keys) {
-      const c = compareValues(sortKey(resolvePath(a, parts), direction), sortKey(resolvePath(b, parts), direction));
-      if (c !== 0) return c * direction;
-    }
-    return 0;
-  };
-}
-
-/** Arrays sort by their smallest element ascending and their largest descending. */
-function sortKey(v: Value, direction: number): Value {
-  if (!Array.isArray(v) || v.length === 0) return v ?? null;
-  return v.reduce((best, x) => (compareValues(x, best) * direction < 0 ? x : best));
 }

@@ -7,11 +7,19 @@ import type { Doc } from '../expressions/values.js';
 import { contentsFactory, type WindowContents } from './window-contents.js';
 
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
+/** References that can see `_stream_meta.window` ({$meta: "stream"}, "stream.window.*", the field itself, the whole document). */
+const READS_WINDOW_META = /"stream"|stream\.window|_stream_meta|\$\$ROOT|\$\$CURRENT/;
 
 export class InnerPipeline {
   private readonly onArrival: Operator[];
   private readonly atClose: Operator[];
   private readonly factory: ReturnType<typeof contentsFactory>;
+  /**
+   * Whether documents must carry their window's bounds as they arrive (the tumbling and
+   * hopping pages group by `{$meta: "stream.window.start"}`). Stamping copies every
+   * document, so only pipelines that can read it pay for it.
+   */
+  readonly readsWindowMeta: boolean;
 
   constructor(stages: Doc[], build: (stages: Doc[]) => Operator[]) {
     const operators = build(stages);
@@ -22,6 +30,7 @@ export class InnerPipeline {
     this.onArrival = operators.slice(0, split);
     this.atClose = operators.slice(group ? split + 1 : split);
     this.factory = contentsFactory(group);
+    this.readsWindowMeta = READS_WINDOW_META.test(JSON.stringify(stages));
   }
 
   newContents(): WindowContents { return this.factory.create(); }

@@ -8,11 +8,11 @@ import type { Doc, Evaluate, Value } from '../expressions/values.js';
 import type { Operator, StageContext } from '../stages/operator.js';
 import { durationMs } from './durations.js';
 import type { InnerPipeline } from './inner-pipeline.js';
-import { LATE_REASON, NO_EVENT_TIME_REASON, withWindowMeta } from './late.js';
+import { LATE_REASON, NO_EVENT_TIME_REASON, sourceTypeOf, withWindowMeta } from './late.js';
 import type { WindowContents } from './window-contents.js';
 import type { WindowDeps } from './window-operator.js';
 
-interface Session { start: number; last: number; contents: WindowContents }
+interface Session { start: number; last: number; partition: Value; contents: WindowContents }
 
 export class SessionWindowOperator implements Operator {
   readonly name = '$sessionWindow';
@@ -21,6 +21,7 @@ export class SessionWindowOperator implements Operator {
   private readonly sessions = new Map<string, Session[]>();
   private maxEventTime = Number.NEGATIVE_INFINITY;
   private closedLine = Number.NEGATIVE_INFINITY;
+  private sourceType: string | undefined;
 
   constructor(
     spec: Doc,
@@ -41,14 +42,17 @@ export class SessionWindowOperator implements Operator {
       if (!(t instanceof Date)) { this.ctx.deadLetter(doc, NO_EVENT_TIME_REASON); continue; }
       const time = t.getTime();
       let key: string;
+      let partition: Value;
       try {
-        key = EJSON.stringify(this.partitionBy(doc) ?? null, { relaxed: false });
+        partition = this.partitionBy(doc) ?? null;
+        key = EJSON.stringify(partition, { relaxed: false });
       } catch (error) {
         this.ctx.deadLetter(doc, (error as Error).message);
         continue;
       }
       const list = this.sessions.get(key) ?? [];
-      const touching = list.filter((s) => time >= s.start - this.gap && time <= s.last + this.gap);
+      // sp-agg-session: two documents share a session when their timestamps differ by less than the gap.
+      const touching = list.filter((s) => time > s.start - this.gap && time < s.last + this.gap);
       if (touching.length === 0 && time + this.gap <= this.closedLine) {
         // The session it missed is the one it would have opened: sessions start at their
         // first event. Closed sessions are not remembered (that state would grow with
@@ -56,8 +60,9 @@ export class SessionWindowOperator implements Operator {
         this.ctx.deadLetter(doc, LATE_REASON, { missedWindowStartTimes: [new Date(time)] });
         continue;
       }
+      this.sourceType ??= sourceTypeOf(doc);
       const arrived = await this.inner.arrive([doc]);
-      const session = this.join(list, touching, time);
+      const session = this.join(list, touching, time, partition);
       session.contents.add(arrived);
       this.sessions.set(key, list);
       if (time > this.maxEventTime) this.maxEventTime = time;
@@ -67,9 +72,9 @@ export class SessionWindowOperator implements Operator {
   }
 
   /** Returns the session `time` belongs to, merging sessions it bridges (earliest first). */
-  private join(list: Session[], touching: Session[], time: number): Session {
+  private join(list: Session[], touching: Session[], time: number, partition: Value): Session {
     if (touching.length === 0) {
-      const session = { start: time, last: time, contents: this.inner.newContents() };
+      const session = { start: time, last: time, partition, contents: this.inner.newContents() };
       list.push(session);
       return session;
     }
@@ -97,7 +102,8 @@ export class SessionWindowOperator implements Operator {
       const due = list.filter((s) => s.last + this.gap <= line).sort((a, b) => a.start - b.start);
       for (const session of due) {
         list.splice(list.indexOf(session), 1);
-        for (const doc of await this.inner.close(session.contents)) out.push(withWindowMeta(doc, session.start, session.last + this.gap));
+        const window = { start: new Date(session.start), end: new Date(session.last + this.gap), partition: session.partition };
+        for (const doc of await this.inner.close(session.contents)) out.push(withWindowMeta(doc, window, this.sourceType));
       }
       if (list.length === 0) this.sessions.delete(key);
     }
@@ -116,17 +122,19 @@ export class SessionWindowOperator implements Operator {
       closedLine: Number.isFinite(this.closedLine) ? this.closedLine : null,
       sessions: [...this.sessions].map(([key, list]) => ({
         key,
-        sessions: list.map((s) => ({ start: s.start, last: s.last, contents: s.contents.snapshot() })),
+        sessions: list.map((s) => ({ start: s.start, last: s.last, partition: s.partition, contents: s.contents.snapshot() })),
       })),
     };
   }
 
   restore(state: unknown): void {
-    const s = state as { maxEventTime: number | null; closedLine: number | null; sessions: Array<{ key: string; sessions: Array<{ start: number; last: number; contents: unknown }> }> };
+    const s = state as { maxEventTime: number | null; closedLine: number | null; sessions: Array<{ key: string; sessions: Array<{ start: number; last: number; partition?: Value; contents: unknown }> }> };
     this.maxEventTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
     this.closedLine = s.closedLine ?? Number.NEGATIVE_INFINITY;
     for (const entry of s.sessions) {
-      this.sessions.set(entry.key, entry.sessions.map((x) => ({ start: x.start, last: x.last, contents: this.inner.restoreContents(x.contents) })));
+      // Checkpoints from before partitions were kept: the key is the partition in canonical EJSON.
+      const partition = (x: { partition?: Value }) => ('partition' in x ? x.partition : EJSON.parse(entry.key, { relaxed: false }));
+      this.sessions.set(entry.key, entry.sessions.map((x) => ({ start: x.start, last: x.last, partition: partition(x), contents: this.inner.restoreContents(x.contents) })));
     }
   }
 }

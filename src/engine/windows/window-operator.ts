@@ -5,9 +5,10 @@
 import { PipelineError } from '../contract.js';
 import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
 import type { Operator, StageContext } from '../stages/operator.js';
-import { durationMs, optionalDurationMs } from './durations.js';
+import { durationMs, offsetMs, optionalDurationMs } from './durations.js';
+import { checkStageOptions } from '../stage-options.js';
 import { InnerPipeline } from './inner-pipeline.js';
-import { LATE_REASON, NO_EVENT_TIME_REASON, withWindowMeta } from './late.js';
+import { LATE_REASON, NO_EVENT_TIME_REASON, sourceTypeOf, withOpenWindow, withWindowMeta } from './late.js';
 import { SessionWindowOperator } from './session-window.js';
 import type { WindowContents } from './window-contents.js';
 
@@ -22,19 +23,30 @@ export interface WindowDeps {
 
 export function createWindowOperator(name: string, spec: Value, ctx: StageContext, deps: WindowDeps): Operator {
   if (!isPlainObject(spec)) throw new PipelineError(`${name} must be an object`);
-  const inner = new InnerPipeline(spec['pipeline'] as Doc[], deps.buildInner);
-  const lateness = optionalDurationMs(spec['allowedLateness'], `${name}.allowedLateness`, DEFAULT_ALLOWED_LATENESS_MS);
-  if (name === '$sessionWindow') return new SessionWindowOperator(spec, inner, lateness, ctx, deps);
-  const size = durationMs(spec['interval'], `${name}.interval`);
-  const hop = name === '$hoppingWindow' ? durationMs(spec['hopSize'], `${name}.hopSize`) : size;
-  if (size <= 0 || hop <= 0) throw new PipelineError(`${name} interval and hopSize must be positive`);
-  const offsetSpec = isPlainObject(spec['offset']) && 'offsetFromUtc' in spec['offset'] ? spec['offset']['offsetFromUtc'] : spec['offset'];
+  checkStageOptions(name, spec);
   const boundary = spec['boundary'] ?? 'eventTime';
   if (boundary !== 'eventTime' && boundary !== 'processingTime') throw new PipelineError(`${name}.boundary must be "eventTime" or "processingTime"`);
+  if (boundary === 'processingTime') {
+    // The stage pages: idleTimeout and allowedLateness cannot be set with processingTime.
+    for (const option of ['allowedLateness', 'idleTimeout']) {
+      if (spec[option] !== undefined) throw new PipelineError(`${name}.${option} cannot be set when boundary is processingTime`);
+    }
+  }
+  if (!Array.isArray(spec['pipeline'])) throw new PipelineError(`${name}.pipeline must be an array of stages`);
+  const lateness = optionalDurationMs(spec['allowedLateness'], `${name}.allowedLateness`, DEFAULT_ALLOWED_LATENESS_MS);
+  if (name === '$sessionWindow') {
+    if (spec['partitionBy'] === undefined) throw new PipelineError('$sessionWindow requires partitionBy');
+    durationMs(spec['gap'], '$sessionWindow.gap');
+  }
+  const size = name === '$sessionWindow' ? 0 : durationMs(spec['interval'], `${name}.interval`);
+  const hop = name === '$hoppingWindow' ? durationMs(spec['hopSize'], `${name}.hopSize`) : size;
+  const offset = offsetMs(spec['offset'], `${name}.offset`);
+  // idleTimeout: 0 is the same as none.
+  const idleTimeout = optionalDurationMs(spec['idleTimeout'], `${name}.idleTimeout`, 0) || undefined;
+  const inner = new InnerPipeline(spec['pipeline'] as Doc[], deps.buildInner);
+  if (name === '$sessionWindow') return new SessionWindowOperator(spec, inner, lateness, ctx, deps);
   return new TimeWindowOperator(name, {
-    size, hop, lateness,
-    offset: optionalDurationMs(offsetSpec, `${name}.offset`, 0),
-    idleTimeout: spec['idleTimeout'] === undefined ? undefined : durationMs(spec['idleTimeout'], `${name}.idleTimeout`),
+    size, hop, lateness, offset, idleTimeout,
     processingTime: boundary === 'processingTime',
   }, inner, ctx, deps);
 }
@@ -56,6 +68,7 @@ class TimeWindowOperator implements Operator {
   /** Windows ending at or before this line are closed. */
   private closedLine = Number.NEGATIVE_INFINITY;
   private lastArrival = Date.now();
+  private sourceType: string | undefined;
 
   constructor(
     readonly name: string,
@@ -73,6 +86,10 @@ class TimeWindowOperator implements Operator {
       const time = this.eventTime(doc);
       if (time === undefined) { this.ctx.deadLetter(doc, NO_EVENT_TIME_REASON); continue; }
       const starts = this.windowStarts(time);
+      if (time > this.maxEventTime) this.maxEventTime = time;
+      // A hop longer than the interval leaves gaps: a document there belongs to no window.
+      if (starts.length === 0) continue;
+      this.sourceType ??= sourceTypeOf(doc);
       const open = starts.filter((s) => s + this.config.size > this.closedLine);
       if (open.length === 0) {
         this.ctx.deadLetter(doc, LATE_REASON, { missedWindowStartTimes: starts.map((s) => new Date(s)) });
@@ -82,7 +99,6 @@ class TimeWindowOperator implements Operator {
       if (pending && pending.starts.join(',') !== key) { await this.assign(pending); pending = undefined; }
       if (!pending) pending = { starts: open, docs: [] };
       pending.docs.push(doc);
-      if (time > this.maxEventTime) this.maxEventTime = time;
       const line = this.watermark() - this.config.lateness;
       if (line >= this.earliestEnd(open)) {
         await this.assign(pending);
@@ -97,10 +113,17 @@ class TimeWindowOperator implements Operator {
 
   async onTick(now: number): Promise<Doc[]> {
     if (this.config.processingTime) return this.closeThrough(now);
-    if (this.config.idleTimeout !== undefined && this.windows.size > 0 && now - this.lastArrival >= this.config.idleTimeout) {
-      return this.closeThrough(Math.max(...this.windows.keys()) + this.config.size);
+    const { idleTimeout, size } = this.config;
+    if (idleTimeout === undefined || this.windows.size === 0) return [];
+    // A quiet source closes a window after max(its remaining time, idleTimeout): the
+    // remaining time is how far its end lies beyond the watermark.
+    const idle = now - this.lastArrival;
+    if (idle < idleTimeout) return [];
+    let line = Number.NEGATIVE_INFINITY;
+    for (const start of this.windows.keys()) {
+      if (idle >= start + size - this.maxEventTime) line = Math.max(line, start + size);
     }
-    return [];
+    return Number.isFinite(line) ? this.closeThrough(line) : [];
   }
 
   watermark(): number {
@@ -152,16 +175,25 @@ class TimeWindowOperator implements Operator {
   }
 
   private async assign(pending: Pending): Promise<void> {
+    if (this.inner.readsWindowMeta) {
+      for (const start of pending.starts) {
+        const end = start + this.config.size;
+        this.contentsOf(start).add(await this.inner.arrive(pending.docs.map((doc) => withOpenWindow(doc, start, end))));
+      }
+      return;
+    }
     const arrived = await this.inner.arrive(pending.docs);
     if (arrived.length === 0) return;
-    for (const start of pending.starts) {
-      let contents = this.windows.get(start);
-      if (!contents) {
-        contents = this.inner.newContents();
-        this.windows.set(start, contents);
-      }
-      contents.add(arrived);
+    for (const start of pending.starts) this.contentsOf(start).add(arrived);
+  }
+
+  private contentsOf(start: number): WindowContents {
+    let contents = this.windows.get(start);
+    if (!contents) {
+      contents = this.inner.newContents();
+      this.windows.set(start, contents);
     }
+    return contents;
   }
 
   private async closeThrough(line: number): Promise<Doc[]> {
@@ -172,7 +204,8 @@ class TimeWindowOperator implements Operator {
       const contents = this.windows.get(start)!;
       this.windows.delete(start);
       const end = start + this.config.size;
-      for (const doc of await this.inner.close(contents)) out.push(withWindowMeta(doc, start, end));
+      const window = { start: new Date(start), end: new Date(end) };
+      for (const doc of await this.inner.close(contents)) out.push(withWindowMeta(doc, window, this.sourceType));
     }
     return out;
   }
