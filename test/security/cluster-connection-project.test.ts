@@ -1,6 +1,9 @@
 // Item 3 of issue 8: a Cluster connection naming another project's cluster (clusterGroupId)
 // reaches that project's data, so writing one needs rights there, and every start checks
 // again that its author still holds them and that the project is still the organization's.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPT, digestClient, startTestServer, type Client, type TestServer } from '../../src/testing/harness.js';
 import { createProject, createProjectKey, V2, type CreatedKey } from '../identity-helpers.js';
@@ -96,5 +99,44 @@ describe('starting a processor that uses one', () => {
     await createProcessor(authorClient, home, tenant, { name: 'allowed', pipeline: mergePipeline('kept') });
     const started = await start(authorClient, 'allowed');
     expect(started.status, started.text).toBe(200);
+  });
+});
+
+describe('resuming after a restart', () => {
+  it('fails a processor whose connection\'s author lost its rights while it ran', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ase-cross-resume-'));
+    let first: TestServer | undefined = await startTestServer({ inMemory: false, dataDir });
+    let second: TestServer | undefined;
+    try {
+      const credentials = first.owner;
+      const ownerClient = digestClient(first, credentials);
+      const groupId = first.projectId;
+      const elsewhere = await createProject(ownerClient, first.orgId, 'elsewhere');
+      const author = await createProjectKey(ownerClient, groupId, ['GROUP_STREAM_PROCESSING_OWNER'], 'author');
+      expect((await ownerClient.call(`${V2}/groups/${elsewhere}/apiKeys/${author.id}`,
+        { method: 'POST', accept: ACCEPT.identity, body: [{ roles: ['GROUP_STREAM_PROCESSING_OWNER'] }] })).status).toBe(204);
+      const authorClient = streamsClient(first, author);
+      await createInstance(authorClient, groupId, 'resume', { sampleConnections: { solar: true } });
+      await createConnection(authorClient, groupId, 'resume', clusterIn('dead-letters', elsewhere));
+      // The connection is held through the dead letter queue, which is only written on errors: the processor runs.
+      await createProcessor(authorClient, groupId, 'resume', { name: 'runner', pipeline: [
+        { $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } },
+      ], options: { dlq: { connectionName: 'dead-letters', db: 'dlq', coll: 'runner' } } });
+      const path = streamsPath(groupId, '/resume/processor/runner');
+      expect((await authorClient.call('startStreamProcessor', `${path}:start`, { method: 'POST' })).status).toBe(200);
+      expect((await ownerClient.call(`${V2}/groups/${elsewhere}/apiKeys/${author.id}`, { method: 'DELETE', accept: ACCEPT.identity })).status).toBe(204);
+      expect((await authorClient.call('getStreamProcessor', path)).json.state).toBe('STARTED');
+      await first.close();
+      first = undefined;
+
+      second = await startTestServer({ inMemory: false, dataDir });
+      const after = await streamsClient(second, credentials).call('getStreamProcessor', path);
+      expect(after.json.state).toBe('FAILED');
+      expect(after.json.stats.errorMsg).toContain(`project ${elsewhere}`);
+    } finally {
+      await first?.close();
+      await second?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

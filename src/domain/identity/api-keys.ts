@@ -12,7 +12,7 @@ import { MASKED_PRIVATE_KEY, newPublicKey } from './credentials.js';
 import { selfLinks } from './links.js';
 import { KIND, type ApiKey, type RoleAssignment } from './model.js';
 import { orgApiKeyRoles, projectRoles } from './roles.js';
-import { requireGrantableOrgRoles, requireGrantableProjectRoles, requireRightsOver } from './holds.js';
+import { requireGrantableOrgRoles, requireGrantableProjectRoles, requireRightsOver, type Rights } from './holds.js';
 import type { CreateAtlasOrganizationApiKey, CreateAtlasProjectApiKey, UpdateAtlasOrganizationApiKey, UpdateAtlasProjectApiKey } from '../../protocol/generated/types.js';
 
 
@@ -61,14 +61,14 @@ async function insertKey(ctx: RequestContext, orgId: string, desc: string, roles
   return { key, privateKey };
 }
 
-/** Replaces the key's roles in one project (an empty list removes it from the project). */
 /** The key's rights as holds.ts reads them. */
-function rightsOf(key: ApiKey) {
+function rightsOf(key: ApiKey): Rights {
   const projects: Record<string, string[]> = {};
   for (const r of key.roles) if (r.groupId) (projects[r.groupId] ??= []).push(r.roleName);
   return { orgId: key.orgId, orgRoles: key.roles.filter((r) => !r.groupId).map((r) => r.roleName), projects };
 }
 
+/** Replaces the key's roles in one project (an empty list removes it from the project). */
 function withProjectRoles(key: ApiKey, groupId: string, roleNames: string[]): ApiKey {
   const others = key.roles.filter((r) => r.groupId !== groupId);
   return { ...key, roles: [...others, ...roleNames.map((roleName) => ({ roleName, groupId }))] };
