@@ -56,7 +56,10 @@ export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
   const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
-  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  const store = openSqliteStore({
+    path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
+    onJournalError: (error) => log.error({ err: error }, 'writing audit events failed'),
+  });
   const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
   const now = () => new Date();
   const { signingKey, result } = await store.transaction(async (tx) => ({
@@ -69,7 +72,7 @@ export async function startApp(config: AppConfig): Promise<App> {
   let ready = false;
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
-    onCallCompleted: (call) => recordStreamsAudit(store, log, call),
+    onCallCompleted: (call) => recordStreamsAudit(store, call),
     extensions: [emulatorRoutes],
   });
   const tls = config.tlsCert && config.tlsKey;
