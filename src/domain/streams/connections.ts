@@ -179,8 +179,9 @@ function withoutLinks(value: unknown, inUserDocument = false): unknown {
 // Rendering: server-filled fields added, secrets never present, caller order kept where the
 // caller wrote the document (Kafka config, Https headers).
 
+/** connection is the caller's own freshly read copy: a shallow copy is enough, nothing nested is changed. */
 export function renderConnection(connection: StoredConnection, instance: StoredInstance): Document {
-  const out: Document = { ...jsonCopy(connection.definition), id: connection.id, name: connection.name, state: 'READY',
+  const out: Document = { ...connection.definition, id: connection.id, name: connection.name, state: 'READY',
     region: instance.dataProcessRegion.region };
   if (connection.type === 'Kafka' && out['networking'] === undefined) out['networking'] = { access: { type: 'PUBLIC' } };
   if (isObject(out['config'])) keepOrder(out['config']);
