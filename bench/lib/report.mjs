@@ -9,6 +9,7 @@ export function report(figures, { machine }) {
   const before = new Map((previous?.figures ?? []).map((f) => [f.id, f]));
   const short = [];
   const regressed = [];
+  if (previous?.note) console.log(`\nPrevious release (${previous.date}): ${previous.note}`);
   console.log(`\nBenchmark figures (${machine}); ratio = median of interleaved rounds ± spread (half their range)`);
   for (const f of figures) {
     if (f.ratio === undefined) {
@@ -19,7 +20,9 @@ export function report(figures, { machine }) {
     console.log(`  ${f.label}\n      ratio ${f.ratio.toFixed(2)} ± ${f.spread.toFixed(2)}  ${goal}\n      baseline: ${f.baseline}; ${f.detail}`);
     if (f.met === false) short.push(f);
     const old = before.get(f.id);
-    if (old?.ratio !== undefined) {
+    if (old?.method) {
+      console.log(`      previous ${old.ratio.toFixed(2)} (${previous.date}) measured another way (${old.method}): not compared`);
+    } else if (old?.ratio !== undefined) {
       const worse = f.lowerIsBetter ? f.ratio - old.ratio : old.ratio - f.ratio;
       const allowed = Math.max(f.spread, old.spread ?? 0);
       const note = `previous ${old.ratio.toFixed(2)} ± ${(old.spread ?? 0).toFixed(2)} (${previous.date})`;
