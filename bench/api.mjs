@@ -71,7 +71,7 @@ export async function runApiBench({ quick }) {
 export async function runMemoryBench({ quick }) {
   const wrk = ensureWrk();
   const requests = quick ? 20_000 : 1_000_000;
-  const capSeconds = quick ? 1 : 180;
+  const capSeconds = quick ? 1 : 120;
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-memory-'));
   const bare = await startBare();
   const emulator = await startEmulator({ dataDir });
