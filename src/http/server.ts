@@ -155,7 +155,8 @@ async function authenticated(x: Exchange, services: Services): Promise<boolean> 
     return true;
   } catch (error) {
     if (!(error instanceof AuthenticationRequired)) throw error;
-    x.log.info({ reason: error.reason }, 'authentication required');
+    // Every Digest call's first leg lands here: only make the request's logger when it will write.
+    if (services.log.isLevelEnabled('info')) x.log.info({ reason: error.reason }, 'authentication required');
     x.req.resume();
     challenge(x.res, services, error.stale);
     return false;
