@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { digestHeader, request, startProcess } from './api.mjs';
+import { digestHeader, request } from './lib/http.mjs';
+import { startProcess } from './lib/processes.mjs';
 
 const MEASURE_MS = Number(process.env.STALL_BENCH_MS ?? 20_000);
 const STATE_BYTES = Number(process.env.STALL_BENCH_STATE_BYTES ?? 30 * 1024 * 1024);

@@ -1,17 +1,19 @@
-// Engine benchmark: run `npm run build` first (it reads the compiled engine in dist/).
-//   node bench/engine.mjs
-// Prints, in one run: events/s of sample → $match → $project → sink against the same
-// logic written by hand; a tumbling window with $group against hand-written incremental
-// accumulators; and source-to-sink latency p50/p99 at a steady sample rate.
-import { pathToFileURL } from 'node:url';
+// Engine benchmark (reads the compiled engine in dist/; `npm run bench` builds first).
+// In one run: events/s of sample → $match → $project → sink against the same logic written
+// by hand; a tumbling window with $group against hand-written incremental accumulators, at
+// 1x, 10x and 100x documents per window; source-to-sink latency at a steady rate; and N
+// independent processors (each in its own worker thread) against N times one.
+import { availableParallelism } from 'node:os';
+import { createEngine } from '../dist/engine/index.js';
 import { Processor } from '../dist/engine/runtime/processor.js';
 import { generateSolarReading } from '../dist/engine/sources/sample-solar.js';
+import { figure } from './lib/stats.mjs';
 
-const MEASURE_MS = Number(process.env.ENGINE_BENCH_MS ?? 1500);
-const WARMUP_MS = 500;
-// Engine and hand-written runs alternate and each keeps its best round, so load from
-// other processes on the machine skews the ratio less.
-const ROUNDS = Number(process.env.ENGINE_BENCH_ROUNDS ?? 3);
+let MEASURE_MS = 1500;
+let WARMUP_MS = 500;
+// Engine and hand-written runs alternate and the ratio is the median of the rounds' ratios,
+// so a burst of load from another process falls on one round, not on the result.
+let ROUNDS = 3;
 
 const STATELESS = [
   { $source: { connectionName: 'sample_stream_solar', config: { seed: 1 } } },
@@ -20,11 +22,11 @@ const STATELESS = [
   { $emit: { connectionName: '__testLog' } },
 ];
 
-const WINDOWED = [
+const windowed = (sizeMs) => [
   { $source: { connectionName: 'sample_stream_solar', config: { seed: 1 } } },
   {
     $tumblingWindow: {
-      interval: { size: 100, unit: 'ms' }, allowedLateness: { size: 0, unit: 'ms' },
+      interval: { size: sizeMs, unit: 'ms' }, allowedLateness: { size: 0, unit: 'ms' },
       pipeline: [{ $group: { _id: '$device_id', n: { $count: {} }, avg: { $avg: '$obs.watts' }, max: { $max: '$obs.temp' } } }],
     },
   },
@@ -76,14 +78,14 @@ async function runHandwrittenStateless() {
   });
 }
 
-/** Tumbling 100 ms windows, per-device count/avg/max kept incrementally, closed as time passes. */
-async function runHandwrittenWindow() {
+/** Tumbling windows of sizeMs, per-device count/avg/max kept incrementally, closed as time passes. */
+async function runHandwrittenWindow(sizeMs) {
   const windows = new Map();
   let emitted = 0;
   return measureLoop((seed, index, now) => {
     const doc = generateSolarReading(seed, index, now);
     const time = now.getTime();
-    const start = time - (time % 100);
+    const start = time - (time % sizeMs);
     let groups = windows.get(start);
     if (!groups) windows.set(start, (groups = new Map()));
     let g = groups.get(doc.device_id);
@@ -93,7 +95,7 @@ async function runHandwrittenWindow() {
     g.count += 1;
     if (g.max === null || doc.obs.temp > g.max) g.max = doc.obs.temp;
     for (const [s, closing] of windows) {
-      if (s + 100 > time) break;
+      if (s + sizeMs > time) break;
       for (const [id, a] of closing) emitted += id && a.count ? 1 : 0;
       windows.delete(s);
     }
@@ -124,32 +126,72 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function bestOfRounds(engineRun, handRun) {
-  let engine = 0;
-  let hand = 0;
+/** Engine and hand-written runs, alternating; returns each round's engine/hand ratio and the medians. */
+async function interleaved(engineRun, handRun) {
+  const ratios = [];
+  const engine = [];
+  const hand = [];
   for (let i = 0; i < ROUNDS; i++) {
-    engine = Math.max(engine, await engineRun());
-    hand = Math.max(hand, await handRun());
+    engine.push(await engineRun());
+    hand.push(await handRun());
+    ratios.push(engine[i] / hand[i]);
   }
-  return [engine, hand];
+  return { ratios, engine: middle(engine), hand: middle(hand) };
 }
 
-export async function runEngineBench() {
-  const [engineStateless, handStateless] = await bestOfRounds(() => runEngine(STATELESS), runHandwrittenStateless);
-  const [engineWindow, handWindow] = await bestOfRounds(() => runEngine(WINDOWED), runHandwrittenWindow);
+/** Events/s of n processors of `pipeline` running at once, each in its own worker thread, summed. */
+async function runProcessors(n, pipeline) {
+  const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async () => {} };
+  const engine = createEngine(host, { sampleRatePerSecond: 0, checkpointIntervalMs: 3_600_000 });
+  const ids = Array.from({ length: n }, (_, i) => `${i.toString(16).padStart(24, '0')}`);
+  try {
+    for (const id of ids) await engine.start({ ...definition(pipeline), id, name: `bench${id}` }, { resumeFromCheckpoint: false });
+    await sleep(2 * WARMUP_MS); // workers start and compile first
+    const count = () => ids.reduce((sum, id) => sum + (engine.stats(id)?.inputMessageCount ?? 0), 0);
+    const before = count();
+    const started = performance.now();
+    await sleep(MEASURE_MS);
+    return (count() - before) / ((performance.now() - started) / 1000);
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function runEngineBench({ quick = false } = {}) {
+  if (quick) [MEASURE_MS, WARMUP_MS, ROUNDS] = [300, 100, 1];
+  const figures = [];
+  const stateless = await interleaved(() => runEngine(STATELESS), runHandwrittenStateless);
+  figures.push(figure('engine.stateless', 'sample → $match → $project → sink, per hand-written JS', stateless.ratios, {
+    target: 0.5, baseline: `hand-written ${fmt(stateless.hand)} ev/s`, detail: `engine ${fmt(stateless.engine)} ev/s`,
+  }));
+  // 1x, 10x and 100x documents per window: the window grows, the input rate is the same.
+  const sizes = quick ? [100] : [10, 100, 1000];
+  const windows = [];
+  for (const size of sizes) windows.push(await interleaved(() => runEngine(windowed(size)), () => runHandwrittenWindow(size)));
+  const at100 = windows[sizes.indexOf(100)];
+  figures.push(figure('engine.tumblingGroup', 'tumbling window (100 ms) + $group, per hand-written JS', at100.ratios, {
+    target: 0.3, baseline: `hand-written ${fmt(at100.hand)} ev/s`,
+    detail: `engine ${fmt(at100.engine)} ev/s; by window size (docs per window 1x/10x/100x): ${sizes.map((size, i) => `${size} ms ${middle(windows[i].ratios).toFixed(2)}`).join(', ')}`,
+  }));
   const latencyRate = 5000;
   const latencies = (await measureLatencyKeepingTs(latencyRate)).sort((a, b) => a - b);
-  const figures = {
-    stateless: { engineEventsPerSec: Math.round(engineStateless), handwrittenEventsPerSec: Math.round(handStateless), ratio: round(engineStateless / handStateless), target: 0.5 },
-    tumblingGroup: { engineEventsPerSec: Math.round(engineWindow), handwrittenEventsPerSec: Math.round(handWindow), ratio: round(engineWindow / handWindow), target: 0.3 },
-    latency: { ratePerSecond: latencyRate, samples: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) },
-  };
-  console.log(`engine bench (single thread, in-process processor, best of ${ROUNDS} rounds of ${MEASURE_MS} ms)`);
-  console.log(`  sample → $match → $project → sink: engine ${fmt(figures.stateless.engineEventsPerSec)} ev/s, hand-written ${fmt(figures.stateless.handwrittenEventsPerSec)} ev/s, ratio ${figures.stateless.ratio} (target ≥ 0.5)`);
-  console.log(`  tumbling window + $group:          engine ${fmt(figures.tumblingGroup.engineEventsPerSec)} ev/s, hand-written ${fmt(figures.tumblingGroup.handwrittenEventsPerSec)} ev/s, ratio ${figures.tumblingGroup.ratio} (target ≥ 0.3)`);
-  console.log(`  source → sink latency at ${latencyRate} ev/s: p50 ${figures.latency.p50Ms} ms, p99 ${figures.latency.p99Ms} ms (${figures.latency.samples} samples)`);
+  figures.push({ id: 'engine.latency', label: `source → sink latency at ${fmt(latencyRate)} ev/s (not a ratio)`, detail: `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} samples)` });
+
+  const cores = availableParallelism();
+  // Only as many processors as cores: more would measure the scheduler, not the engine.
+  const loads = [...new Set([1, 2, cores])].filter((n) => n <= cores);
+  const perCount = new Map(loads.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) for (const n of loads) perCount.get(n).push(await runProcessors(n, STATELESS));
+  const one = perCount.get(1);
+  const scaling = (n) => perCount.get(n).map((total, r) => total / (n * one[r]));
+  figures.push(figure('engine.cores', `${cores} processors on ${cores} cores, per ${cores} x one`, scaling(cores), {
+    target: 0.8, baseline: `one processor ${fmt(middle(one))} ev/s`,
+    detail: loads.map((n) => `${n}: ${fmt(middle(perCount.get(n)))} ev/s (${middle(scaling(n)).toFixed(2)} of ${n} x one)`).join(', '),
+  }));
   return figures;
 }
+
+const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function measureLatencyKeepingTs(ratePerSecond) {
   const pipeline = [STATELESS[0], STATELESS[1], { $project: { _id: 0, device_id: 1, watts: '$obs.watts', _ts: 1 } }, STATELESS[3]];
@@ -164,10 +206,5 @@ async function measureLatencyKeepingTs(ratePerSecond) {
   return latencies;
 }
 
-const round = (x) => Math.round(x * 100) / 100;
-const fmt = (n) => n.toLocaleString('en-US');
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runEngineBench();
-}

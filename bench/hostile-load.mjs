@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { bearerToken, startEmulator } from './api.mjs';
+import { bearerToken, startEmulator } from './lib/processes.mjs';
 
 const SECONDS = Number(process.env.HOSTILE_SECONDS ?? 5);
 const HOSTILE_CLIENTS = Number(process.env.HOSTILE_CLIENTS ?? 2);

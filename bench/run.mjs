@@ -1,15 +1,31 @@
-// `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run.
-import { existsSync } from 'node:fs';
-import { runApiBench } from './api.mjs';
+// `npm run bench`: every benchmark, each figure a ratio to a baseline measured in the same run.
+//   --quick  one short round of everything at small scales (CI: proves the bench runs; asserts no speed)
+//   --save   write this run to bench/previous.json, the figures the next release is compared with
+import { availableParallelism, cpus } from 'node:os';
+import { runApiBench, runMemoryBench } from './api.mjs';
+import { runEngineBench } from './engine.mjs';
+import { runKafkaBench } from './kafka-bench.mjs';
+import { report, savePrevious } from './lib/report.mjs';
+import { runScaleBench } from './scale.mjs';
 
-await runApiBench();
-if (existsSync(new URL('./engine.mjs', import.meta.url))) {
-  const { runEngineBench } = await import('./engine.mjs');
-  await runEngineBench();
+const quick = process.argv.includes('--quick');
+const machine = `${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
+const started = Date.now();
+const figures = [];
+for (const [name, run] of [['control plane', runApiBench], ['memory', runMemoryBench], ['store scale', runScaleBench], ['engine', runEngineBench], ['kafka', runKafkaBench]]) {
+  process.stdout.write(`running ${name}...\n`);
+  figures.push(...(await run({ quick })));
 }
-// Security and reliability (issue 8): hostile load, then a bounded soak.
-const { runHostileLoadBench } = await import('./hostile-load.mjs');
-await runHostileLoadBench();
-const { runSoakBench } = await import('./soak.mjs');
-await runSoakBench();
+report(figures, { machine });
+if (!quick) {
+  // Security and reliability (issue 8): hostile load, a bounded soak, checkpoints of large
+  // window state; each prints its own ratios against a baseline measured in the same run.
+  for (const [name, file, fn] of [['hostile load', './hostile-load.mjs', 'runHostileLoadBench'], ['soak', './soak.mjs', 'runSoakBench'],
+    ['checkpoint stall', './checkpoint-stall.mjs', 'runCheckpointStallBench']]) {
+    process.stdout.write(`running ${name}...\n`);
+    await (await import(file))[fn]();
+  }
+}
+console.log(`(${quick ? 'quick mode: figures are indicative only; ' : ''}${((Date.now() - started) / 1000).toFixed(0)} s)`);
+if (process.argv.includes('--save') && !quick) savePrevious(figures, { machine });
 process.exit(0);

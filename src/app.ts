@@ -81,7 +81,10 @@ export async function startApp(config: AppConfig): Promise<App> {
 }
 
 async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | undefined): Promise<App> {
-  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  const store = openSqliteStore({
+    path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
+    onJournalError: (error) => log.error({ err: error }, 'writing audit events failed'),
+  });
   const masterKey = loadMasterKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key'));
   const secretBox = secretBoxFromKey(masterKey);
   const signingKey = signingKeyFrom(masterKey);
@@ -104,7 +107,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     onCallCompleted: (call) => {
       metrics.recordCall(call);
       journal.record(call);
-      recordStreamsAudit(store, log, call);
+      recordStreamsAudit(store, call);
     },
     beforeOperation: faults.apply,
     extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],

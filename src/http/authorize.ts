@@ -13,10 +13,12 @@ export interface Scope {
   org?: Organization;
 }
 
-export async function authorize(operation: OperationSpec, params: Record<string, string>, principal: Principal, tx: StoreTx, log: Logger): Promise<Scope> {
+/** log may be a function giving the request's logger, so that it is made only when a refusal is logged. */
+export async function authorize(operation: OperationSpec, params: Record<string, string>, principal: Principal, tx: StoreTx, log: Logger | (() => Logger)): Promise<Scope> {
+  const logOf = typeof log === 'function' ? log : () => log;
   const required = requiredRoles(operation);
   const refuse = (held: Iterable<string>, where: string): never => {
-    log.warn({ operationId: operation.operationId, principal: principal.label, where, requiredOneOf: required, held: [...held] },
+    logOf().warn({ operationId: operation.operationId, principal: principal.label, where, requiredOneOf: required, held: [...held] },
       'refused: the caller lacks a required role');
     const error = new ApiError('USER_UNAUTHORIZED');
     error.requiredRoles = required;
@@ -34,11 +36,11 @@ export async function authorize(operation: OperationSpec, params: Record<string,
     if (!project) {
       // Only someone who would see every project of an organization learns that one does not exist.
       if (['ORG_OWNER', 'ORG_READ_ONLY', 'ORG_STREAM_PROCESSING_ADMIN'].some((r) => principal.orgRoles.has(r))) throw new ApiError('GROUP_NOT_FOUND', [groupId]);
-      log.warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
+      logOf().warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
       throw new ApiError('NOT_IN_GROUP', [groupId]);
     }
     if (roles.size === 0) {
-      log.warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
+      logOf().warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
       throw new ApiError('NOT_IN_GROUP', [groupId]);
     }
     if (!satisfies([...roles, ...orgRoles], required)) refuse(roles, `project ${groupId}`);
@@ -51,7 +53,7 @@ export async function authorize(operation: OperationSpec, params: Record<string,
     if (!org || orgId !== principal.orgId) {
       // Another organization answers as a missing one does, for the same reason as projects.
       if (principal.orgRoles.has('ORG_OWNER')) throw new ApiError('ORG_NOT_FOUND', [orgId]);
-      log.warn({ operationId: operation.operationId, principal: principal.label, orgId }, 'refused: the caller is not in the organization');
+      logOf().warn({ operationId: operation.operationId, principal: principal.label, orgId }, 'refused: the caller is not in the organization');
       throw new ApiError('NOT_ORG_MEMBER', [orgId]);
     }
     if (!satisfies(principal.orgRoles, required)) refuse(principal.orgRoles, `organization ${orgId}`);

@@ -23,8 +23,44 @@ export function canonical(value: unknown): unknown {
   return out;
 }
 
+/**
+ * JSON.stringify(canonical(value)) without building the sorted copy: keys are sorted as they
+ * are written. Every response goes through here, so it must not allocate a second document.
+ */
 export function compactJson(value: unknown): string {
-  return JSON.stringify(canonical(value));
+  // Like JSON.stringify, undefined has no text.
+  return write(value) as string;
+}
+
+/** JSON.stringify's rules (toJSON, undefined and functions dropped, non-finite numbers null). */
+function write(value: unknown): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON(): unknown }).toJSON();
+  }
+  switch (typeof value) {
+    case 'string': return JSON.stringify(value);
+    case 'number': return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean': return value ? 'true' : 'false';
+    case 'object': break;
+    case 'bigint': return JSON.stringify(value); // throws, like JSON.stringify
+    default: return undefined;
+  }
+  if (value === null) return 'null';
+  if (userOrdered.has(value)) return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (write(value[i]) ?? 'null');
+    return `${out}]`;
+  }
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(value).sort()) {
+    const text = write((value as Record<string, unknown>)[key]);
+    if (text === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${text}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** Jackson DefaultPrettyPrinter: objects broken over lines, arrays inline, `"key" : value`, `[ ]`/`{ }` when empty. */

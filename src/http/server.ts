@@ -85,7 +85,9 @@ function requestUrl(req: IncomingMessage): URL {
   // one path (a leading "//" would otherwise parse as a host).
   const raw = req.url ?? '/';
   const queryAt = raw.indexOf('?');
-  const target = queryAt < 0 ? raw.replace(/\/{2,}/g, '/') : raw.slice(0, queryAt).replace(/\/{2,}/g, '/') + raw.slice(queryAt);
+  const pathEnd = queryAt < 0 ? raw.length : queryAt;
+  const doubled = raw.indexOf('//');
+  const target = doubled < 0 || doubled >= pathEnd ? raw : raw.slice(0, pathEnd).replace(/\/{2,}/g, '/') + raw.slice(pathEnd);
   try {
     return new URL(target, base);
   } catch {
@@ -94,35 +96,37 @@ function requestUrl(req: IncomingMessage): URL {
 }
 
 /** One request and what the pipeline has learnt about it so far. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  url: URL;
-  path: string;
-  clientIp: string;
-  log: Logger;
-  presentation: Presentation;
+class Exchange {
+  readonly path: string;
+  readonly presentation: Presentation;
   principal?: Principal;
   operation?: OperationSpec;
   params?: Record<string, string>;
   /** Set when the call was refused for want of a role. */
   requiredRoles?: readonly string[];
+  private requestLog?: Logger;
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly url: URL, readonly clientIp: string, private readonly baseLog: Logger) {
+    this.path = url.pathname;
+    this.presentation = presentationOf(url.searchParams);
+  }
+
+  /** Made on first use: most requests log nothing, and a child logger per request is not free. */
+  get log(): Logger {
+    this.requestLog ??= this.baseLog.child({ reqId: (this.req.headers['x-request-id'] as string | undefined) ?? randomUUID() });
+    return this.requestLog;
+  }
 }
 
 async function handle(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { services } = options;
   const started = process.hrtime.bigint();
   const url = requestUrl(req);
-  const x: Exchange = {
-    req, res, url, path: url.pathname,
-    clientIp: normalizeAddress(req.socket.remoteAddress),
-    log: services.log.child({ reqId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID() }),
-    presentation: presentationOf(url.searchParams),
-  };
+  const x = new Exchange(req, res, url, normalizeAddress(req.socket.remoteAddress), services.log);
   res.on('finish', () => {
     const { principal, operation, params } = x;
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    if (x.log.isLevelEnabled('info')) {
+    if (services.log.isLevelEnabled('info')) {
       x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
         ms: durationMs }, 'request');
     }
@@ -168,7 +172,8 @@ async function authenticated(x: Exchange, services: Services): Promise<boolean> 
     return true;
   } catch (error) {
     if (!(error instanceof AuthenticationRequired)) throw error;
-    x.log.info({ reason: error.reason }, 'authentication required');
+    // Every Digest call's first leg lands here: only make the request's logger when it will write.
+    if (services.log.isLevelEnabled('info')) x.log.info({ reason: error.reason }, 'authentication required');
     x.req.resume();
     challenge(x.res, services, error.stale);
     return false;
@@ -217,13 +222,13 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   // Reads need no write lock: a GET sees committed state and changes nothing.
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
   const result = await inStore(async (tx) => {
-    const scope = x.principal ? await authorize(op, params, x.principal, tx, x.log) : {};
+    const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
     const body = parseBody(op, version, call.rawBody, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];
     if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
     const ctx: RequestContext = {
       operation: op, version, params, query: call.query, body, principal: x.principal ?? anonymousPrincipal, tx, services,
-      ...scope, url: x.url, clientIp: x.clientIp, log: x.log, afterCommit: (task) => afterCommit.push(task),
+      ...scope, url: x.url, clientIp: x.clientIp, get log() { return x.log; }, afterCommit: (task) => afterCommit.push(task),
     };
     return handler(ctx);
   });

@@ -4,12 +4,15 @@
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { ensurePrivateFile, preparePrivateDir, tightenIfPresent } from './data-dir.js';
+import { AuditJournal } from './audit-journal.js';
 import { migrations } from './migrations.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:'. */
   path: string;
+  /** Told when a batch of audit events could not be written. */
+  onJournalError?: (error: unknown) => void;
 }
 
 /** Opens (or creates) the database, or throws naming the file and what to do about it. */
@@ -40,9 +43,14 @@ function openDatabase(path: string): Database.Database {
   }
 }
 
-export function openSqliteStore({ path }: SqliteOptions): Store {
+export function openSqliteStore({ path, onJournalError = () => {} }: SqliteOptions): Store {
   const db = openDatabase(path);
-  const tx = sqliteTx(db);
+  let generation = 0;
+  // Set by any entity write inside a transaction; counted once the transaction commits.
+  const changes = { entities: false };
+  // The journal writes through this store's own transactions, so it is made after the store.
+  let journal: AuditJournal;
+  const tx = sqliteTx(db, changes, (scopeId, fromIso, toIso) => journal.waiting(scopeId, fromIso, toIso));
   let queue: Promise<unknown> = Promise.resolve();
   const enqueue = <T>(run: () => Promise<T>): Promise<T> => {
     const next = queue.then(run, run);
@@ -50,10 +58,11 @@ export function openSqliteStore({ path }: SqliteOptions): Store {
     return next;
   };
 
-  return {
+  const store: Store = {
     transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
         db.exec('BEGIN IMMEDIATE');
+        changes.entities = false;
         try {
           const result = await fn(tx);
           db.exec('COMMIT');
@@ -61,6 +70,10 @@ export function openSqliteStore({ path }: SqliteOptions): Store {
         } catch (error) {
           if (db.inTransaction) db.exec('ROLLBACK');
           throw error;
+        } finally {
+          // A rollback counts too: a reader may have cached a row the transaction wrote.
+          if (changes.entities) generation++;
+          changes.entities = false;
         }
       };
       return enqueue(run);
@@ -69,11 +82,20 @@ export function openSqliteStore({ path }: SqliteOptions): Store {
       // Queued behind any open transaction so that it never sees one half done.
       return enqueue(() => fn(tx));
     },
+    journal(scopeId, event) {
+      journal.record(scopeId, event);
+    },
+    generation: () => generation,
     async close() {
+      await journal.flush();
       await queue;
       db.close();
     },
   };
+  journal = new AuditJournal((batch) => store.transaction(async (t) => {
+    for (const { scopeId, event } of batch) await t.appendAudit(scopeId, event);
+  }), onJournalError);
+  return store;
 }
 
 function migrate(db: Database.Database): void {
@@ -93,7 +115,9 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') ?? false;
 }
 
-function sqliteTx(db: Database.Database): StoreTx {
+type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEvent[];
+
+function sqliteTx(db: Database.Database, changes: { entities: boolean }, waitingAudit: WaitingAudit): StoreTx {
   const q = {
     get: db.prepare('SELECT doc FROM entities WHERE kind = ? AND id = ?').pluck(),
     getByName: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? AND name = ?').pluck(),
@@ -118,6 +142,7 @@ function sqliteTx(db: Database.Database): StoreTx {
   };
   const parse = <T>(doc: unknown): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc as string) as T));
   const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): void => {
+    changes.entities = true;
     try {
       q.insert.run(kind, key.id, key.parentId ?? '', key.name ?? null, q.nextSeq.get(), expiresAt, JSON.stringify(doc));
     } catch (error) {
@@ -143,6 +168,7 @@ function sqliteTx(db: Database.Database): StoreTx {
     },
     async insert(kind, key, doc) { insertRow(kind, key, null, doc); },
     async update(kind, id, doc, name) {
+      changes.entities = true;
       try {
         const result = name === undefined ? q.update.run(JSON.stringify(doc), kind, id) : q.updateNamed.run(JSON.stringify(doc), name, kind, id);
         return result.changes > 0;
@@ -152,10 +178,18 @@ function sqliteTx(db: Database.Database): StoreTx {
       }
     },
     async put(kind, key, doc) {
+      changes.entities = true;
       if (q.update.run(JSON.stringify(doc), kind, key.id).changes === 0) insertRow(kind, key, null, doc);
     },
-    async delete(kind, id) { return q.delete.run(kind, id).changes > 0; },
-    async deleteChildren(kind, parentId) { return q.deleteChildren.run(kind, parentId).changes; },
+    async delete(kind, id) {
+      changes.entities = true;
+      return q.delete.run(kind, id).changes > 0;
+    },
+    async deleteChildren(kind, parentId) {
+      changes.entities = true;
+      return q.deleteChildren.run(kind, parentId).changes;
+    },
+    // Only expired entities go: no cached live entity can change.
     async deleteExpired(kind, nowMs) { return q.deleteExpired.run(kind, nowMs).changes; },
     async insertOnce(kind, id, expiresAtMs) {
       try {
@@ -173,7 +207,10 @@ function sqliteTx(db: Database.Database): StoreTx {
     },
     async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
     async listAudit(scopeId, fromIso, toIso) {
-      return q.listAudit.all(scopeId, fromIso, toIso).map((e) => JSON.parse(e as string) as AuditEvent);
+      const stored = q.listAudit.all(scopeId, fromIso, toIso).map((e) => JSON.parse(e as string) as AuditEvent);
+      const waiting = waitingAudit(scopeId, fromIso, toIso);
+      // Waiting events are newer than stored ones of the same instant: a stable sort keeps that.
+      return waiting.length === 0 ? stored : [...stored, ...waiting].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     },
   };
 }

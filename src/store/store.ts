@@ -65,6 +65,16 @@ export interface Store {
    * paths (authenticating a bearer token). fn must not write.
    */
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Records an audit event off the request path: events are written in batches, one
+   * transaction each, shortly after; listAudit sees them at once. close() writes the rest.
+   */
+  journal(scopeId: string, event: AuditEvent): void;
+  /**
+   * Changes whenever a transaction that changed entities commits: a cache of what was read
+   * at one generation stays valid while the generation does.
+   */
+  generation(): number;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,6 @@
 // The audit trail of a stream instance: every authenticated call on a path under
 // /streams/{tenantName}, recorded by the HTTP layer once its status is known, and served as
 // gzip-compressed JSON lines, one call per line.
-import type { Logger } from 'pino';
 import type { CompletedCall, HandlerTable } from '../../http/context.js';
 import type { Store } from '../../store/store.js';
 import { requireInstance } from './common.js';
@@ -12,15 +11,15 @@ export function auditScope(groupId: string, tenantName: string): string {
 }
 
 /**
- * Records one call (fire and forget, in its own transaction, after the response). Only calls
- * that name an instance belong to an instance's trail; the rest are ignored here.
+ * Records one call after its response, in the store's journal: no write on the request
+ * path, so a read stays a read. Only calls that name an instance belong to an instance's
+ * trail; the rest are ignored here.
  */
-export function recordStreamsAudit(store: Store, log: Logger, call: CompletedCall): void {
+export function recordStreamsAudit(store: Store, call: CompletedCall): void {
   const { groupId, tenantName } = call.params;
   if (groupId === undefined || tenantName === undefined) return;
   const event = { at: new Date().toISOString(), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path, status: call.status };
-  store.transaction((tx) => tx.appendAudit(auditScope(groupId, tenantName), event))
-    .catch((error: unknown) => log.error({ err: error, operationId: call.operationId }, 'recording an audit event failed'));
+  store.journal(auditScope(groupId, tenantName), event);
 }
 
 export const auditLogHandlers: HandlerTable = {

@@ -228,13 +228,14 @@ export function withoutLinks(value: unknown, inUserDocument = false): unknown {
 // Rendering: server-filled fields added, secrets never present, caller order kept where the
 // caller wrote the document (Kafka config, Https headers).
 
+/** connection is the caller's own freshly read copy: a shallow copy is enough, nothing nested is changed. */
 export function renderConnection(connection: StoredConnection, instance: StoredInstance): Document {
   return renderDefinition(connection.definition, { id: connection.id, name: connection.name, region: instance.dataProcessRegion.region });
 }
 
 /** A stored definition (primary or failover) with the fields the server fills. */
 export function renderDefinition(definition: Document, filled: { id: string; name: string; region: string }): Document {
-  const out: Document = { ...jsonCopy(definition), id: filled.id, name: filled.name, state: 'READY', region: filled.region };
+  const out: Document = { ...definition, id: filled.id, name: filled.name, state: 'READY', region: filled.region };
   if (out['type'] === 'Kafka' && out['networking'] === undefined) out['networking'] = { access: { type: 'PUBLIC' } };
   if (isObject(out['config'])) keepOrder(out['config']);
   if (isObject(out['headers'])) keepOrder(out['headers']);

@@ -7,6 +7,7 @@ import { ApiError } from '../errors.js';
 import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../principal.js';
 import { checkNonce, DIGEST_REALM, digestUriMatches, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
 import { isOnAccessList } from './access-list.js';
+import { cachedPrincipal, rememberPrincipal } from './principal-cache.js';
 import { verifyToken } from './tokens.js';
 
 /** No usable credentials: the caller gets the challenge (stale when only the nonce aged). */
@@ -22,8 +23,16 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
   if (!header) throw new AuthenticationRequired();
   if (/^Bearer\s/i.test(header)) {
     const token = header.slice(7).trim();
-    const { principal, accessEntry } = await store.read((tx) => bearer(token, tx, signingKey, clientIp, now));
+    const cacheKey = `${clientIp} ${token}`;
+    // The token's signature and expiry are checked on every call; only the lookups are cached.
+    const known = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal(store, cacheKey);
+    if (known) return known;
+    const { principal, accessEntry, generation } = await store.read(async (tx) => ({
+      ...(await bearer(token, tx, signingKey, clientIp, now)), generation: store.generation(),
+    }));
+    // A use of an access list entry is counted, so such callers are never served from the cache.
     if (accessEntry) await store.transaction((tx) => recordAccessListUse(tx, KIND.serviceAccountAccess, accessEntry, clientIp, now));
+    else rememberPrincipal(store, cacheKey, generation, principal);
     return principal;
   }
   if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', req.url ?? '/', tx, signingKey, clientIp, now));

@@ -1,0 +1,27 @@
+// What the control-plane benchmarks act on, made through the API as a client would.
+export const ACCEPT = 'application/vnd.atlas.2023-02-01+json';
+
+export function streamsUrl(emulator, suffix = '') {
+  return `${emulator.url}/api/atlas/v2/groups/${emulator.projectId}/streams${suffix}`;
+}
+
+async function call(url, token, method = 'GET', body) {
+  const res = await fetch(url, {
+    method,
+    headers: { Accept: ACCEPT, Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export function connectionBody(name) {
+  return { name, type: 'Https', url: 'https://example.com/hook' };
+}
+
+/** A stream instance with `connections` HTTPS connections named c0, c1, ... */
+export async function makeInstance(emulator, token, name, connections = 1) {
+  await call(streamsUrl(emulator), token, 'POST', { name, dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } });
+  for (let i = 0; i < connections; i++) await call(streamsUrl(emulator, `/${name}/connections`), token, 'POST', connectionBody(`c${i}`));
+}

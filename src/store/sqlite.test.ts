@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from './sqlite.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('SQLite store', () => {
+  it('shows journaled audit events at once and keeps them across a close and reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    const store = openSqliteStore({ path });
+    store.journal('g/i', { at: '2026-01-01T00:00:01.000Z', operationId: 'first' });
+    store.journal('g/other', { at: '2026-01-01T00:00:01.000Z', operationId: 'elsewhere' });
+    store.journal('g/i', { at: '2026-01-01T00:00:02.000Z', operationId: 'second' });
+    const seen = await store.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:09.000Z'));
+    expect(seen.map((e) => e['operationId'])).toEqual(['first', 'second']);
+    await store.close();
+
+    const reopened = openSqliteStore({ path });
+    const stored = await reopened.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.500Z'));
+    expect(stored.map((e) => e['operationId'])).toEqual(['first']);
+    await reopened.close();
+  });
+
+  it('moves its generation on when a transaction changes entities, not when it only reads', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    const start = store.generation();
+    await store.transaction((tx) => tx.get('k', 'a'));
+    await store.read((tx) => tx.get('k', 'a'));
+    expect(store.generation()).toBe(start);
+    await store.transaction((tx) => tx.insert('k', { id: 'a' }, { v: 1 }));
+    expect(store.generation()).not.toBe(start);
+    await store.close();
+  });
+});
