@@ -3,7 +3,8 @@
 // interleave another's writes inside the same SQLite transaction.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileBlobStore, memoryBlobStore } from './blob-files.js';
 import { migrations } from './migrations.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
 
@@ -28,6 +29,7 @@ export function openSqliteStore({ path }: SqliteOptions): Store {
   };
 
   return {
+    blobs: path === ':memory:' ? memoryBlobStore() : fileBlobStore(join(dirname(path), 'blobs')),
     transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
         db.exec('BEGIN IMMEDIATE');
