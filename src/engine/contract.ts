@@ -42,6 +42,10 @@ export interface StartOptions {
 export interface Checkpoint {
   id: number;
   takenAt: string;
+  /**
+   * Bytes (a Uint8Array, possibly tens of MB) to store as they are; checkpoints written by
+   * earlier versions hold a JSON document here instead, and the engine still reads those.
+   */
   state: unknown;
 }
 

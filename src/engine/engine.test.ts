@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EJSON } from 'bson';
 import { createEngine } from './index.js';
 import { PipelineError, type Document, type ProcessorRunner } from './contract.js';
 import { MemoryHost, definition, eventually, collectOutput } from './testing/memory-host.js';
+import { decodeCheckpointState } from './runtime/checkpoint-codec.js';
 
 let engine: ProcessorRunner | undefined;
 afterEach(async () => { await engine?.close(); engine = undefined; });
@@ -46,7 +46,7 @@ describe('engine', () => {
     const first = await collectOutput(engine, def.id, 10);
     await engine.stop(def.id);
     const stopped = host.checkpoints.get(def.id)!;
-    const position = (EJSON.deserialize(stopped.state as Document) as { source: { next: number } }).source;
+    const position = (decodeCheckpointState(stopped.state) as { source: { next: number } }).source;
     expect(position.next).toBeGreaterThanOrEqual(10);
 
     await engine.start(def, { resumeFromCheckpoint: true });

@@ -41,6 +41,8 @@ export interface EngineOptions {
 }
 
 const DEFAULT_WORKER_HEAP_MB = 1024;
+/** Output kept per processor for watchOutput, in characters of EJSON (besides outputRingSize documents). */
+const MAX_RING_CHARS = 64 * 1024 * 1024;
 const DEFAULT_DOCUMENT_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** A worker whose heartbeat has stopped this long is busy on one thing: stop does not wait for it. */
@@ -54,8 +56,10 @@ interface Running {
   definition: ProcessorDefinition;
   worker: Worker;
   stats: ProcessorStats | undefined;
-  ring: Document[];
-  watchers: Set<(doc: Document) => void>;
+  /** The latest output as EJSON text, parsed only when someone watches. */
+  ring: string[];
+  ringChars: number;
+  watchers: Set<(text: string) => void>;
   stopped: Promise<void>;
   /** The pipeline compiled; failures before that answer the start call instead. */
   compiled: boolean;
@@ -110,6 +114,7 @@ class Engine implements ProcessorRunner {
       worker,
       stats: undefined,
       ring: [],
+      ringChars: 0,
       watchers: new Set(),
       stopped: new Promise<void>((resolve) => { markStopped = resolve; }),
       compiled: false,
@@ -171,13 +176,16 @@ class Engine implements ProcessorRunner {
     }
   }
 
-  private publish(entry: Running, serialized: unknown[]): void {
-    for (const item of serialized) {
-      const doc = EJSON.deserialize(item as Document) as Document;
-      entry.ring.push(doc);
-      for (const watcher of entry.watchers) watcher(doc);
+  private publish(entry: Running, texts: string[]): void {
+    for (const text of texts) {
+      entry.ring.push(text);
+      entry.ringChars += text.length;
+      for (const watcher of entry.watchers) watcher(text);
     }
-    if (entry.ring.length > this.ringSize) entry.ring.splice(0, entry.ring.length - this.ringSize);
+    // Bounded in count and in size: a pipeline of large documents cannot fill the main heap.
+    while (entry.ring.length > this.ringSize || (entry.ringChars > MAX_RING_CHARS && entry.ring.length > 1)) {
+      entry.ringChars -= entry.ring.shift()!.length;
+    }
   }
 
   private async failed(entry: Running, message: string): Promise<void> {
@@ -238,9 +246,9 @@ class Engine implements ProcessorRunner {
   async *watchOutput(processorId: string, signal: AbortSignal): AsyncIterable<Document> {
     const entry = this.running.get(processorId);
     if (!entry) return;
-    const queue: Document[] = [...entry.ring];
+    const queue: string[] = [...entry.ring];
     let wake: (() => void) | undefined;
-    const watcher = (doc: Document) => { queue.push(doc); wake?.(); };
+    const watcher = (text: string) => { queue.push(text); wake?.(); };
     const onAbort = () => wake?.();
     entry.watchers.add(watcher);
     signal.addEventListener('abort', onAbort);
@@ -248,7 +256,7 @@ class Engine implements ProcessorRunner {
     try {
       while (!signal.aborted) {
         const next = queue.shift();
-        if (next) { yield next; continue; }
+        if (next !== undefined) { yield EJSON.parse(next) as Document; continue; }
         if (this.running.get(processorId) !== entry) return;
         await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, 500).unref(); });
         wake = undefined;

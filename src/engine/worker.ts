@@ -54,7 +54,9 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     log,
     saveCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve, reject) => {
       pendingCheckpoints.set(checkpoint.id, { resolve, reject });
-      post({ type: 'checkpoint', checkpoint });
+      // Transferred: the main thread gets the bytes without a copy or a structured clone.
+      const transfer = checkpoint.state instanceof Uint8Array ? [checkpoint.state.buffer as ArrayBuffer] : [];
+      port.postMessage({ type: 'checkpoint', checkpoint } satisfies FromWorker, transfer);
     }),
     publishOutput: (docs) => relay.push(docs),
     wantsOutput: () => watching,

@@ -2,9 +2,10 @@
 // interface serializes transactions with a queue so that one request's awaits cannot
 // interleave another's writes inside the same SQLite transaction.
 import Database from 'better-sqlite3';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensurePrivateFile, preparePrivateDir, tightenIfPresent } from './data-dir.js';
 import { AuditJournal } from './audit-journal.js';
+import { fileBlobStore, memoryBlobStore } from './blob-files.js';
 import { migrations } from './migrations.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
 
@@ -59,6 +60,7 @@ export function openSqliteStore({ path, onJournalError = () => {} }: SqliteOptio
   };
 
   const store: Store = {
+    blobs: path === ':memory:' ? memoryBlobStore() : fileBlobStore(join(dirname(path), 'blobs')),
     transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
         db.exec('BEGIN IMMEDIATE');

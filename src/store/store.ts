@@ -1,3 +1,5 @@
+import type { BlobStore } from './blob-files.js';
+
 // The storage interface every caller uses. Every call is asynchronous so that a networked
 // backend (PostgreSQL) can implement it without changing callers; SQLite implements it now.
 //
@@ -58,6 +60,8 @@ export interface StoreTx {
 }
 
 export interface Store {
+  /** Large binary values beside the entities (blob-files.ts); not part of transactions. */
+  readonly blobs: BlobStore;
   /** Runs fn in one transaction: all of its writes land, or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**

@@ -1,6 +1,7 @@
 // The engine's callbacks, persisted through the store: checkpoints and failures (with their
 // operational log line); and the restart of every processor that was running when the
 // server last stopped.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PipelineError, type Checkpoint, type ProcessorDefinition, type ProcessorHost } from '../../engine/contract.js';
 import type { Services } from '../../http/context.js';
@@ -15,18 +16,48 @@ export const MAX_UNCONFIRMED_RESUMES = 3;
 const NOT_RESUMED = `the stream processor was not resumed: the server stopped ${MAX_UNCONFIRMED_RESUMES} times in a row while it ran, `
   + 'each time before it could save a checkpoint, so it may be what takes the server down; fix the pipeline and start it again';
 
+/** The stored checkpoint: its state (bytes) is the store's blob of `version`. */
+interface StoredCheckpoint {
+  id: number;
+  takenAt: string;
+  blob?: { version: string; bytes: number };
+  /** Checkpoints written before blobs kept their state inline. */
+  state?: unknown;
+}
+
 export function createProcessorHost(store: Store, log: Logger, now: () => Date = () => new Date()): ProcessorHost {
   return {
-    loadCheckpoint: (processorId) => store.transaction((tx) => tx.get<Checkpoint>(CHECKPOINT, processorId)),
-    saveCheckpoint: (processorId, checkpoint) => store.transaction(async (tx) => {
-      // A processor deleted while its last checkpoint was in flight keeps no orphan.
-      const processor = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processorId);
-      if (!processor) return;
-      await tx.put(CHECKPOINT, { id: processorId }, checkpoint);
-      // It ran long enough to checkpoint: whatever stopped the server before was not this run.
-      if (processor.unconfirmedResumes) await tx.update(STREAMS_KIND.processor, processorId, { ...processor, unconfirmedResumes: 0 });
-    }),
-    deleteCheckpoint: (processorId) => store.transaction(async (tx) => { await tx.delete(CHECKPOINT, processorId); }),
+    async loadCheckpoint(processorId) {
+      const stored = await store.transaction((tx) => tx.get<StoredCheckpoint>(CHECKPOINT, processorId));
+      if (!stored?.blob) return stored as Checkpoint | undefined;
+      const state = await store.blobs.read(CHECKPOINT, processorId, stored.blob.version);
+      return state ? { id: stored.id, takenAt: stored.takenAt, state } : undefined;
+    },
+    async saveCheckpoint(processorId, checkpoint) {
+      // The state (tens of MB for a large window) is written off the main thread first; the
+      // row naming it is then committed in one small transaction.
+      const bytes = checkpoint.state instanceof Uint8Array ? checkpoint.state : undefined;
+      const version = randomUUID();
+      if (bytes) await store.blobs.write(CHECKPOINT, processorId, version, bytes);
+      const saved = await store.transaction(async (tx) => {
+        // A processor deleted while its last checkpoint was in flight keeps no orphan.
+        const processor = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processorId);
+        if (!processor) return false;
+        const stored: StoredCheckpoint = bytes
+          ? { id: checkpoint.id, takenAt: checkpoint.takenAt, blob: { version, bytes: bytes.length } }
+          : checkpoint;
+        await tx.put(CHECKPOINT, { id: processorId }, stored);
+        // It ran long enough to checkpoint: whatever stopped the server before was not this run.
+        if (processor.unconfirmedResumes) await tx.update(STREAMS_KIND.processor, processorId, { ...processor, unconfirmedResumes: 0 });
+        return true;
+      });
+      // Older versions (and any a crash left half written) go once this one is current.
+      await store.blobs.deleteAll(CHECKPOINT, processorId, saved && bytes ? version : undefined);
+    },
+    async deleteCheckpoint(processorId) {
+      await store.transaction(async (tx) => { await tx.delete(CHECKPOINT, processorId); });
+      await store.blobs.deleteAll(CHECKPOINT, processorId);
+    },
     async markFailed(processorId, message) {
       const changed = await store.transaction(async (tx) => {
         const failed = await markProcessorFailed(tx, processorId, message, now());

@@ -260,6 +260,9 @@ export const processorHandlers: HandlerTable = {
     ctx.afterCommit(async () => {
       await serially(runner, processor._id, () => runner.drop(processor._id))
         .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'the engine failed to drop a processor'));
+      // The checkpoint's state lives beside the store (blob-files.ts), not in the row just deleted.
+      await ctx.services.store.blobs.deleteAll(STREAMS_KIND.checkpoint, processor._id)
+        .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'deleting a checkpoint state failed'));
     });
     return { status: 204 };
   },

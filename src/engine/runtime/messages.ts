@@ -14,8 +14,11 @@ export type FromWorker =
   /** The pipeline cannot run as written (compiling only reads the definition). */
   | { type: 'compile-error'; message: string }
   | { type: 'stats'; stats: ProcessorStats }
-  /** Documents as canonical Extended JSON: structured clone would strip BSON classes. */
-  | { type: 'output'; docs: unknown[] }
+  /**
+   * Documents as canonical Extended JSON text (structured clone would strip BSON classes):
+   * a flat string crosses cheaply, and the main thread parses one only for a watcher.
+   */
+  | { type: 'output'; docs: string[] }
   | { type: 'checkpoint'; checkpoint: Checkpoint }
   | { type: 'failed'; message: string }
   | { type: 'stopped' }

@@ -1,7 +1,6 @@
 // One running stream processor: source → stages → sink, with stats, DLQ, checkpoints and
 // failure handling. Batches, checkpoints and timer ticks run one at a time (SerialQueue),
 // so a checkpoint always sees state and source position after whole batches.
-import { EJSON } from 'bson';
 import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
 import { ClusterClients } from '../connections/cluster.js';
@@ -16,6 +15,7 @@ import { SerialQueue } from './serial.js';
 import { OperatorCounters, ProcessorCounters } from './stats.js';
 import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
+import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
 
 const TICK_MS = 200;
 
@@ -60,7 +60,7 @@ export class Processor {
 
   /** Compiles the pipeline (throws PipelineError) and restores checkpointed state. Nothing connects yet. */
   compile(): void {
-    const restored = this.checkpoint ? (EJSON.deserialize(this.checkpoint.state as Doc) as CheckpointState) : undefined;
+    const restored = this.checkpoint ? (decodeCheckpointState(this.checkpoint.state) as CheckpointState) : undefined;
     this.sourceCounters = new OperatorCounters('$source');
     const sourceContext: Omit<SourceContext, 'stamp' | 'tsField'> = {
       deadLetter: (doc, reason, extra) => this.deadLetter(this.sourceCounters, doc, reason, extra),
@@ -214,7 +214,7 @@ export class Processor {
       await this.env.saveCheckpoint({
         id: this.checkpointId,
         takenAt: new Date().toISOString(),
-        state: EJSON.serialize(state, { relaxed: false }),
+        state: encodeCheckpointState(state),
       });
       await this.source.checkpointSaved?.(position);
     });

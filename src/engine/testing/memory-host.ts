@@ -11,8 +11,9 @@ export class MemoryHost implements ProcessorHost {
   }
 
   async saveCheckpoint(processorId: string, checkpoint: Checkpoint): Promise<void> {
-    // Round-trip through JSON, as a store would.
-    this.checkpoints.set(processorId, JSON.parse(JSON.stringify(checkpoint)) as Checkpoint);
+    // A copy, as a store would keep: the bytes as they are, anything else through JSON.
+    const state = checkpoint.state instanceof Uint8Array ? checkpoint.state.slice() : JSON.parse(JSON.stringify(checkpoint.state ?? null));
+    this.checkpoints.set(processorId, { id: checkpoint.id, takenAt: checkpoint.takenAt, state });
     this.saved += 1;
   }
 
