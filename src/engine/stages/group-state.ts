@@ -10,22 +10,25 @@ const ENTRY_OVERHEAD_BYTES = 96;
 
 export class GroupState {
   private readonly entries = new Map<string, Entry>();
+  /** Argument values of the document being added (reused: add() runs once per document). */
+  private readonly scratch: Value[] = [];
 
   constructor(private readonly group: CompiledGroup) {}
 
   add(doc: Doc): void {
     const key = this.group.key(doc) ?? null;
+    const fields = this.group.fields;
+    // Every argument is evaluated before any state changes, so a document whose
+    // expression fails leaves the group as it was (it goes to the DLQ instead).
+    const values = this.scratch;
+    for (let i = 0; i < fields.length; i++) values[i] = fields[i]!.argument(doc);
     const id = keyId(key);
     let entry = this.entries.get(id);
     if (!entry) {
-      entry = { key, states: this.group.fields.map((f) => f.accumulator.init()) };
+      entry = { key, states: fields.map((f) => f.accumulator.init()) };
       this.entries.set(id, entry);
     }
-    const fields = this.group.fields;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!;
-      entry.states[i] = field.accumulator.add(entry.states[i], field.argument(doc));
-    }
+    for (let i = 0; i < fields.length; i++) entry.states[i] = fields[i]!.accumulator.add(entry.states[i], values[i]);
   }
 
   /** Folds `later` into this state (session windows that grow together). */
