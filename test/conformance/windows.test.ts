@@ -63,6 +63,19 @@ describe('sp-agg-tumbling', () => {
     })]);
   });
 
+  it('sp-agg-tumbling: a document whose $group expression fails goes to the DLQ; the window still closes', async () => {
+    const { output, dlq, failure } = await run([{ t: at(0.1), v: 2 }, { t: at(0.2), v: 'x' }, { t: at(0.3), v: 3 }],
+      tumbling([{ $group: { _id: null, total: { $sum: { $multiply: ['$v', 10] } } } }]));
+    expect(failure).toBeUndefined();
+    expect(output[0]).toMatchObject({ total: 50 });
+    expect(dlq).toEqual([expect.objectContaining({ doc: expect.objectContaining({ v: 'x' }), errInfo: { reason: expect.stringContaining('$multiply') } })]);
+  });
+
+  it('sp-agg-hopping: a failing $group expression sends the document to the DLQ once, not once per window', async () => {
+    const { dlq } = await run([{ t: at(1.5), v: 'x' }], hopping([{ $group: { _id: null, total: { $sum: { $multiply: ['$v', 10] } } } }]));
+    expect(dlq).toHaveLength(1);
+  });
+
   it.each([
     ['a fractional interval size', { interval: { size: 1.5, unit: 'second' } }, 'interval.size'],
     ['a zero interval size', { interval: { size: 0, unit: 'second' } }, 'interval.size'],

@@ -10,29 +10,35 @@ export class GroupState {
   private readonly entries = new Map<string, Entry>();
   /** Estimated BSON bytes held (state-size.ts), kept up to date as values arrive. */
   private bytes = 0;
+  /** Argument values of the document being added (reused: add() runs once per document). */
+  private readonly scratch: Value[] = [];
 
   constructor(private readonly group: CompiledGroup) {}
 
   add(doc: Doc): void {
     const key = this.group.key(doc) ?? null;
+    const fields = this.group.fields;
+    // Every argument is evaluated before any state changes, so a document whose
+    // expression fails leaves the group as it was (it goes to the DLQ instead).
+    const values = this.scratch;
+    for (let i = 0; i < fields.length; i++) values[i] = fields[i]!.argument(doc);
     const id = keyId(key);
     let entry = this.entries.get(id);
     if (!entry) {
-      entry = { key, states: this.group.fields.map((f) => f.accumulator.init()) };
+      entry = { key, states: fields.map((f) => f.accumulator.init()) };
       this.entries.set(id, entry);
       this.bytes += entryBytes(key, this.group.fields.length);
     }
-    const fields = this.group.fields;
     for (let i = 0; i < fields.length; i++) {
       const field = fields[i]!;
-      const value = field.argument(doc);
+      const value = values[i];
       if (!field.accumulator.collects) {
         entry.states[i] = field.accumulator.add(entry.states[i], value);
         continue;
       }
       const before = (entry.states[i] as Value[]).length;
       entry.states[i] = field.accumulator.add(entry.states[i], value);
-      if ((entry.states[i] as Value[]).length > before) this.bytes += keptValueBytes(value);
+      if ((entry.states[i] as Value[]).length > before) this.bytes += keptValueBytes(value as Value);
     }
   }
 

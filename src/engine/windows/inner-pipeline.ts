@@ -4,7 +4,7 @@
 import { compileGroup, type CompiledGroup } from '../stages/accumulators.js';
 import type { Operator } from '../stages/operator.js';
 import type { Doc } from '../expressions/values.js';
-import { contentsFactory, type WindowContents } from './window-contents.js';
+import { contentsFactory, type Reject, type WindowContents } from './window-contents.js';
 
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
 /** References that can see `_stream_meta.window` ({$meta: "stream"}, "stream.window.*", the field itself, the whole document). */
@@ -21,7 +21,7 @@ export class InnerPipeline {
    */
   readonly readsWindowMeta: boolean;
 
-  constructor(stages: Doc[], build: (stages: Doc[]) => Operator[]) {
+  constructor(stages: Doc[], build: (stages: Doc[]) => Operator[], reject: Reject) {
     const operators = build(stages);
     let split = stages.findIndex((s) => WINDOW_ONLY.has(Object.keys(s)[0]!));
     if (split < 0) split = stages.length;
@@ -29,7 +29,7 @@ export class InnerPipeline {
     const group: CompiledGroup | undefined = first && '$group' in first ? compileGroup(first['$group']) : undefined;
     this.onArrival = operators.slice(0, split);
     this.atClose = operators.slice(group ? split + 1 : split);
-    this.factory = contentsFactory(group);
+    this.factory = contentsFactory(group, reject);
     this.readsWindowMeta = READS_WINDOW_META.test(JSON.stringify(stages));
   }
 

@@ -39,11 +39,20 @@ export class BufferedContents implements WindowContents {
   snapshot(): unknown { return { docs: this.docs }; }
 }
 
+/** Where a document goes whose $group expression fails (the DLQ). */
+export type Reject = (doc: Doc, reason: string) => void;
+
 export class GroupedContents implements WindowContents {
-  constructor(private readonly state: GroupState) {}
+  constructor(private readonly state: GroupState, private readonly reject: Reject) {}
 
   add(docs: Doc[]): void {
-    for (const doc of docs) this.state.add(doc);
+    for (const doc of docs) {
+      try {
+        this.state.add(doc);
+      } catch (error) {
+        this.reject(doc, (error as Error).message);
+      }
+    }
   }
 
   merge(later: WindowContents): void {
@@ -55,15 +64,15 @@ export class GroupedContents implements WindowContents {
   snapshot(): unknown { return { groups: this.state.snapshot() }; }
 }
 
-export function contentsFactory(group: CompiledGroup | undefined): {
+export function contentsFactory(group: CompiledGroup | undefined, reject: Reject): {
   create(): WindowContents;
   restore(snapshot: unknown): WindowContents;
 } {
   return {
-    create: () => (group ? new GroupedContents(new GroupState(group)) : new BufferedContents()),
+    create: () => (group ? new GroupedContents(new GroupState(group), reject) : new BufferedContents()),
     restore: (snapshot) => {
       const s = snapshot as { docs?: Doc[]; groups?: Parameters<typeof GroupState.restore>[1] };
-      return group ? new GroupedContents(GroupState.restore(group, s.groups ?? [])) : new BufferedContents(s.docs ?? []);
+      return group ? new GroupedContents(GroupState.restore(group, s.groups ?? []), reject) : new BufferedContents(s.docs ?? []);
     },
   };
 }

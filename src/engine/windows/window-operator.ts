@@ -43,7 +43,13 @@ export function createWindowOperator(name: string, spec: Value, ctx: StageContex
   const offset = offsetMs(spec['offset'], `${name}.offset`);
   // idleTimeout: 0 is the same as none.
   const idleTimeout = optionalDurationMs(spec['idleTimeout'], `${name}.idleTimeout`, 0) || undefined;
-  const inner = new InnerPipeline(spec['pipeline'] as Doc[], deps.buildInner);
+  // A hopping window adds a document to several windows: it goes to the DLQ once.
+  const rejected = new WeakSet<Doc>();
+  const inner = new InnerPipeline(spec['pipeline'] as Doc[], deps.buildInner, (doc, reason) => {
+    if (rejected.has(doc)) return;
+    rejected.add(doc);
+    ctx.deadLetter(doc, reason);
+  });
   if (name === '$sessionWindow') return new SessionWindowOperator(spec, inner, lateness, ctx, deps);
   return new TimeWindowOperator(name, {
     size, hop, lateness, offset, idleTimeout,
