@@ -13,7 +13,7 @@ import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
-import { ClientGone, MAX_BODY_BYTES, readBody } from './body.js';
+import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
 import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonDepthGauge, parseJson } from './json-body.js';
@@ -126,7 +126,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || options.isReady());
   try {
     if (x.path.startsWith('/api/oauth/')) {
-      const body = await readBody(req, { maxBytes: MAX_BODY_BYTES });
+      const body = await readBody(req, { maxBytes: MAX_OTHER_BODY_BYTES });
       return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
     }
     const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
@@ -181,7 +181,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
   const json = isJsonBodyType(req.headers['content-type']) ? new JsonDepthGauge() : undefined;
-  const rawBody = hasBody(req) ? await readBody(req, { maxBytes: MAX_BODY_BYTES, json }) : EMPTY;
+  const rawBody = hasBody(req) ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
   const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
   await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
 }
