@@ -16,7 +16,7 @@ import { createEngine } from './engine/index.js';
 import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
-import { answerClientError, createRequestHandler } from './http/server.js';
+import { answerClientError, answerUnmetExpectation, createRequestHandler } from './http/server.js';
 import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/server-limits.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -84,6 +84,7 @@ export async function startApp(config: AppConfig): Promise<App> {
   server.keepAliveTimeout = 65_000;
   applyServerLimits(server, limits, log);
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerUnmetExpectation);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -46,6 +46,11 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   socket.end(rawErrorResponse(apiError));
 }
 
+/** An Expect header other than 100-continue: Node would answer a bare 417 of its own. */
+export function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
+  sendError(res, new ApiError('EXPECTATION_FAILED', [req.headers.expect]));
+}
+
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(options, req, res).catch((error: unknown) => {

@@ -151,3 +151,16 @@ describe('too many connections', () => {
     expect(served).toBeDefined();
   });
 });
+
+describe('an Expect header the server cannot meet', () => {
+  it('gets 417 EXPECTATION_FAILED, Atlas-shaped, and the connection stays usable', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(`GET /api/atlas/v2 HTTP/1.1\r\nHost: localhost\r\nExpect: nonsense\r\nContent-Length: 2\r\n\r\n{}`);
+    const text = await raw.waitFor(/"reason":"Expectation Failed"\}/, 10_000);
+    expect(text).toBeDefined();
+    expectAtlasError(firstResponse(text!), 417, 'EXPECTATION_FAILED');
+    raw.socket.write(`GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    expect(await raw.waitFor(/\{"status":"ok"\}/, 10_000)).toBeDefined();
+    raw.socket.destroy();
+  });
+});
