@@ -22,7 +22,7 @@ import { createEngine, type EngineOptions } from './engine/index.js';
 import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
-import { answerClientError, createRequestHandler } from './http/server.js';
+import { answerClientError, answerUnmetExpectation, createRequestHandler } from './http/server.js';
 import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/server-limits.js';
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
@@ -126,6 +126,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   server.keepAliveTimeout = 65_000;
   applyServerLimits(server, limits, log);
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerUnmetExpectation);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -11,6 +11,17 @@ import { JsonDepthGauge, tooDeep } from './json-body.js';
  * limitations); the rest of a request (name, options, envelope) gets 1 MiB more.
  */
 export const MAX_BODY_BYTES = 17 * 1024 * 1024;
+/**
+ * Every other body (a project, a key, a connection, an instance) is a few kilobytes. Parsing
+ * 17 MiB holds the event loop for hundreds of milliseconds, so only the operations that
+ * carry a pipeline may send that much.
+ */
+export const MAX_OTHER_BODY_BYTES = 1024 * 1024;
+const PIPELINE_OPERATIONS = new Set(['createStreamProcessor', 'updateStreamProcessor']);
+
+export function bodyLimitOf(operationId: string): number {
+  return PIPELINE_OPERATIONS.has(operationId) ? MAX_BODY_BYTES : MAX_OTHER_BODY_BYTES;
+}
 
 export interface BodyLimits {
   maxBytes: number;

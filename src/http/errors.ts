@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   HEADERS_TOO_LARGE: { status: 431, detail: 'The request line or headers exceed the maximum size.' },
   UNPARSEABLE_REQUEST: { status: 400, detail: 'The HTTP request could not be parsed.' },
   REQUEST_TIMEOUT: { status: 408, detail: 'The request was not received in time.' },
+  EXPECTATION_FAILED: { status: 417, detail: 'The expectation {0} cannot be met.' },
   // Identity and access
   USER_UNAUTHORIZED: { status: 401, detail: 'Current user is not authorized to perform this action.' },
   NOT_IN_GROUP: { status: 401, detail: 'Current user is not in the group, or the group does not exist.' },

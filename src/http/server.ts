@@ -13,7 +13,7 @@ import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
-import { ClientGone, MAX_BODY_BYTES, readBody } from './body.js';
+import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
 import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonDepthGauge, parseJson } from './json-body.js';
@@ -50,6 +50,11 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   // The parser gave up, so the method is known only from the bytes it was reading.
   const rawPacket = (error as { rawPacket?: Buffer }).rawPacket;
   socket.end(rawErrorResponse(apiError, rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD '));
+}
+
+/** An Expect header other than 100-continue: Node would answer a bare 417 of its own. */
+export function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse): void {
+  sendError(res, new ApiError('EXPECTATION_FAILED', [req.headers.expect]));
 }
 
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -141,7 +146,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
   try {
     if (x.path.startsWith('/api/oauth/')) {
-      const body = await readBody(req, { maxBytes: MAX_BODY_BYTES });
+      const body = await readBody(req, { maxBytes: MAX_OTHER_BODY_BYTES });
       return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
     }
     const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
@@ -199,7 +204,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
   const json = isJsonBodyType(req.headers['content-type']) ? new JsonDepthGauge() : undefined;
-  const rawBody = hasBody(req) ? await readBody(req, { maxBytes: MAX_BODY_BYTES, json }) : EMPTY;
+  const rawBody = hasBody(req) ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
   const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
   await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
 }

@@ -4,7 +4,7 @@
 // cannot hold the server. No timings are asserted: each wait below is a bound on how long a
 // refused client is kept waiting for an answer that must come at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../src/http/body.js';
+import { MAX_BODY_BYTES, MAX_OTHER_BODY_BYTES } from '../../src/http/body.js';
 import { MAX_JSON_DEPTH } from '../../src/http/json-body.js';
 import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../../src/testing/harness.js';
 import { firstResponse, openRaw } from './support/raw-socket.js';
@@ -18,12 +18,12 @@ afterAll(async () => { await server.close(); });
 const instancesPath = () => `/api/atlas/v2/groups/${server.projectId}/streams`;
 
 /** The head of an authenticated POST to the instances path (Digest answered ahead of time). */
-async function authenticatedHead(path: string, extra: string): Promise<string> {
+async function authenticatedHead(path: string, extra: string, accept: string = ACCEPT.streams): Promise<string> {
   const url = `${server.url}${path}`;
   const challenge = await callAnonymous(url, { method: 'POST' });
   const nonce = /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate') ?? '')![1]!;
   const authorization = digestAuthorization(url, 'POST', server.owner, nonce);
-  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAccept: ${ACCEPT.streams}\r\nContent-Type: application/json\r\n` +
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nAccept: ${accept}\r\nContent-Type: application/json\r\n` +
     `Authorization: ${authorization}\r\n${extra}\r\n`;
 }
 
@@ -40,7 +40,7 @@ async function errorLines(): Promise<string[]> {
 describe('oversized bodies', () => {
   it('answers 413 BODY_TOO_LARGE on the Content-Length alone, before the body is sent, and closes', async () => {
     const raw = await openRaw(server.url);
-    raw.socket.write(await authenticatedHead(instancesPath(), `Content-Length: ${MAX_BODY_BYTES + 1}\r\n`));
+    raw.socket.write(await authenticatedHead(`${instancesPath()}/none/processor`, `Content-Length: ${MAX_BODY_BYTES + 1}\r\n`, ACCEPT.processors));
     const { closed, text } = await raw.closed(10_000);
     expectAtlasError(firstResponse(text), 413, 'BODY_TOO_LARGE');
     expect(firstResponse(text).headers).toMatch(/connection: close/i);
@@ -66,11 +66,25 @@ describe('oversized bodies', () => {
   });
 });
 
+describe('body limits per operation', () => {
+  it('only the operations that carry a pipeline take more than 1 MiB', async () => {
+    const padding = 'x'.repeat(MAX_OTHER_BODY_BYTES + 1024);
+    const instance = await callDigest(`${server.url}${instancesPath()}`, server.owner, {
+      method: 'POST', accept: ACCEPT.streams, body: { name: 'big', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' }, padding },
+    });
+    expect({ status: instance.status, errorCode: instance.json?.errorCode, limit: instance.json?.parameters }).toEqual({ status: 413, errorCode: 'BODY_TOO_LARGE', limit: [MAX_OTHER_BODY_BYTES] });
+    const processor = await callDigest(`${server.url}${instancesPath()}/no-such-instance/processor`, server.owner, {
+      method: 'POST', accept: ACCEPT.processors, body: { name: 'big', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { padding } }] },
+    });
+    expect({ status: processor.status, errorCode: processor.json?.errorCode }).toEqual({ status: 404, errorCode: 'STREAM_TENANT_NOT_FOUND_FOR_NAME' });
+  });
+});
+
 describe('deep JSON while it streams', () => {
   it(`answers 400 INVALID_JSON as soon as the nesting passes ${MAX_JSON_DEPTH}, without waiting for the rest`, async () => {
     const raw = await openRaw(server.url);
-    // A body that declares 10 MB but stops after its opening brackets: the answer cannot wait for the rest.
-    raw.socket.write(await authenticatedHead(instancesPath(), `Content-Length: ${10 * 1024 * 1024}\r\n`));
+    // A body that declares most of a megabyte but stops after its opening brackets: the answer cannot wait for the rest.
+    raw.socket.write(await authenticatedHead(instancesPath(), `Content-Length: ${MAX_OTHER_BODY_BYTES - 1}\r\n`));
     raw.socket.write('{"name":' + '['.repeat(MAX_JSON_DEPTH + 10));
     const { closed, text } = await raw.closed(10_000);
     expectAtlasError(firstResponse(text), 400, 'INVALID_JSON');
@@ -125,9 +139,28 @@ describe('too many connections', () => {
     expect(refused.text, 'no request was served on a refused connection').toBe('');
     held.forEach((h) => h.socket.destroy());
     await Promise.all(held.map((h) => h.closed(5_000)));
-    const again = await openRaw(server.url);
-    again.socket.write(`GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n`);
-    expect(await again.waitFor(/\r\n\r\n\{"status":"ok"\}/, 10_000)).toBeDefined();
-    again.socket.destroy();
+    // The server learns of the closes a moment after the client: a few attempts, bounded.
+    let served: string | undefined;
+    for (let attempt = 0; attempt < 50 && served === undefined; attempt++) {
+      const again = await openRaw(server.url);
+      again.socket.write(`GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+      served = await again.waitFor(/\r\n\r\n\{"status":"ok"\}/, 2_000);
+      again.socket.destroy();
+      if (served === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(served).toBeDefined();
+  });
+});
+
+describe('an Expect header the server cannot meet', () => {
+  it('gets 417 EXPECTATION_FAILED, Atlas-shaped, and the connection stays usable', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(`GET /api/atlas/v2 HTTP/1.1\r\nHost: localhost\r\nExpect: nonsense\r\nContent-Length: 2\r\n\r\n{}`);
+    const text = await raw.waitFor(/"reason":"Expectation Failed"\}/, 10_000);
+    expect(text).toBeDefined();
+    expectAtlasError(firstResponse(text!), 417, 'EXPECTATION_FAILED');
+    raw.socket.write(`GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    expect(await raw.waitFor(/\{"status":"ok"\}/, 10_000)).toBeDefined();
+    raw.socket.destroy();
   });
 });

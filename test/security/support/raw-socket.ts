@@ -8,7 +8,7 @@ export interface RawConnection {
   received(): string;
   /** Resolves with everything received once the server closes its side, or after maxMs regardless (closed false). */
   closed(maxMs: number): Promise<{ closed: boolean; text: string }>;
-  /** Resolves once text matching pattern has arrived, or after maxMs (undefined). */
+  /** Resolves once text matching pattern has arrived; undefined after maxMs or once the server closes without it. */
   waitFor(pattern: RegExp, maxMs: number): Promise<string | undefined>;
 }
 
@@ -39,7 +39,9 @@ export function openRaw(url: string): Promise<RawConnection> {
       socket,
       received: () => text,
       closed: (maxMs) => until(() => (ended ? { closed: true, text } : undefined), maxMs, () => ({ closed: false, text })),
-      waitFor: (pattern, maxMs) => until(() => (pattern.test(text) ? text : undefined), maxMs, () => undefined),
+      // Gives up early when the server hangs up without having sent it.
+      waitFor: (pattern, maxMs) => until<string | null>(() => (pattern.test(text) ? text : ended ? null : undefined), maxMs, () => null)
+        .then((found) => found ?? undefined),
     }));
     socket.once('error', reject);
   });
