@@ -8,7 +8,7 @@ import { ACCEPT, digestClient, startTestServer, type Client, type TestServer } f
 import { createProjectKey } from './identity-helpers.js';
 import type { ProcessorDefinition } from '../src/engine/contract.js';
 import {
-  createConnection, createInstance, createProcessor, expectError, KAFKA_SECRET, kafkaConnection, samplePipeline, SSL_KEY, SSL_KEY_PASSWORD,
+  createConnection, createInstance, createProcessor, downloadGzipLines, expectError, KAFKA_SECRET, kafkaConnection, samplePipeline, SSL_KEY, SSL_KEY_PASSWORD,
   streamsClient, streamsPath, type StreamsClient,
 } from './streams-fixtures.js';
 
@@ -184,6 +184,13 @@ describe('lifecycle', () => {
     expect(again.json.state).toBe('STARTED');
     expect(again.json.stats.errorMsg).toBeUndefined();
     expect((await stop('failing')).status).toBe(200);
+    // The workspace's operational log tells the story, the failure with the engine's message.
+    const lines = await downloadGzipLines(server, server.owner, `${streamsPath(groupId, `/${tenant}:downloadOperationalLogs`)}?spName=failing`,
+      'application/vnd.atlas.2025-03-12+gzip');
+    expect(lines.map((l) => [l['event'], l['message']])).toEqual([
+      ['created', undefined], ['started', undefined], ['failed', 'the broker went away'], ['started', undefined], ['stopped', undefined],
+    ]);
+    expect(lines.find((l) => l['event'] === 'failed')).toMatchObject({ level: 'ERROR', spName: 'failing', processorId: created._id });
   });
 });
 
