@@ -60,7 +60,7 @@ describe('create, get, list', () => {
   it('refuses bad pipelines with STREAM_PROCESSOR_GENERIC_ERROR saying what is wrong', async () => {
     const post = (body: unknown) => owner.call('createStreamProcessor', procPath(), { method: 'POST', body });
     const noSink = await post({ name: 'bad', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }] });
-    expectError(noSink, 400, 'STREAM_PROCESSOR_GENERIC_ERROR', 'Streams Processor with this name (bad) had a problem occur: the last stage must be $emit or $merge.', ['bad', 'the last stage must be $emit or $merge']);
+    expectError(noSink, 400, 'STREAM_PROCESSOR_GENERIC_ERROR', 'Streams Processor with this name (bad) had a problem occur: the last stage must be $emit, $merge or $https.', ['bad', 'the last stage must be $emit, $merge or $https']);
     const unknown = await post({ name: 'bad', pipeline: [{ $source: { connectionName: 'X' } }, { $emit: { connectionName: '__testLog' } }] });
     expectError(unknown, 400, 'STREAM_PROCESSOR_GENERIC_ERROR',
       'Streams Processor with this name (bad) had a problem occur: connection named X does not exist. Check sp.listConnections() for available connections.');
