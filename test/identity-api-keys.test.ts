@@ -127,7 +127,7 @@ describe('project API keys', () => {
     expect(update.status).toBe(200);
     expect(update.json.desc).toBe('owner now');
     expect(update.json.roles).toEqual([{ orgId: server.orgId, roleName: 'ORG_MEMBER' }, { groupId, roleName: 'GROUP_OWNER' }]);
-    expectError(await owner.call(`${V2}/groups/${groupId}/apiKeys/${key.id}`, { method: 'PATCH', body: { roles: ['ORG_OWNER'] } }), 400, 'INVALID_ENUM_VALUE');
+    expectError(await owner.call(`${V2}/groups/${groupId}/apiKeys/${key.id}`, { method: 'PATCH', body: { roles: ['ORG_OWNER'] } }), 400, 'INVALID_ROLE_FOR_GROUP');
 
     const remove = await owner.call(`${V2}/groups/${groupId}/apiKeys/${key.id}`, { method: 'DELETE', accept: ACCEPT.identity });
     expect(remove.status).toBe(204);
@@ -144,7 +144,7 @@ describe('project API keys', () => {
     const unknown = 'b'.repeat(24);
     expectError(await owner.call(`${V2}/groups/${server.projectId}/apiKeys/${unknown}`, { method: 'POST', body: [{ roles: ['GROUP_OWNER'] }] }), 404, 'API_KEY_NOT_FOUND');
     const key = await createOrgKey(owner, server.orgId, ['ORG_MEMBER']);
-    expectError(await owner.call(`${V2}/groups/${server.projectId}/apiKeys/${key.id}`, { method: 'POST', body: [{ roles: ['ORG_OWNER'] }] }), 400, 'INVALID_ENUM_VALUE');
+    expectError(await owner.call(`${V2}/groups/${server.projectId}/apiKeys/${key.id}`, { method: 'POST', body: [{ roles: ['ORG_OWNER'] }] }), 400, 'INVALID_ROLE_FOR_GROUP');
     expectError(await owner.call(`${V2}/groups/${server.projectId}/apiKeys/${key.id}`, { method: 'POST', body: [] }), 400, 'MISSING_ATTRIBUTE');
     expectError(await owner.call(`${V2}/groups/${server.projectId}/apiKeys/${key.id}`, { method: 'POST', body: { roles: ['GROUP_OWNER'] } }), 400, 'INVALID_JSON_ATTRIBUTE');
     expect((await owner.call(`${V2}/orgs/${server.orgId}/apiKeys/${key.id}`)).json.roles).toEqual([{ orgId: server.orgId, roleName: 'ORG_MEMBER' }]);

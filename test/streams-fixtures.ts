@@ -1,7 +1,8 @@
 // Shared steps of the Streams tests: a client that checks every response against the spec,
 // and the instances and connections most tests start from.
+import { gunzipSync } from 'node:zlib';
 import { expect } from 'vitest';
-import { ACCEPT, digestClient, type ApiKeyCredentials, type CallOptions, type CallResult, type TestServer } from '../src/testing/harness.js';
+import { ACCEPT, digestAuthorization, digestClient, type ApiKeyCredentials, type CallOptions, type CallResult, type TestServer } from '../src/testing/harness.js';
 import { checkResponse } from '../src/testing/response-schema.js';
 
 export const V2 = '/api/atlas/v2';
@@ -92,4 +93,18 @@ export function kafkaConnection(name: string): Record<string, unknown> {
 /** A pipeline that reads the sample source and writes to the test log. */
 export function samplePipeline(): Record<string, unknown>[] {
   return [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }];
+}
+
+/** Downloads a gzip log (audit or operational) with Digest and answers its JSON lines; the harness would decode the bytes as text. */
+export async function downloadGzipLines(server: TestServer, credentials: ApiKeyCredentials, path: string, accept: string): Promise<Record<string, unknown>[]> {
+  const url = `${server.url}${path}`;
+  const first = await fetch(url, { headers: { Accept: accept } });
+  await first.arrayBuffer();
+  expect(first.status).toBe(401);
+  const nonce = /nonce="([^"]+)"/.exec(first.headers.get('www-authenticate') ?? '')![1]!;
+  const res = await fetch(url, { headers: { Accept: accept, Authorization: digestAuthorization(url, 'GET', credentials, nonce) } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe(accept);
+  const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -8,7 +8,7 @@ import { ACCEPT, digestClient, startTestServer, type Client, type TestServer } f
 import { createProjectKey } from './identity-helpers.js';
 import type { ProcessorDefinition } from '../src/engine/contract.js';
 import {
-  createConnection, createInstance, createProcessor, expectError, KAFKA_SECRET, kafkaConnection, samplePipeline, SSL_KEY, SSL_KEY_PASSWORD,
+  createConnection, createInstance, createProcessor, downloadGzipLines, expectError, KAFKA_SECRET, kafkaConnection, samplePipeline, SSL_KEY, SSL_KEY_PASSWORD,
   streamsClient, streamsPath, type StreamsClient,
 } from './streams-fixtures.js';
 
@@ -60,7 +60,7 @@ describe('create, get, list', () => {
   it('refuses bad pipelines with STREAM_PROCESSOR_GENERIC_ERROR saying what is wrong', async () => {
     const post = (body: unknown) => owner.call('createStreamProcessor', procPath(), { method: 'POST', body });
     const noSink = await post({ name: 'bad', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }] });
-    expectError(noSink, 400, 'STREAM_PROCESSOR_GENERIC_ERROR', 'Streams Processor with this name (bad) had a problem occur: the last stage must be $emit or $merge.', ['bad', 'the last stage must be $emit or $merge']);
+    expectError(noSink, 400, 'STREAM_PROCESSOR_GENERIC_ERROR', 'Streams Processor with this name (bad) had a problem occur: the last stage must be $emit, $merge or $https.', ['bad', 'the last stage must be $emit, $merge or $https']);
     const unknown = await post({ name: 'bad', pipeline: [{ $source: { connectionName: 'X' } }, { $emit: { connectionName: '__testLog' } }] });
     expectError(unknown, 400, 'STREAM_PROCESSOR_GENERIC_ERROR',
       'Streams Processor with this name (bad) had a problem occur: connection named X does not exist. Check sp.listConnections() for available connections.');
@@ -184,6 +184,13 @@ describe('lifecycle', () => {
     expect(again.json.state).toBe('STARTED');
     expect(again.json.stats.errorMsg).toBeUndefined();
     expect((await stop('failing')).status).toBe(200);
+    // The workspace's operational log tells the story, the failure with the engine's message.
+    const lines = await downloadGzipLines(server, server.owner, `${streamsPath(groupId, `/${tenant}:downloadOperationalLogs`)}?spName=failing`,
+      'application/vnd.atlas.2025-03-12+gzip');
+    expect(lines.map((l) => [l['event'], l['message']])).toEqual([
+      ['created', undefined], ['started', undefined], ['failed', 'the broker went away'], ['started', undefined], ['stopped', undefined],
+    ]);
+    expect(lines.find((l) => l['event'] === 'failed')).toMatchObject({ level: 'ERROR', spName: 'failing', processorId: created._id });
   });
 });
 

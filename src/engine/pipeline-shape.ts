@@ -9,6 +9,8 @@ const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceR
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
 const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
 const SINKS = new Set(['$emit', '$merge']);
+/** $https may also end a pipeline (Atlas sends each document and writes nothing further). */
+const LAST = new Set([...SINKS, '$https']);
 /** The built-in sink that needs no connection object. */
 export const TEST_LOG_CONNECTION = '__testLog';
 
@@ -30,7 +32,7 @@ export function checkPipelineShape(pipeline: unknown): Set<string> {
   const names = pipeline.map((stage, i) => stageName(stage, i));
   if (names[0] !== '$source') throw new PipelineError('the first stage must be $source');
   const last = names[names.length - 1]!;
-  if (!SINKS.has(last)) throw new PipelineError('the last stage must be $emit or $merge');
+  if (!LAST.has(last)) throw new PipelineError('the last stage must be $emit, $merge or $https');
   checkLength(pipeline, names);
   let windows = 0;
   names.forEach((name, i) => {

@@ -123,7 +123,7 @@ describe('refusals', () => {
     expect(refused.status).toBe(401);
     expect(refused.json.errorCode).toBe('USER_UNAUTHORIZED');
     const line = server.logs.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith('refused') && l.operationId === 'deleteStreamConnection');
-    expect(line).toMatchObject({ principal: reader.publicKey, requiredOneOf: ['GROUP_STREAM_PROCESSING_OWNER', 'GROUP_OWNER'] });
+    expect(line).toMatchObject({ principal: reader.publicKey, requiredOneOf: ['ORG_STREAM_PROCESSING_ADMIN', 'GROUP_STREAM_PROCESSING_OWNER'] });
     expect(line.held).toContain('GROUP_READ_ONLY');
   });
 });

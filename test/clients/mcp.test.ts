@@ -11,7 +11,8 @@
 //   MDB_MCP_TELEMETRY=disabled  DO_NOT_TRACK=1
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +34,8 @@ const KAFKA = 'mcp-kafka';
 const SAMPLE = 'sample_stream_solar';
 const PROCESSOR = 'mcp-processor';
 const RUNNING = 'mcp-running';
+const POSTING = 'mcp-posting';
+const HOOK = 'mcp-hook';
 const KAFKA_PASSWORD = `kafka-pw-${randomBytes(6).toString('hex')}`;
 
 interface Seen { method: string; path: string; auth: string; accept: string; contentType: string; status?: number; error?: string }
@@ -387,6 +390,44 @@ describe('mongodb-mcp-server over HTTPS with a service account', () => {
     expect((await get(`/streams/${BARE_WORKSPACE}/processor/${RUNNING}`, ACCEPT.processors)).json.state).toBe('STARTED');
   });
 
+  it('deploys a processor through its tools with only what the emulator provides: sample source, $https to a local endpoint', async () => {
+    const posted: unknown[] = [];
+    const endpoint = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8'); });
+      req.on('end', () => { posted.push(JSON.parse(body)); res.writeHead(200, { 'content-type': 'application/json' }); res.end('{}'); });
+    });
+    await new Promise<void>((done) => endpoint.listen(0, '127.0.0.1', done));
+    try {
+      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/in`;
+      const connection = await tool('atlas-streams-build', {
+        projectId: server.projectId, resource: 'connection', workspaceName: BARE_WORKSPACE, connectionName: HOOK, connectionType: 'Https',
+        connectionConfig: { url },
+      });
+      expectOk(connection);
+      const pipeline = [{ $source: { connectionName: SAMPLE } }, { $https: { connectionName: HOOK, onError: 'ignore' } }];
+      const built = await tool('atlas-streams-build', {
+        projectId: server.projectId, resource: 'processor', workspaceName: BARE_WORKSPACE, processorName: POSTING, pipeline,
+      });
+      expectOk(built);
+      const started = await tool('atlas-streams-manage', {
+        projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'start-processor', resourceName: POSTING,
+      });
+      expectOk(started);
+      expect(started.structuredContent).toEqual({ processorState: 'STARTED' });
+      // The sample source produces continuously; wait (bounded) for the endpoint to hear from it.
+      for (let i = 0; i < 100 && posted.length === 0; i++) await new Promise((r) => setTimeout(r, 200));
+      expect(posted.length, traffic()).toBeGreaterThan(0);
+      expect(posted[0]).toMatchObject({ device_id: expect.any(String), obs: expect.any(Object) });
+      const stopped = await tool('atlas-streams-manage', {
+        projectId: server.projectId, workspaceName: BARE_WORKSPACE, action: 'stop-processor', resourceName: POSTING,
+      });
+      expectOk(stopped);
+    } finally {
+      await new Promise<void>((done) => endpoint.close(() => done()));
+    }
+  });
+
   it('tears down a processor, a connection, and the workspaces with their stopped processors', async () => {
     const processor = await tool('atlas-streams-teardown', {
       projectId: server.projectId, resource: 'processor', workspaceName: WORKSPACE, resourceName: PROCESSOR,
@@ -429,7 +470,7 @@ describe('mongodb-mcp-server over HTTPS with a service account', () => {
       const workspace = await tool('atlas-streams-teardown', { projectId: server.projectId, resource: 'workspace', workspaceName: name });
       expectOk(workspace);
       // The bare workspace still held its stopped processor and its sample connection.
-      if (name === BARE_WORKSPACE) expect(workspace.structuredContent).toMatchObject({ resource: 'workspace', processorsRemoved: 1, connectionsRemoved: 1 });
+      if (name === BARE_WORKSPACE) expect(workspace.structuredContent).toMatchObject({ resource: 'workspace', processorsRemoved: 2, connectionsRemoved: 2 });
       const after = await get(`/streams/${name}`);
       expect(after.status).toBe(404);
       expect(after.json.errorCode).toBe('STREAM_TENANT_NOT_FOUND_FOR_NAME');

@@ -1,4 +1,4 @@
-// The audit trail of a stream instance: every authenticated call on a path under
+// The audit trail of a stream workspace: every authenticated call on a path under
 // /streams/{tenantName}, recorded by the HTTP layer once its status is known, and served as
 // gzip-compressed JSON lines, one call per line.
 import type { CompletedCall, HandlerTable } from '../../http/context.js';

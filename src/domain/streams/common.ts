@@ -93,7 +93,7 @@ const OBJECT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export function checkInstanceName(name: unknown): string {
   if (name === undefined) throw new ApiError('MISSING_ATTRIBUTE', ['name']);
   if (typeof name !== 'string' || !INSTANCE_NAME.test(name)) {
-    throw invalidField('name', name, 'Stream instance names are 1 to 64 ASCII letters, digits and hyphens.');
+    throw invalidField('name', name, 'Stream workspace names are 1 to 64 ASCII letters, digits and hyphens.');
   }
   return name;
 }

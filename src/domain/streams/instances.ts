@@ -1,5 +1,6 @@
-// Stream instances (Atlas calls them tenants): create with Atlas's defaults, the sample
-// connection on request, region changes, and deletion that takes the connections along.
+// Stream workspaces (instances before 2026; tenants in Atlas's paths and error codes):
+// create with Atlas's defaults, the sample connection on request, region and tier changes,
+// and deletion that takes the connections and inactive processors along.
 import { randomInt } from 'node:crypto';
 import { newObjectId } from '../../crypto/ids.js';
 import type { HandlerTable, RequestContext } from '../../http/context.js';

@@ -19,6 +19,7 @@ import type { Sink } from '../sinks/sink.js';
 import { TestLogSink } from '../sinks/test-log.js';
 import { KafkaSink } from '../sinks/kafka-emit.js';
 import { MergeSink } from '../sinks/merge.js';
+import { createHttpsSink } from '../sinks/https-sink.js';
 import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
 import type { EngineSettings } from './environment.js';
 import { OperatorCounters } from './stats.js';
@@ -126,6 +127,10 @@ function buildStage(definition: ProcessorDefinition, stage: Doc, index: number, 
 }
 
 function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx: StageContext, deps: BuildDeps): { sink: Sink; connection: string | undefined } {
+  if (name === '$https') {
+    const connection = connectionOf(definition, spec['connectionName'], ['Https']);
+    return { sink: createHttpsSink(spec, connection, ctx, deps.settings), connection: connection.name };
+  }
   if (name === '$merge') {
     const into = (spec['into'] ?? {}) as Doc;
     connectionOf(definition, into['connectionName'], ['Cluster']);

@@ -1,7 +1,7 @@
 // Stream instances, their connections and audit logs.
 import { expect } from 'vitest';
 import {
-  ACCEPT, expectAtlasError, pathOf, send, setupClient, type Area, type OperationContract, type World,
+  ACCEPT, expectAtlasError, pathOf, send, setupClient, type Area, type OperationContract,
 } from '../framework.js';
 import { operationById } from '../../../src/protocol/router.js';
 import { downloadLines, newConnection, newInstance, newProcessor, REGION, startProcessor, stopProcessor, streams, streamsSnapshot } from './streams-shared.js';

@@ -1,8 +1,8 @@
 // Shared steps of the Streams contract areas: fixtures made through the API, and the snapshot
 // of what a Streams call could change.
-import { gunzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { look, setupClient, V2, type Target, type World } from '../framework.js';
+import { downloadGzipLines } from '../../streams-fixtures.js';
 
 export const REGION = { cloudProvider: 'AWS', region: 'VIRGINIA_USA' };
 export const PEER_ACCOUNT = '123456789012';
@@ -58,19 +58,9 @@ async function fetchEmulator(w: World, path: string, body: unknown): Promise<{ s
   return { status: res.status, json: res.json };
 }
 
-/** Downloads a gzip log with the owner key; answers its JSON lines (the harness would decode the bytes as text). */
-export async function downloadLines(w: World, path: string, accept: string): Promise<Record<string, unknown>[]> {
-  const { digestAuthorization } = await import('../../../src/testing/harness.js');
-  const url = `${w.server.url}${path}`;
-  const first = await fetch(url, { headers: { Accept: accept } });
-  await first.arrayBuffer();
-  expect(first.status).toBe(401);
-  const nonce = /nonce="([^"]+)"/.exec(first.headers.get('www-authenticate') ?? '')![1]!;
-  const res = await fetch(url, { headers: { Accept: accept, Authorization: digestAuthorization(url, 'GET', w.server.owner, nonce) } });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toBe(accept);
-  const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+/** Downloads a gzip log with the owner key; answers its JSON lines. */
+export function downloadLines(w: World, path: string, accept: string): Promise<Record<string, unknown>[]> {
+  return downloadGzipLines(w.server, w.server.owner, path, accept);
 }
 
 function validGroup(t: Target, w: World): string {
