@@ -18,6 +18,7 @@ import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
 import { lockDataDir } from './store/data-dir-lock.js';
+import { WireListeners } from './wire/listeners.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -38,6 +39,11 @@ export interface AppConfig {
   sampleRatePerSecond?: number;
   /** Where logs go; standard output by default. */
   logDestination?: NodeJS.WritableStream;
+  /**
+   * First port of the stream workspaces' MongoDB wire-protocol endpoints (one per workspace,
+   * on loopback, TLS with tlsCert/tlsKey); 0: ephemeral ports. Default 27017.
+   */
+  wirePortBase?: number;
 }
 
 export interface App {
@@ -47,8 +53,16 @@ export interface App {
   runner: ProcessorRunner;
   bootstrap: BootstrapResult;
   log: Logger;
+  wire: WireListeners;
   close(): Promise<void>;
 }
+
+/** Admin API operations after which the set of workspaces (so of wire listeners) may differ. */
+const WORKSPACE_CHANGES = /^(create|delete|update)Stream(Instance|Workspace)/;
+
+/** The wire listeners bind loopback only: a workspace endpoint is for this machine's tools. */
+const WIRE_HOST = '127.0.0.1';
+export const DEFAULT_WIRE_PORT_BASE = 27017;
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -65,11 +79,18 @@ export async function startApp(config: AppConfig): Promise<App> {
   }));
   const runner = createEngine(createProcessorHost(store, log), { logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
   const services: Services = { store, signingKey, secretBox, runner, log, now };
+  const wire = new WireListeners(services, {
+    host: WIRE_HOST, portBase: config.wirePortBase ?? DEFAULT_WIRE_PORT_BASE, tlsCert: config.tlsCert, tlsKey: config.tlsKey,
+  });
+  services.settleWireEndpoints = () => wire.reconcile();
 
   let ready = false;
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
-    onCallCompleted: (call) => recordStreamsAudit(store, log, call),
+    onCallCompleted: (call) => {
+      recordStreamsAudit(store, log, call);
+      if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
+    },
     extensions: [emulatorRoutes],
   });
   const tls = config.tlsCert && config.tlsKey;
@@ -87,6 +108,7 @@ export async function startApp(config: AppConfig): Promise<App> {
   const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
 
   await resumeStartedProcessors(services);
+  await wire.reconcile();
   ready = true;
 
   const sweeper = setInterval(() => {
@@ -98,10 +120,11 @@ export async function startApp(config: AppConfig): Promise<App> {
   sweeper.unref();
 
   return {
-    url, server, store, runner, bootstrap: result, log,
+    url, server, store, runner, bootstrap: result, log, wire,
     async close() {
       ready = false;
       clearInterval(sweeper);
+      await wire.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

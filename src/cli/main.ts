@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { startApp, type App } from '../app.js';
+import { DEFAULT_WIRE_PORT_BASE, startApp, type App } from '../app.js';
 import { connectionBanner } from './banner.js';
 import { watchProcessorOutput } from './watch.js';
 
@@ -24,11 +24,15 @@ program.command('serve')
     .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
   .addOption(new Option('--sample-rate <per-second>', 'sample_stream_solar documents per second per processor (0: unthrottled)')
     .env('ATLAS_STREAMS_SAMPLE_RATE').default('10'))
+  .addOption(new Option('--wire-port-base <port>', "first port of the stream workspaces' MongoDB wire-protocol endpoints, one per workspace (0: ephemeral ports)")
+    .env('ATLAS_STREAMS_WIRE_PORT_BASE').default(String(DEFAULT_WIRE_PORT_BASE)))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
     if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
+    const wirePortBase = Number(options['wirePortBase']);
+    if (!Number.isInteger(wirePortBase) || wirePortBase < 0 || wirePortBase > 65535) program.error(`invalid --wire-port-base ${String(options['wirePortBase'])}`);
     const sampleRate = Number(options['sampleRate']);
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
     const app = await startApp({
@@ -41,9 +45,11 @@ program.command('serve')
       logLevel: String(options['logLevel']),
       enforceRateLimits: Boolean(options['enforceRateLimits']),
       sampleRatePerSecond: sampleRate,
+      wirePortBase,
       env: process.env,
     });
-    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
+    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir']),
+      { portBase: app.wire.portBase, endpoints: app.wire.endpoints() }));
     stopOnSignals(app);
   });
 
