@@ -37,45 +37,45 @@ describe('role matrix', () => {
   // status, or the errorCode of a refusal.
   const matrix: Array<{ op: string; call: () => [string, { method?: string; body?: unknown }]; expect: Record<string, Expectation> }> = [
     {
-      op: 'getProject', call: () => [`${V2}/groups/${groupId}`, {}],
+      op: 'getGroup', call: () => [`${V2}/groups/${groupId}`, {}],
       expect: { orgOwner: 200, projectOwner: 200, streamOwner: 200, readOnly: 200, outsider: 'NOT_IN_GROUP' },
     },
     {
-      op: 'updateProject', call: () => [`${V2}/groups/${groupId}`, { method: 'PATCH', body: { tags: [] } }],
+      op: 'updateGroup', call: () => [`${V2}/groups/${groupId}`, { method: 'PATCH', body: { tags: [] } }],
       expect: { orgOwner: 200, projectOwner: 200, streamOwner: 'USER_UNAUTHORIZED', readOnly: 'USER_UNAUTHORIZED', outsider: 'NOT_IN_GROUP' },
     },
     {
-      op: 'listProjectApiKeys', call: () => [`${V2}/groups/${groupId}/apiKeys`, {}],
-      expect: { orgOwner: 200, projectOwner: 200, streamOwner: 'USER_UNAUTHORIZED', readOnly: 'USER_UNAUTHORIZED', outsider: 'NOT_IN_GROUP' },
-    },
-    {
-      op: 'listProjectServiceAccounts', call: () => [`${V2}/groups/${groupId}/serviceAccounts`, {}],
+      op: 'listGroupApiKeys', call: () => [`${V2}/groups/${groupId}/apiKeys`, {}],
       expect: { orgOwner: 200, projectOwner: 200, streamOwner: 200, readOnly: 200, outsider: 'NOT_IN_GROUP' },
     },
     {
-      op: 'createProjectServiceAccount',
+      op: 'listGroupServiceAccounts', call: () => [`${V2}/groups/${groupId}/serviceAccounts`, {}],
+      expect: { orgOwner: 200, projectOwner: 200, streamOwner: 200, readOnly: 200, outsider: 'NOT_IN_GROUP' },
+    },
+    {
+      op: 'createGroupServiceAccount',
       call: () => [`${V2}/groups/${groupId}/serviceAccounts`, { method: 'POST', body: { name: 'm', description: 'm', roles: ['GROUP_READ_ONLY'], secretExpiresAfterHours: 8 } }],
       expect: { orgOwner: 201, projectOwner: 201, streamOwner: 'USER_UNAUTHORIZED', readOnly: 'USER_UNAUTHORIZED', outsider: 'NOT_IN_GROUP' },
     },
     {
-      op: 'getProjectByName', call: () => [`${V2}/groups/byName/matrix`, {}],
+      op: 'getGroupByName', call: () => [`${V2}/groups/byName/matrix`, {}],
       expect: { orgOwner: 200, projectOwner: 200, streamOwner: 200, readOnly: 200, outsider: 'USER_UNAUTHORIZED' },
     },
     {
-      op: 'listApiKeys', call: () => [`${V2}/orgs/${server.orgId}/apiKeys`, {}],
+      op: 'listOrgApiKeys', call: () => [`${V2}/orgs/${server.orgId}/apiKeys`, {}],
       expect: { orgOwner: 200, projectOwner: 200, streamOwner: 200, readOnly: 200, outsider: 200 },
     },
     {
-      op: 'createApiKey', call: () => [`${V2}/orgs/${server.orgId}/apiKeys`, { method: 'POST', body: { desc: 'm', roles: ['ORG_MEMBER'] } }],
+      op: 'createOrgApiKey', call: () => [`${V2}/orgs/${server.orgId}/apiKeys`, { method: 'POST', body: { desc: 'm', roles: ['ORG_MEMBER'] } }],
       expect: { orgOwner: 200, projectOwner: 'USER_UNAUTHORIZED', streamOwner: 'USER_UNAUTHORIZED', readOnly: 'USER_UNAUTHORIZED', outsider: 'USER_UNAUTHORIZED' },
     },
     {
-      op: 'createServiceAccount',
+      op: 'createOrgServiceAccount',
       call: () => [`${V2}/orgs/${server.orgId}/serviceAccounts`, { method: 'POST', body: { name: 'm', description: 'm', roles: ['ORG_MEMBER'], secretExpiresAfterHours: 8 } }],
       expect: { orgOwner: 201, projectOwner: 'USER_UNAUTHORIZED', readOnly: 'USER_UNAUTHORIZED', outsider: 'USER_UNAUTHORIZED' },
     },
     {
-      op: 'deleteProject', call: () => [`${V2}/groups/${groupId}`, { method: 'DELETE' }],
+      op: 'deleteGroup', call: () => [`${V2}/groups/${groupId}`, { method: 'DELETE' }],
       expect: { streamOwner: 'USER_UNAUTHORIZED', readOnly: 'USER_UNAUTHORIZED', outsider: 'NOT_IN_GROUP' },
     },
   ];

@@ -142,14 +142,14 @@ describe('stream instances', () => {
     expect(created._id).toMatch(/^[a-f0-9]{24}$/);
     expect(created.hostnames).toHaveLength(1);
     expect(created.hostnames[0]).toMatch(new RegExp(`^atlas-stream-${created._id}-[a-z]{6}\\.virginia-usa\\.a\\.query\\.mongodb\\.net$`));
-    const got = await owner.call('getStreamInstance', streamsPath(groupId, '/inst-a'));
+    const got = await owner.call('getStreamWorkspace', streamsPath(groupId, '/inst-a'));
     expect(got.json).toEqual(created);
   });
 
   it('keeps a tier given and answers 409 for a duplicate name (names are case-sensitive)', async () => {
     const created = await createInstance(owner, groupId, 'inst-b', { streamConfig: { tier: 'SP10' } });
     expect(created.streamConfig).toEqual({ tier: 'SP10' });
-    const dup = await owner.call('createStreamInstance', streamsPath(groupId), {
+    const dup = await owner.call('createStreamWorkspace', streamsPath(groupId), {
       method: 'POST', body: { name: 'inst-b', dataProcessRegion: { cloudProvider: 'AWS', region: 'OHIO_USA' } },
     });
     expectError(dup, 409, 'STREAM_TENANT_NAME_ALREADY_EXISTS');
@@ -157,7 +157,7 @@ describe('stream instances', () => {
   });
 
   it('refuses bad names, regions of another provider and unknown fields', async () => {
-    const post = (body: unknown) => owner.call('createStreamInstance', streamsPath(groupId), { method: 'POST', body });
+    const post = (body: unknown) => owner.call('createStreamWorkspace', streamsPath(groupId), { method: 'POST', body });
     const region = { cloudProvider: 'AWS', region: 'VIRGINIA_USA' };
     expectError(await post({ name: 'bad_name', dataProcessRegion: region }), 400, 'VALIDATION_ERROR');
     expectError(await post({ name: 'x'.repeat(65), dataProcessRegion: region }), 400, 'VALIDATION_ERROR');
@@ -174,13 +174,13 @@ describe('stream instances', () => {
 
   it('lists with paging, includes connections on request, updates the region', async () => {
     const g = await createInstance(owner, groupId, 'inst-c', { sampleConnections: { solar: true } });
-    const withConns = await owner.call('getStreamInstance', `${streamsPath(groupId, '/inst-c')}?includeConnections=true`);
+    const withConns = await owner.call('getStreamWorkspace', `${streamsPath(groupId, '/inst-c')}?includeConnections=true`);
     expect(withConns.json.connections).toEqual([{ id: expect.stringMatching(/^[a-f0-9]{24}$/), name: 'sample_stream_solar', region: 'VIRGINIA_USA', state: 'READY', type: 'Sample' }]);
-    const list = await owner.call('listStreamInstances', `${streamsPath(groupId)}?itemsPerPage=1&pageNum=2`);
+    const list = await owner.call('listStreamWorkspaces', `${streamsPath(groupId)}?itemsPerPage=1&pageNum=2`);
     expect(list.status).toBe(200);
     expect(list.json.results).toHaveLength(1);
     expect(list.json.links.map((l: { rel: string }) => l.rel)).toEqual(['self', 'next', 'previous']);
-    const updated = await owner.call('updateStreamInstance', streamsPath(groupId, '/inst-c'), {
+    const updated = await owner.call('updateStreamWorkspace', streamsPath(groupId, '/inst-c'), {
       method: 'PATCH', body: { cloudProvider: 'AWS', region: 'DUBLIN_IRL' },
     });
     expect(updated.status).toBe(200);
@@ -188,25 +188,25 @@ describe('stream instances', () => {
     expect(updated.json.hostnames[0]).toBe(g.hostnames[0].replace('virginia-usa', 'dublin-irl'));
     const conn = await owner.call('getStreamConnection', connPath('inst-c', 'sample_stream_solar'));
     expect(conn.json.region).toBe('DUBLIN_IRL');
-    expectError(await owner.call('updateStreamInstance', streamsPath(groupId, '/nope'), { method: 'PATCH', body: { cloudProvider: 'AWS', region: 'DUBLIN_IRL' } }),
+    expectError(await owner.call('updateStreamWorkspace', streamsPath(groupId, '/nope'), { method: 'PATCH', body: { cloudProvider: 'AWS', region: 'DUBLIN_IRL' } }),
       404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
-    expectError(await owner.call('updateStreamInstance', streamsPath(groupId, '/inst-c'), { method: 'PATCH', body: { cloudProvider: 'GCP', region: 'DUBLIN_IRL' } }),
+    expectError(await owner.call('updateStreamWorkspace', streamsPath(groupId, '/inst-c'), { method: 'PATCH', body: { cloudProvider: 'GCP', region: 'DUBLIN_IRL' } }),
       400, 'INVALID_ENUM_VALUE');
   });
 
   it('creates with sample connections (2024-08-05)', async () => {
-    const res = await owner.call('createStreamInstanceWithSampleConnections', streamsPath(groupId, ':withSampleConnections'), {
+    const res = await owner.call('withStreamSampleConnections', streamsPath(groupId, ':withSampleConnections'), {
       method: 'POST', body: { name: 'inst-sample', dataProcessRegion: { cloudProvider: 'GCP', region: 'US_CENTRAL1' } },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2024-08-05+json;charset=utf-8');
     const conns = await owner.call('listStreamConnections', connPath('inst-sample'));
     expect(conns.json.results.map((c: { name: string }) => c.name)).toEqual(['sample_stream_solar']);
-    const bad = await owner.call('createStreamInstanceWithSampleConnections', streamsPath(groupId, ':withSampleConnections'), {
+    const bad = await owner.call('withStreamSampleConnections', streamsPath(groupId, ':withSampleConnections'), {
       method: 'POST', body: { name: 'x', dataProcessRegion: { cloudProvider: 'GCP', region: 'US_CENTRAL1' }, nope: true },
     });
     expectError(bad, 400, 'INVALID_ATTRIBUTE');
-    const old = await owner.call('createStreamInstanceWithSampleConnections', streamsPath(groupId, ':withSampleConnections'), {
+    const old = await owner.call('withStreamSampleConnections', streamsPath(groupId, ':withSampleConnections'), {
       method: 'POST', accept: ACCEPT.streams, body: { name: 'y', dataProcessRegion: { cloudProvider: 'GCP', region: 'US_CENTRAL1' } },
     });
     expectError(old, 406, 'INVALID_VERSION_DATE');
@@ -215,13 +215,13 @@ describe('stream instances', () => {
   it('deletes with 202 {}, taking the connections; refuses 403 while processors exist', async () => {
     await createInstance(owner, groupId, 'inst-d', { sampleConnections: { solar: true } });
     await createProcessor(owner, groupId, 'inst-d', { name: 'p', pipeline: samplePipeline() });
-    const refused = await owner.call('deleteStreamInstance', streamsPath(groupId, '/inst-d'), { method: 'DELETE' });
+    const refused = await owner.call('deleteStreamWorkspace', streamsPath(groupId, '/inst-d'), { method: 'DELETE' });
     expectError(refused, 403, 'STREAM_TENANT_HAS_STREAM_PROCESSORS', 'Stream instance with name inst-d has active processors, and cannot be changed.');
     await owner.call('deleteStreamProcessor', streamsPath(groupId, '/inst-d/processor/p'), { method: 'DELETE' });
-    const res = await owner.call('deleteStreamInstance', streamsPath(groupId, '/inst-d'), { method: 'DELETE' });
+    const res = await owner.call('deleteStreamWorkspace', streamsPath(groupId, '/inst-d'), { method: 'DELETE' });
     expect(res.status).toBe(202);
     expect(res.text).toBe('{}');
-    expectError(await owner.call('getStreamInstance', streamsPath(groupId, '/inst-d')), 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
+    expectError(await owner.call('getStreamWorkspace', streamsPath(groupId, '/inst-d')), 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
     // A new instance of the same name starts with no connections.
     await createInstance(owner, groupId, 'inst-d');
     expect((await owner.call('listStreamConnections', connPath('inst-d'))).json.totalCount).toBe(0);
@@ -231,9 +231,9 @@ describe('stream instances', () => {
     const readOnly = streamsClient(server, await createProjectKey(raw, groupId, ['GROUP_READ_ONLY']));
     const dataAdmin = streamsClient(server, await createProjectKey(raw, groupId, ['GROUP_DATA_ACCESS_ADMIN']));
     const body = { name: 'inst-roles', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } };
-    expectError(await readOnly.call('createStreamInstance', streamsPath(groupId), { method: 'POST', body }), 401, 'USER_UNAUTHORIZED');
-    expect((await dataAdmin.call('createStreamInstance', streamsPath(groupId), { method: 'POST', body })).status).toBe(200);
-    expect((await readOnly.call('listStreamInstances', streamsPath(groupId))).status).toBe(200);
+    expectError(await readOnly.call('createStreamWorkspace', streamsPath(groupId), { method: 'POST', body }), 401, 'USER_UNAUTHORIZED');
+    expect((await dataAdmin.call('createStreamWorkspace', streamsPath(groupId), { method: 'POST', body })).status).toBe(200);
+    expect((await readOnly.call('listStreamWorkspaces', streamsPath(groupId))).status).toBe(200);
   });
 });
 
@@ -270,7 +270,7 @@ describe('stream connections', () => {
     const updated = await owner.call('updateStreamConnection', connPath(tenant, 'kafka'), { method: 'PATCH', body: kafkaConnection('kafka') });
     expect(updated.status).toBe(200);
     await owner.call('listStreamConnections', connPath(tenant));
-    await owner.call('getStreamInstance', `${streamsPath(groupId, `/${tenant}`)}?includeConnections=true`);
+    await owner.call('getStreamWorkspace', `${streamsPath(groupId, `/${tenant}`)}?includeConnections=true`);
     for (const secret of [KAFKA_SECRET, SSL_KEY, SSL_KEY_PASSWORD]) {
       for (const text of owner.seen) expect(text).not.toContain(secret);
       for (const line of server.logs) expect(line).not.toContain(secret);

@@ -26,20 +26,20 @@ describe('instance update', () => {
   it('changes the tier alone, the region alone, or both', async () => {
     const path = streamsPath(server.projectId, '/tiers');
     await createInstance(owner, server.projectId, 'tiers', { streamConfig: { tier: 'SP10' } });
-    const tier = await owner.call('updateStreamInstance', path, { method: 'PATCH', body: { streamConfig: { tier: 'SP30' } } });
+    const tier = await owner.call('updateStreamWorkspace', path, { method: 'PATCH', body: { streamConfig: { tier: 'SP30' } } });
     expect(tier.status).toBe(200);
     expect(tier.json).toMatchObject({ streamConfig: { tier: 'SP30' }, dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } });
-    const region = await owner.call('updateStreamInstance', path, { method: 'PATCH', body: { cloudProvider: 'AWS', region: 'DUBLIN_IRL' } });
+    const region = await owner.call('updateStreamWorkspace', path, { method: 'PATCH', body: { cloudProvider: 'AWS', region: 'DUBLIN_IRL' } });
     expect(region.json).toMatchObject({ streamConfig: { tier: 'SP30' }, dataProcessRegion: { region: 'DUBLIN_IRL' } });
-    const both = await owner.call('updateStreamInstance', path, { method: 'PATCH', body: { cloudProvider: 'AWS', region: 'OHIO_USA', streamConfig: { tier: 'SP10' } } });
+    const both = await owner.call('updateStreamWorkspace', path, { method: 'PATCH', body: { cloudProvider: 'AWS', region: 'OHIO_USA', streamConfig: { tier: 'SP10' } } });
     expect(both.json).toMatchObject({ streamConfig: { tier: 'SP10' }, dataProcessRegion: { region: 'OHIO_USA' } });
   });
 
   it('still needs the region pair when no tier is given, and checks the tier', async () => {
     const path = streamsPath(server.projectId, '/tiers');
-    expectError(await owner.call('updateStreamInstance', path, { method: 'PATCH', body: {} }), 400, 'MISSING_ATTRIBUTE');
-    expectError(await owner.call('updateStreamInstance', path, { method: 'PATCH', body: { streamConfig: { tier: 'SP99' } } }), 400, 'INVALID_ENUM_VALUE');
-    const after = await owner.call('getStreamInstance', path);
+    expectError(await owner.call('updateStreamWorkspace', path, { method: 'PATCH', body: {} }), 400, 'MISSING_ATTRIBUTE');
+    expectError(await owner.call('updateStreamWorkspace', path, { method: 'PATCH', body: { streamConfig: { tier: 'SP99' } } }), 400, 'INVALID_ENUM_VALUE');
+    const after = await owner.call('getStreamWorkspace', path);
     expect(after.json).toMatchObject({ streamConfig: { tier: 'SP10' }, dataProcessRegion: { region: 'OHIO_USA' } });
   });
 });

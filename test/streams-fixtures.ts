@@ -57,7 +57,7 @@ export function streamsPath(groupId: string, rest = ''): string {
 }
 
 export async function createInstance(client: StreamsClient, groupId: string, name: string, extra: Record<string, unknown> = {}): Promise<any> {
-  const res = await client.call('createStreamInstance', streamsPath(groupId), {
+  const res = await client.call('createStreamWorkspace', streamsPath(groupId), {
     method: 'POST', body: { name, dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' }, ...extra },
   });
   expect(res.status, res.text).toBe(200);

@@ -33,7 +33,7 @@ const procPath = (name = '', action = '') => streamsPath(groupId, `/${tenant}/pr
 const get = (name: string) => owner.call('getStreamProcessor', procPath(name));
 const start = (name: string) => owner.call('startStreamProcessor', procPath(name, ':start'), { method: 'POST' });
 const stop = (name: string) => owner.call('stopStreamProcessor', procPath(name, ':stop'), { method: 'POST' });
-const modify = (name: string, body: unknown) => owner.call('modifyStreamProcessor', procPath(name), { method: 'PATCH', body });
+const modify = (name: string, body: unknown) => owner.call('updateStreamProcessor', procPath(name), { method: 'PATCH', body });
 const remove = (name: string) => owner.call('deleteStreamProcessor', procPath(name), { method: 'DELETE' });
 
 describe('create, get, list', () => {
@@ -82,17 +82,17 @@ describe('create, get, list', () => {
     expectError(dup, 409, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
     const missing = await owner.call('createStreamProcessor', streamsPath(groupId, '/nope/processor'), { method: 'POST', body: { name: 'x', pipeline: samplePipeline() } });
     expectError(missing, 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
-    expectError(await owner.call('listStreamProcessors', streamsPath(groupId, '/nope/processors')), 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
+    expectError(await owner.call('getStreamProcessors', streamsPath(groupId, '/nope/processors')), 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
     expectError(await owner.call('getStreamProcessor', streamsPath(groupId, '/proc/processor/ghost')), 404, 'STREAM_PROCESSOR_NOT_FOUND');
   });
 
   it('lists with stats and paging', async () => {
-    const res = await owner.call('listStreamProcessors', `${streamsPath(groupId, `/${tenant}/processors`)}?itemsPerPage=1`);
+    const res = await owner.call('getStreamProcessors', `${streamsPath(groupId, `/${tenant}/processors`)}?itemsPerPage=1`);
     expect(res.status).toBe(200);
     expect(res.json.results).toHaveLength(1);
     expect(res.json.results[0].stats).toBeDefined();
     expect(res.json.totalCount).toBeGreaterThanOrEqual(2);
-    const noCount = await owner.call('listStreamProcessors', `${streamsPath(groupId, `/${tenant}/processors`)}?includeCount=false`);
+    const noCount = await owner.call('getStreamProcessors', `${streamsPath(groupId, `/${tenant}/processors`)}?includeCount=false`);
     expect(noCount.json.totalCount).toBeUndefined();
   });
 

@@ -80,16 +80,16 @@ describe('VPC peering connections', () => {
     const b = await seed('111111111111', 'vpc-bbb');
     await seed('222222222222', 'vpc-ccc');
     expect(a).toMatchObject({ requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa', status: 'pending-acceptance', cloudProvider: 'AWS' });
-    const listed = await owner.call('getVpcPeeringConnections', `${vpcPath()}?requesterAccountId=111111111111`);
+    const listed = await owner.call('listVpcPeeringConnections', `${vpcPath()}?requesterAccountId=111111111111`);
     expect(listed.status).toBe(200);
     expect(listed.json.results.map((p: { _id: string }) => p._id)).toEqual([a._id, b._id]);
-    expectError(await owner.call('getVpcPeeringConnections', vpcPath()), 400, 'MISSING_QUERY_PARAMETER');
+    expectError(await owner.call('listVpcPeeringConnections', vpcPath()), 400, 'MISSING_QUERY_PARAMETER');
 
     const wrong = await owner.call('acceptVpcPeeringConnection', vpcPath(`/${a._id}:accept`), { method: 'POST', body: { requesterAccountId: '111111111111', requesterVpcId: 'vpc-zzz' } });
     expectError(wrong, 400, 'STREAM_VPC_PEERING_CHALLENGE_FAILED');
     const accepted = await owner.call('acceptVpcPeeringConnection', vpcPath(`/${a._id}:accept`), { method: 'POST', body: { requesterAccountId: '111111111111', requesterVpcId: 'vpc-aaa' } });
     expect(accepted.status).toBe(202);
-    const active = await owner.call('getActiveVpcPeeringConnections', streamsPath(groupId, '/activeVpcPeeringConnections'));
+    const active = await owner.call('listActivePeeringConnections', streamsPath(groupId, '/activeVpcPeeringConnections'));
     expect(active.json.results.map((p: { _id: string; status: string }) => [p._id, p.status])).toEqual([[a._id, 'active']]);
 
     expect((await owner.call('rejectVpcPeeringConnection', vpcPath(`/${b._id}:reject`), { method: 'POST' })).status).toBe(202);
@@ -131,7 +131,7 @@ describe('account details', () => {
 });
 
 describe('audit logs', () => {
-  const download = (tenant: string, query = '') => owner.call('downloadStreamTenantAuditLogs', `${streamsPath(groupId, `/${tenant}/auditLogs`)}${query}`, {
+  const download = (tenant: string, query = '') => owner.call('downloadAuditLogs', `${streamsPath(groupId, `/${tenant}/auditLogs`)}${query}`, {
     accept: 'application/vnd.atlas.2023-02-01+gzip',
   });
 
@@ -181,7 +181,7 @@ describe('audit logs', () => {
     expectError(await download('audited2', '?startDate=1700003600&endDate=1700000000'), 400, 'INVALID_QUERY_PARAMETER');
     expectError(await download('audited2', '?startDate=yesterday'), 400, 'INVALID_QUERY_PARAMETER');
     expectError(await download('nope'), 404, 'STREAM_TENANT_NOT_FOUND_FOR_NAME');
-    const json = await owner.call('downloadStreamTenantAuditLogs', streamsPath(groupId, '/audited2/auditLogs'));
+    const json = await owner.call('downloadAuditLogs', streamsPath(groupId, '/audited2/auditLogs'));
     expectError(json, 406, 'INVALID_VERSION_DATE');
   });
 });

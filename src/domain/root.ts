@@ -24,7 +24,7 @@ export const rootHandlers: HandlerTable = {
   },
 
   // This server runs on the caller's own machine: the only control plane address is loopback.
-  async returnAllControlPlaneIpAddresses() {
+  async listControlPlaneAddresses() {
     const none = { aws: {}, azure: {}, gcp: {} };
     return { body: { inbound: none, outbound: none } };
   },

@@ -1,12 +1,12 @@
 // Resolves the project or organization a path names and checks the caller's roles against
-// the roles the operation's spec description requires (BEHAVIOUR.md §4).
+// the roles the operation's `x-rolesRequirements` names.
 import type { Logger } from 'pino';
 import { KIND, type Organization, type Project } from '../domain/identity/model.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import type { StoreTx } from '../store/store.js';
 import { ApiError } from './errors.js';
 import type { Principal } from './principal.js';
-import { effectiveProjectRoles, satisfies } from './roles.js';
+import { effectiveProjectRoles, requiredRoles, satisfies } from '../model/roles.js';
 
 export interface Scope {
   project?: Project;
@@ -14,7 +14,7 @@ export interface Scope {
 }
 
 export async function authorize(operation: OperationSpec, params: Record<string, string>, principal: Principal, tx: StoreTx, log: Logger): Promise<Scope> {
-  const required = operation.authorization.roles;
+  const required = requiredRoles(operation);
   const refuse = (held: Iterable<string>, where: string): never => {
     log.warn({ operationId: operation.operationId, principal: principal.label, where, requiredOneOf: required, held: [...held] },
       'refused: the caller lacks a required role');
@@ -28,7 +28,7 @@ export async function authorize(operation: OperationSpec, params: Record<string,
     const roles = effectiveProjectRoles(orgRoles, principal.projectRoles.get(groupId));
     if (!project) {
       // Only someone who would see every project of an organization learns that one does not exist.
-      if (principal.orgRoles.has('ORG_OWNER') || principal.orgRoles.has('ORG_READ_ONLY')) throw new ApiError('GROUP_NOT_FOUND', [groupId]);
+      if (['ORG_OWNER', 'ORG_READ_ONLY', 'ORG_STREAM_PROCESSING_ADMIN'].some((r) => principal.orgRoles.has(r))) throw new ApiError('GROUP_NOT_FOUND', [groupId]);
       log.warn({ operationId: operation.operationId, principal: principal.label, groupId }, 'refused: the caller has no access to the project');
       throw new ApiError('NOT_IN_GROUP', [groupId]);
     }
@@ -52,7 +52,7 @@ export async function authorize(operation: OperationSpec, params: Record<string,
     return { org };
   }
 
-  // No scope in the path (listProjects, createProject): the caller's own organization.
+  // No scope in the path (listGroups, createGroup): the caller's own organization.
   // An org owner or org reader holds a project role in every project of its organization.
   const held = [...principal.orgRoles, ...effectiveProjectRoles(principal.orgRoles, undefined),
     ...[...principal.projectRoles.values()].flatMap((r) => [...r])];

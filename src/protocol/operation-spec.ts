@@ -50,7 +50,10 @@ export interface OperationSpec {
   requestBody?: { required: boolean; schemas: Record<string, Schema> };
   /** status -> version -> schema (null where the response has no body). */
   responses: Record<string, Record<string, Schema | null>>;
-  /** Roles of which the caller needs one, read off the operation's description. */
-  authorization: { roles: string[]; source: 'description' | 'default' };
+  /**
+   * Display names of the roles of which the caller needs one, from `x-rolesRequirements`
+   * (or the generator's table where the spec states none); `src/model/roles.ts` maps them.
+   */
+  authorization: { requirements: string[]; source: 'x-rolesRequirements' | 'generator' };
   documentedErrors: number[];
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { matchRoute, operationById } from '../../src/protocol/router.js';
 import { schemas } from '../../src/protocol/generated/schemas.js';
 import { matchesPattern } from '../../src/protocol/validate.js';
+import { requiredRoles } from '../../src/model/roles.js';
 import type { OperationSpec, Schema } from '../../src/protocol/operation-spec.js';
 import {
   ACCEPT, callAnonymous, digestAuthorization, digestClient, startTestServer, type ApiKeyCredentials, type CallOptions, type CallResult, type TestServer,
@@ -382,7 +383,7 @@ export function queryCases(op: OperationSpec): DerivedCase[] {
 
 /** The weakest persona an operation's role table refuses, with the error it should get. */
 export function refusals(op: OperationSpec): Array<{ persona: keyof World['personas']; label: string; expected: Expected }> {
-  const roles = op.authorization.roles;
+  const roles = requiredRoles(op);
   const out: Array<{ persona: keyof World['personas']; label: string; expected: Expected }> = [];
   if (op.path.includes('{groupId}')) {
     if (!roles.includes('GROUP_READ_ONLY')) out.push({ persona: 'projectReadOnly', label: 'Project Read Only key', expected: { status: 401, errorCode: 'USER_UNAUTHORIZED' } });

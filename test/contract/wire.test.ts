@@ -42,31 +42,31 @@ describe('Digest challenge', () => {
 });
 
 describe('error bodies', () => {
-  it('[getStreamInstance] 404 STREAM_TENANT_NOT_FOUND_FOR_NAME is compact, sorted, with parameters, reason and X-Error-Code', async () => {
+  it('[getStreamWorkspace] 404 STREAM_TENANT_NOT_FOUND_FOR_NAME is compact, sorted, with parameters, reason and X-Error-Code', async () => {
     const res = await raw.call(streams('/nope'));
     expect(res.text).toBe(`{"detail":"Stream instance for project ${groupId} and name nope not found.","error":404,"errorCode":"STREAM_TENANT_NOT_FOUND_FOR_NAME","parameters":["${groupId}","nope"],"reason":"Not Found"}`);
     expect(res.headers.get('x-error-code')).toBe('STREAM_TENANT_NOT_FOUND_FOR_NAME');
     expect(res.headers.get('content-type')).toBe('application/json');
   });
 
-  it('[getProject] 404 GROUP_NOT_FOUND byte for byte', async () => {
+  it('[getGroup] 404 GROUP_NOT_FOUND byte for byte', async () => {
     const res = await raw.call(`${V2}/groups/111111111111111111111111`, { accept: ACCEPT.identity });
     expect(res.text).toBe('{"detail":"No group with ID 111111111111111111111111 exists.","error":404,"errorCode":"GROUP_NOT_FOUND","parameters":["111111111111111111111111"],"reason":"Not Found"}');
   });
 
-  it('[createStreamInstance] 400 MALFORMED_JSON byte for byte, with an empty parameters list', async () => {
+  it('[createStreamWorkspace] 400 MALFORMED_JSON byte for byte, with an empty parameters list', async () => {
     const res = await raw.call(streams(), { method: 'POST', body: '{"name":' });
     expect(res.text).toBe('{"detail":"Received JSON is malformed.","error":400,"errorCode":"MALFORMED_JSON","parameters":[],"reason":"Bad Request"}');
   });
 
-  it('[createStreamInstance] 401 USER_UNAUTHORIZED byte for byte', async () => {
+  it('[createStreamWorkspace] 401 USER_UNAUTHORIZED byte for byte', async () => {
     const res = await digestClient(w.server, w.personas.projectReadOnly).call(`${V2}/groups/${w.groupId}/streams`, { method: 'POST', body: { name: 'x', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } } });
     expect(res.text).toBe('{"detail":"Current user is not authorized to perform this action.","error":401,"errorCode":"USER_UNAUTHORIZED","parameters":[],"reason":"Unauthorized"}');
   });
 });
 
 describe('empty bodies', () => {
-  it('[deleteStreamInstance] 202 is exactly {} with the versioned type', async () => {
+  it('[deleteStreamWorkspace] 202 is exactly {} with the versioned type', async () => {
     await setupClient(w).call(streams(), { method: 'POST', body: { name: 'gone', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } } });
     const res = await raw.call(streams('/gone'), { method: 'DELETE' });
     expect(res.status).toBe(202);
@@ -86,7 +86,7 @@ describe('empty bodies', () => {
 });
 
 describe('pagination', () => {
-  it('[listStreamInstances] absolute self, next and previous links on a middle page', async () => {
+  it('[listStreamWorkspaces] absolute self, next and previous links on a middle page', async () => {
     const res = await raw.call(streams('?itemsPerPage=1&pageNum=2'));
     const base = `${w.server.url}${streams()}`;
     expect(res.json.links).toEqual([
@@ -98,7 +98,7 @@ describe('pagination', () => {
     expect(res.json.results.map((r: { name: string }) => r.name)).toEqual(['a2']);
   });
 
-  it('[listStreamInstances] self only on a single page; first and last pages lack previous and next', async () => {
+  it('[listStreamWorkspaces] self only on a single page; first and last pages lack previous and next', async () => {
     const base = `${w.server.url}${streams()}`;
     const all = await raw.call(streams());
     expect(all.json.links).toEqual([{ href: `${base}?pageNum=1&itemsPerPage=100`, rel: 'self' }]);
@@ -118,7 +118,7 @@ describe('pagination', () => {
 });
 
 describe('pretty and envelope', () => {
-  it('[getStreamInstance] pretty=true is Jackson: two spaces, "key" : value, arrays inline', async () => {
+  it('[getStreamWorkspace] pretty=true is Jackson: two spaces, "key" : value, arrays inline', async () => {
     const res = await raw.call(streams('/a1?pretty=true'));
     const j = (await raw.call(streams('/a1'))).json;
     expect(res.text).toBe([
@@ -150,20 +150,20 @@ describe('pretty and envelope', () => {
     expect(res.text).toBe('{ }');
   });
 
-  it('[getStreamInstance] envelope=true wraps one entity as {content, status}', async () => {
+  it('[getStreamWorkspace] envelope=true wraps one entity as {content, status}', async () => {
     const plain = await raw.call(streams('/a1'));
     const res = await raw.call(streams('/a1?envelope=true'));
     expect(res.status).toBe(200);
     expect(res.text).toBe(`{"content":${plain.text},"status":200}`);
   });
 
-  it('[listStreamInstances] envelope=true adds status beside links, results, totalCount', async () => {
+  it('[listStreamWorkspaces] envelope=true adds status beside links, results, totalCount', async () => {
     const res = await raw.call(streams('?envelope=true&itemsPerPage=1'));
     expect(Object.keys(res.json)).toEqual(['links', 'results', 'status', 'totalCount']);
     expect(res.json.status).toBe(200);
   });
 
-  it('[getStreamInstance] envelope=true on an error keeps the status and wraps the body (a documented choice)', async () => {
+  it('[getStreamWorkspace] envelope=true on an error keeps the status and wraps the body (a documented choice)', async () => {
     const res = await raw.call(streams('/nope?envelope=true'));
     expect(res.status).toBe(404);
     expect(res.json).toMatchObject({ content: { errorCode: 'STREAM_TENANT_NOT_FOUND_FOR_NAME' }, status: 404 });
@@ -171,13 +171,13 @@ describe('pretty and envelope', () => {
 });
 
 describe('headers', () => {
-  it('[listStreamInstances] success carries Ratelimit-Limit 1200 and Ratelimit-Remaining', async () => {
+  it('[listStreamWorkspaces] success carries Ratelimit-Limit 1200 and Ratelimit-Remaining', async () => {
     const res = await raw.call(streams());
     expect(res.headers.get('ratelimit-limit')).toBe('1200');
     expect(Number(res.headers.get('ratelimit-remaining'))).toBeGreaterThanOrEqual(0);
   });
 
-  it('[listStreamInstances] success serves the latest version on or before the date asked for', async () => {
+  it('[listStreamWorkspaces] success serves the latest version on or before the date asked for', async () => {
     for (const accept of ['application/vnd.atlas.2023-02-01+json', 'application/vnd.atlas.2024-01-01+json', ACCEPT.latest]) {
       const res = await raw.call(streams(), { accept });
       expect(res.headers.get('content-type')).toBe('application/vnd.atlas.2023-02-01+json;charset=utf-8');

@@ -9,16 +9,16 @@ async function ownerOf(ctx: RequestContext): Promise<AccessListOwner> {
 }
 
 export const apiKeyAccessListHandlers: HandlerTable = {
-  async listApiKeyAccessListsEntries(ctx) {
+  async listOrgAccessEntries(ctx) {
     return listAccessList(ctx, await ownerOf(ctx));
   },
-  async createApiKeyAccessList(ctx) {
+  async createOrgAccessEntry(ctx) {
     return addToAccessList(ctx, await ownerOf(ctx));
   },
-  async getApiKeyAccessList(ctx) {
+  async getOrgAccessEntry(ctx) {
     return getAccessListEntry(ctx, await ownerOf(ctx));
   },
-  async deleteApiKeyAccessListEntry(ctx) {
+  async deleteAccessEntry(ctx) {
     return removeFromAccessList(ctx, await ownerOf(ctx));
   },
 };

@@ -67,12 +67,12 @@ function withProjectRoles(key: ApiKey, groupId: string, roleNames: string[]): Ap
 }
 
 export const apiKeyHandlers: HandlerTable = {
-  async listApiKeys(ctx) {
+  async listOrgApiKeys(ctx) {
     const { items } = await ctx.tx.list<ApiKey>(KIND.apiKey, ctx.org!.id);
     return { body: pagedList(ctx, pageArray(ctx, items), (k) => renderApiKey(ctx, k)) };
   },
 
-  async createApiKey(ctx) {
+  async createOrgApiKey(ctx) {
     const body = ctx.body as CreateAtlasOrganizationApiKey;
     const orgId = ctx.org!.id;
     const roles = orgApiKeyRoles(body.roles).map((roleName) => ({ roleName, orgId }));
@@ -80,11 +80,11 @@ export const apiKeyHandlers: HandlerTable = {
     return { body: renderApiKey(ctx, key, privateKey) };
   },
 
-  async getApiKey(ctx) {
+  async getOrgApiKey(ctx) {
     return { body: renderApiKey(ctx, await requireApiKey(ctx.tx, ctx.org!.id, ctx.params['apiUserId']!)) };
   },
 
-  async updateApiKey(ctx) {
+  async updateOrgApiKey(ctx) {
     const body = (ctx.body ?? {}) as UpdateAtlasOrganizationApiKey;
     const key = await requireApiKey(ctx.tx, ctx.org!.id, ctx.params['apiUserId']!);
     const updated: ApiKey = { ...key, desc: body.desc ?? key.desc };
@@ -96,7 +96,7 @@ export const apiKeyHandlers: HandlerTable = {
     return { body: renderApiKey(ctx, updated) };
   },
 
-  async deleteApiKey(ctx) {
+  async deleteOrgApiKey(ctx) {
     const key = await requireApiKey(ctx.tx, ctx.org!.id, ctx.params['apiUserId']!);
     await ctx.tx.deleteChildren(KIND.apiKeyAccess, key.id);
     await ctx.tx.delete(KIND.apiKey, key.id);
@@ -104,14 +104,14 @@ export const apiKeyHandlers: HandlerTable = {
     return {};
   },
 
-  async listProjectApiKeys(ctx) {
+  async listGroupApiKeys(ctx) {
     const groupId = ctx.project!.id;
     const { items } = await ctx.tx.list<ApiKey>(KIND.apiKey, ctx.project!.orgId);
     const inProject = items.filter((k) => isInProject(k, groupId));
     return { body: pagedList(ctx, pageArray(ctx, inProject), (k) => renderApiKey(ctx, k)) };
   },
 
-  async createProjectApiKey(ctx) {
+  async createGroupApiKey(ctx) {
     const body = ctx.body as CreateAtlasProjectApiKey;
     const { id: groupId, orgId } = ctx.project!;
     const roles: RoleAssignment[] = [
@@ -122,7 +122,7 @@ export const apiKeyHandlers: HandlerTable = {
     return { body: renderApiKey(ctx, key, privateKey) };
   },
 
-  async addProjectApiKey(ctx) {
+  async addGroupApiKey(ctx) {
     const assignments = ctx.body as Array<{ roles?: string[] }>;
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireApiKey(ctx.tx, orgId, ctx.params['apiUserId']!);
@@ -142,7 +142,7 @@ export const apiKeyHandlers: HandlerTable = {
     return { body: renderApiKey(ctx, updated) };
   },
 
-  async removeProjectApiKey(ctx) {
+  async removeGroupApiKey(ctx) {
     const { id: groupId, orgId } = ctx.project!;
     const key = await requireProjectApiKey(ctx.tx, orgId, groupId, ctx.params['apiUserId']!);
     await ctx.tx.update(KIND.apiKey, key.id, withProjectRoles(key, groupId, []));

@@ -14,15 +14,15 @@ async function callerOrganizations(ctx: RequestContext): Promise<Organization[]>
 }
 
 export const organizationHandlers: HandlerTable = {
-  async listOrganizations(ctx) {
+  async listOrgs(ctx) {
     const name = ctx.query['name'];
     const orgs = (await callerOrganizations(ctx)).filter((o) => name === undefined || o.name === name);
     return { body: pagedList(ctx, pageArray(ctx, orgs), renderOrganization) };
   },
 
-  async getOrganization(ctx) {
+  async getOrg(ctx) {
     return { body: renderOrganization(ctx.org!) };
   },
 
-  listOrganizationProjects,
+  getOrgGroups: listOrganizationProjects,
 };

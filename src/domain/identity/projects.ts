@@ -4,7 +4,7 @@ import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { pageArray, pagedList } from '../../http/pagination.js';
 import type { Principal } from '../../http/principal.js';
-import { effectiveProjectRoles } from '../../http/roles.js';
+import { effectiveProjectRoles } from '../../model/roles.js';
 import { matchesPattern } from '../../protocol/validate.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
 import { selfLinks } from './links.js';
@@ -73,12 +73,12 @@ async function unassignAll(tx: StoreTx, project: Project): Promise<void> {
 }
 
 export const projectHandlers: HandlerTable = {
-  async listProjects(ctx) {
+  async listGroups(ctx) {
     const projects = await visibleProjects(ctx.tx, ctx.principal, ctx.principal.orgId);
     return { body: pagedList(ctx, pageArray(ctx, projects), (p) => renderProject(ctx, p)) };
   },
 
-  async createProject(ctx) {
+  async createGroup(ctx) {
     const body = ctx.body as Group;
     if (body.orgId !== ctx.principal.orgId) {
       const org = await ctx.tx.get<Organization>(KIND.org, body.orgId);
@@ -105,11 +105,11 @@ export const projectHandlers: HandlerTable = {
     return { body: renderProject(ctx, project) };
   },
 
-  async getProject(ctx) {
+  async getGroup(ctx) {
     return { body: renderProject(ctx, ctx.project!) };
   },
 
-  async getProjectByName(ctx) {
+  async getGroupByName(ctx) {
     const name = ctx.params['groupName']!;
     const project = await ctx.tx.getByName<Project>(KIND.project, ctx.principal.orgId, name);
     // A project the caller cannot see is answered as one that does not exist.
@@ -117,7 +117,7 @@ export const projectHandlers: HandlerTable = {
     return { body: renderProject(ctx, project) };
   },
 
-  async updateProject(ctx) {
+  async updateGroup(ctx) {
     const body = (ctx.body ?? {}) as GroupUpdate;
     const current = ctx.project!;
     const updated: Project = { ...current };
@@ -135,7 +135,7 @@ export const projectHandlers: HandlerTable = {
     return { body: renderProject(ctx, updated) };
   },
 
-  async deleteProject(ctx) {
+  async deleteGroup(ctx) {
     const project = ctx.project!;
     const instances = await ctx.tx.list(STREAM_INSTANCE_KIND, project.id, { offset: 0, limit: 1 });
     if (instances.total > 0) throw new ApiError('CANNOT_CLOSE_GROUP_ACTIVE_ATLAS_STREAM_INSTANCES', [project.id]);

@@ -1,6 +1,6 @@
 // Role names by scope, and the checks that keep each scope's roles in it.
 import { ApiError } from '../../http/errors.js';
-import { ORG_ROLES, PROJECT_ROLES } from '../../http/roles.js';
+import { ORG_ROLES, PROJECT_ROLES } from '../../model/roles.js';
 
 export function isOrgRole(role: string): boolean {
   return ORG_ROLES.includes(role);

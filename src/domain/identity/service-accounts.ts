@@ -109,24 +109,24 @@ const orgAccount = (ctx: RequestContext) => requireServiceAccount(ctx.tx, ctx.or
 const projectAccount = (ctx: RequestContext) => requireProjectServiceAccount(ctx.tx, ctx.project!, clientIdOf(ctx));
 
 export const serviceAccountHandlers: HandlerTable = {
-  async listServiceAccounts(ctx) {
+  async listOrgServiceAccounts(ctx) {
     const { items } = await ctx.tx.list<ServiceAccount>(KIND.serviceAccount, ctx.org!.id);
     const page = pageArray(ctx, items);
     const rendered = await Promise.all(page.items.map((a) => renderAccount(ctx.tx, a)));
     return { body: pagedList(ctx, { items: rendered, total: page.total }, (a) => a) };
   },
 
-  async createServiceAccount(ctx) {
+  async createOrgServiceAccount(ctx) {
     const body = ctx.body as AccountCreate;
     const { account, fresh } = await createAccount(ctx, ctx.org!.id, body, orgApiKeyRoles(body.roles), {});
     return { body: await renderAccount(ctx.tx, account, undefined, fresh) };
   },
 
-  async getServiceAccount(ctx) {
+  async getOrgServiceAccount(ctx) {
     return { body: await renderAccount(ctx.tx, await orgAccount(ctx)) };
   },
 
-  async updateServiceAccount(ctx) {
+  async updateOrgServiceAccount(ctx) {
     const body = (ctx.body ?? {}) as AccountUpdate;
     const account = await orgAccount(ctx);
     const updated = applyUpdate(account, body);
@@ -135,7 +135,7 @@ export const serviceAccountHandlers: HandlerTable = {
     return { body: await renderAccount(ctx.tx, updated) };
   },
 
-  async deleteServiceAccount(ctx) {
+  async deleteOrgServiceAccount(ctx) {
     const account = await orgAccount(ctx);
     await ctx.tx.deleteChildren(KIND.serviceAccountSecret, account.clientId);
     await ctx.tx.deleteChildren(KIND.serviceAccountAccess, account.clientId);
@@ -144,36 +144,36 @@ export const serviceAccountHandlers: HandlerTable = {
     return {};
   },
 
-  async createServiceAccountSecret(ctx) {
+  async createOrgSecret(ctx) {
     const account = await orgAccount(ctx);
     const { secret, plain } = await addSecret(ctx, account.clientId, (ctx.body as { secretExpiresAfterHours: number }).secretExpiresAfterHours);
     return { body: renderSecret(secret, plain) };
   },
 
-  async deleteServiceAccountSecret(ctx) {
+  async deleteOrgSecret(ctx) {
     await removeSecret(ctx, (await orgAccount(ctx)).clientId);
     return {};
   },
 
-  async listServiceAccountAccessList(ctx) {
+  async listOrgAccessList(ctx) {
     return listAccessList(ctx, serviceAccountAccessOwner((await orgAccount(ctx)).clientId));
   },
 
-  async createServiceAccountAccessList(ctx) {
+  async createOrgAccessList(ctx) {
     return addToAccessList(ctx, serviceAccountAccessOwner((await orgAccount(ctx)).clientId));
   },
 
-  async deleteServiceAccountAccessListEntry(ctx) {
+  async deleteOrgAccessEntry(ctx) {
     return removeFromAccessList(ctx, serviceAccountAccessOwner((await orgAccount(ctx)).clientId));
   },
 
-  async listServiceAccountProjects(ctx) {
+  async getServiceAccountGroups(ctx) {
     const account = await orgAccount(ctx);
     const groups = Object.keys(account.projects).map((groupId) => ({ groupId }));
     return { body: pagedList(ctx, pageArray(ctx, groups), (g) => g) };
   },
 
-  async listProjectServiceAccounts(ctx) {
+  async listGroupServiceAccounts(ctx) {
     const project = ctx.project!;
     const { items } = await ctx.tx.list<ServiceAccount>(KIND.serviceAccount, project.orgId);
     const page = pageArray(ctx, items.filter((a) => a.projects[project.id]));
@@ -181,7 +181,7 @@ export const serviceAccountHandlers: HandlerTable = {
     return { body: pagedList(ctx, { items: rendered, total: page.total }, (a) => a) };
   },
 
-  async createProjectServiceAccount(ctx) {
+  async createGroupServiceAccount(ctx) {
     const body = ctx.body as AccountCreate;
     const project = ctx.project!;
     // The account joins the project's organization as an Organization Member.
@@ -189,11 +189,11 @@ export const serviceAccountHandlers: HandlerTable = {
     return { body: await renderAccount(ctx.tx, account, project, fresh) };
   },
 
-  async getProjectServiceAccount(ctx) {
+  async getGroupServiceAccount(ctx) {
     return { body: await renderAccount(ctx.tx, await projectAccount(ctx), ctx.project!) };
   },
 
-  async updateProjectServiceAccount(ctx) {
+  async updateGroupServiceAccount(ctx) {
     const body = (ctx.body ?? {}) as AccountUpdate;
     const project = ctx.project!;
     const account = await projectAccount(ctx);
@@ -204,7 +204,7 @@ export const serviceAccountHandlers: HandlerTable = {
   },
 
   /** Removes the account from the project; it stays in the organization with its credentials. */
-  async deleteProjectServiceAccount(ctx) {
+  async deleteGroupServiceAccount(ctx) {
     const project = ctx.project!;
     const account = await projectAccount(ctx);
     const { [project.id]: _removed, ...projects } = account.projects;
@@ -212,7 +212,7 @@ export const serviceAccountHandlers: HandlerTable = {
     return {};
   },
 
-  async addProjectServiceAccount(ctx) {
+  async inviteGroupServiceAccount(ctx) {
     const project = ctx.project!;
     const account = await requireServiceAccount(ctx.tx, project.orgId, clientIdOf(ctx));
     const roles = projectRoles((ctx.body as { roles: string[] }).roles);
@@ -221,25 +221,25 @@ export const serviceAccountHandlers: HandlerTable = {
     return { body: await renderAccount(ctx.tx, updated, project) };
   },
 
-  async listProjectServiceAccountAccessList(ctx) {
+  async listAccessList(ctx) {
     return listAccessList(ctx, serviceAccountAccessOwner((await projectAccount(ctx)).clientId));
   },
 
-  async createProjectServiceAccountAccessList(ctx) {
+  async createAccessList(ctx) {
     return addToAccessList(ctx, serviceAccountAccessOwner((await projectAccount(ctx)).clientId));
   },
 
-  async deleteProjectServiceAccountAccessListEntry(ctx) {
+  async deleteGroupAccessEntry(ctx) {
     return removeFromAccessList(ctx, serviceAccountAccessOwner((await projectAccount(ctx)).clientId));
   },
 
-  async createProjectServiceAccountSecret(ctx) {
+  async createGroupSecret(ctx) {
     const account = await projectAccount(ctx);
     const { secret, plain } = await addSecret(ctx, account.clientId, (ctx.body as { secretExpiresAfterHours: number }).secretExpiresAfterHours);
     return { body: renderSecret(secret, plain) };
   },
 
-  async deleteProjectServiceAccountSecret(ctx) {
+  async deleteGroupSecret(ctx) {
     await removeSecret(ctx, (await projectAccount(ctx)).clientId);
     return {};
   },

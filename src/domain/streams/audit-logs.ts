@@ -27,7 +27,7 @@ export function recordStreamsAudit(store: Store, log: Logger, call: CompletedCal
 }
 
 export const auditLogHandlers: HandlerTable = {
-  async downloadStreamTenantAuditLogs(ctx) {
+  async downloadAuditLogs(ctx) {
     const instance = await requireInstance(ctx);
     const nowSeconds = Math.floor(ctx.services.now().getTime() / 1000);
     const end = (ctx.query['endDate'] as number | undefined) ?? nowSeconds;

@@ -79,18 +79,18 @@ async function createInstance(ctx: RequestContext, body: Record<string, unknown>
 }
 
 export const instanceHandlers: HandlerTable = {
-  async listStreamInstances(ctx) {
+  async listStreamWorkspaces(ctx) {
     const page = await ctx.tx.list<StoredInstance>(STREAMS_KIND.instance, groupIdOf(ctx), pageOf(ctx));
     const rendered = await Promise.all(page.items.map((i) => renderInstance(ctx, i)));
     return { body: pagedList(ctx, { items: rendered, total: page.total }, (r) => r) };
   },
 
-  async createStreamInstance(ctx) {
+  async createStreamWorkspace(ctx) {
     const instance = await createInstance(ctx, (ctx.body ?? {}) as Record<string, unknown>, false);
     return { status: 200, body: await renderInstance(ctx, instance) };
   },
 
-  async createStreamInstanceWithSampleConnections(ctx) {
+  async withStreamSampleConnections(ctx) {
     // The spec leaves this body free-form ({type: object}); it is a StreamsTenant, checked as strictly.
     const body = ctx.body ?? {};
     validateBody(schemas['StreamsTenant']!, body, { pathParams: ctx.params });
@@ -98,12 +98,12 @@ export const instanceHandlers: HandlerTable = {
     return { status: 200, body: await renderInstance(ctx, instance) };
   },
 
-  async getStreamInstance(ctx) {
+  async getStreamWorkspace(ctx) {
     const instance = await requireInstance(ctx);
     return { body: await renderInstance(ctx, instance, ctx.query['includeConnections'] === true) };
   },
 
-  async updateStreamInstance(ctx) {
+  async updateStreamWorkspace(ctx) {
     const instance = await requireInstance(ctx);
     const body = (ctx.body ?? {}) as { cloudProvider?: string; region?: string; streamConfig?: { tier?: string } };
     // The region (as the spec has it) or the tier (as later revisions and the MCP server send it), or both.
@@ -117,7 +117,7 @@ export const instanceHandlers: HandlerTable = {
     return { body: await renderInstance(ctx, updated) };
   },
 
-  async deleteStreamInstance(ctx) {
+  async deleteStreamWorkspace(ctx) {
     const instance = await requireInstance(ctx);
     const processors = await ctx.tx.list(STREAMS_KIND.processor, instance._id, { offset: 0, limit: 1 });
     if (processors.total > 0) throw new ApiError('STREAM_TENANT_HAS_STREAM_PROCESSORS', [instance.name]);

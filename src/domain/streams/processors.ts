@@ -196,13 +196,13 @@ export const processorHandlers: HandlerTable = {
     return { body: renderProcessor(ctx.services.runner, await requireProcessor(ctx, instance), true) };
   },
 
-  async listStreamProcessors(ctx) {
+  async getStreamProcessors(ctx) {
     const instance = await requireInstance(ctx);
     const page = await ctx.tx.list<StoredProcessor>(STREAMS_KIND.processor, instance._id, pageOf(ctx));
     return { body: pagedList(ctx, page, (p) => renderProcessor(ctx.services.runner, p, true)) };
   },
 
-  async modifyStreamProcessor(ctx) {
+  async updateStreamProcessor(ctx) {
     const instance = await requireInstance(ctx);
     const processor = await requireProcessor(ctx, instance);
     if (processor.state === 'STARTED') throw genericError(processor.name, 'a running stream processor cannot be modified; stop it first');

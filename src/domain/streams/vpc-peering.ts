@@ -89,13 +89,13 @@ async function decide(ctx: RequestContext, to: 'active' | 'rejected'): Promise<{
 }
 
 export const vpcPeeringHandlers: HandlerTable = {
-  async getVpcPeeringConnections(ctx) {
+  async listVpcPeeringConnections(ctx) {
     const requester = ctx.query['requesterAccountId'];
     const all = await listAllUnder<StoredVpcPeering>(ctx.tx, STREAMS_KIND.vpcPeering, groupIdOf(ctx));
     return { body: pagedList(ctx, pageArray(ctx, all.filter((p) => p.requesterAccountId === requester)), render) };
   },
 
-  async getActiveVpcPeeringConnections(ctx) {
+  async listActivePeeringConnections(ctx) {
     const all = await listAllUnder<StoredVpcPeering>(ctx.tx, STREAMS_KIND.vpcPeering, groupIdOf(ctx));
     return { body: pagedList(ctx, pageArray(ctx, all.filter((p) => p.status === 'active')), render) };
   },

@@ -40,21 +40,21 @@ const valid = (v: string | undefined, pattern: RegExp) => (v && pattern.test(v) 
 /** Projects, keys, accounts and the access lists the target names, read with the owner key. */
 async function identitySnapshot(w: World, t: Target): Promise<unknown> {
   const parts: unknown[] = [
-    await look(w, `${V2}/groups?itemsPerPage=500`, 'listProjects'),
-    await look(w, `${V2}/orgs/${w.orgId}/apiKeys?itemsPerPage=500`, 'listApiKeys'),
-    await look(w, `${V2}/orgs/${w.orgId}/serviceAccounts?itemsPerPage=500`, 'listServiceAccounts'),
+    await look(w, `${V2}/groups?itemsPerPage=500`, 'listGroups'),
+    await look(w, `${V2}/orgs/${w.orgId}/apiKeys?itemsPerPage=500`, 'listOrgApiKeys'),
+    await look(w, `${V2}/orgs/${w.orgId}/serviceAccounts?itemsPerPage=500`, 'listOrgServiceAccounts'),
   ];
   const groupId = valid(t.params['groupId'], HEX24);
   if (groupId) {
-    parts.push(await look(w, `${V2}/groups/${groupId}/apiKeys?itemsPerPage=500`, 'listProjectApiKeys'));
-    parts.push(await look(w, `${V2}/groups/${groupId}/serviceAccounts?itemsPerPage=500`, 'listProjectServiceAccounts'));
+    parts.push(await look(w, `${V2}/groups/${groupId}/apiKeys?itemsPerPage=500`, 'listGroupApiKeys'));
+    parts.push(await look(w, `${V2}/groups/${groupId}/serviceAccounts?itemsPerPage=500`, 'listGroupServiceAccounts'));
   }
   const keyId = valid(t.params['apiUserId'], HEX24);
-  if (keyId) parts.push(await look(w, `${V2}/orgs/${w.orgId}/apiKeys/${keyId}/accessList`, 'listApiKeyAccessListsEntries'));
+  if (keyId) parts.push(await look(w, `${V2}/orgs/${w.orgId}/apiKeys/${keyId}/accessList`, 'listOrgAccessEntries'));
   const clientId = valid(t.params['clientId'], /^mdb_sa_id_[a-fA-F\d]{24}$/);
   if (clientId) {
-    parts.push(await look(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/accessList`, 'listServiceAccountAccessList'));
-    parts.push(await look(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/groups`, 'listServiceAccountProjects'));
+    parts.push(await look(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/accessList`, 'listOrgAccessList'));
+    parts.push(await look(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/groups`, 'getServiceAccountGroups'));
   }
   return parts;
 }
@@ -78,7 +78,7 @@ const projects: OperationContract[] = [
     notProvokable: { 403: 'the root status answers every authenticated caller; the access-list 403 is covered on every other operation', ...E500 },
   },
   {
-    operationId: 'returnAllControlPlaneIpAddresses',
+    operationId: 'listControlPlaneAddresses',
     setup: async () => ({ params: {} }),
     success(res) {
       expect(res.json).toMatchObject({ inbound: expect.any(Object), outbound: expect.any(Object) });
@@ -87,7 +87,7 @@ const projects: OperationContract[] = [
     differences: ['Control plane IP addresses'],
   },
   {
-    operationId: 'listOrganizations',
+    operationId: 'listOrgs',
     setup: async () => ({ params: {} }),
     success(res, _t, w) {
       expect(res.json.results.map((o: { id: string }) => o.id)).toEqual([w.orgId]);
@@ -95,7 +95,7 @@ const projects: OperationContract[] = [
     notProvokable: { 400: 'only paging parameters, covered by INVALID_QUERY_PARAMETER', 401: 'challenge covered; every key is in an organization', 403: 'covered by the access list case', 404: 'no parent to miss', 409: 'a read conflicts with nothing', ...E500 },
   },
   {
-    operationId: 'getOrganization',
+    operationId: 'getOrg',
     setup: async (w) => ({ params: { orgId: w.orgId } }),
     success(res, _t, w) {
       expect(res.json).toMatchObject({ id: w.orgId, isDeleted: false });
@@ -103,7 +103,7 @@ const projects: OperationContract[] = [
     notProvokable: { 409: 'a read conflicts with nothing', ...E500 },
   },
   {
-    operationId: 'listOrganizationProjects',
+    operationId: 'getOrgGroups',
     setup: async (w) => ({ params: { orgId: w.orgId } }),
     success(res, _t, w) {
       expect(res.json.results.map((p: { id: string }) => p.id)).toContain(w.groupId);
@@ -111,7 +111,7 @@ const projects: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'listProjects',
+    operationId: 'listGroups',
     setup: async () => ({ params: {} }),
     success(res, _t, w) {
       expect(res.json.results.map((p: { id: string }) => p.id)).toContain(w.groupId);
@@ -119,7 +119,7 @@ const projects: OperationContract[] = [
     notProvokable: { 404: 'no parent to miss', ...E500 },
   },
   {
-    operationId: 'createProject',
+    operationId: 'createGroup',
     setup: async (w) => ({ params: {}, body: { name: w.unique('newproj'), orgId: w.orgId, tags: [{ key: 'env', value: 'test' }] } }),
     sampleBody: { name: 'x', orgId: 'aaaaaaaaaaaaaaaaaaaaaaaa', tags: [{ key: 'k', value: 'v' }], withDefaultAlertsSettings: true },
     success(res, t) {
@@ -132,15 +132,15 @@ const projects: OperationContract[] = [
     cases: [{
       name: '400 INVALID_ATTRIBUTE (regionUsageRestrictions, which commercial Atlas refuses)',
       async run(w) {
-        const res = await send(w, operationById('createProject'), { params: {}, body: { name: w.unique('gov'), orgId: w.orgId, regionUsageRestrictions: 'GOV_REGIONS_ONLY' } });
+        const res = await send(w, operationById('createGroup'), { params: {}, body: { name: w.unique('gov'), orgId: w.orgId, regionUsageRestrictions: 'GOV_REGIONS_ONLY' } });
         expectAtlasError(res, { status: 400, errorCode: 'INVALID_ATTRIBUTE' });
       },
     }],
     notProvokable: { 404: 'no path parent to miss (the orgId is in the body, not the path)', ...E500 },
-    differences: ['regionUsageRestrictions', 'projectOwnerId on createProject', 'A project\'s creator'],
+    differences: ['regionUsageRestrictions', 'projectOwnerId on createGroup', 'A project\'s creator'],
   },
   {
-    operationId: 'getProject',
+    operationId: 'getGroup',
     async setup(w) {
       return { params: { groupId: (await newProject(w)).id } };
     },
@@ -151,7 +151,7 @@ const projects: OperationContract[] = [
     differences: ['A project that does not exist'],
   },
   {
-    operationId: 'getProjectByName',
+    operationId: 'getGroupByName',
     async setup(w) {
       return { params: { groupName: (await newProject(w)).name } };
     },
@@ -160,10 +160,10 @@ const projects: OperationContract[] = [
     },
     missing: { groupName: { status: 404, errorCode: 'GROUP_NAME_NOT_FOUND' } },
     notProvokable: { 400: 'any 1..64 character name is well formed (longer ones: see below)', 409: 'names are unique', ...E500 },
-    differences: ['getProjectByName for a project the caller cannot see'],
+    differences: ['getGroupByName for a project the caller cannot see'],
   },
   {
-    operationId: 'updateProject',
+    operationId: 'updateGroup',
     async setup(w) {
       return { params: { groupId: (await newProject(w)).id }, body: { name: w.unique('renamed'), tags: [{ key: 'a', value: 'b' }] } };
     },
@@ -174,7 +174,7 @@ const projects: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'deleteProject',
+    operationId: 'deleteGroup',
     async setup(w) {
       return { params: { groupId: (await newProject(w)).id } };
     },
@@ -188,7 +188,7 @@ const projects: OperationContract[] = [
         await post(w, `${V2}/groups/${id}/streams`, { name: 'keep', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } });
         const t = { params: { groupId: id } };
         const before = await identitySnapshot(w, t);
-        expectAtlasError(await send(w, operationById('deleteProject'), t), { status: 409, errorCode: 'CANNOT_CLOSE_GROUP_ACTIVE_ATLAS_STREAM_INSTANCES' });
+        expectAtlasError(await send(w, operationById('deleteGroup'), t), { status: 409, errorCode: 'CANNOT_CLOSE_GROUP_ACTIVE_ATLAS_STREAM_INSTANCES' });
         expect(await identitySnapshot(w, t)).toEqual(before);
       },
     }],
@@ -201,7 +201,7 @@ const projects: OperationContract[] = [
 
 const apiKeys: OperationContract[] = [
   {
-    operationId: 'listApiKeys',
+    operationId: 'listOrgApiKeys',
     setup: async (w) => ({ params: { orgId: w.orgId } }),
     success(res) {
       expect(res.json.totalCount).toBeGreaterThan(0);
@@ -210,7 +210,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createApiKey',
+    operationId: 'createOrgApiKey',
     setup: async (w) => ({ params: { orgId: w.orgId }, body: { ...KEY_BODY, desc: w.unique('ck') } }),
     sampleBody: KEY_BODY,
     success(res) {
@@ -219,7 +219,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'getApiKey',
+    operationId: 'getOrgApiKey',
     setup: async (w) => ({ params: { orgId: w.orgId, apiUserId: await newOrgKey(w) } }),
     success(res, t) {
       expect(res.json.id).toBe(t.params['apiUserId']);
@@ -228,7 +228,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'updateApiKey',
+    operationId: 'updateOrgApiKey',
     setup: async (w) => ({ params: { orgId: w.orgId, apiUserId: await newOrgKey(w) }, body: { desc: 'renamed', roles: ['ORG_READ_ONLY'] } }),
     sampleBody: { desc: 'renamed', roles: ['ORG_READ_ONLY'] },
     success(res) {
@@ -237,7 +237,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'deleteApiKey',
+    operationId: 'deleteOrgApiKey',
     setup: async (w) => ({ params: { orgId: w.orgId, apiUserId: await newOrgKey(w) } }),
     async success(_res, t, w) {
       expect((await setupClient(w).call(`${V2}/orgs/${w.orgId}/apiKeys/${t.params['apiUserId']}`)).status).toBe(404);
@@ -245,7 +245,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'listApiKeyAccessListsEntries',
+    operationId: 'listOrgAccessEntries',
     async setup(w) {
       const id = await newOrgKey(w);
       await post(w, `${V2}/orgs/${w.orgId}/apiKeys/${id}/accessList`, [{ ipAddress: '192.0.2.1' }]);
@@ -257,7 +257,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createApiKeyAccessList',
+    operationId: 'createOrgAccessEntry',
     setup: async (w) => ({ params: { orgId: w.orgId, apiUserId: await newOrgKey(w) }, body: [{ ipAddress: '192.0.2.7' }, { cidrBlock: '198.51.100.0/24' }] }),
     sampleBody: [{ ipAddress: '192.0.2.7' }],
     success(res) {
@@ -268,7 +268,7 @@ const apiKeys: OperationContract[] = [
       async run(w) {
         const t = { params: { orgId: w.orgId, apiUserId: await newOrgKey(w) }, body: [{ ipAddress: '300.1.1.1' }] };
         const before = await identitySnapshot(w, t);
-        expectAtlasError(await send(w, operationById('createApiKeyAccessList'), t), { status: 400, errorCode: 'VALIDATION_ERROR' });
+        expectAtlasError(await send(w, operationById('createOrgAccessEntry'), t), { status: 400, errorCode: 'VALIDATION_ERROR' });
         expect(await identitySnapshot(w, t)).toEqual(before);
       },
     }],
@@ -276,7 +276,7 @@ const apiKeys: OperationContract[] = [
     differences: ['Adding an access-list entry that exists'],
   },
   {
-    operationId: 'getApiKeyAccessList',
+    operationId: 'getOrgAccessEntry',
     async setup(w) {
       const id = await newOrgKey(w);
       await post(w, `${V2}/orgs/${w.orgId}/apiKeys/${id}/accessList`, [{ ipAddress: '192.0.2.2' }]);
@@ -288,7 +288,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'deleteApiKeyAccessListEntry',
+    operationId: 'deleteAccessEntry',
     async setup(w) {
       const id = await newOrgKey(w);
       await post(w, `${V2}/orgs/${w.orgId}/apiKeys/${id}/accessList`, [{ cidrBlock: '10.1.0.0/16' }]);
@@ -301,7 +301,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'listProjectApiKeys',
+    operationId: 'listGroupApiKeys',
     async setup(w) {
       await newProjectKey(w);
       return { params: { groupId: w.groupId } };
@@ -312,7 +312,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createProjectApiKey',
+    operationId: 'createGroupApiKey',
     setup: async (w) => ({ params: { groupId: w.groupId }, body: { ...PROJECT_KEY_BODY, desc: w.unique('cpk') } }),
     sampleBody: PROJECT_KEY_BODY,
     success(res, _t, w) {
@@ -321,7 +321,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'addProjectApiKey',
+    operationId: 'addGroupApiKey',
     setup: async (w) => ({ params: { groupId: w.groupId, apiUserId: await newOrgKey(w) }, body: [{ roles: ['GROUP_READ_ONLY'] }] }),
     sampleBody: [{ roles: ['GROUP_READ_ONLY'] }],
     async success(res, t, w) {
@@ -351,7 +351,7 @@ const apiKeys: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'removeProjectApiKey',
+    operationId: 'removeGroupApiKey',
     setup: async (w) => ({ params: { groupId: w.groupId, apiUserId: await newProjectKey(w) } }),
     async success(_res, t, w) {
       const list = await setupClient(w).call(`${V2}/groups/${w.groupId}/apiKeys?itemsPerPage=500`);
@@ -366,7 +366,7 @@ const apiKeys: OperationContract[] = [
 
 const serviceAccounts: OperationContract[] = [
   {
-    operationId: 'listServiceAccounts',
+    operationId: 'listOrgServiceAccounts',
     async setup(w) {
       await newAccount(w);
       return { params: { orgId: w.orgId } };
@@ -378,7 +378,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createServiceAccount',
+    operationId: 'createOrgServiceAccount',
     setup: async (w) => ({ params: { orgId: w.orgId }, body: { ...SA_BODY, name: w.unique('csa') } }),
     sampleBody: SA_BODY,
     success(res) {
@@ -388,7 +388,7 @@ const serviceAccounts: OperationContract[] = [
     differences: ['Service-account secrets', 'Service-account secret lifetime'],
   },
   {
-    operationId: 'getServiceAccount',
+    operationId: 'getOrgServiceAccount',
     setup: async (w) => ({ params: { orgId: w.orgId, clientId: (await newAccount(w)).clientId } }),
     success(res, t) {
       expect(res.json.clientId).toBe(t.params['clientId']);
@@ -396,7 +396,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'updateServiceAccount',
+    operationId: 'updateOrgServiceAccount',
     setup: async (w) => ({ params: { orgId: w.orgId, clientId: (await newAccount(w)).clientId }, body: { name: 'renamed', description: 'new', roles: ['ORG_READ_ONLY'] } }),
     sampleBody: { name: 'renamed', description: 'new', roles: ['ORG_READ_ONLY'] },
     success(res) {
@@ -405,7 +405,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'deleteServiceAccount',
+    operationId: 'deleteOrgServiceAccount',
     setup: async (w) => ({ params: { orgId: w.orgId, clientId: (await newAccount(w)).clientId } }),
     async success(_res, t, w) {
       expect((await setupClient(w).call(`${V2}/orgs/${w.orgId}/serviceAccounts/${t.params['clientId']}`)).status).toBe(404);
@@ -413,7 +413,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'listServiceAccountAccessList',
+    operationId: 'listOrgAccessList',
     async setup(w) {
       const { clientId } = await newAccount(w);
       await post(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/accessList`, [{ ipAddress: '192.0.2.3' }]);
@@ -425,7 +425,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createServiceAccountAccessList',
+    operationId: 'createOrgAccessList',
     setup: async (w) => ({ params: { orgId: w.orgId, clientId: (await newAccount(w)).clientId }, body: [{ ipAddress: '192.0.2.4' }, { cidrBlock: '10.0.0.0/8' }] }),
     sampleBody: [{ ipAddress: '192.0.2.4' }],
     success(res) {
@@ -435,7 +435,7 @@ const serviceAccounts: OperationContract[] = [
     differences: ['Adding an access-list entry that exists'],
   },
   {
-    operationId: 'deleteServiceAccountAccessListEntry',
+    operationId: 'deleteOrgAccessEntry',
     async setup(w) {
       const { clientId } = await newAccount(w);
       await post(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/accessList`, [{ ipAddress: '192.0.2.5' }]);
@@ -447,7 +447,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'listServiceAccountProjects',
+    operationId: 'getServiceAccountGroups',
     async setup(w) {
       const { clientId } = await newProjectAccount(w);
       return { params: { orgId: w.orgId, clientId } };
@@ -458,7 +458,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createServiceAccountSecret',
+    operationId: 'createOrgSecret',
     setup: async (w) => ({ params: { orgId: w.orgId, clientId: (await newAccount(w)).clientId }, body: { secretExpiresAfterHours: 8 } }),
     sampleBody: { secretExpiresAfterHours: 8 },
     success(res) {
@@ -471,21 +471,21 @@ const serviceAccounts: OperationContract[] = [
         await post(w, `${V2}/orgs/${w.orgId}/serviceAccounts/${clientId}/secrets`, { secretExpiresAfterHours: 8 }, 201);
         const t = { params: { orgId: w.orgId, clientId }, body: { secretExpiresAfterHours: 8 } };
         const before = await identitySnapshot(w, t);
-        expectAtlasError(await send(w, operationById('createServiceAccountSecret'), t), { status: 400, errorCode: 'SERVICE_ACCOUNT_MAX_SECRETS' });
+        expectAtlasError(await send(w, operationById('createOrgSecret'), t), { status: 400, errorCode: 'SERVICE_ACCOUNT_MAX_SECRETS' });
         expect(await identitySnapshot(w, t)).toEqual(before);
       },
     }, {
       name: '400 VALIDATION_ERROR (secretExpiresAfterHours below 8)',
       async run(w) {
         const t = { params: { orgId: w.orgId, clientId: (await newAccount(w)).clientId }, body: { secretExpiresAfterHours: 1 } };
-        expectAtlasError(await send(w, operationById('createServiceAccountSecret'), t), { status: 400, errorCode: 'VALIDATION_ERROR' });
+        expectAtlasError(await send(w, operationById('createOrgSecret'), t), { status: 400, errorCode: 'VALIDATION_ERROR' });
       },
     }],
     notProvokable: E500,
     differences: ['Service-account secret lifetime'],
   },
   {
-    operationId: 'deleteServiceAccountSecret',
+    operationId: 'deleteOrgSecret',
     setup: async (w) => {
       const a = await newAccount(w);
       return { params: { orgId: w.orgId, clientId: a.clientId, secretId: a.secretId } };
@@ -494,7 +494,7 @@ const serviceAccounts: OperationContract[] = [
   },
   // --- project side
   {
-    operationId: 'listProjectServiceAccounts',
+    operationId: 'listGroupServiceAccounts',
     async setup(w) {
       await newProjectAccount(w);
       return { params: { groupId: w.groupId } };
@@ -505,7 +505,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createProjectServiceAccount',
+    operationId: 'createGroupServiceAccount',
     setup: async (w) => ({ params: { groupId: w.groupId }, body: { ...PSA_BODY, name: w.unique('cpsa') } }),
     sampleBody: PSA_BODY,
     success(res) {
@@ -514,16 +514,16 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'getProjectServiceAccount',
+    operationId: 'getGroupServiceAccount',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newProjectAccount(w)).clientId } }),
     success(res, t) {
       expect(res.json).toMatchObject({ clientId: t.params['clientId'], roles: ['GROUP_READ_ONLY'] });
     },
-    cases: [notInGroup('getProjectServiceAccount')],
+    cases: [notInGroup('getGroupServiceAccount')],
     notProvokable: E500,
   },
   {
-    operationId: 'updateProjectServiceAccount',
+    operationId: 'updateGroupServiceAccount',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newProjectAccount(w)).clientId }, body: { name: 'p-renamed', description: 'd', roles: ['GROUP_OWNER'] } }),
     sampleBody: { name: 'p-renamed', description: 'd', roles: ['GROUP_OWNER'] },
     success(res) {
@@ -532,16 +532,16 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'deleteProjectServiceAccount',
+    operationId: 'deleteGroupServiceAccount',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newProjectAccount(w)).clientId } }),
     async success(_res, t, w) {
       expect((await setupClient(w).call(`${V2}/groups/${w.groupId}/serviceAccounts/${t.params['clientId']}`)).status).toBe(404);
     },
-    cases: [notInGroup('deleteProjectServiceAccount')],
+    cases: [notInGroup('deleteGroupServiceAccount')],
     notProvokable: E500,
   },
   {
-    operationId: 'addProjectServiceAccount',
+    operationId: 'inviteGroupServiceAccount',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newAccount(w)).clientId }, body: { roles: ['GROUP_READ_ONLY'] } }),
     sampleBody: { roles: ['GROUP_READ_ONLY'] },
     success(res, t) {
@@ -551,7 +551,7 @@ const serviceAccounts: OperationContract[] = [
     differences: [':invite for an account already in the project'],
   },
   {
-    operationId: 'listProjectServiceAccountAccessList',
+    operationId: 'listAccessList',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newProjectAccount(w)).clientId } }),
     success(res) {
       expect(res.json).toMatchObject({ results: [], totalCount: 0 });
@@ -559,7 +559,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'createProjectServiceAccountAccessList',
+    operationId: 'createAccessList',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newProjectAccount(w)).clientId }, body: [{ ipAddress: '192.0.2.9' }] }),
     sampleBody: [{ ipAddress: '192.0.2.9' }],
     success(res) {
@@ -569,7 +569,7 @@ const serviceAccounts: OperationContract[] = [
     differences: ['Adding an access-list entry that exists'],
   },
   {
-    operationId: 'deleteProjectServiceAccountAccessListEntry',
+    operationId: 'deleteGroupAccessEntry',
     async setup(w) {
       const { clientId } = await newProjectAccount(w);
       await post(w, `${V2}/groups/${w.groupId}/serviceAccounts/${clientId}/accessList`, [{ ipAddress: '192.0.2.10' }]);
@@ -578,7 +578,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: { 400: 'the address is covered by INVALID_PATH_PARAMETER', ...E500 },
   },
   {
-    operationId: 'createProjectServiceAccountSecret',
+    operationId: 'createGroupSecret',
     setup: async (w) => ({ params: { groupId: w.groupId, clientId: (await newProjectAccount(w)).clientId }, body: { secretExpiresAfterHours: 8 } }),
     sampleBody: { secretExpiresAfterHours: 8 },
     success(res) {
@@ -587,7 +587,7 @@ const serviceAccounts: OperationContract[] = [
     notProvokable: E500,
   },
   {
-    operationId: 'deleteProjectServiceAccountSecret',
+    operationId: 'deleteGroupSecret',
     setup: async (w) => {
       const a = await newProjectAccount(w);
       return { params: { groupId: w.groupId, clientId: a.clientId, secretId: a.secretId } };

@@ -34,7 +34,7 @@ const instanceCases = (operationId: string): OperationContract['cases'] => [
 
 const contracts: OperationContract[] = [
   {
-    operationId: 'listStreamInstances',
+    operationId: 'listStreamWorkspaces',
     async setup(w) {
       await newInstance(w);
       return { params: { groupId: w.groupId } };
@@ -46,7 +46,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 500: 'UNEXPECTED_ERROR: no request makes the server fail' },
   },
   {
-    operationId: 'createStreamInstance',
+    operationId: 'createStreamWorkspace',
     async setup(w) {
       return { params: { groupId: w.groupId }, body: sampleInstanceBody(w.unique('create')) };
     },
@@ -61,11 +61,11 @@ const contracts: OperationContract[] = [
     },
     duplicate: { status: 409, errorCode: 'STREAM_TENANT_NAME_ALREADY_EXISTS' },
     cases: [
-      ...instanceCases('createStreamInstance')!,
+      ...instanceCases('createStreamWorkspace')!,
       {
         name: 'success without streamConfig: tier SP30 by default',
         async run(w) {
-          const res = await send(w, operationById('createStreamInstance'), { params: { groupId: w.groupId }, body: { name: w.unique('dflt'), dataProcessRegion: REGION } });
+          const res = await send(w, operationById('createStreamWorkspace'), { params: { groupId: w.groupId }, body: { name: w.unique('dflt'), dataProcessRegion: REGION } });
           expect(res.status).toBe(200);
           expect(res.json.streamConfig).toEqual({ tier: 'SP30' });
         },
@@ -75,7 +75,7 @@ const contracts: OperationContract[] = [
     differences: ['Read-only attributes in a request body', 'Failed validation of a pattern, length or range'],
   },
   {
-    operationId: 'createStreamInstanceWithSampleConnections',
+    operationId: 'withStreamSampleConnections',
     async setup(w) {
       return { params: { groupId: w.groupId }, body: { name: w.unique('sample'), dataProcessRegion: { ...REGION }, streamConfig: { tier: 'SP10' } } };
     },
@@ -88,11 +88,11 @@ const contracts: OperationContract[] = [
       expect(conns.json.results.map((c: { name: string }) => c.name)).toEqual(['sample_stream_solar']);
     },
     duplicate: { status: 409, errorCode: 'STREAM_TENANT_NAME_ALREADY_EXISTS' },
-    cases: instanceCases('createStreamInstanceWithSampleConnections'),
+    cases: instanceCases('withStreamSampleConnections'),
     notProvokable: { 500: 'UNEXPECTED_ERROR: no request makes the server fail' },
   },
   {
-    operationId: 'getStreamInstance',
+    operationId: 'getStreamWorkspace',
     async setup(w) {
       const name = await newInstance(w, 'get', { sampleConnections: { solar: true } });
       return { params: { groupId: w.groupId, tenantName: name }, query: { includeConnections: 'true' } };
@@ -105,7 +105,7 @@ const contracts: OperationContract[] = [
       name: '404 STREAM_TENANT_NOT_FOUND_FOR_NAME (names are case-sensitive; detail and parameters as Atlas)',
       async run(w) {
         const name = await newInstance(w, 'Case');
-        const res = await send(w, operationById('getStreamInstance'), { params: { groupId: w.groupId, tenantName: name.toLowerCase() } });
+        const res = await send(w, operationById('getStreamWorkspace'), { params: { groupId: w.groupId, tenantName: name.toLowerCase() } });
         expectAtlasError(res, { status: 404, errorCode: 'STREAM_TENANT_NOT_FOUND_FOR_NAME' });
         expect(res.text).toBe(JSON.stringify({
           detail: `Stream instance for project ${w.groupId} and name ${name.toLowerCase()} not found.`, error: 404,
@@ -116,7 +116,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 400: 'the only query parameter is a boolean, covered by INVALID_QUERY_PARAMETER', 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'updateStreamInstance',
+    operationId: 'updateStreamWorkspace',
     async setup(w) {
       const name = await newInstance(w, 'upd');
       return { params: { groupId: w.groupId, tenantName: name }, body: { cloudProvider: 'AWS', region: 'OREGON_USA' } };
@@ -130,14 +130,14 @@ const contracts: OperationContract[] = [
       name: '400 INVALID_ENUM_VALUE (a region the provider does not offer)',
       async run(w) {
         const name = await newInstance(w, 'updbad');
-        const res = await send(w, operationById('updateStreamInstance'), { params: { groupId: w.groupId, tenantName: name }, body: { cloudProvider: 'GCP', region: 'OREGON_USA' } });
+        const res = await send(w, operationById('updateStreamWorkspace'), { params: { groupId: w.groupId, tenantName: name }, body: { cloudProvider: 'GCP', region: 'OREGON_USA' } });
         expectAtlasError(res, { status: 400, errorCode: 'INVALID_ENUM_VALUE' });
       },
     }],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'deleteStreamInstance',
+    operationId: 'deleteStreamWorkspace',
     async setup(w) {
       const name = await newInstance(w, 'del', { sampleConnections: { solar: true } });
       return { params: { groupId: w.groupId, tenantName: name } };
@@ -153,7 +153,7 @@ const contracts: OperationContract[] = [
         await newProcessor(w, tenant);
         const t = { params: { groupId: w.groupId, tenantName: tenant } };
         const before = await streamsSnapshot(w, t);
-        const res = await send(w, operationById('deleteStreamInstance'), t);
+        const res = await send(w, operationById('deleteStreamWorkspace'), t);
         expectAtlasError(res, { status: 403, errorCode: 'STREAM_TENANT_HAS_STREAM_PROCESSORS' });
         expect(res.json.detail).toBe(`Stream instance with name ${tenant} has active processors, and cannot be changed.`);
         expect(await streamsSnapshot(w, t)).toEqual(before);
@@ -162,7 +162,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'downloadStreamTenantAuditLogs',
+    operationId: 'downloadAuditLogs',
     async setup(w) {
       const name = await newInstance(w, 'audit');
       return { params: { groupId: w.groupId, tenantName: name } };
@@ -179,7 +179,7 @@ const contracts: OperationContract[] = [
         async run(w) {
           const tenant = await newInstance(w, 'audit2');
           await setupClient(w).call(streams(w.groupId, `/${tenant}`));
-          const url = `${w.server.url}${pathOf(operationById('downloadStreamTenantAuditLogs'), { params: { groupId: w.groupId, tenantName: tenant } })}`;
+          const url = `${w.server.url}${pathOf(operationById('downloadAuditLogs'), { params: { groupId: w.groupId, tenantName: tenant } })}`;
           const { callDigest } = await import('../../../src/testing/harness.js');
           // Read the raw bytes: the harness decodes text, so fetch once more with Digest by hand.
           const first = await fetch(url, { headers: { Accept: 'application/vnd.atlas.2023-02-01+gzip' } });
@@ -188,14 +188,14 @@ const contracts: OperationContract[] = [
           expect(res.status).toBe(200);
           expect(res.contentType).toBe('application/vnd.atlas.2023-02-01+gzip');
           const lines = gunzipSync(res.bytes).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
-          expect(lines.some((l) => l.operationId === 'getStreamInstance')).toBe(true);
+          expect(lines.some((l) => l.operationId === 'getStreamWorkspace')).toBe(true);
         },
       },
       {
         name: '400 INVALID_QUERY_PARAMETER (startDate after endDate)',
         async run(w) {
           const tenant = await newInstance(w, 'audit3');
-          const res = await send(w, operationById('downloadStreamTenantAuditLogs'), { params: { groupId: w.groupId, tenantName: tenant }, query: { startDate: '1700000100', endDate: '1700000000' } }, undefined, { accept: 'application/vnd.atlas.2023-02-01+gzip' });
+          const res = await send(w, operationById('downloadAuditLogs'), { params: { groupId: w.groupId, tenantName: tenant }, query: { startDate: '1700000100', endDate: '1700000000' } }, undefined, { accept: 'application/vnd.atlas.2023-02-01+gzip' });
           expectAtlasError(res, { status: 400, errorCode: 'INVALID_QUERY_PARAMETER' });
         },
       },

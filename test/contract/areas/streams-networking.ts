@@ -32,7 +32,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'getActiveVpcPeeringConnections',
+    operationId: 'listActivePeeringConnections',
     async setup(w) {
       const id = await seedPeering(w);
       const accepted = await setupClient(w).call(streams(w.groupId, `/vpcPeeringConnections/${id}:accept`), {
@@ -48,7 +48,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'getVpcPeeringConnections',
+    operationId: 'listVpcPeeringConnections',
     async setup(w) {
       await seedPeering(w);
       return { params: { groupId: w.groupId }, query: { requesterAccountId: PEER_ACCOUNT } };

@@ -72,7 +72,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 400: 'no parameter of the request is validated beyond its path, covered by 404s', 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'listStreamProcessors',
+    operationId: 'getStreamProcessors',
     async setup(w) {
       const t = await withProcessor(w);
       return { params: { groupId: t.params['groupId']!, tenantName: tenant } };
@@ -84,7 +84,7 @@ const contracts: OperationContract[] = [
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
   {
-    operationId: 'modifyStreamProcessor',
+    operationId: 'updateStreamProcessor',
     async setup(w) {
       const t = await withProcessor(w);
       return {
@@ -99,7 +99,7 @@ const contracts: OperationContract[] = [
     success(res, t) {
       expect(res.json.pipeline).toEqual((t.body as { pipeline: unknown }).pipeline);
     },
-    cases: [illegal('modifyStreamProcessor', true, 'modifying a running processor', { pipeline: samplePipeline() })],
+    cases: [illegal('updateStreamProcessor', true, 'modifying a running processor', { pipeline: samplePipeline() })],
     notProvokable: { 500: 'UNEXPECTED_ERROR' },
   },
   {

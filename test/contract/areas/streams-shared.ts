@@ -55,15 +55,15 @@ function validGroup(t: Target, w: World): string {
 export async function streamsSnapshot(w: World, t: Target): Promise<unknown> {
   const groupId = validGroup(t, w);
   const parts: unknown[] = [
-    await look(w, streams(groupId), 'listStreamInstances'),
+    await look(w, streams(groupId), 'listStreamWorkspaces'),
     await look(w, streams(groupId, '/privateLinkConnections'), 'listPrivateLinkConnections'),
-    await look(w, streams(groupId, `/vpcPeeringConnections?requesterAccountId=${PEER_ACCOUNT}`), 'getVpcPeeringConnections'),
+    await look(w, streams(groupId, `/vpcPeeringConnections?requesterAccountId=${PEER_ACCOUNT}`), 'listVpcPeeringConnections'),
   ];
   const tenant = t.params['tenantName'];
   if (tenant) {
     const enc = encodeURIComponent(tenant);
-    parts.push(await look(w, streams(groupId, `/${enc}?includeConnections=true`), 'getStreamInstance'));
-    parts.push(await look(w, streams(groupId, `/${enc}/processors`), 'listStreamProcessors'));
+    parts.push(await look(w, streams(groupId, `/${enc}?includeConnections=true`), 'getStreamWorkspace'));
+    parts.push(await look(w, streams(groupId, `/${enc}/processors`), 'getStreamProcessors'));
   }
   return parts;
 }
