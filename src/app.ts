@@ -58,7 +58,7 @@ export interface App {
 }
 
 /** Admin API operations after which the set of workspaces (so of wire listeners) may differ. */
-const WORKSPACE_CHANGES = /^(create|delete|update)Stream(Instance|Workspace)/;
+const WORKSPACE_CHANGES = /^((create|delete|update)Stream(Instance|Workspace)|withStreamSampleConnections)/;
 
 /** The wire listeners bind loopback only: a workspace endpoint is for this machine's tools. */
 const WIRE_HOST = '127.0.0.1';

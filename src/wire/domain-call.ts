@@ -21,7 +21,7 @@ export const OPERATIONS = {
   startProcessor: 'startStreamProcessor',
   startProcessorWith: 'startStreamProcessorWith',
   stopProcessor: 'stopStreamProcessor',
-  modifyProcessor: 'modifyStreamProcessor',
+  modifyProcessor: 'updateStreamProcessor',
 } as const;
 
 export interface DomainCall {

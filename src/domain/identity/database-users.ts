@@ -4,7 +4,7 @@
 // on a workspace (see DATABASE_ROLES); scopes of type STREAM limit which workspaces.
 import { newObjectId } from '../../crypto/ids.js';
 import { deriveCredentials } from '../../crypto/scram.js';
-import type { Handler, RequestContext } from '../../http/context.js';
+import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { pagedList, pageOf } from '../../http/pagination.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
@@ -72,7 +72,7 @@ export function renderDatabaseUser(ctx: RequestContext, user: DatabaseUser): Rec
   const out: Record<string, unknown> = {
     awsIAMType: 'NONE',
     databaseName: user.databaseName,
-    groupId: user.groupId,
+    // groupId is write-only in CloudDatabaseUser: the path names the project.
     labels: user.labels,
     ldapAuthType: 'NONE',
     links: selfLinks(ctx, `/groups/${user.groupId}/databaseUsers/${user.databaseName}/${encodeURIComponent(user.username)}`),
@@ -113,10 +113,7 @@ export async function insertDatabaseUser(tx: StoreTx, user: Omit<DatabaseUser, '
   return stored;
 }
 
-/** The contract's Database Users operations (atlas-admin-v2-2026-08). */
-export type DatabaseUserOperation = 'listDatabaseUsers' | 'createDatabaseUser' | 'getDatabaseUser' | 'updateDatabaseUser' | 'deleteDatabaseUser';
-
-export const databaseUserHandlers: Record<DatabaseUserOperation, Handler> = {
+export const databaseUserHandlers: HandlerTable = {
   async listDatabaseUsers(ctx) {
     const page = await ctx.tx.list<DatabaseUser>(KIND.databaseUser, ctx.project!.id, pageOf(ctx));
     return { body: pagedList(ctx, page, (u) => renderDatabaseUser(ctx, u)) };

@@ -107,7 +107,7 @@ async function describeWorkspace(r: ExtensionRequest, groupId: string, tenantNam
   // A workspace created a moment ago has its listener once the wire layer has caught up.
   await r.services.settleWireEndpoints?.();
   const body = await r.services.store.read(async (tx) => {
-    await authorize(operationById('getStreamInstance'), { groupId, tenantName }, r.principal, tx, r.log);
+    await authorize(operationById('getStreamWorkspace'), { groupId, tenantName }, r.principal, tx, r.log);
     const instance = await tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, tenantName);
     if (!instance) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, tenantName]);
     const endpoint = await wireEndpointOf(tx, instance._id);
