@@ -50,8 +50,8 @@ function preparedPassword(mechanism: ScramMechanism, username: string, password:
   return saslprep(password);
 }
 
-export function deriveCredential(mechanism: ScramMechanism, username: string, password: string, iterationCount = ITERATIONS[mechanism]): ScramCredential {
-  const salt = randomBytes(mechanism === 'SCRAM-SHA-1' ? 16 : 28);
+export function deriveCredential(mechanism: ScramMechanism, username: string, password: string, iterationCount = ITERATIONS[mechanism],
+  salt = randomBytes(mechanism === 'SCRAM-SHA-1' ? 16 : 28)): ScramCredential {
   const salted = pbkdf2Sync(preparedPassword(mechanism, username, password), salt, iterationCount, HASH[mechanism].bytes, HASH[mechanism].name);
   const clientKey = hmac(mechanism, salted, 'Client Key');
   return {
