@@ -44,12 +44,12 @@ function failed(): WireError {
   return new WireError('AuthenticationFailed', MESSAGES.authenticationFailed());
 }
 
-export class ScramConversation {
+export class ScramConversation<U extends ScramUser = ScramUser> {
   private clientFirstBare = '';
   private serverFirst = '';
   private nonce = '';
   private credential!: ScramCredential;
-  private user: ScramUser | undefined;
+  private user: U | undefined;
   private gs2Header = '';
   private finished = false;
   username = '';
@@ -57,7 +57,7 @@ export class ScramConversation {
   constructor(readonly mechanism: ScramMechanism) {}
 
   /** Reads client-first, returns server-first. `lookup` finds the user by name (undefined: none). */
-  async start(payload: Buffer, lookup: (username: string) => Promise<ScramUser | undefined>): Promise<Buffer> {
+  async start(payload: Buffer, lookup: (username: string) => Promise<U | undefined>): Promise<Buffer> {
     const text = payload.toString('utf8');
     const first = text.indexOf(',');
     const second = first < 0 ? -1 : text.indexOf(',', first + 1);
@@ -77,7 +77,7 @@ export class ScramConversation {
   }
 
   /** Reads client-final, checks the proof, returns server-final; AuthenticationFailed otherwise. */
-  finish(payload: Buffer): { serverFinal: Buffer; user: ScramUser } {
+  finish(payload: Buffer): { serverFinal: Buffer; user: U } {
     if (this.finished || !this.serverFirst) throw failed();
     this.finished = true;
     const text = payload.toString('utf8');

@@ -4,6 +4,7 @@
 // the stream impossible to follow closes the connection, after answering it.
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
+import { findDatabaseUser } from '../domain/identity/database-users.js';
 import { encodeMsg, encodeResponse, OP_QUERY, parseFrame, type Command } from './codec.js';
 import { COMMANDS } from './commands/table.js';
 import type { SessionState } from './commands/types.js';
@@ -94,7 +95,11 @@ export class Session {
       if (!spec) throw new WireError('CommandNotFound', MESSAGES.unknownCommand(name));
       const { user } = this.state;
       if (spec.needs !== 'none' && !user) throw new WireError('Unauthorized', MESSAGES.notAuthenticated(name));
-      if ((spec.needs === 'read' || spec.needs === 'write') && user) requireAccess(user.roles, spec.needs, name, this.endpoint.instanceName);
+      if ((spec.needs === 'read' || spec.needs === 'write') && user) {
+        // Roles as they are now: a user changed or deleted through the Admin API is held to it at once.
+        const current = await this.endpoint.services.store.read((tx) => findDatabaseUser(tx, this.endpoint.groupId, user.username));
+        requireAccess(current?.roles ?? [], spec.needs, name, this.endpoint.instanceName);
+      }
       const reply = await spec.run({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state });
       this.logCommand(name, started, true);
       return reply;

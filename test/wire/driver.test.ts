@@ -252,3 +252,19 @@ describe('workspaces come and go', () => {
     expect(error).toBeInstanceOf(Error);
   });
 });
+
+describe('a database user changed while connected', () => {
+  it('is held to its roles as they are now', async () => {
+    await createDatabaseUser(w, 'demoted', 'demoted-pa55word', 'atlasAdmin');
+    const db = await admin('demoted', 'demoted-pa55word');
+    expect(await db.command({ createStreamProcessor: 'beforeDemotion', pipeline: solarPipeline() })).toEqual({ ok: 1 });
+    const res = await w.api.call('updateDatabaseUser', `${V2}/groups/${w.server.projectId}/databaseUsers/admin/demoted`, {
+      method: 'PATCH', accept: 'application/vnd.atlas.2023-01-01+json',
+      body: { databaseName: 'admin', groupId: w.server.projectId, username: 'demoted', roles: [{ roleName: 'readAnyDatabase', databaseName: 'admin' }] },
+    });
+    expect(res.status, res.text).toBe(200);
+    const refused = await refusal(db.command({ dropStreamProcessor: 'beforeDemotion' }));
+    expect(refused.codeName).toBe('Unauthorized');
+    expect((await db.command({ listStreamProcessors: 1 })).ok).toBe(1);
+  });
+});

@@ -4,13 +4,12 @@ import { Binary, type Document } from 'bson';
 import { findDatabaseUser } from '../../domain/identity/database-users.js';
 import { SCRAM_MECHANISMS, type ScramMechanism } from '../../crypto/scram.js';
 import { MESSAGES, WireError } from '../errors.js';
-import { ScramConversation, type ScramUser } from '../scram-conversation.js';
+import { ScramConversation } from '../scram-conversation.js';
 import { loadInstance, type Endpoint } from '../workspace.js';
 import type { CommandContext, SessionState } from './types.js';
 import type { DatabaseUser } from '../../domain/identity/model.js';
 
 let nextConversationId = 1;
-const users = new WeakMap<ScramConversation, DatabaseUser>();
 
 function bytesOf(payload: unknown): Buffer {
   if (payload instanceof Binary) return Buffer.from(payload.buffer);
@@ -38,12 +37,8 @@ export async function startSasl(endpoint: Endpoint, session: SessionState, reque
   if (typeof mechanism !== 'string' || !SCRAM_MECHANISMS.includes(mechanism as ScramMechanism)) {
     throw new WireError('MechanismUnavailable', `Received authentication for mechanism ${String(mechanism)} which is not enabled`);
   }
-  const conversation = new ScramConversation(mechanism as ScramMechanism);
-  const serverFirst = await conversation.start(bytesOf(request['payload']), async (username): Promise<ScramUser | undefined> => {
-    const user = await lookupUser(endpoint, username);
-    if (user) users.set(conversation, user);
-    return user;
-  });
+  const conversation = new ScramConversation<DatabaseUser>(mechanism as ScramMechanism);
+  const serverFirst = await conversation.start(bytesOf(request['payload']), (username) => lookupUser(endpoint, username));
   const conversationId = nextConversationId++;
   session.conversations.set(conversationId, conversation);
   return { conversationId, done: false, payload: new Binary(serverFirst), ok: 1 };
@@ -62,8 +57,7 @@ export async function saslContinue(ctx: CommandContext): Promise<Document> {
   if (!conversation) throw new WireError('AuthenticationFailed', MESSAGES.authenticationFailed());
   const payload = bytesOf(ctx.body['payload'] ?? new Binary(Buffer.alloc(0)));
   try {
-    const { serverFinal } = conversation.finish(payload);
-    const user = users.get(conversation)!;
+    const { serverFinal, user } = conversation.finish(payload);
     session.user = { username: user.username, roles: user.roles };
     endpoint.log.info({ user: user.username, mechanism: conversation.mechanism, connectionId: session.connectionId }, 'database user authenticated');
     // Done at once (skipEmptyExchange, which every current driver asks for); a client that

@@ -1,6 +1,6 @@
 // What every command handler receives, and how the command table describes a command.
 import type { Document } from 'bson';
-import type { DatabaseUserRole } from '../../domain/identity/model.js';
+import type { DatabaseUser, DatabaseUserRole } from '../../domain/identity/model.js';
 import type { Access } from '../privileges.js';
 import type { ScramConversation } from '../scram-conversation.js';
 import type { Endpoint } from '../workspace.js';
@@ -16,7 +16,7 @@ export interface SessionState {
   remoteAddress: string;
   user?: AuthenticatedUser;
   /** SASL conversations in progress, by conversationId. */
-  conversations: Map<number, ScramConversation>;
+  conversations: Map<number, ScramConversation<DatabaseUser>>;
 }
 
 export interface CommandContext {
