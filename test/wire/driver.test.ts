@@ -1,10 +1,12 @@
 // The wire endpoint through the MongoDB Node driver: every command with
 // db.admin().command(...), both SCRAM mechanisms, the same processors as the Admin API,
 // roles, and Atlas-shaped errors.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Long, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestClient } from '../../src/testing/harness.js';
-import { V2, createProcessor, streamsPath } from '../streams-fixtures.js';
+import { V2, createConnection, createProcessor, streamsPath } from '../streams-fixtures.js';
 import {
   connect, createDatabaseUser, createWorkspace, DB_PASSWORD, DB_USER, solarPipeline, startWireServer, type WireServer,
 } from './wire-fixtures.js';
@@ -266,5 +268,33 @@ describe('a database user changed while connected', () => {
     const refused = await refusal(db.command({ dropStreamProcessor: 'beforeDemotion' }));
     expect(refused.codeName).toBe('Unauthorized');
     expect((await db.command({ listStreamProcessors: 1 })).ok).toBe(1);
+  });
+});
+
+describe('a processor that fails', () => {
+  it('answers stats as FAILED, with the reason', async () => {
+    // A web hook that answers 404: with onError "fail" the first document fails the processor.
+    const hook = createServer((_req, res) => { res.writeHead(404); res.end('no'); });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+      await createConnection(w.api, w.server.projectId, 'wsdriver', { name: 'hook', type: 'Https', url });
+      const db = await admin();
+      await db.command({ createStreamProcessor: 'failing', pipeline: [
+        { $source: { connectionName: 'sample_stream_solar' } }, { $https: { connectionName: 'hook', as: 'reply', onError: 'fail' } },
+        { $emit: { connectionName: '__testLog' } }] });
+      await db.command({ startStreamProcessor: 'failing' });
+      let reply: Record<string, any> = {};
+      for (let i = 0; i < 150 && reply['state'] !== 'FAILED'; i++) {
+        reply = await db.command({ getStreamProcessorStats: 'failing' });
+        if (reply['state'] !== 'FAILED') await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(reply).toMatchObject({ ok: 1, state: 'FAILED', stats: { status: 'error' } });
+      expect(reply['stats'].errorMsg).toContain('Request failed with HTTP status 404');
+      expect((await db.command({ getStreamProcessor: 'failing' }))['errorMsg']).toContain('404');
+      await db.command({ dropStreamProcessor: 'failing' });
+    } finally {
+      hook.close();
+    }
   });
 });
