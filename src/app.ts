@@ -5,6 +5,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
+import { resetState, type ResetSummary } from './admin/reset.js';
+import { createFaultInjector } from './admin/faults.js';
+import { createAdminRoutes } from './admin/routes.js';
 import { loadSecretKey, secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
 import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
@@ -17,6 +21,8 @@ import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
+import { createRequestJournal } from './observability/journal.js';
+import { createMetrics } from './observability/metrics.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { WireListeners } from './wire/listeners.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -54,6 +60,8 @@ export interface App {
   bootstrap: BootstrapResult;
   log: Logger;
   wire: WireListeners;
+  /** Back to a first start's state, or one project emptied (see admin/reset.ts). */
+  reset(projectId?: string): Promise<ResetSummary>;
   close(): Promise<void>;
 }
 
@@ -70,7 +78,14 @@ export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
   const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
-  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  let store: Store;
+  try {
+    store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  } catch (error) {
+    // A failed start leaves nothing behind: not even the lock.
+    lock?.release();
+    throw error;
+  }
   const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
   const now = () => new Date();
   const { signingKey, result } = await store.transaction(async (tx) => ({
@@ -85,13 +100,26 @@ export async function startApp(config: AppConfig): Promise<App> {
   services.settleWireEndpoints = () => wire.reconcile();
 
   let ready = false;
+  let url = '';
+  let landing: ReturnType<typeof landingPage> | undefined;
+  const metrics = createMetrics(services);
+  const faults = createFaultInjector();
+  const journal = createRequestJournal();
   const handler = createRequestHandler({
     services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
     onCallCompleted: (call) => {
+      metrics.recordCall(call);
+      journal.record(call);
       recordStreamsAudit(store, log, call);
       if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
     },
-    extensions: [emulatorRoutes],
+    beforeOperation: faults.apply,
+    extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
+    publicRoutes: {
+      '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
+      '/metrics': metrics.serve,
+      [SPEC_PATH]: serveSpec,
+    },
   });
   const tls = config.tlsCert && config.tlsKey;
   const server = tls
@@ -99,13 +127,22 @@ export async function startApp(config: AppConfig): Promise<App> {
     : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   server.on('clientError', answerClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await runner.close();
+    await store.close();
+    lock?.release();
+    const { code } = error as NodeJS.ErrnoException;
+    if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
 
   await resumeStartedProcessors(services);
   await wire.reconcile();
@@ -121,6 +158,12 @@ export async function startApp(config: AppConfig): Promise<App> {
 
   return {
     url, server, store, runner, bootstrap: result, log, wire,
+    async reset(projectId) {
+      const summary = await resetState(services, projectId);
+      // Workspaces reset away close their endpoints; a first start's state opens none.
+      await wire.reconcile();
+      return summary;
+    },
     async close() {
       ready = false;
       clearInterval(sweeper);

@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // The command line: thin on top of the app.
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import pinoPretty from 'pino-pretty';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_WIRE_PORT_BASE, startApp, type App } from '../app.js';
+import { createAdminClient } from '../client/admin-client.js';
 import { connectionBanner } from './banner.js';
+import { addStateCommands, seedFromFile } from './state-commands.js';
 import { watchProcessorOutput } from './watch.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command()
   .name('atlas-streams-emulator')
+  .version(version)
   .description('MongoDB Atlas Stream Processing without the cloud: the Atlas Admin API v2 Streams resource and a real processing engine.');
 
 program.command('serve')
@@ -27,6 +34,9 @@ program.command('serve')
   .addOption(new Option('--wire-port-base <port>', "first port of the stream workspaces' MongoDB wire-protocol endpoints, one per workspace (0: ephemeral ports)")
     .env('ATLAS_STREAMS_WIRE_PORT_BASE').default(String(DEFAULT_WIRE_PORT_BASE)))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
+  .addOption(new Option('--log-format <format>', 'pretty: one readable line per event (the default on a terminal); json: one JSON object per line (otherwise)')
+    .env('ATLAS_STREAMS_LOG_FORMAT').choices(['pretty', 'json']))
+  .addOption(new Option('--seed <file>', 'create what a JSON or YAML seed file names once the server is up').env('ATLAS_STREAMS_SEED'))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
@@ -47,10 +57,14 @@ program.command('serve')
       sampleRatePerSecond: sampleRate,
       wirePortBase,
       env: process.env,
+      ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: prettyLogStream() } : {}),
     });
+    stopOnSignals(app);
+    if (options['seed']) await seedAtStart(app, String(options['seed']));
+    // Workspaces the seed made have their endpoints before the banner names them.
+    await app.wire.reconcile();
     process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir']),
       { portBase: app.wire.portBase, endpoints: app.wire.endpoints() }));
-    stopOnSignals(app);
   });
 
 program.command('watch')
@@ -72,6 +86,39 @@ program.command('watch')
     });
   });
 
+function logFormat(chosen: unknown): 'pretty' | 'json' {
+  if (chosen === 'pretty' || chosen === 'json') return chosen;
+  return process.stdout.isTTY ? 'pretty' : 'json';
+}
+
+/** One line per event, for a person at a terminal; machines get pino's JSON lines. */
+function prettyLogStream(): NodeJS.WritableStream {
+  return pinoPretty({
+    colorize: Boolean(process.stdout.isTTY), singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,reqId,method,path,status,ms',
+    messageFormat: (log, messageKey) => {
+      const { method, path, status, ms } = log as Record<string, unknown>;
+      if (log[messageKey] === 'request') return `${String(method)} ${String(path)} ${String(status)} ${Number(ms).toFixed(1)} ms`;
+      return String(log[messageKey]);
+    },
+  });
+}
+
+/** Seeds as the bootstrap owner key, whose private key is known on a first start or from the environment. */
+async function seedAtStart(app: App, file: string): Promise<void> {
+  const privateKey = app.bootstrap.privateKey ?? process.env['MONGODB_ATLAS_PRIVATE_KEY'];
+  if (!privateKey) {
+    await app.close();
+    program.error('--seed needs the owner key on a data directory that already exists: set MONGODB_ATLAS_PUBLIC_KEY and MONGODB_ATLAS_PRIVATE_KEY');
+  }
+  const client = createAdminClient({ baseUrl: app.url, publicKey: app.bootstrap.publicKey, privateKey: privateKey! });
+  try {
+    process.stdout.write(`seeded from ${file}:\n${await seedFromFile(client, app.bootstrap.orgId, file)}`);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
 function stopOnSignals(app: App): void {
   let stopping = false;
   const stop = (signal: string) => {
@@ -85,7 +132,15 @@ function stopOnSignals(app: App): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A supervisor's signal to `npm start` or `npx` reaches only that wrapper, which exits
+  // without passing it on: under npm, the server stops when its parent goes.
+  if (process.env['npm_command']) {
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) stop('parent exited'); }, 250).unref();
+  }
 }
+
+addStateCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`atlas-streams-emulator: ${error instanceof Error ? error.message : String(error)}\n`);

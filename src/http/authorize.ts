@@ -18,7 +18,9 @@ export async function authorize(operation: OperationSpec, params: Record<string,
   const refuse = (held: Iterable<string>, where: string): never => {
     log.warn({ operationId: operation.operationId, principal: principal.label, where, requiredOneOf: required, held: [...held] },
       'refused: the caller lacks a required role');
-    throw new ApiError('USER_UNAUTHORIZED');
+    const error = new ApiError('USER_UNAUTHORIZED');
+    error.requiredRoles = required;
+    throw error;
   };
 
   if (params['groupId'] !== undefined) {

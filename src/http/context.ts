@@ -68,6 +68,10 @@ export interface CompletedCall {
   path: string;
   status: number;
   params: Record<string, string>;
+  /** From the request's arrival to the response's last byte. */
+  durationMs: number;
+  /** When refused for want of a role: the roles of which one was needed. */
+  requiredRoles?: readonly string[];
 }
 
 /** A request to a route outside the Atlas paths, already authenticated. */

@@ -73,8 +73,9 @@ export const ERROR_CODES = {
   STREAM_PRIVATE_LINK_ALREADY_EXISTS: { status: 409, detail: 'A Private Link connection to this {0} endpoint already exists in the project.' },
   STREAM_VPC_PEERING_CHALLENGE_FAILED: { status: 400, detail: 'The requester account and VPC do not match VPC peering connection {0}.' },
   STREAM_VPC_PEERING_INVALID_STATE: { status: 409, detail: 'VPC peering connection {0} is {1} and cannot be {2}.' },
-  // Last resort
+  // Last resort, and what fault injection answers for an unavailable service
   UNEXPECTED_ERROR: { status: 500, detail: 'Unexpected error.' },
+  SERVICE_UNAVAILABLE: { status: 503, detail: 'The service is temporarily unavailable. Please try again later.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -87,6 +88,8 @@ export interface BadRequestField {
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: string;
+  /** For a refusal for want of a role: the roles of which one was needed (the request journal shows them). */
+  requiredRoles?: readonly string[];
 
   constructor(
     readonly errorCode: ErrorCode,

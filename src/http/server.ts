@@ -34,6 +34,10 @@ export interface ApiServerOptions {
   /** Told of every authenticated API call after its response (the Streams audit trail). */
   onCallCompleted?: (call: CompletedCall) => void;
   extensions?: RouteExtension[];
+  /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
+  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
+  /** Exact paths answered without authentication (metrics, the landing page, the spec). */
+  publicRoutes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>>;
 }
 
 /** Requests Node's HTTP parser refuses (oversized headers, garbage) still get an Atlas error. */
@@ -94,6 +98,8 @@ interface Exchange {
   principal?: Principal;
   operation?: OperationSpec;
   params?: Record<string, string>;
+  /** Set when the call was refused for want of a role. */
+  requiredRoles?: readonly string[];
 }
 
 async function handle(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -108,17 +114,20 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   };
   res.on('finish', () => {
     const { principal, operation, params } = x;
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (x.log.isLevelEnabled('info')) {
       x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
-        ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+        ms: durationMs }, 'request');
     }
     if (principal && operation && params && options.onCallCompleted) {
       options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path: x.path, status: res.statusCode, params });
+        path: x.path, status: res.statusCode, params, durationMs, requiredRoles: x.requiredRoles });
     }
   });
 
   if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || options.isReady());
+  const publicRoute = options.publicRoutes?.[x.path];
+  if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
   try {
     if (x.path.startsWith('/api/oauth/')) {
       const body = await readBody(req, MAX_BODY_BYTES);
@@ -133,6 +142,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
     await handleApi(options, x);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
+    x.requiredRoles = error.requiredRoles;
     req.resume();
     sendError(res, error, x.presentation);
   }
@@ -172,6 +182,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   }
   const op = route.operation;
   x.params = route.params;
+  if (options.beforeOperation) await options.beforeOperation(op.operationId, req.method ?? 'GET', path);
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);

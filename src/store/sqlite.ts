@@ -12,13 +12,30 @@ export interface SqliteOptions {
   path: string;
 }
 
+/** Opens (or creates) the database, or throws naming the file and what to do about it. */
+function openDatabase(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    const reason = (error as Error).message;
+    const code = (error as { code?: string }).code ?? '';
+    const advice = /SQLITE_(NOTADB|CORRUPT)/.test(code)
+      ? 'the file is damaged or is not a database: move it away (the server then starts afresh) or restore a backup'
+      : 'check that the file and its directory exist and are readable and writable by this user';
+    throw new Error(`cannot open the database ${path}: ${reason}; ${advice}`);
+  }
+}
+
 export function openSqliteStore({ path }: SqliteOptions): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  const db = openDatabase(path);
   const tx = sqliteTx(db);
   let queue: Promise<unknown> = Promise.resolve();
   const enqueue = <T>(run: () => Promise<T>): Promise<T> => {
@@ -86,6 +103,9 @@ function sqliteTx(db: Database.Database): StoreTx {
     delete: db.prepare('DELETE FROM entities WHERE kind = ? AND id = ?'),
     deleteChildren: db.prepare('DELETE FROM entities WHERE kind = ? AND parent_id = ?'),
     deleteExpired: db.prepare('DELETE FROM entities WHERE kind = ? AND expires_at IS NOT NULL AND expires_at < ?'),
+    keys: db.prepare('SELECT kind, id, parent_id AS parentId FROM entities'),
+    deleteAudit: db.prepare('DELETE FROM audit_events WHERE scope_id = ?'),
+    deleteAllAudit: db.prepare('DELETE FROM audit_events'),
     appendAudit: db.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)'),
     nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
     listAudit: db.prepare('SELECT event FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ? ORDER BY at, seq').pluck(),
@@ -139,6 +159,11 @@ function sqliteTx(db: Database.Database): StoreTx {
         if (error instanceof DuplicateKeyError) return false;
         throw error;
       }
+    },
+    async keys() { return q.keys.all() as Array<{ kind: string; id: string; parentId: string }>; },
+    async deleteAudit(scopeIds) {
+      if (scopeIds === undefined) q.deleteAllAudit.run();
+      else for (const scopeId of scopeIds) q.deleteAudit.run(scopeId);
     },
     async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
     async listAudit(scopeId, fromIso, toIso) {

@@ -49,7 +49,11 @@ export interface StoreTx {
   deleteExpired(kind: string, nowMs: number): Promise<number>;
   /** Inserts with an expiry; false (not an error) when the id exists: used for replay detection. */
   insertOnce(kind: string, id: string, expiresAtMs: number): Promise<boolean>;
+  /** Every entity's key, for whole-state work (reset); not for request paths. */
+  keys(): Promise<Array<Required<Pick<EntityKey, 'id' | 'parentId'>> & { kind: string }>>;
   appendAudit(scopeId: string, event: AuditEvent): Promise<void>;
+  /** Deletes the audit trail of the given scopes (all of it without scopes). */
+  deleteAudit(scopeIds?: readonly string[]): Promise<void>;
   listAudit(scopeId: string, fromIso: string, toIso: string): Promise<AuditEvent[]>;
 }
 

@@ -298,3 +298,15 @@ describe('a processor that fails', () => {
     }
   });
 });
+
+describe('a reset', () => {
+  it('closes the endpoints of the workspaces it removes and keeps the bootstrap database user', async () => {
+    await w.server.app.reset(w.server.projectId);
+    const gone = await connect(uri).then(() => undefined, (e: unknown) => e);
+    expect(gone).toBeInstanceOf(Error);
+    const { uri: fresh } = await createWorkspace(w, 'wsafterreset');
+    const { client, admin: db } = await connect(fresh);
+    expect((await db.command({ listStreamProcessors: 1 }))['streamProcessors']).toEqual([]);
+    await client.close();
+  });
+});

@@ -43,6 +43,11 @@ export async function loadSigningKey(tx: StoreTx): Promise<Buffer> {
   return key;
 }
 
+/** The identities the server made at first start (what a reset keeps). */
+export async function bootstrapRecord(tx: StoreTx): Promise<BootstrapResult | undefined> {
+  return tx.get<BootstrapResult>(KIND.setting, SETTING_BOOTSTRAP);
+}
+
 export async function bootstrap(tx: StoreTx, env: BootstrapEnvironment, now: Date): Promise<BootstrapResult> {
   const previous = await tx.get<BootstrapResult>(KIND.setting, SETTING_BOOTSTRAP);
   if (previous) {
