@@ -48,11 +48,6 @@ export class WireListeners {
     return this.running;
   }
 
-  /** The port a workspace's endpoint listens on, if it does. */
-  portOf(instanceId: string): number | undefined {
-    return this.listeners.get(instanceId)?.port;
-  }
-
   /** Every listening endpoint, for the banner. */
   endpoints(): Array<{ instanceName: string; groupId: string; host: string; port: number; tls: boolean }> {
     return [...this.listeners.values()].map((l) => ({
