@@ -27,6 +27,7 @@ import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
+import { WireListeners } from './wire/listeners.js';
 import { openSqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -51,6 +52,11 @@ export interface AppConfig {
   limits?: Partial<ServerLimits>;
   /** Engine bounds other than the defaults (tests lower them to see them act). */
   engine?: Pick<EngineOptions, 'workerHeapMb' | 'documentTimeoutMs' | 'stopTimeoutMs' | 'checkpointIntervalMs' | 'stateBudgetBytes'>;
+  /**
+   * First port of the stream workspaces' MongoDB wire-protocol endpoints (one per workspace,
+   * on loopback, TLS with tlsCert/tlsKey); 0: ephemeral ports. Default 27017.
+   */
+  wirePortBase?: number;
 }
 
 export interface App {
@@ -60,10 +66,18 @@ export interface App {
   runner: ProcessorRunner;
   bootstrap: BootstrapResult;
   log: Logger;
+  wire: WireListeners;
   /** Back to a first start's state, or one project emptied (see admin/reset.ts). */
   reset(projectId?: string): Promise<ResetSummary>;
   close(): Promise<void>;
 }
+
+/** Admin API operations after which the set of workspaces (so of wire listeners) may differ. */
+const WORKSPACE_CHANGES = /^((create|delete|update)Stream(Instance|Workspace)|withStreamSampleConnections)/;
+
+/** The wire listeners bind loopback only: a workspace endpoint is for this machine's tools. */
+const WIRE_HOST = '127.0.0.1';
+export const DEFAULT_WIRE_PORT_BASE = 27017;
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -95,6 +109,10 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   });
   const runner = createEngine(createProcessorHost(store, log), { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
   const services: Services = { store, signingKey, secretBox, runner, log, now };
+  const wire = new WireListeners(services, {
+    host: WIRE_HOST, portBase: config.wirePortBase ?? DEFAULT_WIRE_PORT_BASE, tlsCert: config.tlsCert, tlsKey: config.tlsKey,
+  });
+  services.settleWireEndpoints = () => wire.reconcile();
 
   let ready = false;
   let url = '';
@@ -108,6 +126,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       metrics.recordCall(call);
       journal.record(call);
       recordStreamsAudit(store, call);
+      if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
     },
     beforeOperation: faults.apply,
     extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
@@ -144,6 +163,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
 
   await resumeStartedProcessors(services);
+  await wire.reconcile();
   ready = true;
 
   const sweeper = setInterval(() => {
@@ -155,11 +175,17 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   sweeper.unref();
 
   return {
-    url, server, store, runner, bootstrap: result, log,
-    reset: (projectId) => resetState(services, projectId),
+    url, server, store, runner, bootstrap: result, log, wire,
+    async reset(projectId) {
+      const summary = await resetState(services, projectId);
+      // Workspaces reset away close their endpoints; a first start's state opens none.
+      await wire.reconcile();
+      return summary;
+    },
     async close() {
       ready = false;
       clearInterval(sweeper);
+      await wire.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,9 +1,9 @@
 // Reset: back to the state of a first start, keeping the bootstrap organization, project,
-// API key and service account (so the credentials a test holds keep working), the signing
+// API key, service account and database user (so the credentials a test holds keep working), the signing
 // key, and the security records (revoked tokens, used nonces) that must outlive any reset.
 // One project can be reset alone: everything under it goes, the project and identities stay.
 import { bootstrapRecord } from '../domain/identity/bootstrap.js';
-import { KIND, type ApiKey } from '../domain/identity/model.js';
+import { KIND, type ApiKey, type DatabaseUser } from '../domain/identity/model.js';
 import { STREAMS_KIND, type StoredInstance } from '../domain/streams/common.js';
 import { auditScope } from '../domain/streams/audit-logs.js';
 import type { Services } from '../http/context.js';
@@ -33,7 +33,8 @@ async function keptIdentity(tx: StoreTx): Promise<Set<string>> {
   const record = await bootstrapRecord(tx);
   if (!record) return new Set();
   const key = await tx.findByName<ApiKey>(KIND.apiKey, record.publicKey);
-  const kept = [record.orgId, record.projectId, key?.id, record.clientId].filter((id): id is string => id !== undefined);
+  const dbUser = record.dbUsername ? await tx.getByName<DatabaseUser>(KIND.databaseUser, record.projectId, record.dbUsername) : undefined;
+  const kept = [record.orgId, record.projectId, key?.id, record.clientId, dbUser?.id].filter((id): id is string => id !== undefined);
   return new Set(kept);
 }
 
@@ -47,7 +48,9 @@ export async function resetState(services: Services, projectId?: string): Promis
     const keys = await tx.keys();
     let doomed: Key[];
     if (projectId !== undefined) {
-      doomed = descendants(keys, projectId);
+      // The project's identities stay: the bootstrap database user among them.
+      const kept = await keptIdentity(tx);
+      doomed = descendants(keys, projectId).filter((k) => k.kind !== KIND.databaseUser || !kept.has(k.id));
       // Checkpoints are keyed by their processor, not parented by it.
       const processors = new Set(doomed.filter((k) => k.kind === STREAMS_KIND.processor).map((k) => k.id));
       doomed.push(...keys.filter((k) => k.kind === STREAMS_KIND.checkpoint && processors.has(k.id)));

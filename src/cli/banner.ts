@@ -1,7 +1,28 @@
 // What `serve` prints once it listens: how to point each client at this server.
 import type { BootstrapResult } from '../domain/identity/bootstrap.js';
 
-export function connectionBanner(url: string, b: BootstrapResult, dataDir: string | undefined): string {
+export interface WireBannerInfo {
+  portBase: number;
+  endpoints: Array<{ instanceName: string; host: string; port: number; tls: boolean }>;
+}
+
+function mongoshLines(b: BootstrapResult, wire: WireBannerInfo | undefined): string[] {
+  if (!wire || !b.dbUsername) return [];
+  const password = b.dbPassword ?? (b.dbPasswordFromEnvironment ? '$MONGODB_ATLAS_DB_PASSWORD' : '<the password printed on first start>');
+  const where = wire.portBase === 0 ? 'an ephemeral port' : `port ${wire.portBase} and up`;
+  const lines = [
+    `mongosh (each stream workspace listens on 127.0.0.1, ${where}${wire.endpoints.some((e) => e.tls) ? ', TLS' : ''}):`,
+    `  database user:   ${b.dbUsername}  password ${password}`,
+  ];
+  for (const e of wire.endpoints) {
+    const tls = e.tls ? ' --tls --tlsCAFile <the --tls-cert file>' : '';
+    lines.push(`  ${e.instanceName}: mongosh "mongodb://${e.host}:${e.port}/"${tls} --authenticationDatabase admin --username ${b.dbUsername} --password '${password}'`);
+  }
+  if (wire.endpoints.length === 0) lines.push('  (no workspace yet: GET /emulator/v1/groups/{groupId}/streams/{name} tells the port of one you create)');
+  return lines;
+}
+
+export function connectionBanner(url: string, b: BootstrapResult, dataDir: string | undefined, wire?: WireBannerInfo): string {
   // A private key from the environment is never printed: it is the caller's own, and logs keep banners.
   const privateKey = b.privateKey ?? (b.privateKeyFromEnvironment ? '$MONGODB_ATLAS_PRIVATE_KEY' : '<the private key printed on first start>');
   const lines = [
@@ -28,6 +49,7 @@ export function connectionBanner(url: string, b: BootstrapResult, dataDir: strin
     `  export MONGODB_ATLAS_PUBLIC_KEY=${b.publicKey} MONGODB_ATLAS_PRIVATE_KEY=${privateKey}`,
     "MongoDB's MCP server (HTTPS and a service account only: --tls-cert/--tls-key, MONGODB_ATLAS_CLIENT_ID/SECRET):",
     `  export MDB_MCP_API_BASE_URL=${url}/ MDB_MCP_API_CLIENT_ID=<client id> MDB_MCP_API_CLIENT_SECRET=<secret> SSL_CERT_FILE=<cert.pem>`,
+    ...mongoshLines(b, wire),
     'More in docs/connect.md.',
     '',
   ];

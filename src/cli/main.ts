@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import pinoPretty from 'pino-pretty';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { startApp, type App } from '../app.js';
+import { DEFAULT_WIRE_PORT_BASE, startApp, type App } from '../app.js';
 import { createAdminClient } from '../client/admin-client.js';
 import { DEFAULT_SERVER_LIMITS } from '../http/server-limits.js';
 import { connectionBanner } from './banner.js';
@@ -32,6 +32,8 @@ program.command('serve')
     .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
   .addOption(new Option('--sample-rate <per-second>', 'sample_stream_solar documents per second per processor (0: unthrottled)')
     .env('ATLAS_STREAMS_SAMPLE_RATE').default('10'))
+  .addOption(new Option('--wire-port-base <port>', "first port of the stream workspaces' MongoDB wire-protocol endpoints, one per workspace (0: ephemeral ports)")
+    .env('ATLAS_STREAMS_WIRE_PORT_BASE').default(String(DEFAULT_WIRE_PORT_BASE)))
   .addOption(new Option('--enforce-rate-limits', "answer 429 past Atlas's per-minute request limits").env('ATLAS_STREAMS_ENFORCE_RATE_LIMITS'))
   .addOption(new Option('--log-format <format>', 'pretty: one readable line per event (the default on a terminal); json: one JSON object per line (otherwise)')
     .env('ATLAS_STREAMS_LOG_FORMAT').choices(['pretty', 'json']))
@@ -42,6 +44,8 @@ program.command('serve')
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
     if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
+    const wirePortBase = Number(options['wirePortBase']);
+    if (!Number.isInteger(wirePortBase) || wirePortBase < 0 || wirePortBase > 65535) program.error(`invalid --wire-port-base ${String(options['wirePortBase'])}`);
     const sampleRate = Number(options['sampleRate']);
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
     const maxConnections = Number(options['maxConnections']);
@@ -57,12 +61,16 @@ program.command('serve')
       enforceRateLimits: Boolean(options['enforceRateLimits']),
       sampleRatePerSecond: sampleRate,
       limits: { maxConnections },
+      wirePortBase,
       env: process.env,
       ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: prettyLogStream() } : {}),
     });
     stopOnSignals(app);
     if (options['seed']) await seedAtStart(app, String(options['seed']));
-    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
+    // Workspaces the seed made have their endpoints before the banner names them.
+    await app.wire.reconcile();
+    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir']),
+      { portBase: app.wire.portBase, endpoints: app.wire.endpoints() }));
   });
 
 program.command('watch')

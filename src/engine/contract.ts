@@ -36,6 +36,16 @@ export interface StartOptions {
   resumeFromCheckpoint: boolean;
   /** `:startWith` for change stream sources. */
   startAtOperationTime?: string;
+  /**
+   * Hand every output document to watchOutput, however fast they come (an interactive
+   * `sp.process` run reads them all); by default only the latest are kept.
+   */
+  keepAllOutput?: boolean;
+}
+
+export interface WatchOptions {
+  /** Begin with the latest documents already output (default); false: only what comes next. */
+  includeRecent?: boolean;
 }
 
 /** Opaque to the control plane: the engine serializes source positions and window state into it. */
@@ -104,7 +114,7 @@ export interface ProcessorRunner {
   isRunning(processorId: string): boolean;
   stats(processorId: string): ProcessorStats | undefined;
   /** Live output of a running processor (its sink's input), until `signal` aborts. */
-  watchOutput(processorId: string, signal: AbortSignal): AsyncIterable<Document>;
+  watchOutput(processorId: string, signal: AbortSignal, options?: WatchOptions): AsyncIterable<Document>;
   /** Stops every processor with a final checkpoint (server shutdown). */
   close(): Promise<void>;
 }

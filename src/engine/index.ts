@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { EJSON } from 'bson';
 import {
   PipelineError,
-  type Document, type ProcessorDefinition, type ProcessorHost, type ProcessorRunner, type ProcessorStats, type StartOptions,
+  type Document, type ProcessorDefinition, type ProcessorHost, type ProcessorRunner, type ProcessorStats, type StartOptions, type WatchOptions,
 } from './contract.js';
 import { checkConnectionsExist, checkPipelineShape } from './pipeline-shape.js';
 import { boundedMessage } from './limits.js';
@@ -151,7 +151,8 @@ class Engine implements ProcessorRunner {
           : new PipelineError(`compiling the pipeline took longer than ${seconds} s`));
       });
     });
-    this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings, outputLimit: this.ringSize });
+    this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings,
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize });
     try {
       await compiled;
     } catch (error) {
@@ -243,10 +244,10 @@ class Engine implements ProcessorRunner {
     return entry.stats ?? emptyStats(entry.definition);
   }
 
-  async *watchOutput(processorId: string, signal: AbortSignal): AsyncIterable<Document> {
+  async *watchOutput(processorId: string, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<Document> {
     const entry = this.running.get(processorId);
     if (!entry) return;
-    const queue: string[] = [...entry.ring];
+    const queue: string[] = options.includeRecent === false ? [] : [...entry.ring];
     let wake: (() => void) | undefined;
     const watcher = (text: string) => { queue.push(text); wake?.(); };
     const onAbort = () => wake?.();

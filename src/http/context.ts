@@ -19,6 +19,11 @@ export interface Services {
   runner: ProcessorRunner;
   log: Logger;
   now: () => Date;
+  /**
+   * Resolves once every workspace's wire endpoint matches the store (the wire layer's
+   * listeners, src/wire); absent when the server runs without them.
+   */
+  settleWireEndpoints?: () => Promise<void>;
 }
 
 export interface RequestContext {

@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   SERVICE_ACCOUNT_SECRET_NOT_FOUND: { status: 404, detail: 'Service Account secret {0} not found.' },
   SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_NOT_FOUND: { status: 404, detail: 'IP address {0} not on access list for service account {1}.' },
   SERVICE_ACCOUNT_MAX_SECRETS: { status: 400, detail: 'Service Account {0} already has the maximum of {1} secrets.' },
+  DATABASE_USER_NOT_FOUND: { status: 404, detail: 'No user with username {0} exists in database {1}.' },
+  DATABASE_USER_ALREADY_EXISTS: { status: 409, detail: 'The database user {0} already exists in this project.' },
+  DATABASE_USER_LIMIT_EXCEEDED: { status: 400, detail: 'A project may have at most {0} database users.' },
   // Streams
   STREAM_TENANT_NOT_FOUND_FOR_NAME: { status: 404, detail: 'Stream instance for project {0} and name {1} not found.' },
   STREAM_TENANT_NAME_ALREADY_EXISTS: { status: 409, detail: 'A Stream instance with the name {0} already exists.' },

@@ -120,8 +120,9 @@ class Checker {
   private checkObject(schema: Schema, value: Record<string, unknown>, path: string, checkedTag?: string): void {
     const { properties, required, additional } = objectShape(schema);
     for (const name of required) {
-      // A write-only field is required of requests and never sent back.
-      if (properties[name]?.writeOnly) continue;
+      // A required write-only field (CloudDatabaseUser.groupId) is required in requests; responses never carry it.
+      const property = properties[name];
+      if (property && (property.writeOnly || resolve(property).writeOnly)) continue;
       if (value[name] === undefined) this.errors.push(`${path ? `${path}.` : ''}${name}: required but absent`);
     }
     for (const [name, field] of Object.entries(value)) {

@@ -8,8 +8,9 @@ import { hashSecret } from '../../http/auth/oauth.js';
 import type { StoreTx } from '../../store/store.js';
 import { KIND, type ApiKey, type Organization, type Project, type ServiceAccount, type ServiceAccountSecret } from './model.js';
 import { maskedSecret, newPublicKey } from './credentials.js';
+import { bootstrapDatabaseUser, type BootstrapDatabaseUser, type DatabaseUserEnvironment } from './bootstrap-database-user.js';
 
-export interface BootstrapEnvironment {
+export interface BootstrapEnvironment extends DatabaseUserEnvironment {
   MONGODB_ATLAS_PUBLIC_KEY?: string;
   MONGODB_ATLAS_PRIVATE_KEY?: string;
   MONGODB_ATLAS_CLIENT_ID?: string;
@@ -19,7 +20,7 @@ export interface BootstrapEnvironment {
 }
 
 /** What the server prints on start. Plain secrets appear only when this start created them. */
-export interface BootstrapResult {
+export interface BootstrapResult extends Partial<BootstrapDatabaseUser> {
   orgId: string;
   projectId: string;
   publicKey: string;
@@ -41,7 +42,12 @@ export async function bootstrapRecord(tx: StoreTx): Promise<BootstrapResult | un
 
 export async function bootstrap(tx: StoreTx, env: BootstrapEnvironment, now: Date): Promise<BootstrapResult> {
   const previous = await tx.get<BootstrapResult>(KIND.setting, SETTING_BOOTSTRAP);
-  if (previous) return { ...previous, created: false, ...(await adoptEnvironmentCredentials(tx, previous, env, now)) };
+  if (previous) {
+    const credentials = await adoptEnvironmentCredentials(tx, previous, env, now);
+    const dbUser = await bootstrapDatabaseUser(tx, previous.projectId, env, previous.dbUsername, now);
+    await updateBootstrapRecord(tx, { dbUsername: dbUser.dbUsername });
+    return { ...previous, created: false, ...credentials, ...dbUser };
+  }
 
   const orgId = env.MONGODB_ATLAS_ORG_ID && OBJECT_ID.test(env.MONGODB_ATLAS_ORG_ID) ? env.MONGODB_ATLAS_ORG_ID : newObjectId();
   const projectId = env.MONGODB_ATLAS_PROJECT_ID && OBJECT_ID.test(env.MONGODB_ATLAS_PROJECT_ID) ? env.MONGODB_ATLAS_PROJECT_ID : newObjectId();
@@ -52,9 +58,10 @@ export async function bootstrap(tx: StoreTx, env: BootstrapEnvironment, now: Dat
   });
   const record: BootstrapResult = { orgId, projectId, publicKey: '', created: true };
   const credentials = await adoptEnvironmentCredentials(tx, record, env, now);
-  const stored = { ...record, ...credentials, privateKey: undefined, clientSecret: undefined, created: false };
+  const dbUser = await bootstrapDatabaseUser(tx, projectId, env, undefined, now);
+  const stored = { ...record, ...credentials, dbUsername: dbUser.dbUsername, privateKey: undefined, clientSecret: undefined, created: false };
   await tx.insert(KIND.setting, { id: SETTING_BOOTSTRAP }, stored);
-  return { ...record, ...credentials };
+  return { ...record, ...credentials, ...dbUser };
 }
 
 /** Makes the environment's key and service account the org owners (once), or a fresh key on first start. */

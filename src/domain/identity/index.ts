@@ -2,6 +2,7 @@
 import type { HandlerTable } from '../../http/context.js';
 import { apiKeyAccessListHandlers } from './api-key-access-lists.js';
 import { apiKeyHandlers } from './api-keys.js';
+import { databaseUserHandlers } from './database-users.js';
 import { organizationHandlers } from './organizations.js';
 import { projectHandlers } from './projects.js';
 import { serviceAccountHandlers } from './service-accounts.js';
@@ -12,4 +13,5 @@ export const identityHandlers: HandlerTable = {
   ...apiKeyHandlers,
   ...apiKeyAccessListHandlers,
   ...serviceAccountHandlers,
+  ...databaseUserHandlers,
 };

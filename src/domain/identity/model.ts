@@ -1,6 +1,7 @@
 // Stored shapes of the identity entities, and the store kinds that hold them.
-// Secrets are kept only as Digest HA1 values (API keys, password-equivalent) and SHA-256
-// hashes (service account secrets).
+// Secrets are kept only as Digest HA1 values (API keys), SHA-256 hashes (service accounts)
+// and SCRAM stored keys (database users).
+import type { ScramCredentials } from '../../crypto/scram.js';
 
 export const KIND = {
   org: 'org',
@@ -13,6 +14,7 @@ export const KIND = {
   revokedToken: 'revokedToken',
   digestNonceUse: 'digestNonceUse',
   setting: 'setting',
+  databaseUser: 'databaseUser',
 } as const;
 
 export interface Organization {
@@ -82,4 +84,28 @@ export interface ServiceAccountSecret {
   createdAt: string;
   expiresAt: string;
   lastUsedAt?: string;
+}
+
+export interface DatabaseUserRole {
+  roleName: string;
+  databaseName: string;
+  collectionName?: string;
+}
+
+/** A project's database user (SCRAM only): who may log in to the stream workspaces' wire endpoints. */
+export interface DatabaseUser {
+  id: string;
+  groupId: string;
+  username: string;
+  /** Always "admin": SCRAM users authenticate against admin. */
+  databaseName: string;
+  roles: DatabaseUserRole[];
+  /** Empty: every workspace of the project; otherwise only the STREAM (and CLUSTER...) names listed. */
+  scopes: Array<{ name: string; type: string }>;
+  labels: Array<{ key: string; value: string }>;
+  description?: string;
+  deleteAfterDate?: string;
+  /** Salted, iterated SCRAM-SHA-1 and SCRAM-SHA-256 keys; the password itself is never stored. */
+  credentials: ScramCredentials;
+  createdAt: string;
 }

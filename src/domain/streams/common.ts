@@ -16,6 +16,8 @@ export const STREAMS_KIND = {
   vpcPeering: 'streamVpcPeering',
   /** Emulator-only: where a Cluster connection's cluster really is (see emulator-routes.ts). */
   clusterAddress: 'streamClusterAddress',
+  /** Where a workspace's wire endpoint listens (wire-endpoints.ts); keyed by instance id. */
+  wireEndpoint: 'streamWireEndpoint',
   /** Owned by the engine's host callbacks (processor-host.ts); keyed by processor id. */
   checkpoint: 'checkpoint',
 } as const;

@@ -7,6 +7,9 @@
 //        line (application/x-ndjson), until the client disconnects or the processor stops.
 //   POST /emulator/v1/groups/{groupId}/streams/vpcPeeringConnections
 //        Seeds an incoming VPC peering request (see vpc-peering.ts).
+//   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}
+//        How to reach the workspace over the MongoDB wire protocol (mongosh): connectionString,
+//        host, port, tls and a ready mongosh line (see wire-endpoints.ts).
 //   PUT  /emulator/v1/groups/{groupId}/clusters/{clusterName}   {"connectionString": "mongodb://..."}
 //        Where the cluster a Cluster connection names (clusterName, clusterGroupId) really is;
 //        the connection string is sealed like any connection secret and never shown again.
@@ -19,6 +22,7 @@ import { operationById } from '../../protocol/router.js';
 import { STREAMS_KIND, type StoredInstance, type StoredProcessor, isObject } from './common.js';
 import { clusterAddressId } from './connections.js';
 import { seedVpcPeering } from './vpc-peering.js';
+import { describeWireEndpoint, wireEndpointOf } from './wire-endpoints.js';
 
 export const EMULATOR_PREFIX = '/emulator/v1/';
 
@@ -26,6 +30,7 @@ const HEX24 = '([a-f0-9]{24})';
 const SEGMENT = '([^/]+)';
 const OUTPUT = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/processor/${SEGMENT}/output$`);
 const VPC_PEERING = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/vpcPeeringConnections$`);
+const WORKSPACE = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}$`);
 const CLUSTER = new RegExp(`^/emulator/v1/groups/${HEX24}/clusters/${SEGMENT}$`);
 
 function decode(segment: string): string {
@@ -56,6 +61,10 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
     });
     return sendJson(r.res, 200, created);
   }
+  if ((m = WORKSPACE.exec(path)) && m[2] !== 'vpcPeeringConnections') {
+    if (method !== 'GET') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
+    return describeWorkspace(r, m[1]!, decode(m[2]!));
+  }
   if ((m = CLUSTER.exec(path))) {
     if (method !== 'PUT') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
     const groupId = m[1]!;
@@ -75,6 +84,19 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
     return sendJson(r.res, 200, { clusterName, groupId });
   }
   throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+}
+
+async function describeWorkspace(r: ExtensionRequest, groupId: string, tenantName: string): Promise<void> {
+  // A workspace created a moment ago has its listener once the wire layer has caught up.
+  await r.services.settleWireEndpoints?.();
+  const body = await r.services.store.read(async (tx) => {
+    await authorize(operationById('getStreamWorkspace'), { groupId, tenantName }, r.principal, tx, r.log);
+    const instance = await tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, tenantName);
+    if (!instance) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, tenantName]);
+    const endpoint = await wireEndpointOf(tx, instance._id);
+    return { name: instance.name, groupId, ...(endpoint ? describeWireEndpoint(endpoint) : { connectionString: null, listening: false }) };
+  });
+  return sendJson(r.res, 200, body);
 }
 
 async function watchOutput(r: ExtensionRequest, groupId: string, tenantName: string, processorName: string): Promise<void> {

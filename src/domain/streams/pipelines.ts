@@ -3,6 +3,9 @@
 // it hold on to. The shape rules belong to the engine (pipeline-shape.ts); this adds the DLQ.
 import { PipelineError, type Document } from '../../engine/contract.js';
 import { checkConnectionsExist, checkPipelineShape } from '../../engine/pipeline-shape.js';
+
+/** The built-in sink that needs no connection (`{$emit: {connectionName: "__testLog"}}`). */
+export { TEST_LOG_CONNECTION } from '../../engine/pipeline-shape.js';
 import { isObject, type StoredProcessor } from './common.js';
 
 export interface DlqOptions {

@@ -30,7 +30,7 @@ function genericError(name: string, message: string): ApiError {
 }
 
 /** Checks a definition against the instance's connections; a PipelineError becomes Atlas's 400. */
-async function checkDefinition(tx: StoreTx, instance: StoredInstance, name: string, pipeline: unknown, dlq: unknown): Promise<void> {
+export async function checkDefinition(tx: StoreTx, instance: StoredInstance, name: string, pipeline: unknown, dlq: unknown): Promise<void> {
   const types = new Map((await listConnections(tx, instance)).map((c) => [c.name, c.type]));
   try {
     checkProcessorDefinition(pipeline, dlq, types);
@@ -232,10 +232,13 @@ export const processorHandlers: HandlerTable = {
     const options = isObject(body['options']) ? body['options'] : {};
     const name = body['name'] === undefined ? processor.name : checkObjectName(body['name'], 'Stream processor');
     const pipeline = (body['pipeline'] ?? processor.pipeline) as Document[];
-    const dlq = (options['dlq'] ?? processor.options?.dlq) as DlqOptions | undefined;
+    // An empty dlq object removes the dead letter queue (mongosh's modify({dlq: {}})).
+    const removesDlq = isObject(options['dlq']) && Object.keys(options['dlq']).length === 0;
+    const dlq = (removesDlq ? undefined : options['dlq'] ?? processor.options?.dlq) as DlqOptions | undefined;
     await checkDefinition(ctx.tx, instance, name, pipeline, dlq);
     const updated: StoredProcessor = { ...processor, name, pipeline };
     if (dlq) updated.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
+    else delete updated.options;
     if (options['resumeFromCheckpoint'] === false) {
       // The next start begins afresh: the checkpoint goes now, in the same transaction.
       await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);

@@ -1,0 +1,165 @@
+// MongoDB wire protocol messages: the 16-byte header, OP_QUERY (the handshake drivers still
+// send first), OP_MSG (everything after), and the replies OP_REPLY and OP_MSG. BSON itself
+// is the `bson` package's; this file only frames it.
+import { BSON, type Document } from 'bson';
+import { WireError } from './errors.js';
+
+export const OP_REPLY = 1;
+export const OP_QUERY = 2004;
+export const OP_COMPRESSED = 2012;
+export const OP_MSG = 2013;
+
+export const HEADER_BYTES = 16;
+/** What the hello reply advertises; larger frames are refused (and skipped). */
+export const MAX_MESSAGE_BYTES = 48_000_000;
+export const MAX_BSON_OBJECT_BYTES = 16 * 1024 * 1024;
+
+const MSG_CHECKSUM_PRESENT = 1 << 0;
+const MSG_MORE_TO_COME = 1 << 1;
+
+export interface Header {
+  messageLength: number;
+  requestId: number;
+  responseTo: number;
+  opCode: number;
+}
+
+/** A command as the session runs it, whichever opcode carried it. */
+export interface Command {
+  opCode: typeof OP_QUERY | typeof OP_MSG;
+  requestId: number;
+  /** The database (`$db`, or the OP_QUERY namespace's database). */
+  db: string;
+  body: Document;
+  /** OP_MSG moreToCome: the client wants no reply. */
+  noReply: boolean;
+}
+
+export function readHeader(buffer: Buffer): Header {
+  return {
+    messageLength: buffer.readInt32LE(0),
+    requestId: buffer.readInt32LE(4),
+    responseTo: buffer.readInt32LE(8),
+    opCode: buffer.readInt32LE(12),
+  };
+}
+
+/** Reads one BSON document at `offset`; its declared size must fit what is left. */
+function readDocument(frame: Buffer, offset: number, end: number): { doc: Document; next: number } {
+  if (offset + 5 > end) throw new WireError('InvalidBSON', 'a BSON document is cut short');
+  const size = frame.readInt32LE(offset);
+  if (size < 5 || offset + size > end) throw new WireError('InvalidBSON', `a BSON document declares ${size} bytes, more than the message holds`);
+  try {
+    // promoteLongs false: an Int64 stays an Int64 end to end, as a server would see it.
+    const doc = BSON.deserialize(frame.subarray(offset, offset + size), { promoteLongs: false, validation: { utf8: true } });
+    return { doc, next: offset + size };
+  } catch (error) {
+    throw new WireError('InvalidBSON', `unparseable BSON: ${(error as Error).message}`);
+  }
+}
+
+function readCString(frame: Buffer, offset: number, end: number): { text: string; next: number } {
+  const zero = frame.indexOf(0, offset);
+  if (zero < 0 || zero >= end) throw new WireError('ProtocolError', 'a C string is not terminated');
+  return { text: frame.toString('utf8', offset, zero), next: zero + 1 };
+}
+
+/** OP_QUERY: flags, "db.$cmd", skip, return, the command document (a projection may follow). */
+function parseQuery(frame: Buffer, header: Header): Command {
+  const end = frame.length;
+  const { text: namespace, next } = readCString(frame, HEADER_BYTES + 4, end);
+  const { doc } = readDocument(frame, next + 8, end);
+  const dot = namespace.indexOf('.');
+  const db = dot < 0 ? namespace : namespace.slice(0, dot);
+  // Legacy clients may wrap the command as {$query: {...}, $readPreference: ...}.
+  const body = doc['$query'] !== undefined && typeof doc['$query'] === 'object' ? (doc['$query'] as Document) : doc;
+  return { opCode: OP_QUERY, requestId: header.requestId, db, body, noReply: false };
+}
+
+/** OP_MSG: flag bits, one body section (kind 0) and any document sequences (kind 1), optional CRC-32C. */
+function parseMsg(frame: Buffer, header: Header): Command {
+  const flags = frame.readUInt32LE(HEADER_BYTES);
+  const end = flags & MSG_CHECKSUM_PRESENT ? frame.length - 4 : frame.length;
+  let offset = HEADER_BYTES + 4;
+  let body: Document | undefined;
+  const sequences: Array<[string, Document[]]> = [];
+  while (offset < end) {
+    const kind = frame[offset]!;
+    offset += 1;
+    if (kind === 0) {
+      if (body) throw new WireError('ProtocolError', 'an OP_MSG may carry only one body section');
+      const read = readDocument(frame, offset, end);
+      body = read.doc;
+      offset = read.next;
+    } else if (kind === 1) {
+      if (offset + 4 > end) throw new WireError('ProtocolError', 'a document sequence is cut short');
+      const size = frame.readInt32LE(offset);
+      const sectionEnd = offset + size;
+      if (size < 5 || sectionEnd > end) throw new WireError('ProtocolError', 'a document sequence declares more bytes than the message holds');
+      const { text: identifier, next } = readCString(frame, offset + 4, sectionEnd);
+      const docs: Document[] = [];
+      let at = next;
+      while (at < sectionEnd) {
+        const read = readDocument(frame, at, sectionEnd);
+        docs.push(read.doc);
+        at = read.next;
+      }
+      sequences.push([identifier, docs]);
+      offset = sectionEnd;
+    } else {
+      throw new WireError('ProtocolError', `unknown OP_MSG section kind ${kind}`);
+    }
+  }
+  if (!body) throw new WireError('ProtocolError', 'an OP_MSG needs a body section');
+  for (const [identifier, docs] of sequences) body[identifier] = docs;
+  const db = typeof body['$db'] === 'string' ? body['$db'] : '';
+  if (!db) throw new WireError('FailedToParse', 'the command document has no $db');
+  return { opCode: OP_MSG, requestId: header.requestId, db, body, noReply: (flags & MSG_MORE_TO_COME) !== 0 };
+}
+
+/** A whole frame (header included) as a command; WireError says what is wrong with it. */
+export function parseFrame(frame: Buffer): Command {
+  const header = readHeader(frame);
+  if (header.opCode === OP_QUERY) {
+    if (frame.length < HEADER_BYTES + 4 + 1 + 8 + 5) throw new WireError('ProtocolError', 'an OP_QUERY message is too short');
+    return parseQuery(frame, header);
+  }
+  if (header.opCode === OP_MSG) {
+    if (frame.length < HEADER_BYTES + 4 + 1 + 5) throw new WireError('ProtocolError', 'an OP_MSG message is too short');
+    return parseMsg(frame, header);
+  }
+  if (header.opCode === OP_COMPRESSED) throw new WireError('ProtocolError', 'OP_COMPRESSED is not supported: no compressor was negotiated');
+  throw new WireError('ProtocolError', `unsupported opCode ${header.opCode}`);
+}
+
+let nextRequestId = 1;
+
+function headerFor(length: number, responseTo: number, opCode: number): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeInt32LE(length, 0);
+  header.writeInt32LE(nextRequestId, 4);
+  nextRequestId = nextRequestId >= 0x7fffffff ? 1 : nextRequestId + 1;
+  header.writeInt32LE(responseTo, 8);
+  header.writeInt32LE(opCode, 12);
+  return header;
+}
+
+/** OP_REPLY carrying one document: the answer to an OP_QUERY. */
+export function encodeReply(responseTo: number, doc: Document): Buffer {
+  const body = BSON.serialize(doc);
+  const fields = Buffer.alloc(20); // responseFlags, cursorID (int64), startingFrom, numberReturned
+  fields.writeInt32LE(1, 16);
+  return Buffer.concat([headerFor(HEADER_BYTES + 20 + body.length, responseTo, OP_REPLY), fields, body]);
+}
+
+/** OP_MSG with a single body section. */
+export function encodeMsg(responseTo: number, doc: Document): Buffer {
+  const body = BSON.serialize(doc);
+  const prefix = Buffer.alloc(5); // flagBits 0, section kind 0
+  return Buffer.concat([headerFor(HEADER_BYTES + 5 + body.length, responseTo, OP_MSG), prefix, body]);
+}
+
+/** The reply in the opcode the request came in (OP_REPLY for OP_QUERY). */
+export function encodeResponse(request: { opCode: number; requestId: number }, doc: Document): Buffer {
+  return request.opCode === OP_QUERY ? encodeReply(request.requestId, doc) : encodeMsg(request.requestId, doc);
+}

@@ -1,0 +1,61 @@
+// Runs an Admin API operation's domain handler for a wire command, the way the HTTP layer
+// does (one store transaction, the request body checked against the spec's schema, engine
+// work after the commit), so that both doors apply the same rules and say the same things.
+// Authorization is the wire's own (database user roles, privileges.ts), done before this.
+import type { Logger } from 'pino';
+import { handlers } from '../domain/handlers.js';
+import { KIND, type Project } from '../domain/identity/model.js';
+import type { HandlerResult, HandlerTable, RequestContext, Services } from '../http/context.js';
+import { ApiError } from '../http/errors.js';
+import type { Principal } from '../http/principal.js';
+import { operationById } from '../protocol/router.js';
+import { validateBody } from '../protocol/validate.js';
+
+/**
+ * The Admin API operations the wire commands map to, by what they do. The operationIds live
+ * here only, so a renamed contract changes one table.
+ */
+export const OPERATIONS = {
+  createProcessor: 'createStreamProcessor',
+  deleteProcessor: 'deleteStreamProcessor',
+  startProcessor: 'startStreamProcessor',
+  startProcessorWith: 'startStreamProcessorWith',
+  stopProcessor: 'stopStreamProcessor',
+  modifyProcessor: 'updateStreamProcessor',
+} as const;
+
+export interface DomainCall {
+  operation: keyof typeof OPERATIONS;
+  groupId: string;
+  params: Record<string, string>;
+  body?: unknown;
+  /** Who is calling, for logs (the database user). */
+  label: string;
+}
+
+function principalFor(label: string, groupId: string): Principal {
+  return { type: 'apiKey', id: label, label, orgId: '', orgRoles: new Set(), projectRoles: new Map([[groupId, new Set()]]) };
+}
+
+export async function callDomain(services: Services, log: Logger, call: DomainCall): Promise<HandlerResult> {
+  const op = operationById(OPERATIONS[call.operation]);
+  const handler = (handlers as HandlerTable)[op.operationId as keyof HandlerTable];
+  if (!handler) throw new Error(`no handler for ${op.operationId}`);
+  const params = { groupId: call.groupId, ...call.params };
+  const version = op.versions[op.versions.length - 1]!;
+  const afterCommit: Array<() => Promise<void>> = [];
+  const result = await services.store.transaction(async (tx) => {
+    const project = await tx.get<Project>(KIND.project, call.groupId);
+    if (!project) throw new ApiError('GROUP_NOT_FOUND', [call.groupId]);
+    const schema = op.requestBody ? op.requestBody.schemas[version] ?? Object.values(op.requestBody.schemas)[0] : undefined;
+    if (schema && call.body !== undefined) validateBody(schema, call.body, { pathParams: params });
+    const ctx: RequestContext = {
+      operation: op, version, params, query: {}, body: call.body, principal: principalFor(call.label, call.groupId), tx, services,
+      project, url: new URL(`http://wire.invalid/api/atlas/v2/groups/${call.groupId}`), clientIp: '127.0.0.1', log,
+      afterCommit: (task) => afterCommit.push(task),
+    };
+    return handler(ctx);
+  });
+  for (const task of afterCommit) await task();
+  return result;
+}
