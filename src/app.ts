@@ -18,7 +18,7 @@ import type { Services } from './http/context.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
 import { lockDataDir } from './store/data-dir-lock.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 
 export interface AppConfig {
@@ -27,6 +27,8 @@ export interface AppConfig {
   /** Where the SQLite database and the secret key file live; ignored with inMemory. */
   dataDir: string;
   inMemory: boolean;
+  /** postgres://...: the shared database of several nodes, instead of SQLite in dataDir. */
+  databaseUrl?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -55,8 +57,11 @@ const SWEEP_INTERVAL_MS = 60_000;
 export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
-  const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
-  const store = openSqliteStore({ path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db') });
+  // The lock guards the SQLite file; nodes sharing PostgreSQL share nothing on disk but the key file.
+  const lock = config.inMemory || config.databaseUrl ? undefined : lockDataDir(config.dataDir);
+  const store = await openStore({
+    databaseUrl: config.databaseUrl, sqlitePath: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
+  });
   const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
   const now = () => new Date();
   const { signingKey, result } = await store.transaction(async (tx) => ({

@@ -1,11 +1,13 @@
 // What `serve` prints once it listens: how to point each client at this server.
 import type { BootstrapResult } from '../domain/identity/bootstrap.js';
 
-export function connectionBanner(url: string, b: BootstrapResult, dataDir: string | undefined): string {
+/** storage: where the data lives ({dataDir} or {database}, a URL without its password); undefined when in memory. */
+export function connectionBanner(url: string, b: BootstrapResult, storage: { dataDir?: string; database?: string } | undefined): string {
   const privateKey = b.privateKey ?? '<the private key printed on first start>';
   const lines = [
     `atlas-streams-emulator listening on ${url}`,
-    dataDir ? `  data directory:  ${dataDir}` : '  storage:         in memory (nothing survives a restart)',
+    storage?.database ? `  database:        ${storage.database}`
+      : storage?.dataDir ? `  data directory:  ${storage.dataDir}` : '  storage:         in memory (nothing survives a restart)',
     `  organization:    ${b.orgId}`,
     `  project:         ${b.projectId}`,
     `  API key:         public ${b.publicKey}  private ${privateKey}`,

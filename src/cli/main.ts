@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../app.js';
+import { redactDatabaseUrl } from '../store/open.js';
 import { connectionBanner } from './banner.js';
 import { watchProcessorOutput } from './watch.js';
 
@@ -17,6 +18,8 @@ program.command('serve')
   .addOption(new Option('--host <host>', 'address to bind').env('ATLAS_STREAMS_HOST').default('127.0.0.1'))
   .addOption(new Option('--data-dir <dir>', 'directory for the SQLite database and the secret key file')
     .env('ATLAS_STREAMS_DATA_DIR').default(join(homedir(), '.atlas-streams-emulator')))
+  .addOption(new Option('--database-url <url>', 'PostgreSQL (postgres://...) shared by several nodes, instead of SQLite in --data-dir')
+    .env('ATLAS_STREAMS_DATABASE_URL'))
   .addOption(new Option('--in-memory', 'keep everything in memory; nothing survives a restart').env('ATLAS_STREAMS_IN_MEMORY'))
   .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)').env('ATLAS_STREAMS_TLS_CERT'))
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ATLAS_STREAMS_TLS_KEY'))
@@ -31,7 +34,11 @@ program.command('serve')
     if (Boolean(options['tlsCert']) !== Boolean(options['tlsKey'])) program.error('--tls-cert and --tls-key go together');
     const sampleRate = Number(options['sampleRate']);
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
+    const databaseUrl = options['databaseUrl'] as string | undefined;
+    if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) program.error('--database-url must be a postgres:// URL');
+    if (databaseUrl !== undefined && options['inMemory']) program.error('--in-memory and --database-url exclude each other');
     const app = await startApp({
+      databaseUrl,
       port,
       host: String(options['host']),
       dataDir: String(options['dataDir']),
@@ -43,7 +50,9 @@ program.command('serve')
       sampleRatePerSecond: sampleRate,
       env: process.env,
     });
-    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir'])));
+    const storage = databaseUrl ? { database: redactDatabaseUrl(databaseUrl) }
+      : Boolean(options['inMemory']) ? undefined : { dataDir: String(options['dataDir']) };
+    process.stdout.write(connectionBanner(app.url, app.bootstrap, storage));
     stopOnSignals(app);
   });
 

@@ -198,6 +198,8 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   // Reads need no write lock: a GET sees committed state and changes nothing.
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
   const result = await inStore(async (tx) => {
+    // A networked store may run this function again after losing a race: only the last run's tasks count.
+    afterCommit.length = 0;
     const scope = x.principal ? await authorize(op, params, x.principal, tx, x.log) : {};
     const body = parseBody(op, version, call.rawBody, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];

@@ -1,0 +1,42 @@
+// Schema migrations on PostgreSQL: the same steps SQLite applies, run under an advisory lock
+// so that several nodes starting together apply each step exactly once (the others wait on
+// the lock, then find the steps recorded).
+import type { PoolClient } from 'pg';
+import { migrations } from './migrations.js';
+
+/** Arbitrary, fixed: the lock's key, combined with the schema so that schemas migrate independently. */
+const LOCK_KEY = 0x41545353;
+
+/**
+ * PostgreSQL-only objects, recreated idempotently after the shared steps: sequences give
+ * concurrent transactions creation-order numbers without reading MAX(seq) (which would make
+ * every two inserts conflict under SERIALIZABLE).
+ */
+const POSTGRES_OBJECTS = `
+  CREATE SEQUENCE IF NOT EXISTS entities_seq_gen;
+  CREATE SEQUENCE IF NOT EXISTS audit_events_seq_gen;`;
+
+export async function migratePostgres(client: PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [LOCK_KEY]);
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    for (const [index, sql] of migrations.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+    await client.query(POSTGRES_OBJECTS);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [LOCK_KEY]);
+  }
+}
