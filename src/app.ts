@@ -15,7 +15,7 @@ import { createProcessorHost, resumeStartedProcessors } from './domain/streams/p
 import { createEngine } from './engine/index.js';
 import type { ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { RATE_WINDOW_MS, RateLimiter } from './http/rate-limit.js';
 import { answerClientError, createRequestHandler } from './http/server.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openStore } from './store/open.js';
@@ -59,9 +59,10 @@ export async function startApp(config: AppConfig): Promise<App> {
     config.logDestination ?? pino.destination({ sync: false }));
   // The lock guards the SQLite file; nodes sharing PostgreSQL share nothing on disk but the key file.
   const lock = config.inMemory || config.databaseUrl ? undefined : lockDataDir(config.dataDir);
-  const store = await openStore({
+  const backend = await openStore({
     databaseUrl: config.databaseUrl, sqlitePath: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
   });
+  const { store } = backend;
   const secretBox = secretBoxFromKey(loadSecretKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key')));
   const now = () => new Date();
   const { signingKey, result } = await store.transaction(async (tx) => ({
@@ -73,7 +74,7 @@ export async function startApp(config: AppConfig): Promise<App> {
 
   let ready = false;
   const handler = createRequestHandler({
-    services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
+    services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady: () => ready,
     onCallCompleted: (call) => recordStreamsAudit(store, log, call),
     extensions: [emulatorRoutes],
   });
@@ -99,6 +100,7 @@ export async function startApp(config: AppConfig): Promise<App> {
       await tx.deleteExpired(KIND.digestNonceUse, Date.now());
       await tx.deleteExpired(KIND.revokedToken, Date.now());
     }).catch((error: unknown) => log.error({ err: error }, 'sweeping expired nonces failed'));
+    backend.sweep(Date.now(), RATE_WINDOW_MS).catch((error: unknown) => log.error({ err: error }, 'sweeping rate windows failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 

@@ -176,7 +176,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
   const rawBody = hasBody(req) ? await readBody(req, MAX_BODY_BYTES) : EMPTY;
-  const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
+  const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
   await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
 }
 

@@ -1,6 +1,10 @@
 // Picks the backend: PostgreSQL when a database URL is given (many nodes, one database),
-// otherwise the embedded SQLite file (or memory).
+// otherwise the embedded SQLite file (or memory). With the store come the backend's other
+// shared facilities: where rate limits are counted, and how to check the database is there.
+import type pg from 'pg';
 import { openPostgresStore } from './postgres.js';
+import { postgresRateCounter, sweepRateWindows } from './postgres-rate-counter.js';
+import { memoryRateCounter, type RateCounter } from './rate-counter.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
@@ -11,9 +15,31 @@ export interface StoreChoice {
   sqlitePath: string;
 }
 
-export async function openStore(choice: StoreChoice): Promise<Store> {
-  if (choice.databaseUrl) return openPostgresStore({ url: choice.databaseUrl });
-  return openSqliteStore({ path: choice.sqlitePath });
+export interface Backend {
+  store: Store;
+  rateCounter: RateCounter;
+  /** The PostgreSQL pool, when the store is PostgreSQL (leases, notifications). */
+  pool?: pg.Pool;
+  /** Rejects when the database cannot be reached (readiness). */
+  ping(): Promise<void>;
+  /** Periodic clean-up of what only the backend keeps. */
+  sweep(nowMs: number, windowMs: number): Promise<void>;
+}
+
+export async function openStore(choice: StoreChoice): Promise<Backend> {
+  if (choice.databaseUrl) {
+    const store = await openPostgresStore({ url: choice.databaseUrl });
+    const { pool } = store;
+    return {
+      store, pool, rateCounter: postgresRateCounter(pool),
+      ping: async () => { await pool.query('SELECT 1'); },
+      sweep: (nowMs, windowMs) => sweepRateWindows(pool, nowMs, windowMs),
+    };
+  }
+  return {
+    store: openSqliteStore({ path: choice.sqlitePath }), rateCounter: memoryRateCounter(),
+    ping: async () => undefined, sweep: async () => undefined,
+  };
 }
 
 /** The URL without its password, for logs and banners. */

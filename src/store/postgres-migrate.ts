@@ -16,14 +16,26 @@ const POSTGRES_OBJECTS = `
   CREATE SEQUENCE IF NOT EXISTS entities_seq_gen;
   CREATE SEQUENCE IF NOT EXISTS audit_events_seq_gen;`;
 
+/**
+ * Steps only PostgreSQL needs (what nodes share beyond entities), numbered from 1001 in the
+ * same schema_migrations table so that they never collide with the shared steps. Append only.
+ */
+const POSTGRES_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE rate_windows (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count BIGINT NOT NULL)`,
+];
+const POSTGRES_FIRST_VERSION = 1001;
+
 export async function migratePostgres(client: PoolClient): Promise<void> {
   await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [LOCK_KEY]);
   try {
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.version));
-    for (const [index, sql] of migrations.entries()) {
-      const version = index + 1;
+    const steps = [
+      ...migrations.map((sql, index) => ({ sql, version: index + 1 })),
+      ...POSTGRES_MIGRATIONS.map((sql, index) => ({ sql, version: POSTGRES_FIRST_VERSION + index })),
+    ];
+    for (const { sql, version } of steps) {
       if (applied.has(version)) continue;
       await client.query('BEGIN');
       try {

@@ -69,13 +69,20 @@ export async function openPostgresStore({ url, maxConnections = 10 }: PostgresOp
   };
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, so no stored key contains it: a lookup by such a key
+ * (a client's path segment) finds nothing, where sending it would fail the query.
+ */
+const unstorable = (values: unknown[]): boolean => values.some((v) => typeof v === 'string' && v.includes('\u0000'));
+
 function postgresTx(conn: pg.PoolClient): StoreTx {
   const one = async (sql: string, values: unknown[]): Promise<string | undefined> =>
-    (await conn.query<{ doc: string }>(sql, values)).rows[0]?.doc;
+    unstorable(values) ? undefined : (await conn.query<{ doc: string }>(sql, values)).rows[0]?.doc;
   const docs = async (sql: string, values: unknown[]): Promise<string[]> =>
-    (await conn.query<{ doc: string }>(sql, values)).rows.map((r) => r.doc);
+    unstorable(values) ? [] : (await conn.query<{ doc: string }>(sql, values)).rows.map((r) => r.doc);
   const parse = <T>(doc: string | undefined): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc) as T));
-  const count = async (sql: string, values: unknown[]): Promise<number> => (await conn.query(sql, values)).rowCount ?? 0;
+  const count = async (sql: string, values: unknown[]): Promise<number> =>
+    unstorable(values) ? 0 : (await conn.query(sql, values)).rowCount ?? 0;
   // ON CONFLICT DO NOTHING rather than catching the unique violation: an error would abort the
   // whole transaction, where SQLite lets the caller go on.
   const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): Promise<number> => count(

@@ -49,6 +49,7 @@ describe.each(backends)('Store contract: $name', (backend) => {
     await store.read(async (tx) => {
       expect(await tx.get('thing', 'a')).toEqual({ v: 1 });
       expect(await tx.get('thing', 'zz')).toBeUndefined();
+      expect(await tx.getByName('thing', 'p', 'al\u0000pha')).toBeUndefined();
       expect(await tx.getByName('thing', 'q', 'alpha')).toEqual({ v: 3 });
       expect(await tx.findByName('thing', 'alpha')).toEqual({ v: 1 });
       expect(await tx.list('thing', 'p')).toEqual({ items: [{ v: 1 }, { v: 2 }], total: 2 });
