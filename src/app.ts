@@ -1,6 +1,6 @@
 // Wires the layers together: store, keys, engine, handlers, HTTP(S) server.
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,14 +11,16 @@ import { bootstrap, loadSigningKey, type BootstrapEnvironment, type BootstrapRes
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
+import { createLeasedRunner } from './domain/streams/leased-runner.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
 import { createEngine } from './engine/index.js';
-import type { ProcessorRunner } from './engine/contract.js';
+import type { ProcessorHost, ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
 import { RATE_WINDOW_MS, RateLimiter } from './http/rate-limit.js';
-import { answerClientError, createRequestHandler } from './http/server.js';
+import { answerClientError, answerProbe, createRequestHandler } from './http/server.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openStore } from './store/open.js';
+import { watchReachability } from './store/reachability.js';
 import type { Store } from './store/store.js';
 
 export interface AppConfig {
@@ -38,6 +40,8 @@ export interface AppConfig {
   env: BootstrapEnvironment;
   /** sample_stream_solar documents per second per processor (0: as fast as possible). */
   sampleRatePerSecond?: number;
+  /** api: serve the API only; runner: run processors only; all (default): both. api and runner need databaseUrl. */
+  role?: 'api' | 'runner' | 'all';
   /** Where logs go; standard output by default. */
   logDestination?: NodeJS.WritableStream;
 }
@@ -53,6 +57,7 @@ export interface App {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+const PING_INTERVAL_MS = 1000;
 
 export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
@@ -69,15 +74,31 @@ export async function startApp(config: AppConfig): Promise<App> {
     signingKey: await loadSigningKey(tx),
     result: await bootstrap(tx, config.env, now()),
   }));
-  const runner = createEngine(createProcessorHost(store, log), { logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
+  const role = config.role ?? 'all';
+  if (role !== 'all' && !backend.pool) throw new Error(`--role ${role} needs a shared database (--database-url)`);
+  const engineOptions = { logger: log, sampleRatePerSecond: config.sampleRatePerSecond };
+  // On PostgreSQL processors are held by lease, whichever node runs them; on SQLite the one
+  // process runs them all.
+  const runner: ProcessorRunner = backend.pool
+    ? await createLeasedRunner({
+      store, pool: backend.pool, secretBox, log,
+      ...(role !== 'api' ? { createEngine: (host: ProcessorHost) => createEngine(host, engineOptions) } : {}),
+    })
+    : createEngine(createProcessorHost(store, log), engineOptions);
   const services: Services = { store, signingKey, secretBox, runner, log, now };
+  const database = watchReachability(backend.ping, PING_INTERVAL_MS, (reachable) =>
+    (reachable ? log.info('database reachable again') : log.error('database unreachable: not ready')));
 
   let ready = false;
-  const handler = createRequestHandler({
-    services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady: () => ready,
-    onCallCompleted: (call) => recordStreamsAudit(store, log, call),
-    extensions: [emulatorRoutes],
-  });
+  const isReady = () => ready && database.reachable();
+  // A runner serves only the probes: the API is the API nodes' job.
+  const handler: RequestListener = role === 'runner'
+    ? (req, res) => answerProbe(res, req.url === '/healthz' || isReady())
+    : createRequestHandler({
+      services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady,
+      onCallCompleted: (call) => recordStreamsAudit(store, log, call),
+      extensions: [emulatorRoutes],
+    });
   const tls = config.tlsCert && config.tlsKey;
   const server = tls
     ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, handler)
@@ -92,7 +113,8 @@ export async function startApp(config: AppConfig): Promise<App> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
 
-  await resumeStartedProcessors(services);
+  // Leased runners claim started processors themselves.
+  if (!backend.pool) await resumeStartedProcessors(services);
   ready = true;
 
   const sweeper = setInterval(() => {
@@ -109,6 +131,7 @@ export async function startApp(config: AppConfig): Promise<App> {
     async close() {
       ready = false;
       clearInterval(sweeper);
+      database.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -20,6 +20,8 @@ program.command('serve')
     .env('ATLAS_STREAMS_DATA_DIR').default(join(homedir(), '.atlas-streams-emulator')))
   .addOption(new Option('--database-url <url>', 'PostgreSQL (postgres://...) shared by several nodes, instead of SQLite in --data-dir')
     .env('ATLAS_STREAMS_DATABASE_URL'))
+  .addOption(new Option('--role <role>', 'api: serve the API; runner: run processors; all: both (api and runner need --database-url)')
+    .env('ATLAS_STREAMS_ROLE').choices(['api', 'runner', 'all']).default('all'))
   .addOption(new Option('--in-memory', 'keep everything in memory; nothing survives a restart').env('ATLAS_STREAMS_IN_MEMORY'))
   .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)').env('ATLAS_STREAMS_TLS_CERT'))
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ATLAS_STREAMS_TLS_KEY'))
@@ -37,8 +39,10 @@ program.command('serve')
     const databaseUrl = options['databaseUrl'] as string | undefined;
     if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) program.error('--database-url must be a postgres:// URL');
     if (databaseUrl !== undefined && options['inMemory']) program.error('--in-memory and --database-url exclude each other');
+    if (options['role'] !== 'all' && databaseUrl === undefined) program.error(`--role ${String(options['role'])} needs --database-url: nodes share work through the database`);
     const app = await startApp({
       databaseUrl,
+      role: options['role'] as 'api' | 'runner' | 'all',
       port,
       host: String(options['host']),
       dataDir: String(options['dataDir']),

@@ -138,7 +138,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   }
 }
 
-function answerProbe(res: ServerResponse, ready: boolean): void {
+export function answerProbe(res: ServerResponse, ready: boolean): void {
   const text = JSON.stringify({ status: ready ? 'ok' : 'starting' });
   res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);

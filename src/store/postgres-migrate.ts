@@ -22,6 +22,14 @@ const POSTGRES_OBJECTS = `
  */
 const POSTGRES_MIGRATIONS: readonly string[] = [
   `CREATE TABLE rate_windows (key TEXT PRIMARY KEY, window_start BIGINT NOT NULL, count BIGINT NOT NULL)`,
+  `CREATE TABLE runners (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL);
+   CREATE TABLE processor_leases (
+     processor_id TEXT PRIMARY KEY,
+     runner_id TEXT,
+     epoch BIGINT NOT NULL DEFAULT 0,
+     expires_at BIGINT NOT NULL DEFAULT 0,
+     stats TEXT
+   );`,
 ];
 const POSTGRES_FIRST_VERSION = 1001;
 

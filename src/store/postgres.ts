@@ -75,7 +75,8 @@ export async function openPostgresStore({ url, maxConnections = 10 }: PostgresOp
  */
 const unstorable = (values: unknown[]): boolean => values.some((v) => typeof v === 'string' && v.includes('\u0000'));
 
-function postgresTx(conn: pg.PoolClient): StoreTx {
+/** The store's operations on one connection, inside whatever transaction it has open (fenced writes use it). */
+export function postgresTx(conn: pg.PoolClient): StoreTx {
   const one = async (sql: string, values: unknown[]): Promise<string | undefined> =>
     unstorable(values) ? undefined : (await conn.query<{ doc: string }>(sql, values)).rows[0]?.doc;
   const docs = async (sql: string, values: unknown[]): Promise<string[]> =>

@@ -58,6 +58,8 @@ export interface StoredProcessor {
   resumeFromCheckpoint: boolean;
   /** Changes at every start: a failed start only rolls back the start that failed. */
   runToken?: string;
+  /** `:startWith`'s change stream start, for the run that began with it. */
+  startAtOperationTime?: string;
   createdAt: string;
   lastStateChange: string;
 }
