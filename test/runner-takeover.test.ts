@@ -6,6 +6,7 @@
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchProcessorOutput } from '../src/cli/watch.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
 import { clusterEnvironment, startNodes, stopNodes, type ClusterEnvironment } from '../src/testing/cluster.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
@@ -124,4 +125,22 @@ describe.skipIf(!serverUrl || (!kcatAvailable() && !process.env['CI']))('process
       expect(got.json.state).toBe('STARTED');
     }
   }, 180_000);
+
+  it("follows a processor's output from an API node while it runs on a runner", async () => {
+    const [apiA] = nodes as [ServerProcess];
+    const base = `${apiA.url}/api/atlas/v2/groups/${apiA.projectId}/streams`;
+    expect((await callDigest(base, cluster.owner, { method: 'POST', accept: ACCEPT.streams,
+      body: { name: 'solar', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' }, sampleConnections: { solar: true } } })).status).toBe(200);
+    const pipeline = [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }];
+    expect((await callDigest(`${base}/solar/processor`, cluster.owner, { method: 'POST', accept: ACCEPT.processors, body: { name: 'sun', pipeline } })).status).toBe(200);
+    expect((await callDigest(`${base}/solar/processor/sun:start`, cluster.owner, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
+    const lines: string[] = [];
+    const abort = new AbortController();
+    await watchProcessorOutput({
+      url: apiA.url, projectId: apiA.projectId, instance: 'solar', processor: 'sun', ...cluster.owner, signal: abort.signal,
+      onLine: (line) => { lines.push(line); if (lines.length >= 3) abort.abort(); },
+    }).catch((error: unknown) => { if (!abort.signal.aborted) throw error; });
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.parse(lines[0]!)).toHaveProperty('device_id');
+  }, 60_000);
 });

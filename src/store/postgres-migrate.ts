@@ -30,6 +30,9 @@ const POSTGRES_MIGRATIONS: readonly string[] = [
      expires_at BIGINT NOT NULL DEFAULT 0,
      stats TEXT
    );`,
+  `CREATE TABLE processor_watches (processor_id TEXT PRIMARY KEY, until_ms BIGINT NOT NULL);
+   CREATE TABLE processor_output (seq BIGSERIAL PRIMARY KEY, processor_id TEXT NOT NULL, doc TEXT NOT NULL);
+   CREATE INDEX processor_output_by_processor ON processor_output (processor_id, seq);`,
 ];
 const POSTGRES_FIRST_VERSION = 1001;
 

@@ -23,6 +23,7 @@ import {
 import type { Store } from '../../store/store.js';
 import { STREAMS_KIND, type StoredProcessor } from './common.js';
 import { createFencedHost } from './fenced-host.js';
+import { createOutputPublisher, followRemoteOutput } from './output-relay.js';
 import { buildDefinition, instanceOf } from './processors.js';
 
 export interface LeasedRunnerOptions {
@@ -54,6 +55,7 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
   const leases = leaseStore(pool, runnerId, ttlMs);
   const held = new Map<string, Lease>();
   const engine = options.createEngine?.(createFencedHost(leases, (id) => held.get(id), log));
+  const output = engine ? createOutputPublisher(pool, engine, log) : undefined;
   let remote = new Map<string, LeaseView>();
   let lastRenewed = performance.now();
   let closed = false;
@@ -128,6 +130,7 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
       const stats = engine!.stats(id);
       if (stats) await leases.publishStats(lease, stats);
     }
+    await output!.sync([...held.keys()]);
   }
 
   async function renew() {
@@ -199,14 +202,15 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
     stats: (processorId): ProcessorStats | undefined =>
       (held.has(processorId) ? engine!.stats(processorId) : remote.get(processorId)?.stats as ProcessorStats | undefined),
     watchOutput(processorId, signal): AsyncIterable<Document> {
-      // Output is followed where the processor runs; other nodes have none to show (docs/deploy.md).
+      // Followed in the engine where the processor runs; elsewhere through the database.
       if (engine && held.has(processorId)) return engine.watchOutput(processorId, signal);
-      return (async function* () { /* nothing here */ })();
+      return followRemoteOutput(pool, processorId, signal);
     },
     async close() {
       closed = true;
       clearInterval(timer);
       clearInterval(renewer);
+      output?.stopAll();
       await unlisten();
       // A clean shutdown hands every processor over from a final checkpoint.
       await exclusively(async () => { for (const id of [...held.keys()]) await release(id, 'stop'); });
