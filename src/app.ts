@@ -1,6 +1,6 @@
 // Wires the layers together: store, keys, engine, handlers, HTTP(S) server.
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,18 +17,20 @@ import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
+import { createLeasedRunner } from './domain/streams/leased-runner.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
 import { createEngine, type EngineOptions } from './engine/index.js';
-import type { ProcessorRunner } from './engine/contract.js';
+import type { ProcessorHost, ProcessorRunner } from './engine/contract.js';
 import type { Services } from './http/context.js';
-import { RateLimiter } from './http/rate-limit.js';
-import { answerClientError, answerUnmetExpectation, createRequestHandler } from './http/server.js';
+import { RATE_WINDOW_MS, RateLimiter } from './http/rate-limit.js';
+import { answerClientError, answerProbe, answerUnmetExpectation, createRequestHandler } from './http/server.js';
 import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/server-limits.js';
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { WireListeners } from './wire/listeners.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
+import { watchReachability } from './store/reachability.js';
 import type { Store } from './store/store.js';
 
 export interface AppConfig {
@@ -37,6 +39,8 @@ export interface AppConfig {
   /** Where the SQLite database and the secret key file live; ignored with inMemory. */
   dataDir: string;
   inMemory: boolean;
+  /** postgres://...: the shared database of several nodes, instead of SQLite in dataDir. */
+  databaseUrl?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -46,6 +50,8 @@ export interface AppConfig {
   env: BootstrapEnvironment;
   /** sample_stream_solar documents per second per processor (0: as fast as possible). */
   sampleRatePerSecond?: number;
+  /** api: serve the API only; runner: run processors only; all (default): both. api and runner need databaseUrl. */
+  role?: 'api' | 'runner' | 'all';
   /** Where logs go; standard output by default. */
   logDestination?: NodeJS.WritableStream;
   /** Connection cap and request timeouts; DEFAULT_SERVER_LIMITS for what is not given. */
@@ -80,11 +86,13 @@ const WIRE_HOST = '127.0.0.1';
 export const DEFAULT_WIRE_PORT_BASE = 27017;
 
 const SWEEP_INTERVAL_MS = 60_000;
+const PING_INTERVAL_MS = 1000;
 
 export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
-  const lock = config.inMemory ? undefined : lockDataDir(config.dataDir);
+  // The lock guards the SQLite file; nodes sharing PostgreSQL share nothing on disk but the key file.
+  const lock = config.inMemory || config.databaseUrl ? undefined : lockDataDir(config.dataDir);
   try {
     return await startLocked(config, log, lock);
   } catch (error) {
@@ -95,10 +103,11 @@ export async function startApp(config: AppConfig): Promise<App> {
 }
 
 async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | undefined): Promise<App> {
-  const store = openSqliteStore({
-    path: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
+  const backend = await openStore({
+    databaseUrl: config.databaseUrl, sqlitePath: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
     onJournalError: (error) => log.error({ err: error }, 'writing audit events failed'),
   });
+  const { store } = backend;
   const masterKey = loadMasterKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key'));
   const secretBox = secretBoxFromKey(masterKey);
   const signingKey = signingKeyFrom(masterKey);
@@ -107,8 +116,20 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     await dropStoredSecrets(tx);
     return bootstrap(tx, config.env, now());
   });
-  const runner = createEngine(createProcessorHost(store, log), { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond });
+  const role = config.role ?? 'all';
+  if (role !== 'all' && !backend.pool) throw new Error(`--role ${role} needs a shared database (--database-url)`);
+  const engineOptions = { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond };
+  // On PostgreSQL processors are held by lease, whichever node runs them; on SQLite the one
+  // process runs them all.
+  const runner: ProcessorRunner = backend.pool
+    ? await createLeasedRunner({
+      store, pool: backend.pool, secretBox, log,
+      ...(role !== 'api' ? { createEngine: (host: ProcessorHost) => createEngine(host, engineOptions) } : {}),
+    })
+    : createEngine(createProcessorHost(store, log), engineOptions);
   const services: Services = { store, signingKey, secretBox, runner, log, now };
+  const database = watchReachability(backend.ping, PING_INTERVAL_MS, (reachable) =>
+    (reachable ? log.info('database reachable again') : log.error('database unreachable: not ready')));
   const wire = new WireListeners(services, {
     host: WIRE_HOST, portBase: config.wirePortBase ?? DEFAULT_WIRE_PORT_BASE, tlsCert: config.tlsCert, tlsKey: config.tlsKey,
   });
@@ -117,25 +138,29 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   let ready = false;
   let url = '';
   let landing: ReturnType<typeof landingPage> | undefined;
+  const isReady = () => ready && database.reachable();
   const metrics = createMetrics(services);
   const faults = createFaultInjector();
   const journal = createRequestJournal();
-  const handler = createRequestHandler({
-    services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits), isReady: () => ready,
-    onCallCompleted: (call) => {
-      metrics.recordCall(call);
-      journal.record(call);
-      recordStreamsAudit(store, call);
-      if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
-    },
-    beforeOperation: faults.apply,
-    extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
-    publicRoutes: {
-      '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
-      '/metrics': metrics.serve,
-      [SPEC_PATH]: serveSpec,
-    },
-  });
+  // A runner serves only the probes: the API is the API nodes' job.
+  const handler: RequestListener = role === 'runner'
+    ? (req, res) => answerProbe(res, req.url === '/healthz' || isReady())
+    : createRequestHandler({
+      services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady,
+      onCallCompleted: (call) => {
+        metrics.recordCall(call);
+        journal.record(call);
+        recordStreamsAudit(store, call);
+        if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
+      },
+      beforeOperation: faults.apply,
+      extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
+      publicRoutes: {
+        '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
+        '/metrics': metrics.serve,
+        [SPEC_PATH]: serveSpec,
+      },
+    });
   const tls = config.tlsCert && config.tlsKey;
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
   const connectionsCheckingInterval = connectionsCheckingIntervalMs(limits);
@@ -152,6 +177,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    database.stop();
     await runner.close();
     await store.close();
     const { code } = error as NodeJS.ErrnoException;
@@ -162,8 +188,9 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
 
-  await resumeStartedProcessors(services);
-  await wire.reconcile();
+  // Leased runners claim started processors themselves.
+  if (!backend.pool) await resumeStartedProcessors(services);
+  if (role !== 'runner') await wire.reconcile();
   ready = true;
 
   const sweeper = setInterval(() => {
@@ -171,6 +198,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       await tx.deleteExpired(KIND.digestNonceUse, Date.now());
       await tx.deleteExpired(KIND.revokedToken, Date.now());
     }).catch((error: unknown) => log.error({ err: error }, 'sweeping expired nonces failed'));
+    backend.sweep(Date.now(), RATE_WINDOW_MS).catch((error: unknown) => log.error({ err: error }, 'sweeping rate windows failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
 
@@ -185,6 +213,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     async close() {
       ready = false;
       clearInterval(sweeper);
+      database.stop();
       await wire.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -114,6 +114,12 @@ describe('atlas-streams-emulator serve', () => {
     await expect(run(process.execPath, [CLI, 'serve', '--sample-rate', '-1'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --sample-rate') });
   });
 
+  it('refuses --role api or runner without --database-url, and a database URL that is not PostgreSQL', async () => {
+    await expect(run(process.execPath, [CLI, 'serve', '--role', 'runner', '--in-memory'])).rejects.toMatchObject({ stderr: expect.stringContaining('--role runner needs --database-url') });
+    await expect(run(process.execPath, [CLI, 'serve', '--role', 'boss'])).rejects.toMatchObject({ stderr: expect.stringContaining('--role') });
+    await expect(run(process.execPath, [CLI, 'serve', '--database-url', 'mysql://x'])).rejects.toMatchObject({ stderr: expect.stringContaining('must be a postgres:// URL') });
+  });
+
   it('runs the sample source unthrottled with --sample-rate 0', async () => {
     const banner = await serve(['--in-memory', '--port', '0', '--log-level', 'warn', '--sample-rate', '0']);
     const credentials = { publicKey: banner.publicKey, privateKey: banner.privateKey };

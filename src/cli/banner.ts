@@ -22,12 +22,14 @@ function mongoshLines(b: BootstrapResult, wire: WireBannerInfo | undefined): str
   return lines;
 }
 
-export function connectionBanner(url: string, b: BootstrapResult, dataDir: string | undefined, wire?: WireBannerInfo): string {
+/** storage: where the data lives ({dataDir} or {database}, a URL without its password); undefined when in memory. */
+export function connectionBanner(url: string, b: BootstrapResult, storage: { dataDir?: string; database?: string } | undefined, wire?: WireBannerInfo): string {
   // A private key from the environment is never printed: it is the caller's own, and logs keep banners.
   const privateKey = b.privateKey ?? (b.privateKeyFromEnvironment ? '$MONGODB_ATLAS_PRIVATE_KEY' : '<the private key printed on first start>');
   const lines = [
     `atlas-streams-emulator listening on ${url}`,
-    dataDir ? `  data directory:  ${dataDir}` : '  storage:         in memory (nothing survives a restart)',
+    storage?.database ? `  database:        ${storage.database}`
+      : storage?.dataDir ? `  data directory:  ${storage.dataDir}` : '  storage:         in memory (nothing survives a restart)',
     `  organization:    ${b.orgId}`,
     `  project:         ${b.projectId}`,
     `  API key:         public ${b.publicKey}  private ${privateKey}`,

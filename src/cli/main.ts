@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DEFAULT_WIRE_PORT_BASE, startApp, type App } from '../app.js';
 import { createAdminClient } from '../client/admin-client.js';
 import { DEFAULT_SERVER_LIMITS } from '../http/server-limits.js';
+import { redactDatabaseUrl } from '../store/open.js';
 import { connectionBanner } from './banner.js';
 import { addStateCommands, seedFromFile } from './state-commands.js';
 import { watchProcessorOutput } from './watch.js';
@@ -25,6 +26,10 @@ program.command('serve')
   .addOption(new Option('--host <host>', 'address to bind').env('ATLAS_STREAMS_HOST').default('127.0.0.1'))
   .addOption(new Option('--data-dir <dir>', 'directory for the SQLite database and the secret key file')
     .env('ATLAS_STREAMS_DATA_DIR').default(join(homedir(), '.atlas-streams-emulator')))
+  .addOption(new Option('--database-url <url>', 'PostgreSQL (postgres://...) shared by several nodes, instead of SQLite in --data-dir')
+    .env('ATLAS_STREAMS_DATABASE_URL'))
+  .addOption(new Option('--role <role>', 'api: serve the API; runner: run processors; all: both (api and runner need --database-url)')
+    .env('ATLAS_STREAMS_ROLE').choices(['api', 'runner', 'all']).default('all'))
   .addOption(new Option('--in-memory', 'keep everything in memory; nothing survives a restart').env('ATLAS_STREAMS_IN_MEMORY'))
   .addOption(new Option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)').env('ATLAS_STREAMS_TLS_CERT'))
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ATLAS_STREAMS_TLS_KEY'))
@@ -50,7 +55,13 @@ program.command('serve')
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
     const maxConnections = Number(options['maxConnections']);
     if (!Number.isInteger(maxConnections) || maxConnections < 1) program.error(`invalid --max-connections ${String(options['maxConnections'])}`);
+    const databaseUrl = options['databaseUrl'] as string | undefined;
+    if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) program.error('--database-url must be a postgres:// URL');
+    if (databaseUrl !== undefined && options['inMemory']) program.error('--in-memory and --database-url exclude each other');
+    if (options['role'] !== 'all' && databaseUrl === undefined) program.error(`--role ${String(options['role'])} needs --database-url: nodes share work through the database`);
     const app = await startApp({
+      databaseUrl,
+      role: options['role'] as 'api' | 'runner' | 'all',
       port,
       host: String(options['host']),
       dataDir: String(options['dataDir']),
@@ -69,8 +80,9 @@ program.command('serve')
     if (options['seed']) await seedAtStart(app, String(options['seed']));
     // Workspaces the seed made have their endpoints before the banner names them.
     await app.wire.reconcile();
-    process.stdout.write(connectionBanner(app.url, app.bootstrap, Boolean(options['inMemory']) ? undefined : String(options['dataDir']),
-      { portBase: app.wire.portBase, endpoints: app.wire.endpoints() }));
+    const storage = databaseUrl ? { database: redactDatabaseUrl(databaseUrl) }
+      : Boolean(options['inMemory']) ? undefined : { dataDir: String(options['dataDir']) };
+    process.stdout.write(connectionBanner(app.url, app.bootstrap, storage, { portBase: app.wire.portBase, endpoints: app.wire.endpoints() }));
   });
 
 program.command('watch')

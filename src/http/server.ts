@@ -164,7 +164,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
   }
 }
 
-function answerProbe(res: ServerResponse, ready: boolean): void {
+export function answerProbe(res: ServerResponse, ready: boolean): void {
   const text = JSON.stringify({ status: ready ? 'ok' : 'starting' });
   res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
@@ -205,7 +205,7 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   const query = parseQuery(op, x.url.searchParams);
   const json = isJsonBodyType(req.headers['content-type']) ? new JsonDepthGauge() : undefined;
   const rawBody = hasBody(req) ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
-  const rateHeaders = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
+  const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
   await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
 }
 
@@ -227,6 +227,8 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   // Reads need no write lock: a GET sees committed state and changes nothing.
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
   const result = await inStore(async (tx) => {
+    // A networked store may run this function again after losing a race: only the last run's tasks count.
+    afterCommit.length = 0;
     const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
     const body = parseBody(op, version, call.rawBody, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];

@@ -7,6 +7,7 @@ import { ensurePrivateFile, preparePrivateDir, tightenIfPresent } from './data-d
 import { AuditJournal } from './audit-journal.js';
 import { fileBlobStore, memoryBlobStore } from './blob-files.js';
 import { migrations } from './migrations.js';
+import { pageOf } from './paging.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
 
 export interface SqliteOptions {
@@ -152,21 +153,16 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
       throw error;
     }
   };
-  const pageOf = <T>(rows: unknown[], p?: Page): ListResult<T> => {
-    const offset = p?.offset ?? 0;
-    const end = p === undefined || p.limit < 0 ? rows.length : offset + p.limit;
-    return { items: rows.slice(offset, end).map((d) => parse<T>(d)!), total: rows.length };
-  };
 
   return {
     async get(kind, id) { return parse(q.get.get(kind, id)); },
     async getByName(kind, parentId, name) { return parse(q.getByName.get(kind, parentId, name)); },
     async findByName(kind, name) { return parse(q.findByName.get(kind, name)); },
     async list<T>(kind: string, parentId: string, p?: Page): Promise<ListResult<T>> {
-      return pageOf<T>(q.list.all(kind, parentId), p);
+      return pageOf<T>(q.list.all(kind, parentId) as string[], p);
     },
     async listAll<T>(kind: string, p?: Page): Promise<ListResult<T>> {
-      return pageOf<T>(q.listAll.all(kind), p);
+      return pageOf<T>(q.listAll.all(kind) as string[], p);
     },
     async insert(kind, key, doc) { insertRow(kind, key, null, doc); },
     async update(kind, id, doc, name) {

@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream';
 import { startApp, type App, type AppConfig } from '../app.js';
 import { digestAuthorizationHeader } from '../http/auth/digest.js';
+import { createTestSchema, SKIP_MESSAGE, TEST_DATABASE_URL_VARIABLE, type TestSchema } from './postgres.js';
 
 export interface TestServer {
   app: App;
@@ -29,9 +30,12 @@ export async function startTestServer(overrides: Partial<AppConfig> = {}): Promi
       callback();
     },
   });
+  // A test that restarts a server on the same data directory expects the same data back.
+  const persistentDir = overrides.inMemory === false ? overrides.dataDir : undefined;
+  const schema = await testStoreSchema(persistentDir);
   const app = await startApp({
     port: 0, host: '127.0.0.1', dataDir: '', inMemory: true, logLevel: 'info', enforceRateLimits: false, env: {},
-    logDestination, ...overrides,
+    logDestination, databaseUrl: schema?.url, ...overrides,
   });
   return {
     app,
@@ -40,8 +44,23 @@ export async function startTestServer(overrides: Partial<AppConfig> = {}): Promi
     projectId: app.bootstrap.projectId,
     owner: { publicKey: app.bootstrap.publicKey, privateKey: app.bootstrap.privateKey! },
     logs,
-    close: () => app.close(),
+    async close() {
+      await app.close();
+      // A restart test's schema outlives each server, like its data directory (the database is a throwaway one).
+      if (persistentDir === undefined) await schema?.drop();
+    },
   };
+}
+
+/**
+ * ATLAS_STREAMS_TEST_STORE=postgres runs every test server on PostgreSQL (a schema of its
+ * own on the server scripts/ci-postgres.sh started); otherwise the in-memory SQLite store.
+ */
+async function testStoreSchema(persistentDir: string | undefined): Promise<TestSchema | undefined> {
+  if (process.env['ATLAS_STREAMS_TEST_STORE'] !== 'postgres') return undefined;
+  const serverUrl = process.env[TEST_DATABASE_URL_VARIABLE];
+  if (!serverUrl) throw new Error(`ATLAS_STREAMS_TEST_STORE=postgres needs ${TEST_DATABASE_URL_VARIABLE}: ${SKIP_MESSAGE}`);
+  return createTestSchema(serverUrl, persistentDir);
 }
 
 export interface CallOptions {

@@ -83,6 +83,8 @@ export interface StoredProcessor {
    * takes the server down keeps raising it; past a few it is no longer resumed.
    */
   unconfirmedResumes?: number;
+  /** `:startWith`'s change stream start, for the run that began with it. */
+  startAtOperationTime?: string;
   createdAt: string;
   lastStateChange: string;
 }

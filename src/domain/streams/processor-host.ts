@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PipelineError, type Checkpoint, type ProcessorDefinition, type ProcessorHost } from '../../engine/contract.js';
 import type { Services } from '../../http/context.js';
+import type { BlobStore } from '../../store/blob-files.js';
 import type { Store } from '../../store/store.js';
 import { STREAMS_KIND, type StoredProcessor } from './common.js';
 import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
@@ -17,7 +18,7 @@ const NOT_RESUMED = `the stream processor was not resumed: the server stopped ${
   + 'each time before it could save a checkpoint, so it may be what takes the server down; fix the pipeline and start it again';
 
 /** The stored checkpoint: its state (bytes) is the store's blob of `version`. */
-interface StoredCheckpoint {
+export interface StoredCheckpoint {
   id: number;
   takenAt: string;
   blob?: { version: string; bytes: number };
@@ -25,34 +26,48 @@ interface StoredCheckpoint {
   state?: unknown;
 }
 
+/** Reads a stored checkpoint row back into the engine's shape, its state from the blob it names. */
+export async function loadStoredCheckpoint(blobs: BlobStore, processorId: string, stored: StoredCheckpoint | undefined): Promise<Checkpoint | undefined> {
+  if (!stored?.blob) return stored as Checkpoint | undefined;
+  const state = await blobs.read(CHECKPOINT, processorId, stored.blob.version);
+  return state ? { id: stored.id, takenAt: stored.takenAt, state } : undefined;
+}
+
+/**
+ * Writes a checkpoint's state (tens of MB for a large window) as a blob, off the main thread,
+ * then has `commit` store the small row naming it; the other versions go once it is current.
+ * `commit` answers whether the row was stored (the processor may be gone, or the lease lost).
+ */
+export async function saveStoredCheckpoint(blobs: BlobStore, processorId: string, checkpoint: Checkpoint,
+  commit: (stored: StoredCheckpoint) => Promise<boolean>): Promise<void> {
+  const bytes = checkpoint.state instanceof Uint8Array ? checkpoint.state : undefined;
+  const version = randomUUID();
+  if (bytes) await blobs.write(CHECKPOINT, processorId, version, bytes);
+  let saved = false;
+  try {
+    saved = await commit(bytes ? { id: checkpoint.id, takenAt: checkpoint.takenAt, blob: { version, bytes: bytes.length } } : checkpoint as StoredCheckpoint);
+  } finally {
+    // Older versions (and any a crash left half written) go once this one is current.
+    await blobs.deleteAll(CHECKPOINT, processorId, saved && bytes ? version : undefined);
+  }
+}
+
 export function createProcessorHost(store: Store, log: Logger, now: () => Date = () => new Date()): ProcessorHost {
   return {
     async loadCheckpoint(processorId) {
       const stored = await store.transaction((tx) => tx.get<StoredCheckpoint>(CHECKPOINT, processorId));
-      if (!stored?.blob) return stored as Checkpoint | undefined;
-      const state = await store.blobs.read(CHECKPOINT, processorId, stored.blob.version);
-      return state ? { id: stored.id, takenAt: stored.takenAt, state } : undefined;
+      return loadStoredCheckpoint(store.blobs, processorId, stored);
     },
     async saveCheckpoint(processorId, checkpoint) {
-      // The state (tens of MB for a large window) is written off the main thread first; the
-      // row naming it is then committed in one small transaction.
-      const bytes = checkpoint.state instanceof Uint8Array ? checkpoint.state : undefined;
-      const version = randomUUID();
-      if (bytes) await store.blobs.write(CHECKPOINT, processorId, version, bytes);
-      const saved = await store.transaction(async (tx) => {
+      await saveStoredCheckpoint(store.blobs, processorId, checkpoint, (stored) => store.transaction(async (tx) => {
         // A processor deleted while its last checkpoint was in flight keeps no orphan.
         const processor = await tx.get<StoredProcessor>(STREAMS_KIND.processor, processorId);
         if (!processor) return false;
-        const stored: StoredCheckpoint = bytes
-          ? { id: checkpoint.id, takenAt: checkpoint.takenAt, blob: { version, bytes: bytes.length } }
-          : checkpoint;
         await tx.put(CHECKPOINT, { id: processorId }, stored);
         // It ran long enough to checkpoint: whatever stopped the server before was not this run.
         if (processor.unconfirmedResumes) await tx.update(STREAMS_KIND.processor, processorId, { ...processor, unconfirmedResumes: 0 });
         return true;
-      });
-      // Older versions (and any a crash left half written) go once this one is current.
-      await store.blobs.deleteAll(CHECKPOINT, processorId, saved && bytes ? version : undefined);
+      }));
     },
     async deleteCheckpoint(processorId) {
       await store.transaction(async (tx) => { await tx.delete(CHECKPOINT, processorId); });

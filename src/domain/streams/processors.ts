@@ -157,7 +157,8 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
   const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
   const runToken = randomUUID();
   const before = { state: processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint };
-  await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true, unconfirmedResumes: 0 });
+  // startAtOperationTime is kept with the state: a runner elsewhere that claims the processor needs it.
+  await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true, unconfirmedResumes: 0, startAtOperationTime });
 
   const { runner, store, log } = ctx.services;
   ctx.afterCommit(async () => {

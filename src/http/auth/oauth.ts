@@ -71,7 +71,8 @@ export async function handleOAuth(path: string, req: IncomingMessage, res: Serve
   const form = new URLSearchParams(rawBody);
   const now = services.now();
   try {
-    await services.store.transaction(async (tx) => {
+    // The answer is sent after the commit: a networked store may run the transaction again.
+    const answer = await services.store.transaction(async (tx): Promise<{ status: number; body?: unknown }> => {
       const { account, secret } = await authenticateClient(tx, req.headers.authorization, now);
       if (path === '/api/oauth/token') {
         if (form.get('grant_type') !== 'client_credentials') throw new OAuthError(INVALID_GRANT);
@@ -83,14 +84,14 @@ export async function handleOAuth(path: string, req: IncomingMessage, res: Serve
         }
         const { token } = signToken(services.signingKey, { iss: 'atlas-streams-emulator', sub: account.clientId, sid: secret.id }, Math.floor(now.getTime() / 1000));
         await tx.update(KIND.serviceAccountSecret, secret.id, { ...secret, lastUsedAt: now.toISOString() });
-        send(res, 200, { access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, token_type: 'Bearer' });
-        return;
+        return { status: 200, body: { access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, token_type: 'Bearer' } };
       }
       const claims = verifyToken(services.signingKey, form.get('token') ?? '', Math.floor(now.getTime() / 1000));
       // RFC 7009: an unknown, foreign or expired token (nothing left to revoke) is answered 200 too, and nothing happens.
       if (claims && claims.sub === account.clientId) await tx.insertOnce(KIND.revokedToken, claims.jti, claims.exp * 1000);
-      send(res, 200, undefined);
+      return { status: 200 };
     });
+    send(res, answer.status, answer.body);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
     services.log.info({ path, reason: error.failure.error }, 'oauth request refused');

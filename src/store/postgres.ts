@@ -1,0 +1,198 @@
+// The networked store: PostgreSQL through a `pg` pool, for several API nodes and processor
+// runners on one database. Transactions run SERIALIZABLE and are retried on serialization
+// failures, so that the domain's read-check-write steps keep the one-at-a-time meaning they
+// have on SQLite: of two nodes deleting the same entity, one commits and the other, rerun,
+// finds it gone. Callers therefore keep side effects out of transaction functions (they
+// queue them with afterCommit), since a function may run more than once.
+import pg from 'pg';
+import { AuditJournal } from './audit-journal.js';
+import type { BlobStore } from './blob-files.js';
+import { migratePostgres } from './postgres-migrate.js';
+import { pageOf } from './paging.js';
+import { DuplicateKeyError, type AuditEvent, type EntityKey, type Store, type StoreTx } from './store.js';
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database[?options=-c search_path=...] */
+  url: string;
+  /** Pool size per process. */
+  maxConnections?: number;
+  /** Told when writing batched audit events fails. */
+  onJournalError?: (error: unknown) => void;
+}
+
+export interface PostgresStore extends Store {
+  /** The pool, for the modules that need PostgreSQL itself (leases, LISTEN/NOTIFY). */
+  readonly pool: pg.Pool;
+}
+
+/** serialization_failure, deadlock_detected: the transaction lost a race and may simply run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 30;
+
+export async function openPostgresStore({ url, maxConnections = 10, onJournalError = () => {} }: PostgresOptions): Promise<PostgresStore> {
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 5000 });
+  // An idle connection the server dropped: the pool discards it and the next query reconnects.
+  // Without a listener the error would end the process.
+  pool.on('error', () => undefined);
+  const client = await pool.connect();
+  try {
+    await migratePostgres(client);
+  } finally {
+    client.release();
+  }
+
+  // Made once the store exists: the journal writes through the store's own transactions.
+  let journal: AuditJournal | undefined;
+  const waiting: WaitingAudit = (scopeId, fromIso, toIso) => journal?.waiting(scopeId, fromIso, toIso) ?? [];
+
+  async function run<T>(begin: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const conn = await pool.connect();
+      let broken = false;
+      try {
+        await conn.query(begin);
+        const result = await fn(postgresTx(conn, waiting));
+        await conn.query('COMMIT');
+        return result;
+      } catch (error) {
+        await conn.query('ROLLBACK').catch(() => { broken = true; });
+        const code = (error as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
+      } finally {
+        conn.release(broken);
+      }
+      // Jittered backoff so that the racers do not collide again in step.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)));
+    }
+  }
+
+  let generation = 0;
+  const store: PostgresStore = {
+    pool,
+    blobs: postgresBlobs(pool),
+    transaction: (fn) => run('BEGIN ISOLATION LEVEL SERIALIZABLE', fn),
+    // A consistent snapshot without taking part in write conflicts.
+    read: (fn) => run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn),
+    journal(scopeId, event) {
+      journal!.record(scopeId, event);
+    },
+    // Another node may change what a cache holds without this process knowing: a new
+    // generation at every call means nothing read here is ever reused.
+    generation: () => ++generation,
+    async close() {
+      await journal!.flush();
+      await pool.end();
+    },
+  };
+  // On PostgreSQL the journal's waiting events are this node's only: another node's calls show
+  // up in its trail once written (within the journal's flush delay).
+  journal = new AuditJournal((batch) => store.transaction(async (t) => {
+    for (const { scopeId, event } of batch) await t.appendAudit(scopeId, event);
+  }), onJournalError);
+  return store;
+}
+
+/** Large values in a table of their own: every runner reads the checkpoints any runner wrote. */
+function postgresBlobs(pool: pg.Pool): BlobStore {
+  return {
+    async write(kind, owner, version, data) {
+      await pool.query(`INSERT INTO blobs (kind, owner, version, data) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (kind, owner, version) DO UPDATE SET data = EXCLUDED.data`, [kind, owner, version, Buffer.from(data)]);
+    },
+    async read(kind, owner, version) {
+      const { rows } = await pool.query<{ data: Buffer }>('SELECT data FROM blobs WHERE kind = $1 AND owner = $2 AND version = $3', [kind, owner, version]);
+      return rows[0]?.data;
+    },
+    async deleteAll(kind, owner, exceptVersion) {
+      if (exceptVersion === undefined) await pool.query('DELETE FROM blobs WHERE kind = $1 AND owner = $2', [kind, owner]);
+      else await pool.query('DELETE FROM blobs WHERE kind = $1 AND owner = $2 AND version <> $3', [kind, owner, exceptVersion]);
+    },
+  };
+}
+
+/** Audit events this process recorded and has not written yet. */
+type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEvent[];
+
+/**
+ * PostgreSQL text cannot hold U+0000, so no stored key contains it: a lookup by such a key
+ * (a client's path segment) finds nothing, where sending it would fail the query.
+ */
+const unstorable = (values: unknown[]): boolean => values.some((v) => typeof v === 'string' && v.includes('\u0000'));
+
+/** The store's operations on one connection, inside whatever transaction it has open (fenced writes use it). */
+export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () => []): StoreTx {
+  const one = async (sql: string, values: unknown[]): Promise<string | undefined> =>
+    unstorable(values) ? undefined : (await conn.query<{ doc: string }>(sql, values)).rows[0]?.doc;
+  const docs = async (sql: string, values: unknown[]): Promise<string[]> =>
+    unstorable(values) ? [] : (await conn.query<{ doc: string }>(sql, values)).rows.map((r) => r.doc);
+  const parse = <T>(doc: string | undefined): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc) as T));
+  const count = async (sql: string, values: unknown[]): Promise<number> =>
+    unstorable(values) ? 0 : (await conn.query(sql, values)).rowCount ?? 0;
+  // ON CONFLICT DO NOTHING rather than catching the unique violation: an error would abort the
+  // whole transaction, where SQLite lets the caller go on.
+  const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): Promise<number> => count(
+    `INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc)
+     VALUES ($1, $2, $3, $4, nextval('entities_seq_gen'), $5, $6) ON CONFLICT DO NOTHING`,
+    [kind, key.id, key.parentId ?? '', key.name ?? null, expiresAt, JSON.stringify(doc)]);
+
+  return {
+    async get(kind, id) { return parse(await one('SELECT doc FROM entities WHERE kind = $1 AND id = $2', [kind, id])); },
+    async getByName(kind, parentId, name) {
+      return parse(await one('SELECT doc FROM entities WHERE kind = $1 AND parent_id = $2 AND name = $3', [kind, parentId, name]));
+    },
+    async findByName(kind, name) {
+      return parse(await one('SELECT doc FROM entities WHERE kind = $1 AND name = $2 ORDER BY seq LIMIT 1', [kind, name]));
+    },
+    async list(kind, parentId, page) {
+      return pageOf(await docs('SELECT doc FROM entities WHERE kind = $1 AND parent_id = $2 ORDER BY seq', [kind, parentId]), page);
+    },
+    async listAll(kind, page) {
+      return pageOf(await docs('SELECT doc FROM entities WHERE kind = $1 ORDER BY seq', [kind]), page);
+    },
+    async insert(kind, key, doc) {
+      if (await insertRow(kind, key, null, doc) === 0) throw new DuplicateKeyError(`${kind} ${key.name ?? key.id} exists`);
+    },
+    async update(kind, id, doc, name) {
+      if (name === undefined) return await count('UPDATE entities SET doc = $1 WHERE kind = $2 AND id = $3', [JSON.stringify(doc), kind, id]) > 0;
+      // A rename may collide with a sibling: a savepoint keeps the transaction usable after it.
+      await conn.query('SAVEPOINT rename');
+      try {
+        const changed = await count('UPDATE entities SET doc = $1, name = $2 WHERE kind = $3 AND id = $4', [JSON.stringify(doc), name, kind, id]);
+        await conn.query('RELEASE SAVEPOINT rename');
+        return changed > 0;
+      } catch (error) {
+        await conn.query('ROLLBACK TO SAVEPOINT rename');
+        if ((error as { code?: string }).code === '23505') throw new DuplicateKeyError(`${kind} ${name} exists`);
+        throw error;
+      }
+    },
+    async put(kind, key, doc) {
+      await conn.query(
+        `INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc)
+         VALUES ($1, $2, $3, $4, nextval('entities_seq_gen'), NULL, $5)
+         ON CONFLICT (kind, id) DO UPDATE SET doc = EXCLUDED.doc`,
+        [kind, key.id, key.parentId ?? '', key.name ?? null, JSON.stringify(doc)]);
+    },
+    async delete(kind, id) { return await count('DELETE FROM entities WHERE kind = $1 AND id = $2', [kind, id]) > 0; },
+    deleteChildren: (kind, parentId) => count('DELETE FROM entities WHERE kind = $1 AND parent_id = $2', [kind, parentId]),
+    deleteExpired: (kind, nowMs) => count('DELETE FROM entities WHERE kind = $1 AND expires_at IS NOT NULL AND expires_at < $2', [kind, nowMs]),
+    async insertOnce(kind, id, expiresAtMs) { return await insertRow(kind, { id }, expiresAtMs, {}) > 0; },
+    async appendAudit(scopeId, event) {
+      await conn.query("INSERT INTO audit_events (scope_id, at, seq, event) VALUES ($1, $2, nextval('audit_events_seq_gen'), $3)",
+        [scopeId, event.at, JSON.stringify(event)]);
+    },
+    async listAudit(scopeId, fromIso, toIso) {
+      const { rows } = await conn.query<{ event: string }>(
+        'SELECT event FROM audit_events WHERE scope_id = $1 AND at >= $2 AND at <= $3 ORDER BY at, seq', [scopeId, fromIso, toIso]);
+      return [...rows.map((r) => JSON.parse(r.event) as AuditEvent), ...waitingAudit(scopeId, fromIso, toIso)];
+    },
+    async keys() {
+      const { rows } = await conn.query<{ kind: string; id: string; parentId: string }>('SELECT kind, id, parent_id AS "parentId" FROM entities');
+      return rows;
+    },
+    async deleteAudit(scopeIds) {
+      if (scopeIds === undefined) await conn.query('DELETE FROM audit_events');
+      else await conn.query('DELETE FROM audit_events WHERE scope_id = ANY($1)', [scopeIds]);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// One contract, every backend: what callers of the Store interface may rely on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from './postgres.js';
+import { openSqliteStore } from './sqlite.js';
+import { DuplicateKeyError, type Store } from './store.js';
+import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from '../testing/postgres.js';
+
+interface Backend {
+  name: string;
+  available: boolean;
+  open(): Promise<{ store: Store; cleanup(): Promise<void> }>;
+}
+
+const pgUrl = testDatabaseUrl();
+if (!pgUrl) console.warn(SKIP_MESSAGE);
+
+const backends: Backend[] = [
+  { name: 'sqlite', available: true, open: async () => ({ store: openSqliteStore({ path: ':memory:' }), cleanup: async () => undefined }) },
+  {
+    name: 'postgres',
+    available: pgUrl !== undefined,
+    async open() {
+      const schema: TestSchema = await createTestSchema(pgUrl!);
+      return { store: await openPostgresStore({ url: schema.url }), cleanup: () => schema.drop() };
+    },
+  },
+];
+
+describe.each(backends)('Store contract: $name', (backend) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    if (!backend.available) return;
+    ({ store, cleanup } = await backend.open());
+  });
+  afterAll(async () => {
+    if (!backend.available) return;
+    await store.close();
+    await cleanup();
+  });
+  const test = it.skipIf(!backend.available);
+
+  test('inserts, reads by id and by name, in creation order', async () => {
+    await store.transaction(async (tx) => {
+      await tx.insert('thing', { id: 'a', parentId: 'p', name: 'alpha' }, { v: 1 });
+      await tx.insert('thing', { id: 'b', parentId: 'p', name: 'beta' }, { v: 2 });
+      await tx.insert('thing', { id: 'c', parentId: 'q', name: 'alpha' }, { v: 3 });
+    });
+    await store.read(async (tx) => {
+      expect(await tx.get('thing', 'a')).toEqual({ v: 1 });
+      expect(await tx.get('thing', 'zz')).toBeUndefined();
+      expect(await tx.getByName('thing', 'p', 'al\u0000pha')).toBeUndefined();
+      expect(await tx.getByName('thing', 'q', 'alpha')).toEqual({ v: 3 });
+      expect(await tx.findByName('thing', 'alpha')).toEqual({ v: 1 });
+      expect(await tx.list('thing', 'p')).toEqual({ items: [{ v: 1 }, { v: 2 }], total: 2 });
+      expect(await tx.listAll('thing', { offset: 1, limit: 1 })).toEqual({ items: [{ v: 2 }], total: 3 });
+      expect(await tx.listAll('thing', { offset: 5, limit: 10 })).toEqual({ items: [], total: 3 });
+    });
+  });
+
+  test('a taken id or name is a DuplicateKeyError and the transaction can go on', async () => {
+    await store.transaction(async (tx) => {
+      await expect(tx.insert('thing', { id: 'a' }, {})).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(tx.insert('thing', { id: 'new', parentId: 'p', name: 'alpha' }, {})).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(tx.update('thing', 'b', { v: 2 }, 'alpha')).rejects.toBeInstanceOf(DuplicateKeyError);
+      await tx.insert('thing', { id: 'd', parentId: 'p', name: 'delta' }, { v: 4 });
+    });
+    expect(await store.read((tx) => tx.get('thing', 'd'))).toEqual({ v: 4 });
+  });
+
+  test('update, rename, put and delete report what changed', async () => {
+    await store.transaction(async (tx) => {
+      expect(await tx.update('thing', 'd', { v: 40 }, 'delta2')).toBe(true);
+      expect(await tx.update('thing', 'missing', { v: 0 })).toBe(false);
+      await tx.put('thing', { id: 'e', parentId: 'p' }, { v: 5 });
+      await tx.put('thing', { id: 'e', parentId: 'p' }, { v: 50 });
+    });
+    await store.read(async (tx) => {
+      expect(await tx.getByName('thing', 'p', 'delta2')).toEqual({ v: 40 });
+      expect(await tx.get('thing', 'e')).toEqual({ v: 50 });
+    });
+    await store.transaction(async (tx) => {
+      expect(await tx.delete('thing', 'e')).toBe(true);
+      expect(await tx.delete('thing', 'e')).toBe(false);
+      expect(await tx.deleteChildren('thing', 'p')).toBe(3);
+    });
+    expect(await store.read((tx) => tx.list('thing', 'p'))).toEqual({ items: [], total: 0 });
+  });
+
+  test('a failed transaction leaves nothing behind', async () => {
+    await expect(store.transaction(async (tx) => {
+      await tx.insert('thing', { id: 'gone' }, {});
+      throw new Error('changed my mind');
+    })).rejects.toThrow('changed my mind');
+    expect(await store.read((tx) => tx.get('thing', 'gone'))).toBeUndefined();
+  });
+
+  test('insertOnce detects replays; expired entries are swept', async () => {
+    await store.transaction(async (tx) => {
+      expect(await tx.insertOnce('nonce', 'n1', 1000)).toBe(true);
+      expect(await tx.insertOnce('nonce', 'n1', 1000)).toBe(false);
+      expect(await tx.insertOnce('nonce', 'n2', 5000)).toBe(true);
+    });
+    expect(await store.transaction((tx) => tx.deleteExpired('nonce', 2000))).toBe(1);
+    expect(await store.transaction((tx) => tx.insertOnce('nonce', 'n2', 5000))).toBe(false);
+  });
+
+  test('audit events come back by scope and time range, in order', async () => {
+    await store.transaction(async (tx) => {
+      await tx.appendAudit('s', { at: '2026-01-01T00:00:02Z', n: 2 });
+      await tx.appendAudit('s', { at: '2026-01-01T00:00:01Z', n: 1 });
+      await tx.appendAudit('s', { at: '2026-01-01T00:00:01Z', n: 1.5 });
+      await tx.appendAudit('other', { at: '2026-01-01T00:00:01Z', n: 9 });
+    });
+    const events = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z'));
+    expect(events.map((e) => e['n'])).toEqual([1, 1.5]);
+  });
+
+  test('concurrent read-check-write transactions: exactly one deletes', async () => {
+    await store.transaction((tx) => tx.insert('thing', { id: 'contested' }, {}));
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => store.transaction(async (tx) => {
+      if (!(await tx.get('thing', 'contested'))) return 'not found';
+      await tx.delete('thing', 'contested');
+      return 'deleted';
+    })));
+    expect(outcomes.filter((o) => o === 'deleted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'not found')).toHaveLength(9);
+  });
+});
