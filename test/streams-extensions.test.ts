@@ -1,6 +1,5 @@
-// Request fields from later Atlas API revisions that MongoDB's MCP server sends
-// (scripts/spec-extensions.mjs): a tier change on instance update, and :startWith
-// {resumeFromCheckpoint: false}.
+// Request fields the 2025 spec lacked and the 2026 contract has, which MongoDB's MCP server
+// sends: a tier change on workspace update, and :startWith {resumeFromCheckpoint: false}.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing/harness.js';
 import { createInstance, createProcessor, expectError, streamsClient, streamsPath, type StreamsClient } from './streams-fixtures.js';
