@@ -34,6 +34,10 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
   // An idle connection the server dropped: the pool discards it and the next query reconnects.
   // Without a listener the error would end the process.
   pool.on('error', () => undefined);
+  // A connection lost while a caller holds it between queries (inside a transaction, a lease
+  // write, a LISTEN) emits 'error' on the client itself, which the pool does not catch: the
+  // failure reaches the caller through its next query instead of ending the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const client = await pool.connect();
   try {
     await migratePostgres(client);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNonce, NONCE_LIFETIME_MS } from '../../src/http/auth/digest.js';
 import { signToken } from '../../src/http/auth/tokens.js';
-import { loadSigningKey } from '../../src/domain/identity/bootstrap.js';
+import { signingKeyFrom } from '../../src/crypto/key-file.js';
 import { ACCEPT, callAnonymous, callBearer, digestAuthorization, digestClient, fetchToken, startTestServer, type TestServer } from '../../src/testing/harness.js';
 import { basic, createServiceAccount, oauth } from '../identity-helpers.js';
 import { storeState } from './support/store-state.js';
@@ -17,8 +17,12 @@ let signingKey: Buffer;
 let account: { clientId: string; secret: string; secretId: string };
 
 beforeAll(async () => {
+  // A master key the test knows, so that it can sign tokens the way the server does.
+  const master = randomBytes(32);
+  process.env['ATLAS_STREAMS_SECRET_KEY'] = master.toString('base64');
   server = await startTestServer({ logLevel: 'warn' });
-  signingKey = await server.app.store.transaction((tx) => loadSigningKey(tx));
+  delete process.env['ATLAS_STREAMS_SECRET_KEY'];
+  signingKey = signingKeyFrom(master);
   account = await createServiceAccount(digestClient(server, server.owner), server.orgId, ['ORG_OWNER'], 'attacked');
 });
 afterAll(async () => { await server.close(); });

@@ -51,7 +51,7 @@ describe('one server per data directory', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as { port: number };
     try {
-      await expect(startTestServer({ inMemory: false, dataDir: dir, port })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startTestServer({ inMemory: false, dataDir: dir, port })).rejects.toThrow(/is in use/);
       // The failed start made the bootstrap key (and showed it to nobody); the point here is the lock.
       const server = await startTestServer({ inMemory: false, dataDir: dir });
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);

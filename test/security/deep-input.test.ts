@@ -2,6 +2,7 @@
 // before any recursive code sees it; dates past what a Date can hold are just far away.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
+import { MAX_DEFINITION_DEPTH } from '../../src/engine/limits.js';
 import { MAX_JSON_DEPTH } from '../../src/http/json-body.js';
 import { operations } from '../../src/protocol/generated/operations.js';
 import { ACCEPT, callDigest, startTestServer, type CallResult, type TestServer } from '../../src/testing/harness.js';
@@ -72,14 +73,18 @@ describe('deeply nested values', () => {
     }
   });
 
-  it(`accepts nesting up to ${MAX_JSON_DEPTH} levels (a deep but legitimate $match)`, async () => {
-    // body, pipeline array, stage: three levels before the $match document's own.
-    const match = nestedObject(MAX_JSON_DEPTH - 3);
+  it(`accepts a $match as deep as the engine takes (${MAX_DEFINITION_DEPTH} levels); a deeper one within ${MAX_JSON_DEPTH} JSON levels gets the engine's refusal, not a JSON error`, async () => {
     const depthOf = (text: string) => { let d = 0, max = 0; for (const c of text) { if (c === '{' || c === '[') max = Math.max(max, ++d); else if (c === '}' || c === ']') d--; } return max; };
-    const body = `{"name":"legit","pipeline":[{"$source":{"connectionName":"sample_stream_solar"}},{"$match":${match}},{"$emit":{"connectionName":"__testLog"}}]}`;
-    expect(depthOf(body)).toBe(MAX_JSON_DEPTH);
-    const res = await call(streamsPath(server.projectId, '/deep/processor'), { method: 'POST', accept: ACCEPT.processors, body });
-    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    const body = (name: string, levels: number) =>
+      `{"name":"${name}","pipeline":[{"$source":{"connectionName":"sample_stream_solar"}},{"$match":${nestedObject(levels)}},{"$emit":{"connectionName":"__testLog"}}]}`;
+    // The pipeline array and the stage are two levels before the $match document's own.
+    const legit = await call(streamsPath(server.projectId, '/deep/processor'), { method: 'POST', accept: ACCEPT.processors, body: body('legit', MAX_DEFINITION_DEPTH - 2) });
+    expect(legit.status, legit.text.slice(0, 300)).toBe(200);
+    // The request body adds one more level: exactly the deepest JSON the HTTP layer reads.
+    const deeper = body('deeper', MAX_JSON_DEPTH - 3);
+    expect(depthOf(deeper)).toBe(MAX_JSON_DEPTH);
+    const refused = await call(streamsPath(server.projectId, '/deep/processor'), { method: 'POST', accept: ACCEPT.processors, body: deeper });
+    expectError(refused, 400, 'STREAM_PROCESSOR_GENERIC_ERROR');
   });
 
   it('deep JSON to every operation that takes a body: 400 INVALID_JSON, Atlas-shaped', async () => {

@@ -105,7 +105,7 @@ describe('stream processors through both doors', () => {
     const taken = await refusal(db.command({ createStreamProcessor: 'dup', pipeline: solarPipeline() }));
     expect({ codeName: taken.codeName, message: taken.message }).toEqual({ codeName: 'CommandFailed', message: 'A Stream processor with the name dup already exists.' });
     const unknown = await refusal(db.command({ startStreamProcessor: 'ghost' }));
-    expect(unknown.message).toBe('Stream processor with name ghost for stream instance wsdriver not found.');
+    expect(unknown.message).toBe('Stream processor with name ghost for stream workspace wsdriver not found.');
     const bad = await refusal(db.command({ createStreamProcessor: 'bad', pipeline: [{ $match: {} }] }));
     expect(bad.message).toContain('the first stage must be $source');
   });

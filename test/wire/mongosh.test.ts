@@ -123,7 +123,7 @@ describe('mongosh against a stream workspace', () => {
     expect(out).toContain('MODIFY { ok: 1 }');
     expect(out).toContain("CONNECTIONS [ { name: 'sample_stream_solar', type: 'inmemory' } ]");
     expect(out).toContain('DUPLICATE CommandFailed A Stream processor with the name lifecycle already exists.');
-    expect(out).toContain('UNKNOWN CommandFailed Stream processor with name ghost for stream instance wsshell not found.');
+    expect(out).toContain('UNKNOWN CommandFailed Stream processor with name ghost for stream workspace wsshell not found.');
     expect(out).toContain('DROP { ok: 1 }');
     expect(out).toContain('AFTER 0');
   }, SHELL_TIMEOUT_MS + 30_000);
