@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countSequence, produceSequence } from '../src/engine/testing/kafka-sequence.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
 import { ACCEPT, callDigest, type ApiKeyCredentials } from '../src/testing/harness.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../src/testing/server-process.js';
@@ -24,22 +25,8 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('crash recovery', () => 
   beforeAll(async () => {
     mock = await startMockKafka();
     kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer();
-    await producer.connect();
-    for (let start = 0; start < EVENTS; start += 1000) {
-      const messages = Array.from({ length: 1000 }, (_, i) => ({ key: String(start + i), value: JSON.stringify({ seq: start + i }) }));
-      await producer.send({ topic: 'crash-in', messages });
-    }
-    await producer.disconnect();
-    consumer = kafka.consumer({ groupId: 'crash-test-reader', maxWaitTimeInMs: 200 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'crash-out', fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const { seq } = JSON.parse(message.value!.toString()) as { seq: number };
-        seen.set(seq, (seen.get(seq) ?? 0) + 1);
-      },
-    });
+    await produceSequence(kafka, 'crash-in', 0, EVENTS);
+    consumer = await countSequence(kafka, 'crash-out', 'crash-test-reader', seen);
   }, 60_000);
 
   afterAll(async () => {

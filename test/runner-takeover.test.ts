@@ -7,6 +7,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProcessorOutput } from '../src/cli/watch.js';
+import { countSequence, produceSequence } from '../src/engine/testing/kafka-sequence.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
 import { clusterEnvironment, startNodes, stopNodes, type ClusterEnvironment } from '../src/testing/cluster.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
@@ -35,26 +36,11 @@ describe.skipIf(!serverUrl || (!kcatAvailable() && !process.env['CI']))('process
     cluster = clusterEnvironment(schema.url);
     mock = await startMockKafka();
     const kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
-    produce = async (from, to) => {
-      const producer = kafka.producer();
-      await producer.connect();
-      for (let start = from; start < to; start += 1000) {
-        await producer.send({ topic: 'lease-in', messages: Array.from({ length: 1000 }, (_, i) => ({ value: JSON.stringify({ seq: start + i }) })) });
-      }
-      await producer.disconnect();
-    };
     // Half now; the rest once the runner holding the processor is dead, so that the survivor
     // must take it over to deliver them, however fast the first runner went.
+    produce = (from, to) => produceSequence(kafka, 'lease-in', from, to);
     await produce(0, EVENTS / 2);
-    consumer = kafka.consumer({ groupId: 'lease-test-reader', maxWaitTimeInMs: 200 });
-    await consumer.connect();
-    await consumer.subscribe({ topic: 'lease-out', fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const { seq } = JSON.parse(message.value!.toString()) as { seq: number };
-        seen.set(seq, (seen.get(seq) ?? 0) + 1);
-      },
-    });
+    consumer = await countSequence(kafka, 'lease-out', 'lease-test-reader', seen);
   }, 60_000);
 
   afterAll(async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../src/testing/harness.js';
 import { createOrgKey, createProject, createProjectKey, type CreatedKey } from '../identity-helpers.js';
 import { streamsClient, type StreamsClient } from '../streams-fixtures.js';
+import { withoutFields } from '../../src/testing/without-fields.js';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -176,14 +177,7 @@ export function expectAtlasError(res: CallResult, expected: Expected): void {
 
 const VOLATILE = new Set(['stats', 'lastUsed', 'lastUsedAt', 'lastUsedAddress', 'requestCount', 'count', 'lastStateChange', 'lastModified']);
 
-/** Removes fields that change without anyone writing (usage counters, processor stats). */
-export function stable(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stable);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (!VOLATILE.has(k)) out[k] = stable(v);
-  return out;
-}
+export const stable = (value: unknown): unknown => withoutFields(value, VOLATILE);
 
 /** One Digest nonce per server, reused with a rising nonce count: a snapshot costs one round trip per GET. */
 const nonces = new WeakMap<World, { nonce: string; nc: number }>();

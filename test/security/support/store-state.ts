@@ -3,6 +3,7 @@
 import { KIND } from '../../../src/domain/identity/model.js';
 import { STREAMS_KIND } from '../../../src/domain/streams/common.js';
 import type { Store } from '../../../src/store/store.js';
+import { withoutFields } from '../../../src/testing/without-fields.js';
 
 /**
  * Left out: the replay ledger (every Digest answer adds to it, refused or not), revoked
@@ -14,13 +15,7 @@ const KINDS = [...Object.values(KIND), ...Object.values(STREAMS_KIND)].filter((k
 /** Fields that move without any request (usage counters): removed before comparing. */
 const VOLATILE = new Set(['lastUsed', 'lastUsedAt', 'lastUsedAddress', 'count', 'stats']);
 
-export function stable(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stable);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (!VOLATILE.has(k)) out[k] = stable(v);
-  return out;
-}
+export const stable = (value: unknown): unknown => withoutFields(value, VOLATILE);
 
 /** ignore: kinds that move by themselves in the caller's setting (a running processor's checkpoints). */
 export async function storeState(store: Store, ignore: string[] = []): Promise<Record<string, unknown[]>> {
