@@ -41,6 +41,11 @@ export interface StartOptions {
    * `sp.process` run reads them all); by default only the latest are kept.
    */
   keepAllOutput?: boolean;
+  /**
+   * A runner that holds the processor by lease: sink and dead-letter writes start only while
+   * the time stored there has not passed (see runtime/write-fence.ts). Without it, no fence.
+   */
+  writeFence?: SharedArrayBuffer;
 }
 
 export interface WatchOptions {

@@ -17,6 +17,7 @@ import { Watchdog } from './runtime/watchdog.js';
 
 export { PipelineError } from './contract.js';
 export type { ProcessorRunner, ProcessorHost } from './contract.js';
+export { allowWritesUntil, createWriteFence, fenceClockMs, type WriteFence } from './runtime/write-fence.js';
 
 export interface EngineOptions {
   logger?: Logger;

@@ -5,17 +5,18 @@
 // checkpoint. API calls take effect at once: a start on a node that runs processors claims
 // and starts it there (a refused pipeline still answers 400); elsewhere, NOTIFY wakes the
 // runners. A runner that cannot renew its leases stops its processors before they expire,
-// so that a processor never runs on two runners at once.
+// so that a processor never runs on two runners at once; until then each processor's write
+// fence lets its sink writes start only while the lease is surely still this runner's.
 //
 // To the control plane this is a ProcessorRunner like the in-process engine: stats and
 // isRunning come from the local engine for processors held here, and from the stats the
 // holders publish in the lease table for the others.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { PipelineError, type Document, type ProcessorHost, type ProcessorRunner, type ProcessorStats } from '../../engine/contract.js';
+import { allowWritesUntil, createWriteFence, fenceClockMs, type WriteFence } from '../../engine/index.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import {
   leaseStore, listenProcessorChanges, liveLeases, notifyProcessorChange, type Lease, type LeaseView,
@@ -54,10 +55,29 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
   const runnerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const leases = leaseStore(pool, runnerId, ttlMs);
   const held = new Map<string, Lease>();
+  const fences = new Map<string, WriteFence>();
   const engine = options.createEngine?.(createFencedHost(leases, store.blobs, (id) => held.get(id), log));
   const output = engine ? createOutputPublisher(pool, engine, log) : undefined;
   let remote = new Map<string, LeaseView>();
-  let lastRenewed = performance.now();
+  /** When the last renewal that succeeded was sent: the database extended our leases after that. */
+  let lastRenewed = fenceClockMs();
+  const writableUntil = (sentAt: number) => sentAt + ttlMs - SELF_FENCE_MARGIN_MS;
+
+  /** Holds a claimed lease; its processor's sink writes may start until the lease could lapse. */
+  function hold(lease: Lease, claimSentAt: number): WriteFence {
+    const fence = createWriteFence();
+    allowWritesUntil(fence, writableUntil(claimSentAt));
+    held.set(lease.processorId, lease);
+    fences.set(lease.processorId, fence);
+    return fence;
+  }
+
+  function unhold(processorId: string): void {
+    const fence = fences.get(processorId);
+    if (fence) allowWritesUntil(fence, 0);
+    fences.delete(processorId);
+    held.delete(processorId);
+  }
   let closed = false;
 
   // One thing at a time: ticks and API-driven starts and stops never interleave on `held`.
@@ -73,30 +93,33 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
     if (!lease || !engine) return;
     // stop takes the final checkpoint, which needs the lease still held.
     await (how === 'stop' ? engine.stop(processorId) : engine.drop(processorId));
-    held.delete(processorId);
+    unhold(processorId);
     remote.delete(processorId);
     await leases.release(lease).catch((error: unknown) => log.warn({ processorId, err: error }, 'releasing a lease failed; it will expire'));
   }
 
-  async function startHeld(lease: Lease, processor: StoredProcessor): Promise<void> {
+  async function startHeld(lease: Lease, claimSentAt: number, processor: StoredProcessor): Promise<void> {
     const definition = await store.read(async (tx) => {
       const instance = await instanceOf(tx, processor);
       return instance ? buildDefinition(tx, { secretBox }, instance, processor) : undefined;
     });
     if (!definition || !engine) return leases.release(lease);
-    held.set(lease.processorId, lease);
+    const writeFence = hold(lease, claimSentAt);
     try {
       await engine.start(definition, {
         resumeFromCheckpoint: true,
+        writeFence,
         ...(processor.startAtOperationTime !== undefined ? { startAtOperationTime: processor.startAtOperationTime } : {}),
       });
+      // It stopped here while starting (its lease lapsed meanwhile): its new owner runs it.
+      if (held.get(lease.processorId) !== lease) return void await engine.drop(lease.processorId);
       log.info({ processorId: lease.processorId, name: processor.name, epoch: lease.epoch, runnerId }, 'runner claimed processor');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (!(error instanceof PipelineError)) log.error({ processorId: lease.processorId, err: error }, 'starting a claimed processor failed');
       const host = createFencedHost(leases, store.blobs, () => lease, log);
       await host.markFailed(lease.processorId, message);
-      held.delete(lease.processorId);
+      unhold(lease.processorId);
       await leases.release(lease);
     }
   }
@@ -107,10 +130,13 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
     for (const [id, lease] of held) {
       if (renewed.get(id)?.epoch !== lease.epoch) {
         log.warn({ processorId: id, epoch: lease.epoch, runnerId }, 'lease lost; stopping the processor here');
+        unhold(id);
         engine!.drop(id).catch(() => undefined);
-        held.delete(id);
       }
     }
+    // Leases still ours that we stopped running (we stopped in time while the database was
+    // away, and nobody claimed them since): free them, so that they are claimed again.
+    for (const [id, lease] of renewed) if (!held.has(id)) await leases.release(lease);
     const started = new Map((await store.read((tx) => tx.listAll<StoredProcessor>(STREAMS_KIND.processor))).items
       .filter((p) => p.state === 'STARTED').map((p) => [p._id, p]));
     for (const id of [...held.keys()]) if (!started.has(id)) await release(id, 'stop');
@@ -125,7 +151,8 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
       .filter((p) => !held.has(p._id) && (notified.has(p._id) || nowMs - Date.parse(p.lastStateChange) > START_GRACE_MS))
       .map((p) => p._id);
     notified.clear();
-    for (const lease of await leases.claim(candidates, share - held.size)) await startHeld(lease, started.get(lease.processorId)!);
+    const claimSentAt = fenceClockMs();
+    for (const lease of await leases.claim(candidates, share - held.size)) await startHeld(lease, claimSentAt, started.get(lease.processorId)!);
     for (const [id, lease] of held) {
       const stats = engine!.stats(id);
       if (stats) await leases.publishStats(lease, stats);
@@ -134,18 +161,31 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
   }
 
   async function renew() {
+    const sentAt = fenceClockMs();
     const renewed = await leases.renew();
-    lastRenewed = performance.now();
+    // Renewals overlap when the database is slow: only the latest one sent moves the fences.
+    if (sentAt > lastRenewed) {
+      lastRenewed = sentAt;
+      for (const lease of renewed) {
+        const fence = fences.get(lease.processorId);
+        if (fence && held.get(lease.processorId)?.epoch === lease.epoch) allowWritesUntil(fence, writableUntil(sentAt));
+      }
+    }
     return renewed;
   }
 
-  /** Past this point another runner may take our processors over: stop them here first. */
-  function fenceSelfIfLate(error: unknown): void {
-    log.warn({ err: error, runnerId }, 'runner heartbeat failed');
-    if (engine && held.size > 0 && performance.now() - lastRenewed > ttlMs - SELF_FENCE_MARGIN_MS) {
-      log.error({ runnerId, processors: [...held.keys()] }, 'cannot renew leases in time: stopping every processor here');
-      for (const id of held.keys()) engine.drop(id).catch(() => undefined);
-      held.clear();
+  /**
+   * Past this point another runner may take our processors over: stop them here first. Checked
+   * on a timer, not only when a query fails: a database behind a dead network answers nothing,
+   * not even an error, for many minutes.
+   */
+  function stopIfLeasesLapsing(): void {
+    if (!engine || held.size === 0 || fenceClockMs() < writableUntil(lastRenewed)) return;
+    log.error({ runnerId, processors: [...held.entries()].map(([id, l]) => ({ processorId: id, epoch: l.epoch })) },
+      'cannot renew leases in time: stopping every processor here');
+    for (const id of [...held.keys()]) {
+      unhold(id);
+      engine.drop(id).catch(() => undefined);
     }
   }
 
@@ -155,7 +195,8 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
       if (engine) await runnerTick();
       remote = new Map((await liveLeases(pool)).map((l) => [l.processorId, l]));
     } catch (error) {
-      fenceSelfIfLate(error);
+      log.warn({ err: error, runnerId }, 'runner heartbeat failed');
+      stopIfLeasesLapsing();
     }
   }
 
@@ -171,7 +212,11 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
   timer.unref();
   // Renewal also runs on its own, outside the one-at-a-time chain: a slow start (a worker
   // compiling) must not let the other leases lapse.
-  const renewer = setInterval(() => { if (engine && held.size > 0 && !closed) renew().catch(fenceSelfIfLate); }, heartbeatMs);
+  const renewer = setInterval(() => {
+    if (!engine || held.size === 0 || closed) return;
+    stopIfLeasesLapsing();
+    renew().catch((error: unknown) => log.warn({ err: error, runnerId }, 'renewing leases failed'));
+  }, heartbeatMs);
   renewer.unref();
   const unlisten = engine ? await listenProcessorChanges(pool, wake) : async () => undefined;
   await exclusively(tick);
@@ -185,13 +230,14 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
       if (!engine) return notify(definition.id);
       // The heartbeat may have seen the committed start first and claimed it already.
       if (held.has(definition.id)) return;
+      const claimSentAt = fenceClockMs();
       const [lease] = await leases.claim([definition.id], 1);
       if (!lease) return notify(definition.id);
-      held.set(definition.id, lease);
+      const writeFence = hold(lease, claimSentAt);
       try {
-        await engine.start(definition, startOptions);
+        await engine.start(definition, { ...startOptions, writeFence });
       } catch (error) {
-        held.delete(definition.id);
+        unhold(definition.id);
         await leases.release(lease);
         throw error;
       }

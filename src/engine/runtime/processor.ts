@@ -16,6 +16,7 @@ import { OperatorCounters, ProcessorCounters } from './stats.js';
 import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
+import { waitForWritePermit } from './write-fence.js';
 
 const TICK_MS = 200;
 
@@ -142,6 +143,7 @@ export class Processor {
       docs = out;
     }
     this.checkStateBudget();
+    await waitForWritePermit(this.startOptions?.writeFence);
     if (docs.length > 0) {
       const started = performance.now();
       if (!this.sinkIsTestLog && this.env.wantsOutput()) this.env.publishOutput(docs);
