@@ -28,7 +28,8 @@ export function startServerProcess(args: string[], env: Record<string, string> =
     child.stdout!.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const m = BANNER.exec(text);
-      if (m) resolveBanner({ url: m[1]!, orgId: m[2]!, projectId: m[3]!, publicKey: m[4]!, privateKey: m[5]!.trim(), text, child });
+      // `text` keeps growing: a test reads log lines written later.
+      if (m) resolveBanner({ url: m[1]!, orgId: m[2]!, projectId: m[3]!, publicKey: m[4]!, privateKey: m[5]!.trim(), get text() { return text; }, child });
     });
     child.stderr!.on('data', (chunk: Buffer) => { text += chunk.toString(); });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));

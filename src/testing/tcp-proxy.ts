@@ -12,7 +12,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+/** Listens on loopback, on a port of the system's choice, unless `listen` says otherwise. */
+export async function startTcpProxy(targetHost: string, targetPort: number, listen: { host?: string; port?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const relay = (client: Socket) => {
     const upstream = createConnection({ host: targetHost, port: targetPort });
@@ -24,11 +25,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     client.pipe(upstream).pipe(client);
   };
   let server: Server = createServer(relay);
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
+  const listenOn = (port: number) => new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, listen.host ?? '127.0.0.1', () => resolve());
   });
-  await listen(0);
+  await listenOn(listen.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const stop = () => new Promise<void>((resolve) => {
     for (const s of sockets) s.destroy();
@@ -39,7 +40,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     cut: stop,
     async restore() {
       server = createServer(relay);
-      await listen(port);
+      await listenOn(port);
     },
     close: stop,
   };
