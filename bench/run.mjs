@@ -7,12 +7,14 @@ import { runEngineBench } from './engine.mjs';
 import { runKafkaBench } from './kafka-bench.mjs';
 import { report, savePrevious } from './lib/report.mjs';
 import { runScaleBench } from './scale.mjs';
+import { runScaleOutBench } from './scale-out.mjs';
 
 const quick = process.argv.includes('--quick');
 const machine = `${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`;
 const started = Date.now();
 const figures = [];
-for (const [name, run] of [['control plane', runApiBench], ['memory', runMemoryBench], ['store scale', runScaleBench], ['engine', runEngineBench], ['kafka', runKafkaBench]]) {
+for (const [name, run] of [['control plane', runApiBench], ['memory', runMemoryBench], ['store scale', runScaleBench], ['engine', runEngineBench], ['kafka', runKafkaBench],
+  ['scale-out', runScaleOutBench]]) {
   process.stdout.write(`running ${name}...\n`);
   figures.push(...(await run({ quick })));
 }

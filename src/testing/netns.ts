@@ -2,10 +2,10 @@
 // by two veth pairs, a "database network" and a "Kafka network", so that a test can cut a host
 // off from the database while it still reaches Kafka. Needs root and iproute2 (`ip`).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
-const RELAY = resolve(__dirname, 'relay-cli.ts');
+const RELAY = fileURLToPath(new URL('relay-cli.ts', import.meta.url));
 
 export interface NetHost {
   /** The namespace's name: `ip netns exec NAME ...` runs a process on this host. */

@@ -1,9 +1,9 @@
 // The server as a user runs it: `atlas-streams-emulator serve` in its own process, with
 // the connection details read off the banner it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const CLI = resolve(__dirname, '../../dist/cli/main.js');
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface ServerProcess {
   url: string;
