@@ -89,6 +89,7 @@ async function measure({ rounds, seconds, events }) {
       const res = await fetch(streamsUrl(emulatorA, path), {
         method, headers: { ...headers, Accept: accept, ...(body ? { 'Content-Type': 'application/json' } : {}) }, body: body && JSON.stringify(body) });
       if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+      return res.status === 204 ? undefined : res.json();
     };
     await call('/bench/connections', 'POST', { name: 'kafka', type: 'Kafka', bootstrapServers: mock.bootstrapServers, security: { protocol: 'PLAINTEXT' } });
 
@@ -127,6 +128,8 @@ async function measure({ rounds, seconds, events }) {
       }
       const rate = (events - first.seen) / ((performance.now() - first.at) / 1000);
       for (const name of names) {
+        const processor = await call(`/bench/processor/${name}`, 'GET');
+        if (processor.state !== 'STARTED') throw new Error(`processor ${name} is ${processor.state}: ${JSON.stringify(processor)} ${[runner1, runner2].map((r) => r?.text.split('\n').filter((l) => l.startsWith('{')).slice(-5).join('\n')).join('\n')}`);
         await call(`/bench/processor/${name}:stop`, 'POST');
         await call(`/bench/processor/${name}`, 'DELETE');
       }
