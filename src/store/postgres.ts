@@ -150,6 +150,11 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
     async list(kind, parentId, page) {
       return pageOf(await docs('SELECT doc FROM entities WHERE kind = $1 AND parent_id = $2 ORDER BY seq', [kind, parentId]), page);
     },
+    async storedBytes(kind, parentId) {
+      if (unstorable([kind, parentId])) return 0;
+      const { rows } = await conn.query<{ bytes: string }>('SELECT COALESCE(SUM(octet_length(doc)), 0) AS bytes FROM entities WHERE kind = $1 AND parent_id = $2', [kind, parentId]);
+      return Number(rows[0]?.bytes ?? 0);
+    },
     async listAll(kind, page) {
       return pageOf(await docs('SELECT doc FROM entities WHERE kind = $1 ORDER BY seq', [kind]), page);
     },

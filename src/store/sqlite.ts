@@ -129,6 +129,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     // the whole query; the children of one parent are few, so pages are cut in JavaScript.
     list: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? ORDER BY seq').pluck(),
     listAll: db.prepare('SELECT doc FROM entities WHERE kind = ? ORDER BY seq').pluck(),
+    storedBytes: db.prepare('SELECT COALESCE(SUM(octet_length(doc)), 0) FROM entities WHERE kind = ? AND parent_id = ?').pluck(),
     nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM entities').pluck(),
     insert: db.prepare('INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     update: db.prepare('UPDATE entities SET doc = ? WHERE kind = ? AND id = ?'),
@@ -161,6 +162,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     async list<T>(kind: string, parentId: string, p?: Page): Promise<ListResult<T>> {
       return pageOf<T>(q.list.all(kind, parentId) as string[], p);
     },
+    async storedBytes(kind, parentId) { return q.storedBytes.get(kind, parentId) as number; },
     async listAll<T>(kind: string, p?: Page): Promise<ListResult<T>> {
       return pageOf<T>(q.listAll.all(kind) as string[], p);
     },

@@ -37,6 +37,8 @@ export interface StoreTx {
   findByName<T>(kind: string, name: string): Promise<T | undefined>;
   /** Entities under a parent in creation order. */
   list<T>(kind: string, parentId: string, page?: Page): Promise<ListResult<T>>;
+  /** Bytes of the documents under a parent as stored (their JSON text): limits on what one list loads read it. */
+  storedBytes(kind: string, parentId: string): Promise<number>;
   /** Entities of a kind across parents in creation order. */
   listAll<T>(kind: string, page?: Page): Promise<ListResult<T>>;
   /** Throws DuplicateKeyError when the id, or the name under the parent, is taken. */
