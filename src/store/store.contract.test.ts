@@ -58,6 +58,18 @@ describe.each(backends)('Store contract: $name', (backend) => {
     });
   });
 
+  test('storedBytes: the UTF-8 bytes of the JSON text of the documents under one parent', async () => {
+    await store.transaction(async (tx) => {
+      await tx.insert('sized', { id: 's1', parentId: 'p' }, { v: 'é' });
+      await tx.insert('sized', { id: 's2', parentId: 'p' }, { v: 'abc' });
+      await tx.insert('sized', { id: 's3', parentId: 'q' }, { v: 'x'.repeat(1000) });
+    });
+    await store.read(async (tx) => {
+      expect(await tx.storedBytes('sized', 'p')).toBe(Buffer.byteLength('{"v":"é"}') + Buffer.byteLength('{"v":"abc"}'));
+      expect(await tx.storedBytes('sized', 'none')).toBe(0);
+    });
+  });
+
   test('a taken id or name is a DuplicateKeyError and the transaction can go on', async () => {
     await store.transaction(async (tx) => {
       await expect(tx.insert('thing', { id: 'a' }, {})).rejects.toBeInstanceOf(DuplicateKeyError);
