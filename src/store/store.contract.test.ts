@@ -124,8 +124,12 @@ describe.each(backends)('Store contract: $name', (backend) => {
       await tx.appendAudit('s', { at: '2026-01-01T00:00:01Z', n: 1.5 });
       await tx.appendAudit('other', { at: '2026-01-01T00:00:01Z', n: 9 });
     });
-    const events = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z'));
+    const events = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', Number.MAX_SAFE_INTEGER));
     expect(events.map((e) => e['n'])).toEqual([1, 1.5]);
+    // Only the oldest that fit: each stored event here is {"at":"2026-01-01T00:00:0XZ","n":…}.
+    const first = Buffer.byteLength(JSON.stringify({ at: '2026-01-01T00:00:01Z', n: 1 }));
+    const bounded = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:09Z', first + 5));
+    expect(bounded.map((e) => e['n'])).toEqual([1]);
   });
 
   test('concurrent read-check-write transactions: exactly one deletes', async () => {

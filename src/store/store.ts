@@ -58,7 +58,8 @@ export interface StoreTx {
   appendAudit(scopeId: string, event: AuditEvent): Promise<void>;
   /** Deletes the audit trail of the given scopes (all of it without scopes). */
   deleteAudit(scopeIds?: readonly string[]): Promise<void>;
-  listAudit(scopeId: string, fromIso: string, toIso: string): Promise<AuditEvent[]>;
+  /** Oldest first; only as many of the oldest as add up to maxBytes of stored JSON, and a few not yet written. */
+  listAudit(scopeId: string, fromIso: string, toIso: string, maxBytes: number): Promise<AuditEvent[]>;
 }
 
 export interface Store {

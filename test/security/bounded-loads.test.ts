@@ -1,12 +1,17 @@
-// Issue 8, residual of item 10: no list or start may load unbounded data on the API thread.
-// Every list of a workspace's processors or connections (and every processor start, which
-// reads all connections) loads all of that kind at once, so what one workspace may store is
-// bounded: 64 MiB of processors (3 of the largest pipelines), 16 MiB of connections. A write
-// past the bound is refused with a 400 and leaves nothing behind.
+// Issue 8, residual of item 10: no request may make the API thread load unbounded data (one
+// huge allocation could abort the V8 process every worker shares). Every list of a workspace's
+// processors or connections (and every processor start, which reads all connections) loads
+// all of that kind at once, so what one workspace may store is bounded: 64 MiB of processors
+// (3 of the largest pipelines), 16 MiB of connections; a write past the bound is refused with
+// a 400 and leaves nothing behind. A log download holds at most 16 MiB of lines, the oldest of
+// its window; the rest is had by asking again from the last line's time.
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditScope } from '../../src/domain/streams/audit-logs.js';
+import { MAX_LOG_DOWNLOAD_BYTES } from '../../src/domain/streams/log-window.js';
 import { MAX_BODY_BYTES, MAX_OTHER_BODY_BYTES } from '../../src/http/body.js';
 import { WORKSPACE_STORAGE_BYTES } from '../../src/domain/streams/common.js';
-import { ACCEPT, callDigest, startTestServer, type TestServer } from '../../src/testing/harness.js';
+import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../../src/testing/harness.js';
 
 let server: TestServer;
 const workspace = () => `/api/atlas/v2/groups/${server.projectId}/streams/bounded`;
@@ -75,4 +80,36 @@ describe('what one workspace may store', () => {
     expect(await names('connections')).not.toContain('one-too-many');
     expect((await names('connections')).filter((n) => n.startsWith('kafka-'))).toHaveLength(fit);
   }, 300_000);
+});
+
+describe('log downloads', () => {
+  it(`hold at most ${MAX_LOG_DOWNLOAD_BYTES} bytes of lines: the oldest of the window, the rest from the last line's time on`, async () => {
+    // 32 MiB of trail, one line a second from now on; each line carries a 16 KiB path, as long as a request line may be.
+    const startSeconds = Math.ceil(Date.now() / 1000) + 1;
+    const lines = 2 * MAX_LOG_DOWNLOAD_BYTES / (16 * 1024);
+    for (let i = 0; i < lines; i++) {
+      server.app.store.journal(auditScope(server.projectId, 'bounded'), {
+        at: new Date((startSeconds + i) * 1000).toISOString(), principal: 'planted', operationId: 'getStreamProcessor', method: 'GET',
+        path: `${workspace()}/processor/${String(i).padEnd(16 * 1024, '.')}`, status: 404,
+      });
+    }
+    const download = async (from: number): Promise<Array<{ at: string; path: string }>> => {
+      const path = `${workspace()}/auditLogs?startDate=${from}&endDate=${startSeconds + lines}`;
+      const challenge = await callAnonymous(`${server.url}${path}`);
+      const nonce = /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate') ?? '')![1]!;
+      const res = await fetch(`${server.url}${path}`, {
+        headers: { Accept: 'application/vnd.atlas.2023-02-01+gzip', Authorization: digestAuthorization(`${server.url}${path}`, 'GET', server.owner, nonce) },
+      });
+      expect(res.status).toBe(200);
+      const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_LOG_DOWNLOAD_BYTES);
+      return text.trimEnd().split('\n').map((line) => JSON.parse(line));
+    };
+    const first = await download(startSeconds);
+    expect(first.length).toBeGreaterThan(lines / 3);
+    expect(first.length).toBeLessThan(lines);
+    expect(first.map((e) => e.at)).toEqual(Array.from({ length: first.length }, (_, i) => new Date((startSeconds + i) * 1000).toISOString()));
+    const next = await download(startSeconds + first.length);
+    expect(next[0]!.path).toBe(`${workspace()}/processor/${String(first.length).padEnd(16 * 1024, '.')}`);
+  }, 120_000);
 });
