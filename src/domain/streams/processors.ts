@@ -102,8 +102,10 @@ export function renderProcessor(runner: ProcessorRunner, processor: StoredProces
   const out: Record<string, unknown> = {
     _id: processor._id,
     name: processor.name,
-    // The caller's stage order and field order are the program: kept as written.
-    pipeline: keepOrder(jsonCopy(processor.pipeline)),
+    // The caller's stage order and field order are the program: kept as written. Not copied:
+    // the processor is the caller's own read (or body), and copying a 16 MB pipeline costs two
+    // full passes on the API thread.
+    pipeline: keepOrder(processor.pipeline),
     state: processor.state,
   };
   if (processor.options?.dlq) out['options'] = { dlq: processor.options.dlq };
