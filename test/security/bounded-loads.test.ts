@@ -79,6 +79,9 @@ describe('what one workspace may store', () => {
     } }), 'connections', WORKSPACE_STORAGE_BYTES.connections);
     expect(await names('connections')).not.toContain('one-too-many');
     expect((await names('connections')).filter((n) => n.startsWith('kafka-'))).toHaveLength(fit);
+    // A page is at most the spec's 500 items.
+    const tooLong = await callDigest(`${server.url}${workspace()}/connections?itemsPerPage=501`, server.owner, {});
+    expect(tooLong.status).toBe(400);
   }, 300_000);
 });
 
