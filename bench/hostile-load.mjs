@@ -1,7 +1,8 @@
 // Hostile load (issue 8 item 10): how long an ordinary client's GET takes while other
 // clients send the largest bodies the server accepts, oversized ones, and deep JSON.
-// Prints p50/p99/max of the GET alone, then under each kind of hostile traffic. Every loop is
-// bounded by HOSTILE_SECONDS per phase. Run after `npm run build`:
+// Prints p50/p99/max of the GET alone, then under each kind of hostile traffic with its p99 and
+// max as ratios to the GET alone in the same run. Every loop is bounded by HOSTILE_SECONDS per
+// phase. Run after `npm run build`:
 //   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
 import { fork } from 'node:child_process';
 import http from 'node:http';
@@ -43,10 +44,13 @@ async function timedGets(url, token, until) {
   return times.sort((a, b) => a - b);
 }
 
-/** A body of exactly the largest accepted size: a valid pipeline that is refused only at its last attribute, after parsing. */
-function maximalBody() {
+/**
+ * A body of exactly the largest accepted size: a valid pipeline. `refused`: with an unknown
+ * attribute at its very end, refused only after parsing; otherwise it is stored and echoed.
+ */
+function maximalBody(refused = true) {
   const head = '{"name":"hostile","pipeline":[{"$source":{"connectionName":"sample_stream_solar"}},{"$match":{"k":{"$in":[';
-  const tail = ']}}},{"$emit":{"connectionName":"__testLog"}}],"refusedAtTheEnd":1}';
+  const tail = `]}}},{"$emit":{"connectionName":"__testLog"}}]${refused ? ',"refusedAtTheEnd":1' : ''}}`;
   const item = '"abcdefghijklmnopqrstuvwxyz0123456789",';
   const count = Math.floor((MAX_BODY - head.length - tail.length - 4) / item.length);
   return `${head}${item.repeat(count)}"z"${tail}`;
@@ -70,6 +74,9 @@ async function attackers(kind, server, token) {
   };
 }
 
+const fmt = (v) => v.toFixed(1).padStart(7);
+const baseline = {};
+
 async function phase(name, server, token, kind) {
   const ready = await attackers(kind, server, token);
   const until = Date.now() + SECONDS * 1000;
@@ -79,8 +86,11 @@ async function phase(name, server, token, kind) {
   const requests = summaries.reduce((n, s) => n + s.requests, 0);
   const statuses = {};
   for (const s of summaries) for (const [k, v] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-  const fmt = (v) => v.toFixed(1).padStart(7);
-  console.log(`${name.padEnd(44)} GET p50 ${fmt(percentile(times, 0.5))} ms  p99 ${fmt(percentile(times, 0.99))} ms  max ${fmt(times.at(-1))} ms  ` +
+  const p99 = percentile(times, 0.99);
+  const max = times.at(-1);
+  if (!kind) Object.assign(baseline, { p99, max });
+  const ratios = kind ? `  (x alone: p99 ${(p99 / baseline.p99).toFixed(1)}, max ${(max / baseline.max).toFixed(1)})` : '';
+  console.log(`${name.padEnd(46)} GET p50 ${fmt(percentile(times, 0.5))} ms  p99 ${fmt(p99)} ms  max ${fmt(max)} ms${ratios}  ` +
     `(${times.length} GETs${kind ? `; ${requests} hostile requests, statuses ${JSON.stringify(statuses)}` : ''})`);
 }
 
@@ -89,10 +99,13 @@ async function attack(kind, url, projectId, token) {
   const auth = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };
   const processors = `${url}/api/atlas/v2/groups/${projectId}/streams/hostile/processor`;
   const big = maximalBody();
+  const stored = `${url}/api/atlas/v2/groups/${projectId}/streams/hostile/processor/stored`;
   const deep = `{"name":"deep","pipeline":[${'['.repeat(1_000_000)}`;
+  const kindBody = kind === 'stored' ? maximalBody(false).replace('"name":"hostile"', '"name":"stored"') : undefined;
   const requests = {
     anonymous: (agent) => send(processors, { method: 'POST', headers: { Accept: ACCEPT, 'Content-Type': 'application/json' }, body: big, agent }),
     maximal: (agent) => send(processors, { method: 'POST', headers: auth, body: big, agent }),
+    stored: (agent) => send(stored, { method: 'PATCH', headers: auth, body: kindBody, agent }),
     oversized: (agent) => send(processors, { method: 'POST', headers: { ...auth, 'Content-Length': String(MAX_BODY + 1) }, agent }),
     deep: (agent) => send(processors, { method: 'POST', headers: auth, body: deep, agent }),
   };
@@ -119,10 +132,15 @@ export async function runHostileLoadBench() {
       body: JSON.stringify({ name: 'hostile', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } }),
     });
     if (created !== 200) throw new Error(`creating the instance answered ${created}`);
+    const processor = await send(`${server.url}/api/atlas/v2/groups/${server.projectId}/streams/hostile/processor`, {
+      method: 'POST', headers: auth, body: JSON.stringify({ name: 'stored', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }] }),
+    });
+    if (processor !== 200) throw new Error(`creating the processor answered ${processor}`);
     console.log(`hostile load: ${SECONDS} s per phase, ${HOSTILE_CLIENTS} hostile client processes, maximal body ${(Buffer.byteLength(maximalBody()) / 1048576).toFixed(2)} MiB`);
     await phase('alone', server, token);
     await phase('+ maximal bodies, no credentials', server, token, 'anonymous');
     await phase('+ maximal bodies, authenticated (parsed)', server, token, 'maximal');
+    await phase('+ maximal valid pipelines, stored and echoed', server, token, 'stored');
     await phase('+ oversized bodies (Content-Length > limit)', server, token, 'oversized');
     await phase('+ 1,000,000 levels of nesting, authenticated', server, token, 'deep');
   } finally {

@@ -101,14 +101,17 @@ function checkLength(pipeline: unknown[], names: string[]): void {
 }
 
 /** Nesting of objects and arrays, walked without recursion. */
-function checkDepth(root: unknown): void {
-  const pending: Array<[unknown, number]> = [[root, 1]];
+function checkDepth(root: unknown[]): void {
+  // Only containers are queued and arrays are not copied: a 16 MB pipeline is mostly scalars
+  // (a long $in list), and queueing each of them held the API thread for seconds.
+  const pending: Array<[object, number]> = [[root, 1]];
   while (pending.length > 0) {
     const [value, depth] = pending.pop()!;
-    if (value === null || typeof value !== 'object') continue;
     if (depth > MAX_DEFINITION_DEPTH) {
       throw new PipelineError(`the pipeline nests deeper than ${MAX_DEFINITION_DEPTH} levels of objects and arrays`);
     }
-    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+    }
   }
 }

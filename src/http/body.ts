@@ -4,7 +4,7 @@
 // refused body is not read any further: the answer carries `Connection: close`.
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from './errors.js';
-import { JsonDepthGauge, tooDeep } from './json-body.js';
+import type { JsonBody } from './json-body.js';
 
 /**
  * Atlas refuses a stream processor pipeline definition over 16 MB (Atlas Stream Processing
@@ -25,8 +25,8 @@ export function bodyLimitOf(operationId: string): number {
 
 export interface BodyLimits {
   maxBytes: number;
-  /** Follow JSON nesting while reading and refuse past this gauge's limit. */
-  json?: JsonDepthGauge;
+  /** Follow (and, when large, parse) the JSON as it is read, refusing it as soon as it fails. */
+  json?: JsonBody;
 }
 
 /** The client went away before its body was complete: nobody is left to answer, and nothing went wrong here. */
@@ -59,7 +59,11 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) return finish(tooLarge(maxBytes));
-      if (json && !json.feed(chunk)) return finish(tooDeep());
+      try {
+        json?.feed(chunk);
+      } catch (error) {
+        return finish(error as Error);
+      }
       chunks.push(chunk);
     };
     const onEnd = () => finish();

@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   STREAM_CONNECTION_NAME_ALREADY_EXISTS: { status: 409, detail: 'A Stream connection with the name {0} already exists.' },
   // Atlas's 2026 wording; it named only the workspace before (docs/atlas-behaviour.md).
   STREAM_CONNECTION_HAS_STREAM_PROCESSORS: { status: 403, detail: 'Stream connection with name {0} in stream workspace {1} has active processors, and cannot be changed.' },
+  STREAM_WORKSPACE_STORAGE_EXCEEDED: { status: 400, detail: 'The {0} of stream workspace {1} may hold at most {2} bytes together.' },
   STREAM_PROCESSOR_GENERIC_ERROR: { status: 400, detail: 'Streams Processor with this name ({0}) had a problem occur: {1}.' },
   STREAM_PROCESSOR_NOT_FOUND: { status: 404, detail: 'Stream processor with name {0} for stream workspace {1} not found.' },
   STREAM_PROCESSOR_NAME_ALREADY_EXISTS: { status: 409, detail: 'A Stream processor with the name {0} already exists.' },

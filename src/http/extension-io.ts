@@ -2,15 +2,19 @@
 // with the same body limits and JSON nesting checks as the API.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from './body.js';
+import { ApiError } from './errors.js';
 import { compactJson } from './json.js';
-import { JsonDepthGauge, parseJson } from './json-body.js';
+import { JsonBody } from './json-body.js';
 
 /** The emulator's routes take small bodies (settings, rules), never a pipeline. */
 const MAX_EXTENSION_BODY = 64 * 1024;
 
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, { maxBytes: MAX_EXTENSION_BODY, json: new JsonDepthGauge() });
-  return parseJson(body.toString('utf8'));
+  const json = new JsonBody();
+  const body = await readBody(req, { maxBytes: MAX_EXTENSION_BODY, json });
+  const parsed = json.result(body);
+  if (!parsed) throw new ApiError('MALFORMED_JSON');
+  return parsed.value;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

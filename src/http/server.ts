@@ -16,7 +16,7 @@ import { authorize } from './authorize.js';
 import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
 import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
-import { JsonDepthGauge, parseJson } from './json-body.js';
+import { JsonBody } from './json-body.js';
 import { RateLimiter } from './rate-limit.js';
 import { rawErrorResponse, sendError, sendSuccess, type Presentation } from './respond.js';
 import { isJsonBodyType, negotiateVersion } from './versions.js';
@@ -203,10 +203,10 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.url.searchParams);
-  const json = isJsonBodyType(req.headers['content-type']) ? new JsonDepthGauge() : undefined;
+  const json = isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
   const rawBody = hasBody(req) ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
   const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
-  await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, rateHeaders });
+  await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
 }
 
 interface CheckedCall {
@@ -216,6 +216,8 @@ interface CheckedCall {
   contentType: string;
   query: QueryValues;
   rawBody: Buffer;
+  /** Set when the body is JSON: it was followed (and, when large, parsed) as it was read. */
+  json?: JsonBody;
   rateHeaders: Record<string, string>;
 }
 
@@ -230,7 +232,7 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
     // A networked store may run this function again after losing a race: only the last run's tasks count.
     afterCommit.length = 0;
     const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
-    const body = parseBody(op, version, call.rawBody, x.req.headers['content-type'], params);
+    const body = parseBody(op, version, call, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];
     if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
     const ctx: RequestContext = {
@@ -263,17 +265,12 @@ function challenge(res: ServerResponse, services: Services, stale: boolean): voi
   res.end(CHALLENGE_BODY);
 }
 
-function parseBody(op: OperationSpec, version: string, raw: Buffer, contentType: string | undefined, params: Record<string, string>): unknown {
+function parseBody(op: OperationSpec, version: string, { rawBody, json }: CheckedCall, contentType: string | undefined, params: Record<string, string>): unknown {
   const spec = op.requestBody;
-  const text = raw.toString('utf8');
   if (!spec) return undefined;
-  if (text.trim() === '') {
-    if (spec.required) throw new ApiError('MISSING_ATTRIBUTE', ['body']);
-    return undefined;
-  }
-  if (!isJsonBodyType(contentType)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', [contentType]);
-  const body = parseJson(text);
-  // `null` is no body at all, whatever a schema's `nullable` says: handlers read fields off it.
+  if (!json && rawBody.toString('utf8').trim() !== '') throw new ApiError('UNSUPPORTED_MEDIA_TYPE', [contentType]);
+  // A blank body and `null` are no body at all, whatever a schema's `nullable` says: handlers read fields off it.
+  const body = json?.result(rawBody)?.value ?? null;
   if (body === null) {
     if (spec.required) throw new ApiError('MISSING_ATTRIBUTE', ['body']);
     return undefined;

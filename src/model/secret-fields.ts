@@ -23,11 +23,19 @@ export function isSecretContainer(name: string): boolean {
   return SECRET_CONTAINERS.has(name);
 }
 
+/** `scheme://user:` (group 1), the password (group 2), `@...` (group 3). */
+const URL_USERINFO = /^([a-z+]+:\/\/[^:/@\s]+:)([^@/\s]+)(@[\s\S]*)$/i;
+
 /** The password of a `scheme://user:password@host` string, as written and URL-decoded. */
 export function urlPasswords(value: string): string[] {
-  const match = /^[a-z+]+:\/\/[^:/@\s]+:([^@/\s]+)@/i.exec(value);
-  if (!match?.[1]) return [];
-  return [match[1], safeDecode(match[1])];
+  const password = URL_USERINFO.exec(value)?.[2];
+  if (!password) return [];
+  return [password, safeDecode(password)];
+}
+
+/** value with its URL password (as urlPasswords finds it) replaced: `https://user:****@host/...` by default. */
+export function withUrlPassword(value: string, password = SECRET_MASK): string {
+  return value.replace(URL_USERINFO, (_, head: string, _old: string, tail: string) => `${head}${password}${tail}`);
 }
 
 function safeDecode(s: string): string {

@@ -150,6 +150,11 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
     async list(kind, parentId, page) {
       return pageOf(await docs('SELECT doc FROM entities WHERE kind = $1 AND parent_id = $2 ORDER BY seq', [kind, parentId]), page);
     },
+    async storedBytes(kind, parentId) {
+      if (unstorable([kind, parentId])) return 0;
+      const { rows } = await conn.query<{ bytes: string }>('SELECT COALESCE(SUM(octet_length(doc)), 0) AS bytes FROM entities WHERE kind = $1 AND parent_id = $2', [kind, parentId]);
+      return Number(rows[0]?.bytes ?? 0);
+    },
     async listAll(kind, page) {
       return pageOf(await docs('SELECT doc FROM entities WHERE kind = $1 ORDER BY seq', [kind]), page);
     },
@@ -185,9 +190,10 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
       await conn.query("INSERT INTO audit_events (scope_id, at, seq, event) VALUES ($1, $2, nextval('audit_events_seq_gen'), $3)",
         [scopeId, event.at, JSON.stringify(event)]);
     },
-    async listAudit(scopeId, fromIso, toIso) {
+    async listAudit(scopeId, fromIso, toIso, maxBytes) {
       const { rows } = await conn.query<{ event: string }>(
-        'SELECT event FROM audit_events WHERE scope_id = $1 AND at >= $2 AND at <= $3 ORDER BY at, seq', [scopeId, fromIso, toIso]);
+        `SELECT event FROM (SELECT event, SUM(octet_length(event)) OVER (ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS upto
+          FROM audit_events WHERE scope_id = $1 AND at >= $2 AND at <= $3) AS bounded WHERE upto <= $4 ORDER BY upto`, [scopeId, fromIso, toIso, maxBytes]);
       return [...rows.map((r) => JSON.parse(r.event) as AuditEvent), ...waitingAudit(scopeId, fromIso, toIso)];
     },
     async keys() {

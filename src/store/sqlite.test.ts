@@ -16,12 +16,12 @@ describe('SQLite store', () => {
     store.journal('g/i', { at: '2026-01-01T00:00:01.000Z', operationId: 'first' });
     store.journal('g/other', { at: '2026-01-01T00:00:01.000Z', operationId: 'elsewhere' });
     store.journal('g/i', { at: '2026-01-01T00:00:02.000Z', operationId: 'second' });
-    const seen = await store.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:09.000Z'));
+    const seen = await store.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:09.000Z', Number.MAX_SAFE_INTEGER));
     expect(seen.map((e) => e['operationId'])).toEqual(['first', 'second']);
     await store.close();
 
     const reopened = openSqliteStore({ path });
-    const stored = await reopened.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.500Z'));
+    const stored = await reopened.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.500Z', Number.MAX_SAFE_INTEGER));
     expect(stored.map((e) => e['operationId'])).toEqual(['first']);
     await reopened.close();
   });

@@ -129,6 +129,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     // the whole query; the children of one parent are few, so pages are cut in JavaScript.
     list: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? ORDER BY seq').pluck(),
     listAll: db.prepare('SELECT doc FROM entities WHERE kind = ? ORDER BY seq').pluck(),
+    storedBytes: db.prepare('SELECT COALESCE(SUM(octet_length(doc)), 0) FROM entities WHERE kind = ? AND parent_id = ?').pluck(),
     nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM entities').pluck(),
     insert: db.prepare('INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     update: db.prepare('UPDATE entities SET doc = ? WHERE kind = ? AND id = ?'),
@@ -141,7 +142,8 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     deleteAllAudit: db.prepare('DELETE FROM audit_events'),
     appendAudit: db.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)'),
     nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
-    listAudit: db.prepare('SELECT event FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ? ORDER BY at, seq').pluck(),
+    listAudit: db.prepare(`SELECT event FROM (SELECT event, SUM(octet_length(event)) OVER (ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS upto
+      FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ?) WHERE upto <= ? ORDER BY upto`).pluck(),
   };
   const parse = <T>(doc: unknown): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc as string) as T));
   const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): void => {
@@ -161,6 +163,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     async list<T>(kind: string, parentId: string, p?: Page): Promise<ListResult<T>> {
       return pageOf<T>(q.list.all(kind, parentId) as string[], p);
     },
+    async storedBytes(kind, parentId) { return q.storedBytes.get(kind, parentId) as number; },
     async listAll<T>(kind: string, p?: Page): Promise<ListResult<T>> {
       return pageOf<T>(q.listAll.all(kind) as string[], p);
     },
@@ -204,8 +207,8 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
       else for (const scopeId of scopeIds) q.deleteAudit.run(scopeId);
     },
     async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
-    async listAudit(scopeId, fromIso, toIso) {
-      const stored = q.listAudit.all(scopeId, fromIso, toIso).map((e) => JSON.parse(e as string) as AuditEvent);
+    async listAudit(scopeId, fromIso, toIso, maxBytes) {
+      const stored = q.listAudit.all(scopeId, fromIso, toIso, maxBytes).map((e) => JSON.parse(e as string) as AuditEvent);
       const waiting = waitingAudit(scopeId, fromIso, toIso);
       // Waiting events are newer than stored ones of the same instant: a stable sort keeps that.
       return waiting.length === 0 ? stored : [...stored, ...waiting].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));

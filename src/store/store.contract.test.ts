@@ -58,6 +58,18 @@ describe.each(backends)('Store contract: $name', (backend) => {
     });
   });
 
+  test('storedBytes: the UTF-8 bytes of the JSON text of the documents under one parent', async () => {
+    await store.transaction(async (tx) => {
+      await tx.insert('sized', { id: 's1', parentId: 'p' }, { v: 'é' });
+      await tx.insert('sized', { id: 's2', parentId: 'p' }, { v: 'abc' });
+      await tx.insert('sized', { id: 's3', parentId: 'q' }, { v: 'x'.repeat(1000) });
+    });
+    await store.read(async (tx) => {
+      expect(await tx.storedBytes('sized', 'p')).toBe(Buffer.byteLength('{"v":"é"}') + Buffer.byteLength('{"v":"abc"}'));
+      expect(await tx.storedBytes('sized', 'none')).toBe(0);
+    });
+  });
+
   test('a taken id or name is a DuplicateKeyError and the transaction can go on', async () => {
     await store.transaction(async (tx) => {
       await expect(tx.insert('thing', { id: 'a' }, {})).rejects.toBeInstanceOf(DuplicateKeyError);
@@ -112,8 +124,12 @@ describe.each(backends)('Store contract: $name', (backend) => {
       await tx.appendAudit('s', { at: '2026-01-01T00:00:01Z', n: 1.5 });
       await tx.appendAudit('other', { at: '2026-01-01T00:00:01Z', n: 9 });
     });
-    const events = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z'));
+    const events = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', Number.MAX_SAFE_INTEGER));
     expect(events.map((e) => e['n'])).toEqual([1, 1.5]);
+    // Only the oldest that fit: each stored event here is {"at":"2026-01-01T00:00:0XZ","n":…}.
+    const first = Buffer.byteLength(JSON.stringify({ at: '2026-01-01T00:00:01Z', n: 1 }));
+    const bounded = await store.read((tx) => tx.listAudit('s', '2026-01-01T00:00:00Z', '2026-01-01T00:00:09Z', first + 5));
+    expect(bounded.map((e) => e['n'])).toEqual([1]);
   });
 
   test('concurrent read-check-write transactions: exactly one deletes', async () => {

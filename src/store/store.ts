@@ -37,6 +37,8 @@ export interface StoreTx {
   findByName<T>(kind: string, name: string): Promise<T | undefined>;
   /** Entities under a parent in creation order. */
   list<T>(kind: string, parentId: string, page?: Page): Promise<ListResult<T>>;
+  /** Bytes of the documents under a parent as stored (their JSON text): limits on what one list loads read it. */
+  storedBytes(kind: string, parentId: string): Promise<number>;
   /** Entities of a kind across parents in creation order. */
   listAll<T>(kind: string, page?: Page): Promise<ListResult<T>>;
   /** Throws DuplicateKeyError when the id, or the name under the parent, is taken. */
@@ -56,7 +58,8 @@ export interface StoreTx {
   appendAudit(scopeId: string, event: AuditEvent): Promise<void>;
   /** Deletes the audit trail of the given scopes (all of it without scopes). */
   deleteAudit(scopeIds?: readonly string[]): Promise<void>;
-  listAudit(scopeId: string, fromIso: string, toIso: string): Promise<AuditEvent[]>;
+  /** Oldest first; only as many of the oldest as add up to maxBytes of stored JSON, and a few not yet written. */
+  listAudit(scopeId: string, fromIso: string, toIso: string, maxBytes: number): Promise<AuditEvent[]>;
 }
 
 export interface Store {

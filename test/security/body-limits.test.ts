@@ -5,7 +5,7 @@
 // refused client is kept waiting for an answer that must come at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, MAX_OTHER_BODY_BYTES } from '../../src/http/body.js';
-import { MAX_JSON_DEPTH } from '../../src/http/json-body.js';
+import { INCREMENTAL_JSON_BYTES, MAX_JSON_DEPTH } from '../../src/http/json-body.js';
 import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../../src/testing/harness.js';
 import { firstResponse, openRaw } from './support/raw-socket.js';
 
@@ -89,6 +89,59 @@ describe('deep JSON while it streams', () => {
     const { closed, text } = await raw.closed(10_000);
     expectAtlasError(firstResponse(text), 400, 'INVALID_JSON');
     expect(closed).toBe(true);
+  });
+});
+
+describe('large JSON bodies, parsed as they stream (issue 8 item 10)', () => {
+  const processorsPath = () => `${instancesPath()}/sample/processor`;
+  /** A pipeline whose text is about `bytes` long, with multi-byte characters to be split across chunks. */
+  const bigPipeline = (bytes: number) => [
+    { $source: { connectionName: 'sample_stream_solar' } },
+    { $match: { k: { $in: Array.from({ length: Math.ceil(bytes / 24) }, (_, i) => `é€😀-${i}`) }, ['__proto__']: { polluted: true } } },
+    { $emit: { connectionName: '__testLog' } },
+  ];
+
+  beforeAll(async () => {
+    const created = await callDigest(`${server.url}${instancesPath()}:withSampleConnections`, server.owner, {
+      method: 'POST', accept: 'application/vnd.atlas.2024-08-05+json', body: { name: 'sample', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } },
+    });
+    expect(created.status).toBe(200);
+  });
+
+  it('refuses a large body with 400 MALFORMED_JSON as soon as the error arrives, while most of it is still unsent, and closes', async () => {
+    const raw = await openRaw(server.url);
+    raw.socket.write(await authenticatedHead(processorsPath(), `Content-Length: ${MAX_BODY_BYTES - 1}\r\n`, ACCEPT.processors));
+    // Well-formed for more than the incremental threshold, then a syntax error; 16 MiB more are announced and never sent.
+    const prefix = `{"name":"broken","pipeline":[{"$match":{"k":"${'x'.repeat(INCREMENTAL_JSON_BYTES)}"}}`;
+    raw.socket.write(`${prefix} oops`);
+    const { closed, text } = await raw.closed(10_000);
+    expectAtlasError(firstResponse(text), 400, 'MALFORMED_JSON');
+    expect(firstResponse(text).headers).toMatch(/connection: close/i);
+    expect(closed).toBe(true);
+  });
+
+  it('a large valid pipeline reads back exactly as JSON.parse reads it (split characters, "__proto__" kept as a key)', async () => {
+    const pipeline = bigPipeline(2 * INCREMENTAL_JSON_BYTES);
+    const text = JSON.stringify({ name: 'large', pipeline });
+    expect(Buffer.byteLength(text)).toBeGreaterThan(INCREMENTAL_JSON_BYTES);
+    const created = await callDigest(`${server.url}${processorsPath()}`, server.owner, { method: 'POST', accept: ACCEPT.processors, body: text });
+    expect(created.status, created.text.slice(0, 300)).toBe(200);
+    const read = await callDigest(`${server.url}${processorsPath()}/large`, server.owner, { accept: ACCEPT.processors });
+    expect(read.status).toBe(200);
+    expect(JSON.stringify(JSON.parse(read.text).pipeline)).toBe(JSON.stringify(JSON.parse(text).pipeline));
+    expect(Object.hasOwn(read.json.pipeline[1].$match, '__proto__')).toBe(true);
+  });
+
+  it('large bodies JSON.parse refuses are refused alike: a byte order mark, trailing text, a truncated end; a blank one is no body', async () => {
+    const body = JSON.stringify({ name: 'refused', pipeline: bigPipeline(2 * INCREMENTAL_JSON_BYTES) });
+    for (const [text, errorCode] of [
+      [`\uFEFF${body}`, 'MALFORMED_JSON'], [`${body} {}`, 'MALFORMED_JSON'], [body.slice(0, -1), 'MALFORMED_JSON'], [' '.repeat(2 * INCREMENTAL_JSON_BYTES), 'MISSING_ATTRIBUTE'],
+    ] as const) {
+      const res = await callDigest(`${server.url}${processorsPath()}`, server.owner, { method: 'POST', accept: ACCEPT.processors, body: text });
+      expect({ status: res.status, errorCode: res.json?.errorCode }).toEqual({ status: 400, errorCode });
+    }
+    const list = await callDigest(`${server.url}${instancesPath()}/sample/processors`, server.owner, { accept: ACCEPT.processors });
+    expect(list.json.results.map((p: { name: string }) => p.name)).not.toContain('refused');
   });
 });
 

@@ -3,13 +3,14 @@
 // the engine masks them in logs; the engine still gets them; a banner never prints a private
 // key taken from the environment.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPT, callDigest, startTestServer, type TestServer } from '../../src/testing/harness.js';
 import { startServerProcess, stopServerProcess } from '../../src/testing/server-process.js';
+import { dataBytes } from './support/data-files.js';
 import { createConnection, createInstance, createProcessor, streamsClient, streamsPath, type StreamsClient } from '../streams-fixtures.js';
 
 const HEADER_SECRET = 'Bearer hdr-secret-7f3a9c';
@@ -63,7 +64,7 @@ describe('connection secrets in free-form fields', () => {
     expect(echoed.status, echoed.text).toBe(200);
     expect(echoed.json.headers).toEqual({ Authorization: '****' });
 
-    const stored = Buffer.concat(readdirSync(dataDir).map((f) => readFileSync(join(dataDir, f))));
+    const stored = dataBytes(dataDir);
     for (const text of [...owner.seen, ...server.logs]) for (const secret of SECRETS) expect(text).not.toContain(secret);
     for (const secret of SECRETS) expect(stored.includes(secret), `the store holds ${secret}`).toBe(false);
   });
@@ -80,6 +81,50 @@ describe('connection secrets in free-form fields', () => {
     expect(received[0]!['authorization']).toBe(HEADER_SECRET);
     await owner.call('stopStreamProcessor', streamsPath(server.projectId, `/${tenant}/processor/caller:stop`), { method: 'POST' });
     for (const line of server.logs) for (const secret of SECRETS) expect(line).not.toContain(secret);
+  });
+});
+
+describe('a password inside a URL (https://user:password@host)', () => {
+  const URL_PASSWORD = 'url-pass-91c2e0';
+  const REGISTRY_PASSWORD = 'registry-pass-5d7b13';
+  const hookUrl = (password: string, path = '/hook') => `http://hookuser:${password}@127.0.0.1:${(hook.address() as AddressInfo).port}${path}`;
+
+  it('is shown as **** in the URL, sealed at rest, kept through a read-then-write, and reaches the engine', async () => {
+    const https = await createConnection(owner, server.projectId, tenant, { name: 'hook-url', type: 'Https', url: hookUrl(URL_PASSWORD) });
+    expect(https.url).toBe(hookUrl('****'));
+    const registry = await createConnection(owner, server.projectId, tenant, {
+      name: 'registry', type: 'SchemaRegistry', provider: 'CONFLUENT',
+      schemaRegistryUrls: ['https://registry.example.com:8081', `https://reguser:${REGISTRY_PASSWORD}@registry2.example.com:8081`],
+      schemaRegistryAuthentication: { type: 'USER_INFO', username: 'reguser', password: 'registry-auth-pass-0e4f' },
+    });
+    expect(registry.schemaRegistryUrls).toEqual(['https://registry.example.com:8081', 'https://reguser:****@registry2.example.com:8081']);
+    expect((await owner.call('getStreamConnection', connPath('hook-url'))).json.url).toBe(hookUrl('****'));
+    const listed = (await owner.call('listStreamConnections', connPath())).json.results as Array<{ name: string; url?: string }>;
+    expect(listed.find((c) => c.name === 'hook-url')?.url).toBe(hookUrl('****'));
+
+    // Written back as read, with another path: the password it cannot see is kept.
+    const { id: _id, state: _state, region: _region, ...definition } = (await owner.call('getStreamConnection', connPath('hook-url'))).json;
+    const echoed = await owner.call('updateStreamConnection', connPath('hook-url'), { method: 'PATCH', body: { ...definition, url: hookUrl('****', '/moved') } });
+    expect(echoed.status, echoed.text).toBe(200);
+    expect(echoed.json.url).toBe(hookUrl('****', '/moved'));
+
+    await createProcessor(owner, server.projectId, tenant, { name: 'url-caller', pipeline: [
+      { $source: { connectionName: 'sample_stream_solar' } },
+      { $https: { connectionName: 'hook-url', method: 'GET', as: 'response' } },
+      { $emit: { connectionName: '__testLog' } },
+    ] });
+    const before = received.length;
+    const started = await owner.call('startStreamProcessor', streamsPath(server.projectId, `/${tenant}/processor/url-caller:start`), { method: 'POST' });
+    expect(started.status, started.text).toBe(200);
+    await expect.poll(() => received.length, { timeout: 20_000 }).toBeGreaterThan(before);
+    expect(received.at(-1)!['authorization']).toBe(`Basic ${Buffer.from(`hookuser:${URL_PASSWORD}`).toString('base64')}`);
+    await owner.call('stopStreamProcessor', streamsPath(server.projectId, `/${tenant}/processor/url-caller:stop`), { method: 'POST' });
+
+    const stored = dataBytes(dataDir);
+    for (const secret of [URL_PASSWORD, REGISTRY_PASSWORD]) {
+      for (const text of [...owner.seen, ...server.logs]) expect(text).not.toContain(secret);
+      expect(stored.includes(secret), `the store holds ${secret}`).toBe(false);
+    }
   });
 });
 

@@ -2,13 +2,14 @@
 // Cluster connection string, API private keys, service account secrets) are searched for
 // in every response, every log line, the audit-log download and every file of the data
 // directory, after processors that use them have run and failed.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations } from '../../src/protocol/generated/operations.js';
 import { ACCEPT, callDigest, startTestServer, type CallOptions, type TestServer } from '../../src/testing/harness.js';
+import { dataFiles } from './support/data-files.js';
 import { createVictim, fillPath, PLANTED, victimParam, type Victim } from './support/victim.js';
 
 let server: TestServer;
@@ -78,8 +79,8 @@ function where(secret: string): string[] {
   responses.forEach((text, i) => { if (text.includes(secret)) found.push(`response #${i}`); });
   server.logs.forEach((line, i) => { if (line.includes(secret)) found.push(`log line #${i}: ${line.slice(0, 160)}`); });
   if (auditLog.includes(secret)) found.push('audit log');
-  for (const file of readdirSync(dataDir)) {
-    if (readFileSync(join(dataDir, file)).includes(Buffer.from(secret, 'utf8'))) found.push(`file ${file}`);
+  for (const file of dataFiles(dataDir)) {
+    if (file.bytes.includes(Buffer.from(secret, 'utf8'))) found.push(`file ${file.name}`);
   }
   return found;
 }

@@ -4,7 +4,7 @@
 import type { CompletedCall, HandlerTable } from '../../http/context.js';
 import type { Store } from '../../store/store.js';
 import { requireInstance } from './common.js';
-import { gzipDownload, logWindow } from './log-window.js';
+import { gzipDownload, logWindow, MAX_LOG_DOWNLOAD_BYTES } from './log-window.js';
 
 export function auditScope(groupId: string, tenantName: string): string {
   return `${groupId}/${tenantName}`;
@@ -26,7 +26,7 @@ export const auditLogHandlers: HandlerTable = {
   async downloadAuditLogs(ctx) {
     const instance = await requireInstance(ctx);
     const window = logWindow(ctx, instance);
-    const events = await ctx.tx.listAudit(auditScope(instance.groupId, instance.name), window.fromIso, window.toIso);
+    const events = await ctx.tx.listAudit(auditScope(instance.groupId, instance.name), window.fromIso, window.toIso, MAX_LOG_DOWNLOAD_BYTES);
     return gzipDownload(ctx, events, `${instance.name}_${window.start}_${window.end}_audit.log.gz`);
   },
 };

@@ -161,6 +161,20 @@ export async function insertUnique<T>(tx: StoreTx, kind: string, key: { id: stri
   }
 }
 
+/**
+ * What all of one workspace's processors, and all of its connections, may hold as stored.
+ * Lists, starts and the wire endpoint load every one of a kind at once on the API thread, so
+ * this bounds that allocation (a few thousand ordinary pipelines, or 3 of the largest).
+ */
+export const WORKSPACE_STORAGE_BYTES = { processors: 64 * 1024 * 1024, connections: 16 * 1024 * 1024 } as const;
+
+/** After a write in the same transaction: 400 STREAM_WORKSPACE_STORAGE_EXCEEDED (undoing it) when the workspace now holds too much. */
+export async function checkWorkspaceStorage(tx: StoreTx, instance: StoredInstance, what: keyof typeof WORKSPACE_STORAGE_BYTES): Promise<void> {
+  const kind = what === 'processors' ? STREAMS_KIND.processor : STREAMS_KIND.connection;
+  const limit = WORKSPACE_STORAGE_BYTES[what];
+  if (await tx.storedBytes(kind, instance._id) > limit) throw new ApiError('STREAM_WORKSPACE_STORAGE_EXCEEDED', [what, instance.name, limit]);
+}
+
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -11,7 +11,7 @@ import { schemas } from '../../protocol/generated/schemas.js';
 import type { Schema } from '../../protocol/operation-spec.js';
 import type { StoreTx } from '../../store/store.js';
 import {
-  checkObjectName, insertUnique, invalidField, isActive, isObject, jsonCopy, listAllUnder, requireConnection, requiredField,
+  checkObjectName, checkWorkspaceStorage, insertUnique, invalidField, isActive, isObject, jsonCopy, listAllUnder, requireConnection, requiredField,
   requireInstance, STREAMS_KIND, type StoredConnection, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { connectionsUsedBy } from './pipelines.js';
@@ -322,6 +322,7 @@ export async function insertConnection(ctx: RequestContext, instance: StoredInst
   };
   await insertUnique(ctx.tx, STREAMS_KIND.connection, { id: connection.id, parentId: instance._id, name }, connection,
     'STREAM_CONNECTION_NAME_ALREADY_EXISTS');
+  await checkWorkspaceStorage(ctx.tx, instance, 'connections');
   return connection;
 }
 
@@ -363,6 +364,7 @@ export const connectionHandlers: HandlerTable = {
       if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_CONNECTION_NAME_ALREADY_EXISTS', [name]);
       throw error;
     }
+    await checkWorkspaceStorage(ctx.tx, instance, 'connections');
     return { body: renderConnection(updated, instance) };
   },
 

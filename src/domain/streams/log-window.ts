@@ -1,11 +1,19 @@
 // The time window of a log download (audit and operational logs alike): startDate and
 // endDate in epoch seconds, by default the last 30 days, never before the workspace existed.
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import type { StoredInstance } from './common.js';
 
 const DEFAULT_WINDOW_SECONDS = 30 * 24 * 3600;
+/**
+ * A download holds at most this much text: the oldest lines of the window that fit. The trail
+ * grows with every call, and all of a download is built in memory on the API thread; a caller
+ * who needs more asks again from the time of the last line.
+ */
+export const MAX_LOG_DOWNLOAD_BYTES = 16 * 1024 * 1024;
+const gzipAsync = promisify(gzip);
 /** 9999-12-31T23:59:59.999Z: the last instant with a four-digit ISO year, so stored timestamps still compare as text. */
 const LAST_MS = 253402300799999;
 
@@ -40,12 +48,19 @@ export function logWindow(ctx: RequestContext, instance: StoredInstance): LogWin
   };
 }
 
-/** JSON lines, gzipped, as a download with Atlas's headers. */
-export function gzipDownload(ctx: RequestContext, lines: unknown[], filename: string): { raw: { data: Buffer; headers: Record<string, string> } } {
-  const text = lines.map((e) => JSON.stringify(e)).join('\n') + (lines.length ? '\n' : '');
+/** JSON lines, at most MAX_LOG_DOWNLOAD_BYTES of them, gzipped off the event loop, as a download with Atlas's headers. */
+export async function gzipDownload(ctx: RequestContext, lines: unknown[], filename: string): Promise<{ raw: { data: Buffer; headers: Record<string, string> } }> {
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const text = `${JSON.stringify(line)}\n`;
+    bytes += Buffer.byteLength(text);
+    if (bytes > MAX_LOG_DOWNLOAD_BYTES) break;
+    kept.push(text);
+  }
   return {
     raw: {
-      data: gzipSync(Buffer.from(text, 'utf8')),
+      data: await gzipAsync(Buffer.from(kept.join(''), 'utf8')),
       headers: {
         'Content-Type': `application/vnd.atlas.${ctx.version}+gzip`,
         'Content-Disposition': `attachment; filename="${filename}"`,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { HandlerTable } from '../../http/context.js';
 import type { Store, StoreTx } from '../../store/store.js';
 import { requireInstance, type StoredProcessor } from './common.js';
-import { gzipDownload, logWindow } from './log-window.js';
+import { gzipDownload, logWindow, MAX_LOG_DOWNLOAD_BYTES } from './log-window.js';
 
 export type ProcessorEvent = 'created' | 'started' | 'stopped' | 'failed' | 'resumed' | 'dropped';
 
@@ -40,7 +40,7 @@ export const operationalLogHandlers: HandlerTable = {
     const window = logWindow(ctx, instance);
     // An empty spName means every processor of the workspace, as the spec says.
     const spName = typeof ctx.query['spName'] === 'string' && ctx.query['spName'] !== '' ? ctx.query['spName'] : undefined;
-    const lines = (await ctx.tx.listAudit(operationalScope(instance.groupId, instance.name), window.fromIso, window.toIso))
+    const lines = (await ctx.tx.listAudit(operationalScope(instance.groupId, instance.name), window.fromIso, window.toIso, MAX_LOG_DOWNLOAD_BYTES))
       .filter((e) => spName === undefined || e['spName'] === spName);
     return gzipDownload(ctx, lines, `${instance.name}_${spName ?? ''}_${window.start}_${window.end}_queries.gz`);
   },

@@ -16,7 +16,7 @@ import { keepOrder } from '../../http/json.js';
 import { pagedList, pageOf } from '../../http/pagination.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
 import {
-  checkObjectName, insertUnique, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
+  checkObjectName, checkWorkspaceStorage, insertUnique, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
   type ProcessorState, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { listConnections, loadConnectionDefinitions } from './connections.js';
@@ -102,8 +102,10 @@ export function renderProcessor(runner: ProcessorRunner, processor: StoredProces
   const out: Record<string, unknown> = {
     _id: processor._id,
     name: processor.name,
-    // The caller's stage order and field order are the program: kept as written.
-    pipeline: keepOrder(jsonCopy(processor.pipeline)),
+    // The caller's stage order and field order are the program: kept as written. Not copied:
+    // the processor is the caller's own read (or body), and copying a 16 MB pipeline costs two
+    // full passes on the API thread.
+    pipeline: keepOrder(processor.pipeline),
     state: processor.state,
   };
   if (processor.options?.dlq) out['options'] = { dlq: processor.options.dlq };
@@ -208,6 +210,7 @@ export const processorHandlers: HandlerTable = {
     if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
     await insertUnique(ctx.tx, STREAMS_KIND.processor, { id: processor._id, parentId: instance._id, name }, processor,
       'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
+    await checkWorkspaceStorage(ctx.tx, instance, 'processors');
     await logProcessorEvent(ctx.tx, processor, 'created', now);
     // The create response is a StreamsProcessor (the definition), without state or stats.
     const { state: _state, ...definition } = renderProcessor(ctx.services.runner, processor, false);
@@ -251,6 +254,7 @@ export const processorHandlers: HandlerTable = {
       if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_PROCESSOR_NAME_ALREADY_EXISTS', [name]);
       throw error;
     }
+    await checkWorkspaceStorage(ctx.tx, instance, 'processors');
     return { body: renderProcessor(ctx.services.runner, updated, true) };
   },
 

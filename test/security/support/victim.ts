@@ -20,6 +20,10 @@ export const PLANTED = {
   kafkaConfigSecret: 'PLANTED-kafka-config-jaas-secret-55e1',
   httpsHeader: 'PLANTED-https-authorization-header-b4d0',
   clusterConnectionString: 'mongodb://planted-user:PLANTED-cluster-password-0aa7@localhost:1',
+  // Passwords in a URL's userinfo: an Https url, a schema registry URL, a Kafka config URL.
+  httpsUrlPassword: 'PLANTED-https-url-password-3c81',
+  schemaRegistryUrlPassword: 'PLANTED-registry-url-password-6a2f',
+  kafkaConfigUrlPassword: 'PLANTED-kafka-config-url-password-d917',
 } as const;
 
 export interface Victim {
@@ -79,10 +83,17 @@ export async function populateOrganization(server: { url: string }, orgId: strin
     name: 'victim-kafka', type: 'Kafka', bootstrapServers: 'localhost:9092',
     authentication: { mechanism: 'PLAIN', username: 'victim', password: PLANTED.kafkaPassword, sslKeyPassword: PLANTED.kafkaSslKeyPassword },
     security: { protocol: 'SASL_SSL' },
-    config: { 'sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required password="${PLANTED.kafkaConfigSecret}";` },
+    config: {
+      'sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required password="${PLANTED.kafkaConfigSecret}";`,
+      'schema.registry.url': `https://victim:${PLANTED.kafkaConfigUrlPassword}@127.0.0.1:9`,
+    },
   } });
   await call(`${streams}/${tenantName}/connections`, { method: 'POST', body: {
-    name: 'victim-https', type: 'Https', url: 'https://127.0.0.1:9/hook', headers: { Authorization: `Bearer ${PLANTED.httpsHeader}` },
+    name: 'victim-https', type: 'Https', url: `https://victim:${PLANTED.httpsUrlPassword}@127.0.0.1:9/hook`, headers: { Authorization: `Bearer ${PLANTED.httpsHeader}` },
+  } });
+  await call(`${streams}/${tenantName}/connections`, { method: 'POST', body: {
+    name: 'victim-registry', type: 'SchemaRegistry', provider: 'CONFLUENT', schemaRegistryUrls: [`https://victim:${PLANTED.schemaRegistryUrlPassword}@127.0.0.1:9`],
+    schemaRegistryAuthentication: { type: 'USER_INFO', username: 'victim', password: PLANTED.kafkaPassword },
   } });
   const processorName = 'victim-processor';
   await call(`${streams}/${tenantName}/processor`, { method: 'POST', accept: ACCEPT.processors, body: {
