@@ -9,6 +9,7 @@ import { createFaultInjector } from './admin/faults.js';
 import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
 import { createAdminRoutes } from './admin/routes.js';
+import { idSource, type IdSource } from './crypto/ids.js';
 import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
 import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
@@ -63,6 +64,11 @@ export interface AppConfig {
    * on loopback, TLS with tlsCert/tlsKey); 0: ephemeral ports. Default 27017.
    */
   wirePortBase?: number;
+  /**
+   * Where ids and issued secrets come from: idSource(seed) makes them the same on every run
+   * given the same calls (`serve --deterministic-seed`); random when absent.
+   */
+  ids?: IdSource;
 }
 
 export interface App {
@@ -88,6 +94,10 @@ export const DEFAULT_WIRE_PORT_BASE = 27017;
 const SWEEP_INTERVAL_MS = 60_000;
 const PING_INTERVAL_MS = 1000;
 
+function withIds(ids: IdSource, handler: RequestListener): RequestListener {
+  return (req, res) => ids.run(() => handler(req, res));
+}
+
 export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
@@ -112,10 +122,11 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   const secretBox = secretBoxFromKey(masterKey);
   const signingKey = signingKeyFrom(masterKey);
   const now = () => new Date();
-  const result = await store.transaction(async (tx) => {
+  const ids = config.ids ?? idSource(undefined);
+  const result = await ids.run(() => store.transaction(async (tx) => {
     await dropStoredSecrets(tx);
     return bootstrap(tx, config.env, now());
-  });
+  }));
   const role = config.role ?? 'all';
   if (role !== 'all' && !backend.pool) throw new Error(`--role ${role} needs a shared database (--database-url)`);
   const engineOptions = { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond };
@@ -145,7 +156,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   // A runner serves only the probes: the API is the API nodes' job.
   const handler: RequestListener = role === 'runner'
     ? (req, res) => answerProbe(res, req.url === '/healthz' || isReady())
-    : createRequestHandler({
+    : withIds(ids, createRequestHandler({
       services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady,
       onCallCompleted: (call) => {
         metrics.recordCall(call);
@@ -160,7 +171,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
         '/metrics': metrics.serve,
         [SPEC_PATH]: serveSpec,
       },
-    });
+    }));
   const tls = config.tlsCert && config.tlsKey;
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
   const connectionsCheckingInterval = connectionsCheckingIntervalMs(limits);

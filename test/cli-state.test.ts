@@ -89,6 +89,21 @@ describe('state commands', () => {
     expect(projects.json.results.map((p: { name: string }) => p.name)).toEqual(['Local-Project']);
   });
 
+  it('serve --deterministic-seed gives the same ids and keys on every run with that seed', async () => {
+    const file = join(dir, 'seed-deterministic.yaml');
+    writeFileSync(file, SEED);
+    const start = (seed: string) => serve(['--wire-port-base', '0', '--seed', file, '--deterministic-seed', seed]);
+    const [first, second, other] = await Promise.all([start('run-1'), start('run-1'), start('run-2')]);
+    const identity = (server: ServerProcess) => ({
+      orgId: server.orgId, projectId: server.projectId, publicKey: server.publicKey, privateKey: server.privateKey,
+      seeded: /"demo": "([a-f0-9]{24})"/.exec(server.text)?.[1],
+    });
+    expect(identity(first).seeded).toMatch(/^[a-f0-9]{24}$/);
+    expect(identity(second)).toEqual(identity(first));
+    for (const [field, value] of Object.entries(identity(other))) expect(value, field).not.toBe(identity(first)[field as keyof ReturnType<typeof identity>]);
+    expect(await processorStates(second, identity(second).seeded!, 'dev')).toEqual({ solar: 'STARTED' });
+  });
+
   it('logs one readable line per request with --log-format pretty, JSON lines otherwise', async () => {
     const output = (server: ServerProcess) => {
       let text = '';

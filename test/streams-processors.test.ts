@@ -151,6 +151,7 @@ describe('lifecycle', () => {
       method: 'POST', accept: ACCEPT.processors, body: { startAtOperationTime: '2025-01-01T00:00:00Z' },
     });
     expectError(old, 406, 'INVALID_VERSION_DATE');
+    expect(old.headers.get('x-emulator-supported-versions')).toBe('application/vnd.atlas.2025-03-12+json');
     const bad = await owner.call('startStreamProcessorWith', procPath('with', ':startWith'), { method: 'POST', body: { startAtOperationTime: 'yesterday' } });
     expectError(bad, 400, 'INVALID_JSON_ATTRIBUTE');
     const res = await owner.call('startStreamProcessorWith', procPath('with', ':startWith'), { method: 'POST', body: { startAtOperationTime: '2025-01-01T00:00:00Z' } });

@@ -1,8 +1,7 @@
 // First start: an organization, a project and an org-owner API key, so that a user can
 // connect at once. The client's own environment (MONGODB_ATLAS_*) is honoured so that
 // existing Atlas CLI and Go SDK settings work unchanged.
-import { randomUUID } from 'node:crypto';
-import { newObjectId } from '../../crypto/ids.js';
+import { newObjectId, newUuid } from '../../crypto/ids.js';
 import { digestHa1 } from '../../http/auth/digest.js';
 import { hashSecret } from '../../http/auth/oauth.js';
 import type { StoreTx } from '../../store/store.js';
@@ -70,7 +69,7 @@ async function adoptEnvironmentCredentials(tx: StoreTx, record: BootstrapResult,
   const wantsKey = env.MONGODB_ATLAS_PUBLIC_KEY && env.MONGODB_ATLAS_PRIVATE_KEY;
   if (wantsKey || !record.publicKey) {
     const publicKey = wantsKey ? env.MONGODB_ATLAS_PUBLIC_KEY! : newPublicKey();
-    const privateKey = wantsKey ? env.MONGODB_ATLAS_PRIVATE_KEY! : randomUUID();
+    const privateKey = wantsKey ? env.MONGODB_ATLAS_PRIVATE_KEY! : newUuid();
     const existing = await tx.findByName<ApiKey>(KIND.apiKey, publicKey);
     const key: ApiKey = {
       id: existing?.id ?? newObjectId(), orgId: record.orgId, publicKey, desc: 'Bootstrap organization owner key',
