@@ -18,6 +18,7 @@ import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
+import { createLifecycles } from './domain/streams/lifecycles.js';
 import { createLeasedRunner } from './domain/streams/leased-runner.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
 import { createEngine, type EngineOptions } from './engine/index.js';
@@ -138,7 +139,8 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       ...(role !== 'api' ? { createEngine: (host: ProcessorHost) => createEngine(host, engineOptions) } : {}),
     })
     : createEngine(createProcessorHost(store, log), engineOptions);
-  const services: Services = { store, signingKey, secretBox, runner, log, now };
+  const lifecycles = createLifecycles((error) => log.error({ err: error }, 'ending a lifecycle transition failed'));
+  const services: Services = { store, signingKey, secretBox, runner, log, now, lifecycles };
   const database = watchReachability(backend.ping, PING_INTERVAL_MS, (reachable) =>
     (reachable ? log.info('database reachable again') : log.error('database unreachable: not ready')));
   const wire = new WireListeners(services, {
@@ -165,7 +167,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
         if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
       },
       beforeOperation: faults.apply,
-      extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
+      extensions: [createAdminRoutes({ faults, journal, lifecycles }), emulatorRoutes],
       publicRoutes: {
         '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
         '/metrics': metrics.serve,
@@ -224,6 +226,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     async close() {
       ready = false;
       clearInterval(sweeper);
+      lifecycles.close();
       database.stop();
       await wire.close();
       await new Promise<void>((resolve) => {

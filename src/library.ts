@@ -7,6 +7,7 @@ import { startApp, type App } from './app.js';
 import { exportState } from './admin/export.js';
 import type { FaultRule, FaultRuleInput } from './admin/faults.js';
 import type { JournalEntry, JournalFilter } from './observability/journal.js';
+import type { LifecycleRule, LifecycleRuleInput } from './domain/streams/lifecycles.js';
 import { parseSeedText, validateSeedDocument, type SeedDocument } from './admin/seed-document.js';
 import { applySeed, type SeedResult } from './admin/seed.js';
 import { createAdminClient } from './client/admin-client.js';
@@ -14,7 +15,7 @@ import { idSource, newUuid, randomToken } from './crypto/ids.js';
 import { GENERATED_DB_USERNAME } from './domain/identity/bootstrap-database-user.js';
 import { newClientId, newClientSecret, newPublicKey } from './domain/identity/credentials.js';
 
-export type { SeedDocument, SeedResult, FaultRule, FaultRuleInput, JournalEntry, JournalFilter };
+export type { SeedDocument, SeedResult, FaultRule, FaultRuleInput, JournalEntry, JournalFilter, LifecycleRule, LifecycleRuleInput };
 export { SeedError } from './admin/seed-document.js';
 
 export interface EmulatorOptions {
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
    * database user's password) then come from it, the same on every run given the same calls.
    */
   deterministicSeed?: string;
+  /** Transitions that take time (docs/testing.md, "Lifecycles"); every change is immediate by default. */
+  lifecycles?: LifecycleRuleInput[];
   /** First port of the workspaces' MongoDB wire endpoints; 0 (the default) takes free ports. */
   wirePortBase?: number;
 }
@@ -65,6 +68,10 @@ export interface Emulator {
   injectFault(rule: FaultRuleInput): Promise<FaultRule>;
   /** The last API calls, newest first: who, which operation, status, duration, and for a refusal the roles needed. */
   journal(filter?: JournalFilter): Promise<JournalEntry[]>;
+  /** Makes a transition take time: after some seconds or some reads (docs/testing.md); resolves to the rule with its id. */
+  setLifecycle(rule: LifecycleRuleInput): Promise<LifecycleRule>;
+  /** Every change immediate again (transitions already begun run to their end). */
+  clearLifecycles(): Promise<void>;
   /** Removes every fault-injection rule. */
   clearFaults(): Promise<void>;
   /**
@@ -127,6 +134,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return ((await admin('GET', `journal?${query}`))?.['results'] ?? []) as JournalEntry[];
     },
     clearFaults: async () => { await admin('DELETE', 'faults'); },
+    setLifecycle: async (rule) => (await admin('POST', 'lifecycles', rule)) as unknown as LifecycleRule,
+    clearLifecycles: async () => { await admin('DELETE', 'lifecycles'); },
     async connectionString(workspaceName, projectId = credentials.projectId) {
       // A workspace created a moment ago may still be opening its listener.
       await app.wire.reconcile();
@@ -138,9 +147,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     failProcessor: async (target) => { await admin('POST', 'faults/processor', target); },
     close: () => app.close(),
   };
-  if (options.seed !== undefined) {
+  if (options.seed !== undefined || options.lifecycles !== undefined) {
     try {
-      await emulator.seed(options.seed);
+      for (const rule of options.lifecycles ?? []) await emulator.setLifecycle(rule);
+      if (options.seed !== undefined) await emulator.seed(options.seed);
     } catch (error) {
       await app.close();
       throw error;

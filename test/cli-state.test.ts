@@ -104,6 +104,16 @@ describe('state commands', () => {
     expect(await processorStates(second, identity(second).seeded!, 'dev')).toEqual({ solar: 'STARTED' });
   });
 
+  it('lifecycles add, list and clear drive the rules of a running server', async () => {
+    const server = await serve([]);
+    const added = JSON.parse((await cli(server, ['lifecycles', 'add', '--resource', 'connection', '--transition', 'delete', '--after-reads', '2'])).stdout);
+    expect(added).toEqual({ id: expect.any(String), resource: 'connection', transition: 'delete', afterReads: 2 });
+    expect((await cli(server, ['lifecycles', 'list'])).stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([added]);
+    await expect(cli(server, ['lifecycles', 'add', '--resource', 'processor', '--transition', 'delete', '--after-reads', '1'])).rejects.toThrow(/lifecycle rule refused: HTTP 400/);
+    expect((await cli(server, ['lifecycles', 'clear'])).stdout).toBe('lifecycles cleared\n');
+    expect((await cli(server, ['lifecycles', 'list'])).stdout).toBe('');
+  });
+
   it('logs one readable line per request with --log-format pretty, JSON lines otherwise', async () => {
     const output = (server: ServerProcess) => {
       let text = '';

@@ -8,6 +8,9 @@
 //        list, add, clear or remove fault-injection rules (faults.ts; Organization Owner)
 //   POST /emulator/v1/admin/faults/processor   {groupId, tenantName, processorName, message}
 //        fail a running processor now with that message (Organization Owner)
+//   GET|POST|DELETE /emulator/v1/admin/lifecycles, DELETE /emulator/v1/admin/lifecycles/{id}
+//        list, add, clear or remove lifecycle rules: transitions that take time
+//        (domain/streams/lifecycles.ts; Organization Owner)
 //   GET  /emulator/v1/admin/journal?status=&operationId=&limit=
 //        the last API calls, newest first (Organization Owner)
 //
@@ -21,6 +24,7 @@ import type { ExtensionRequest, RouteExtension } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
 import { operationById } from '../protocol/router.js';
 import type { RequestJournal } from '../observability/journal.js';
+import type { Lifecycles } from '../domain/streams/lifecycles.js';
 import type { FaultInjector } from './faults.js';
 import { resetState } from './reset.js';
 
@@ -62,20 +66,28 @@ async function failProcessor(r: ExtensionRequest): Promise<void> {
   sendJson(r.res, 200, { processorName, state: 'FAILED', errorMsg: message });
 }
 
-async function faultRules(r: ExtensionRequest, faults: FaultInjector, id: string | undefined): Promise<void> {
+/** What fault rules and lifecycle rules share: a list to add to, read, clear, or remove one from. */
+interface RuleList {
+  add(input: unknown): unknown;
+  list(): unknown[];
+  remove(id: string): boolean;
+  clear(): void;
+}
+
+async function ruleList(r: ExtensionRequest, rules: RuleList, id: string | undefined): Promise<void> {
   await requireOrgOwner(r);
   const method = r.req.method ?? 'GET';
   if (id !== undefined) {
     if (method !== 'DELETE') throw new ApiError('METHOD_NOT_ALLOWED', [method, r.path]);
-    if (!faults.remove(id)) throw new ApiError('RESOURCE_NOT_FOUND', [r.path]);
+    if (!rules.remove(id)) throw new ApiError('RESOURCE_NOT_FOUND', [r.path]);
     return sendJson(r.res, 200, {});
   }
-  if (method === 'GET') return sendJson(r.res, 200, { results: faults.list() });
+  if (method === 'GET') return sendJson(r.res, 200, { results: rules.list() });
   if (method === 'DELETE') {
-    faults.clear();
+    rules.clear();
     return sendJson(r.res, 200, {});
   }
-  if (method === 'POST') return sendJson(r.res, 201, faults.add(await readJsonBody(r.req)));
+  if (method === 'POST') return sendJson(r.res, 201, rules.add(await readJsonBody(r.req)));
   throw new ApiError('METHOD_NOT_ALLOWED', [method, r.path]);
 }
 
@@ -92,7 +104,7 @@ async function journalEntries(r: ExtensionRequest, journal: RequestJournal): Pro
   sendJson(r.res, 200, { results: journal.entries({ status: number('status'), limit: number('limit'), operationId: query.get('operationId') ?? undefined }) });
 }
 
-export function createAdminRoutes({ faults, journal }: { faults: FaultInjector; journal: RequestJournal }): RouteExtension {
+export function createAdminRoutes({ faults, journal, lifecycles }: { faults: FaultInjector; journal: RequestJournal; lifecycles: Lifecycles }): RouteExtension {
   return {
     prefix: ADMIN_PREFIX,
     async handle(r) {
@@ -107,7 +119,9 @@ export function createAdminRoutes({ faults, journal }: { faults: FaultInjector; 
       }
       if (rest === 'journal') return journalEntries(r, journal);
       const fault = /^faults(?:\/([\w-]+))?$/.exec(rest);
-      if (fault) return faultRules(r, faults, fault[1]);
+      if (fault) return ruleList(r, faults, fault[1]);
+      const lifecycle = /^lifecycles(?:\/([\w-]+))?$/.exec(rest);
+      if (lifecycle) return ruleList(r, lifecycles, lifecycle[1]);
       throw new ApiError('RESOURCE_NOT_FOUND', [r.path]);
     },
   };
