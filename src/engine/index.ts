@@ -74,6 +74,8 @@ export function createEngine(host: ProcessorHost, options: EngineOptions = {}): 
 
 class Engine implements ProcessorRunner {
   private readonly running = new Map<string, Running>();
+  /** The last output of processors that stopped or failed, readable until they start again or go. */
+  private readonly lastOutput = new Map<string, string[]>();
   private readonly settings: EngineSettings;
   private readonly log: Logger;
   private readonly ringSize: number;
@@ -122,6 +124,7 @@ class Engine implements ProcessorRunner {
       redact: createRedactor(collectSecrets(definition.connections)),
     };
     this.running.set(definition.id, entry);
+    this.lastOutput.delete(definition.id);
     const compiled = new Promise<void>((resolve, reject) => {
       // Before the pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
       const abort = (error: Error) => {
@@ -203,6 +206,7 @@ class Engine implements ProcessorRunner {
     if (this.running.get(entry.definition.id) === entry) {
       this.running.delete(entry.definition.id);
       this.watchdog.unwatch(entry.definition.id);
+      if (entry.ring.length > 0) this.lastOutput.set(entry.definition.id, entry.ring);
     }
     void entry.worker.terminate();
   }
@@ -231,6 +235,7 @@ class Engine implements ProcessorRunner {
   async drop(processorId: string): Promise<void> {
     const entry = this.running.get(processorId);
     if (entry) this.forget(entry);
+    this.lastOutput.delete(processorId);
   }
 
   isRunning(processorId: string): boolean {
@@ -246,7 +251,11 @@ class Engine implements ProcessorRunner {
 
   async *watchOutput(processorId: string, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<Document> {
     const entry = this.running.get(processorId);
-    if (!entry) return;
+    if (!entry) {
+      // Not running: what it output last, then the end.
+      if (options.includeRecent !== false) for (const text of this.lastOutput.get(processorId) ?? []) yield EJSON.parse(text) as Document;
+      return;
+    }
     const queue: string[] = options.includeRecent === false ? [] : [...entry.ring];
     let wake: (() => void) | undefined;
     const watcher = (text: string) => { queue.push(text); wake?.(); };

@@ -32,6 +32,7 @@ export interface BootstrapResult extends Partial<BootstrapDatabaseUser> {
 }
 
 const SETTING_BOOTSTRAP = 'bootstrap';
+const BOOTSTRAP_ACCOUNT = 'bootstrap-owner';
 const OBJECT_ID = /^[a-f0-9]{24}$/;
 
 /** The identities the server made at first start (what a reset keeps). */
@@ -100,8 +101,11 @@ async function updateBootstrapRecord(tx: StoreTx, patch: Partial<BootstrapResult
 
 async function adoptServiceAccount(tx: StoreTx, orgId: string, clientId: string, secret: string, now: Date): Promise<void> {
   const existing = await tx.get<ServiceAccount>(KIND.serviceAccount, clientId);
+  // Another client id in the environment on a later start (a library start with a data
+  // directory) adds a second owner account beside the first: names are unique per organization.
+  const name = existing || !(await tx.getByName(KIND.serviceAccount, orgId, BOOTSTRAP_ACCOUNT)) ? BOOTSTRAP_ACCOUNT : `${BOOTSTRAP_ACCOUNT}-${clientId.slice(-8)}`;
   const account: ServiceAccount = existing ?? {
-    clientId, orgId, name: 'bootstrap-owner', description: 'Bootstrap organization owner service account',
+    clientId, orgId, name, description: 'Bootstrap organization owner service account',
     roles: ['ORG_OWNER'], projects: {}, createdAt: now.toISOString(),
   };
   if (!existing) await tx.insert(KIND.serviceAccount, { id: clientId, parentId: orgId, name: account.name }, account);

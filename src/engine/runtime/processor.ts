@@ -12,14 +12,15 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 import { stateBudgetBytes, type ProcessorEnvironment } from './environment.js';
 import { collectSecrets, createRedactor } from './secrets.js';
 import { SerialQueue } from './serial.js';
-import { OperatorCounters, ProcessorCounters } from './stats.js';
+import { OperatorCounters, ProcessorCounters, type PersistedCounters } from './stats.js';
 import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
 
 const TICK_MS = 200;
 
-interface CheckpointState { source: unknown; operators: unknown[] }
+/** counters: absent in checkpoints taken before stats were kept (they start from zero). */
+interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -83,6 +84,7 @@ export class Processor {
     this.sinkIsTestLog = built.sinkConnection === TEST_LOG_CONNECTION;
     this.sinkCounters = built.sinkCounters;
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
+    this.counters.restore(restored?.counters);
     restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
     this.position = restored?.source ?? this.source.position();
   }
@@ -209,7 +211,7 @@ export class Processor {
     return this.queue.run(async () => {
       if (this.state !== 'running' && this.state !== 'stopping') return;
       const position = this.position;
-      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()) };
+      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted() };
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
         id: this.checkpointId,
