@@ -72,8 +72,13 @@ export interface Emulator {
   setLifecycle(rule: LifecycleRuleInput): Promise<LifecycleRule>;
   /** Every change immediate again (transitions already begun run to their end). */
   clearLifecycles(): Promise<void>;
-  /** Removes every fault-injection rule. */
+  /** Removes every fault-injection rule and brings back every sink made to go away. */
   clearFaults(): Promise<void>;
+  /**
+   * The processor's sink goes away: connecting and writing are refused with this message,
+   * now and at later starts, so the processor retries and then fails as against a real outage.
+   */
+  failSink(target: { groupId: string; tenantName: string; processorName: string; message: string }): Promise<void>;
   /**
    * A MongoDB connection string (database user included) for a workspace's wire endpoint,
    * for mongosh or a driver; the project is the bootstrap one unless given.
@@ -133,7 +138,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
       return ((await admin('GET', `journal?${query}`))?.['results'] ?? []) as JournalEntry[];
     },
-    clearFaults: async () => { await admin('DELETE', 'faults'); },
+    clearFaults: async () => {
+      await admin('DELETE', 'faults');
+      await admin('DELETE', 'faults/sink');
+    },
+    failSink: async (target) => { await admin('POST', 'faults/sink', target); },
     setLifecycle: async (rule) => (await admin('POST', 'lifecycles', rule)) as unknown as LifecycleRule,
     clearLifecycles: async () => { await admin('DELETE', 'lifecycles'); },
     async connectionString(workspaceName, projectId = credentials.projectId) {

@@ -11,6 +11,9 @@
 //   GET|POST|DELETE /emulator/v1/admin/lifecycles, DELETE /emulator/v1/admin/lifecycles/{id}
 //        list, add, clear or remove lifecycle rules: transitions that take time
 //        (domain/streams/lifecycles.ts; Organization Owner)
+//   GET|POST|DELETE /emulator/v1/admin/faults/sink   {groupId, tenantName, processorName, message}
+//        a processor's sink goes away (connections refused with that message: retries, then
+//        FAILED), listed, or back again (Organization Owner)
 //   GET  /emulator/v1/admin/journal?status=&operationId=&limit=
 //        the last API calls, newest first (Organization Owner)
 //
@@ -45,21 +48,28 @@ async function reset(r: ExtensionRequest): Promise<void> {
   sendJson(r.res, 200, await resetState(r.services, projectId));
 }
 
-async function failProcessor(r: ExtensionRequest): Promise<void> {
+/** The processor a data-side fault names: {groupId, tenantName, processorName, message}. */
+async function faultTarget(r: ExtensionRequest): Promise<{ processor: StoredProcessor; message: string }> {
   await requireOrgOwner(r);
   const body = await readJsonBody(r.req) as Record<string, unknown>;
   for (const field of ['groupId', 'tenantName', 'processorName', 'message']) {
     if (typeof body?.[field] !== 'string') throw new ApiError('MISSING_ATTRIBUTE', [field]);
   }
   const { groupId, tenantName, processorName, message } = body as { groupId: string; tenantName: string; processorName: string; message: string };
-  const { services } = r;
-  const processor = await services.store.read(async (tx) => {
+  const processor = await r.services.store.read(async (tx) => {
     const instance = await tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, tenantName);
     if (!instance) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, tenantName]);
     const found = await tx.getByName<StoredProcessor>(STREAMS_KIND.processor, instance._id, processorName);
     if (!found) throw new ApiError('STREAM_PROCESSOR_NOT_FOUND', [processorName, tenantName]);
     return found;
   });
+  return { processor, message };
+}
+
+async function failProcessor(r: ExtensionRequest): Promise<void> {
+  const { processor, message } = await faultTarget(r);
+  const { services } = r;
+  const { name: processorName } = processor;
   if (processor.state !== 'STARTED') throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [processorName, 'the stream processor is not running']);
   await services.runner.stop(processor._id);
   await services.store.transaction((tx) => markProcessorFailed(tx, processor._id, message, services.now()));
@@ -104,6 +114,28 @@ async function journalEntries(r: ExtensionRequest, journal: RequestJournal): Pro
   sendJson(r.res, 200, { results: journal.entries({ status: number('status'), limit: number('limit'), operationId: query.get('operationId') ?? undefined }) });
 }
 
+/** "A sink going away": POST names a processor whose sink refuses connections from now on; GET lists them; DELETE brings them back. */
+async function unreachableSinks(r: ExtensionRequest): Promise<void> {
+  const { runner } = r.services;
+  if (!runner.setSinkFault || !runner.sinkFaults) {
+    r.req.resume();
+    throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', ['*', 'sink faults need the processors in this process (not with --database-url)']);
+  }
+  const method = r.req.method ?? 'GET';
+  if (method === 'POST') {
+    const { processor, message } = await faultTarget(r);
+    runner.setSinkFault(processor._id, message);
+    return sendJson(r.res, 201, { processorId: processor._id, processorName: processor.name, message });
+  }
+  await requireOrgOwner(r);
+  if (method === 'GET') return sendJson(r.res, 200, { results: runner.sinkFaults() });
+  if (method === 'DELETE') {
+    for (const { processorId } of runner.sinkFaults()) runner.setSinkFault(processorId, undefined);
+    return sendJson(r.res, 200, {});
+  }
+  throw new ApiError('METHOD_NOT_ALLOWED', [method, r.path]);
+}
+
 export function createAdminRoutes({ faults, journal, lifecycles }: { faults: FaultInjector; journal: RequestJournal; lifecycles: Lifecycles }): RouteExtension {
   return {
     prefix: ADMIN_PREFIX,
@@ -117,6 +149,7 @@ export function createAdminRoutes({ faults, journal, lifecycles }: { faults: Fau
         if (r.req.method !== 'POST') throw new ApiError('METHOD_NOT_ALLOWED', [r.req.method, r.path]);
         return failProcessor(r);
       }
+      if (rest === 'faults/sink') return unreachableSinks(r);
       if (rest === 'journal') return journalEntries(r, journal);
       const fault = /^faults(?:\/([\w-]+))?$/.exec(rest);
       if (fault) return ruleList(r, faults, fault[1]);

@@ -76,6 +76,7 @@ class Engine implements ProcessorRunner {
   private readonly running = new Map<string, Running>();
   /** The last output of processors that stopped or failed, readable until they start again or go. */
   private readonly lastOutput = new Map<string, string[]>();
+  private readonly unreachableSinks = new Map<string, string>();
   private readonly settings: EngineSettings;
   private readonly log: Logger;
   private readonly ringSize: number;
@@ -155,7 +156,7 @@ class Engine implements ProcessorRunner {
       });
     });
     this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings,
-      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize });
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id) });
     try {
       await compiled;
     } catch (error) {
@@ -236,6 +237,18 @@ class Engine implements ProcessorRunner {
     const entry = this.running.get(processorId);
     if (entry) this.forget(entry);
     this.lastOutput.delete(processorId);
+    this.unreachableSinks.delete(processorId);
+  }
+
+  setSinkFault(processorId: string, message: string | undefined): void {
+    if (message === undefined) this.unreachableSinks.delete(processorId);
+    else this.unreachableSinks.set(processorId, message);
+    const entry = this.running.get(processorId);
+    if (entry) this.post(entry, { type: 'sink-fault', message });
+  }
+
+  sinkFaults(): Array<{ processorId: string; message: string }> {
+    return [...this.unreachableSinks].map(([processorId, message]) => ({ processorId, message }));
   }
 
   isRunning(processorId: string): boolean {

@@ -6,7 +6,7 @@ import type { Doc } from '../expressions/values.js';
 import { ClusterClients } from '../connections/cluster.js';
 import { ProcessorFailure, type Operator, type StageContext } from '../stages/operator.js';
 import type { Source, SourceContext, SourceRead } from '../sources/source.js';
-import type { Sink } from '../sinks/sink.js';
+import { UnreachableSink } from '../sinks/unreachable-sink.js';
 import { buildPipeline } from './build.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { stateBudgetBytes, type ProcessorEnvironment } from './environment.js';
@@ -31,7 +31,7 @@ export class Processor {
   private source!: Source;
   private operators: Operator[] = [];
   private operatorCounters: OperatorCounters[] = [];
-  private sink!: Sink;
+  private sink!: UnreachableSink;
   private sinkCounters!: OperatorCounters;
   private sourceCounters!: OperatorCounters;
   private sinkIsTestLog = false;
@@ -80,7 +80,7 @@ export class Processor {
     this.source = built.source;
     this.operators = built.operators;
     this.operatorCounters = built.operatorCounters;
-    this.sink = built.sink;
+    this.sink = new UnreachableSink(built.sink, built.sinkConnection ?? built.sink.name);
     this.sinkIsTestLog = built.sinkConnection === TEST_LOG_CONNECTION;
     this.sinkCounters = built.sinkCounters;
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
@@ -103,6 +103,11 @@ export class Processor {
     this.env.statsChanged?.();
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+  }
+
+  /** Fault injection: the sink goes away (connections refused with this message) or comes back (undefined). */
+  setSinkFault(message: string | undefined): void {
+    this.sink.setFault(message);
   }
 
   stats(): ProcessorStats {
