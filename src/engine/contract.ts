@@ -117,6 +117,8 @@ export interface ProcessorRunner {
   watchOutput(processorId: string, signal: AbortSignal, options?: WatchOptions): AsyncIterable<Document>;
   /** Stops every processor with a final checkpoint (server shutdown). */
   close(): Promise<void>;
+  /** What a processor that stopped or failed output last (up to the kept amount), until it starts again; absent where not kept. */
+  lastOutputOf?(processorId: string): Document[];
   /**
    * Fault injection: the processor's sink goes away (every connection refused with this
    * message, now and at its next starts) or, with undefined, comes back. Absent where the

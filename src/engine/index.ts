@@ -240,6 +240,10 @@ class Engine implements ProcessorRunner {
     this.unreachableSinks.delete(processorId);
   }
 
+  lastOutputOf(processorId: string): Document[] {
+    return (this.lastOutput.get(processorId) ?? []).map((text) => EJSON.parse(text) as Document);
+  }
+
   setSinkFault(processorId: string, message: string | undefined): void {
     if (message === undefined) this.unreachableSinks.delete(processorId);
     else this.unreachableSinks.set(processorId, message);
@@ -264,11 +268,7 @@ class Engine implements ProcessorRunner {
 
   async *watchOutput(processorId: string, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<Document> {
     const entry = this.running.get(processorId);
-    if (!entry) {
-      // Not running: what it output last, then the end.
-      if (options.includeRecent !== false) for (const text of this.lastOutput.get(processorId) ?? []) yield EJSON.parse(text) as Document;
-      return;
-    }
+    if (!entry) return;
     const queue: string[] = options.includeRecent === false ? [] : [...entry.ring];
     let wake: (() => void) | undefined;
     const watcher = (text: string) => { queue.push(text); wake?.(); };

@@ -113,16 +113,16 @@ async function watchOutput(r: ExtensionRequest, groupId: string, tenantName: str
   const abort = new AbortController();
   // A processor that stopped or failed: its last output (the engine keeps it until the next
   // start), or a clear refusal when there is none (never started here, or since a restart).
-  const kept: Document[] = [];
-  if (processor.state !== 'STARTED') {
-    for await (const doc of services.runner.watchOutput(processor._id, abort.signal)) kept.push(doc);
-    if (kept.length === 0) throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [processor.name, 'the stream processor is not running and has no output to show']);
+  const running = processor.state === 'STARTED';
+  const kept: Document[] = running ? [] : services.runner.lastOutputOf?.(processor._id) ?? [];
+  if (!running && kept.length === 0) {
+    throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [processor.name, 'the stream processor is not running and has no output to show']);
   }
   res.on('close', () => abort.abort());
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
   res.flushHeaders();
   try {
-    for await (const doc of processor.state === 'STARTED' ? services.runner.watchOutput(processor._id, abort.signal) : kept) {
+    for await (const doc of running ? services.runner.watchOutput(processor._id, abort.signal) : kept) {
       if (abort.signal.aborted) break;
       if (!res.write(`${EJSON.stringify(doc, { relaxed: true })}\n`)) {
         await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
