@@ -9,6 +9,7 @@ import { createFaultInjector } from './admin/faults.js';
 import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
 import { createAdminRoutes } from './admin/routes.js';
+import { idSource, type IdSource } from './crypto/ids.js';
 import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
 import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
@@ -17,6 +18,7 @@ import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
+import { createLifecycles } from './domain/streams/lifecycles.js';
 import { createLeasedRunner } from './domain/streams/leased-runner.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
 import { createEngine, type EngineOptions } from './engine/index.js';
@@ -63,6 +65,11 @@ export interface AppConfig {
    * on loopback, TLS with tlsCert/tlsKey); 0: ephemeral ports. Default 27017.
    */
   wirePortBase?: number;
+  /**
+   * Where ids and issued secrets come from: idSource(seed) makes them the same on every run
+   * given the same calls (`serve --deterministic-seed`); random when absent.
+   */
+  ids?: IdSource;
 }
 
 export interface App {
@@ -88,6 +95,10 @@ export const DEFAULT_WIRE_PORT_BASE = 27017;
 const SWEEP_INTERVAL_MS = 60_000;
 const PING_INTERVAL_MS = 1000;
 
+function withIds(ids: IdSource, handler: RequestListener): RequestListener {
+  return (req, res) => ids.run(() => handler(req, res));
+}
+
 export async function startApp(config: AppConfig): Promise<App> {
   const log = pino({ level: config.logLevel, base: { service: 'atlas-streams-emulator' } },
     config.logDestination ?? pino.destination({ sync: false }));
@@ -112,10 +123,11 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   const secretBox = secretBoxFromKey(masterKey);
   const signingKey = signingKeyFrom(masterKey);
   const now = () => new Date();
-  const result = await store.transaction(async (tx) => {
+  const ids = config.ids ?? idSource(undefined);
+  const result = await ids.run(() => store.transaction(async (tx) => {
     await dropStoredSecrets(tx);
     return bootstrap(tx, config.env, now());
-  });
+  }));
   const role = config.role ?? 'all';
   if (role !== 'all' && !backend.pool) throw new Error(`--role ${role} needs a shared database (--database-url)`);
   const engineOptions = { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond };
@@ -127,7 +139,8 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       ...(role !== 'api' ? { createEngine: (host: ProcessorHost) => createEngine(host, engineOptions) } : {}),
     })
     : createEngine(createProcessorHost(store, log), engineOptions);
-  const services: Services = { store, signingKey, secretBox, runner, log, now };
+  const lifecycles = createLifecycles((error) => log.error({ err: error }, 'ending a lifecycle transition failed'));
+  const services: Services = { store, signingKey, secretBox, runner, log, now, lifecycles };
   const database = watchReachability(backend.ping, PING_INTERVAL_MS, (reachable) =>
     (reachable ? log.info('database reachable again') : log.error('database unreachable: not ready')));
   const wire = new WireListeners(services, {
@@ -145,7 +158,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   // A runner serves only the probes: the API is the API nodes' job.
   const handler: RequestListener = role === 'runner'
     ? (req, res) => answerProbe(res, req.url === '/healthz' || isReady())
-    : createRequestHandler({
+    : withIds(ids, createRequestHandler({
       services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady,
       onCallCompleted: (call) => {
         metrics.recordCall(call);
@@ -154,13 +167,13 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
         if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
       },
       beforeOperation: faults.apply,
-      extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
+      extensions: [createAdminRoutes({ faults, journal, lifecycles }), emulatorRoutes],
       publicRoutes: {
         '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
         '/metrics': metrics.serve,
         [SPEC_PATH]: serveSpec,
       },
-    });
+    }));
   const tls = config.tlsCert && config.tlsKey;
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
   const connectionsCheckingInterval = connectionsCheckingIntervalMs(limits);
@@ -213,6 +226,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     async close() {
       ready = false;
       clearInterval(sweeper);
+      lifecycles.close();
       database.stop();
       await wire.close();
       await new Promise<void>((resolve) => {

@@ -89,6 +89,31 @@ describe('state commands', () => {
     expect(projects.json.results.map((p: { name: string }) => p.name)).toEqual(['Local-Project']);
   });
 
+  it('serve --deterministic-seed gives the same ids and keys on every run with that seed', async () => {
+    const file = join(dir, 'seed-deterministic.yaml');
+    writeFileSync(file, SEED);
+    const start = (seed: string) => serve(['--wire-port-base', '0', '--seed', file, '--deterministic-seed', seed]);
+    const [first, second, other] = await Promise.all([start('run-1'), start('run-1'), start('run-2')]);
+    const identity = (server: ServerProcess) => ({
+      orgId: server.orgId, projectId: server.projectId, publicKey: server.publicKey, privateKey: server.privateKey,
+      seeded: /"demo": "([a-f0-9]{24})"/.exec(server.text)?.[1],
+    });
+    expect(identity(first).seeded).toMatch(/^[a-f0-9]{24}$/);
+    expect(identity(second)).toEqual(identity(first));
+    for (const [field, value] of Object.entries(identity(other))) expect(value, field).not.toBe(identity(first)[field as keyof ReturnType<typeof identity>]);
+    expect(await processorStates(second, identity(second).seeded!, 'dev')).toEqual({ solar: 'STARTED' });
+  }, 90_000);
+
+  it('lifecycles add, list and clear drive the rules of a running server', async () => {
+    const server = await serve([]);
+    const added = JSON.parse((await cli(server, ['lifecycles', 'add', '--resource', 'connection', '--transition', 'delete', '--after-reads', '2'])).stdout);
+    expect(added).toEqual({ id: expect.any(String), resource: 'connection', transition: 'delete', afterReads: 2 });
+    expect((await cli(server, ['lifecycles', 'list'])).stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([added]);
+    await expect(cli(server, ['lifecycles', 'add', '--resource', 'processor', '--transition', 'delete', '--after-reads', '1'])).rejects.toThrow(/lifecycle rule refused: HTTP 400/);
+    expect((await cli(server, ['lifecycles', 'clear'])).stdout).toBe('lifecycles cleared\n');
+    expect((await callDigest(`${server.url}/emulator/v1/admin/lifecycles`, server)).json.results).toEqual([]);
+  }, 90_000);
+
   it('logs one readable line per request with --log-format pretty, JSON lines otherwise', async () => {
     const output = (server: ServerProcess) => {
       let text = '';

@@ -1,6 +1,6 @@
 // Fault injection as a test suite uses it: Atlas-shaped errors on matching calls, with a
 // count, a probability, latency, and processors failed on demand.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator } from '../src/library.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
 
@@ -75,6 +75,39 @@ describe('fault injection', () => {
     await emulator.failProcessor({ groupId: projects['p']!, tenantName: 'w', processorName: 'solar', message: 'Kafka sink went away' });
     const processor = await call(`${V2}/groups/${projects['p']}/streams/w/processor/solar`, { accept: ACCEPT.processors });
     expect({ state: processor.json.state, errorMsg: processor.json.stats?.errorMsg }).toEqual({ state: 'FAILED', errorMsg: 'Kafka sink went away' });
+  });
+
+  it('makes a sink go away: the processor retries, then fails with the refusal; listed and cleared, the next start works', async () => {
+    const { projects } = await emulator.seed({ projects: [{ name: 'p', workspaces: [{ name: 'w', sampleConnections: true, processors: [
+      { name: 'solar', state: 'STARTED', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }] }] }] }] });
+    const groupId = projects['p']!;
+    const processorPath = `${V2}/groups/${groupId}/streams/w/processor/solar`;
+    const read = async () => (await call(processorPath, { accept: ACCEPT.processors })).json;
+    await vi.waitFor(async () => expect((await read()).stats.outputMessageCount).toBeGreaterThan(0), { timeout: 30_000, interval: 100 });
+
+    await emulator.failSink({ groupId, tenantName: 'w', processorName: 'solar', message: 'connect ECONNREFUSED 10.0.0.7:9092' });
+    const listed = await call('/emulator/v1/admin/faults/sink');
+    expect(listed.json.results).toEqual([{ processorId: expect.stringMatching(/^[a-f0-9]{24}$/), message: 'connect ECONNREFUSED 10.0.0.7:9092' }]);
+    await vi.waitFor(async () => expect((await read()).state).toBe('FAILED'), { timeout: 60_000, interval: 250 });
+    expect((await read()).stats.errorMsg).toBe('writing to connection __testLog failed after 4 attempts: connect ECONNREFUSED 10.0.0.7:9092');
+
+    // Still away: the next start fails the same way, at connecting.
+    expect((await call(`${processorPath}:start`, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
+    await vi.waitFor(async () => expect((await read()).state).toBe('FAILED'), { timeout: 60_000, interval: 250 });
+    expect((await read()).stats.errorMsg).toBe('connecting to connection __testLog failed after 4 attempts: connect ECONNREFUSED 10.0.0.7:9092');
+
+    await emulator.clearFaults();
+    expect((await call('/emulator/v1/admin/faults/sink')).json.results).toEqual([]);
+    expect((await call(`${processorPath}:start`, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
+    await vi.waitFor(async () => expect((await read()).stats.status).toBe('running'), { timeout: 30_000, interval: 100 });
+    expect((await read()).state).toBe('STARTED');
+  }, 180_000);
+
+  it('refuses a sink fault for a processor that does not exist', async () => {
+    const res = await call('/emulator/v1/admin/faults/sink', { method: 'POST', body: { groupId: emulator.credentials.projectId, tenantName: 'nowhere', processorName: 'x', message: 'gone' } });
+    expect({ status: res.status, errorCode: res.json.errorCode }).toEqual({ status: 404, errorCode: 'STREAM_TENANT_NOT_FOUND_FOR_NAME' });
+    const incomplete = await call('/emulator/v1/admin/faults/sink', { method: 'POST', body: { groupId: emulator.credentials.projectId } });
+    expect({ status: incomplete.status, errorCode: incomplete.json.errorCode }).toEqual({ status: 400, errorCode: 'MISSING_ATTRIBUTE' });
   });
 });
 

@@ -1,12 +1,15 @@
 // What `npm pack` ships: the built library and CLI with type declarations, the contract, the
-// docs and the licence; no tests; nothing that reaches outside the package. (A real install
-// of the packed tarball into an empty folder compiles better-sqlite3 from source, minutes on
-// the CI machine; it was run by hand: see docs/testing.md.)
+// docs and the licence; no tests; nothing that reaches outside the package. And the packed
+// tarball installed into an empty folder runs: `npx atlas-streams-emulator --version`,
+// `serve`, and the library from a plain Node script.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { callDigest } from '../src/testing/harness.js';
+import { startServerProcess, stopServerProcess } from '../src/testing/server-process.js';
 
 const root = resolve(__dirname, '..');
 
@@ -34,3 +37,46 @@ it('npm pack ships the library, the CLI, types, the contract and the licence, an
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; license: string };
   expect(pkg.exports['.']).toEqual({ types: './dist/library.d.ts', import: './dist/library.js' });
 });
+
+const run = promisify(execFile);
+const scratch = mkdtempSync(join(tmpdir(), 'ase-package-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+it('installs from the packed tarball into an empty folder and runs the CLI and the library', async () => {
+  // The tarball of the built tree (npm test builds first), installed from npm's cache only:
+  // `npm ci` filled it with every dependency, so nothing is fetched.
+  const { stdout: packed } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const tarball = join(scratch, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename);
+  const app = join(scratch, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'probe', private: true, type: 'module' }));
+  await run('npm', ['install', tarball, '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, timeout: 240_000 });
+  // better-sqlite3's install script would compile its binding from source (minutes); the
+  // checkout's binding is the same version for the same Node, so it stands in for that build.
+  const binding = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+  mkdirSync(dirname(join(app, binding)), { recursive: true });
+  copyFileSync(join(root, binding), join(app, binding));
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules/atlas-streams-emulator/package.json'), 'utf8')) as { version: string };
+  expect(existsSync(join(app, 'node_modules/atlas-streams-emulator/LICENSE'))).toBe(true);
+
+  const { stdout: version } = await run('npx', ['--offline', 'atlas-streams-emulator', '--version'], { cwd: app });
+  expect(version.trim()).toBe(installed.version);
+
+  const server = await startServerProcess(['--port', '0', '--in-memory', '--wire-port-base', '0', '--log-level', 'warn'], {}, ['npx', '--offline', 'atlas-streams-emulator'], app);
+  try {
+    const org = await callDigest(`${server.url}/api/atlas/v2/orgs/${server.orgId}`, server, { accept: 'application/vnd.atlas.2023-01-01+json' });
+    expect(org.status).toBe(200);
+  } finally {
+    await stopServerProcess(server.child);
+  }
+
+  writeFileSync(join(app, 'probe.js'), [
+    "import { startEmulator } from 'atlas-streams-emulator';",
+    'const emulator = await startEmulator();',
+    'const ready = await fetch(`${emulator.baseUrl}/readyz`);',
+    'console.log(ready.status, emulator.credentials.projectId);',
+    'await emulator.close();',
+  ].join('\n'));
+  const { stdout: probe } = await run(process.execPath, ['probe.js'], { cwd: app, timeout: 60_000 });
+  expect(probe.trim()).toMatch(/^200 [a-f0-9]{24}$/);
+}, 360_000);

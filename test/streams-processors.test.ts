@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProcessorHost } from '../src/domain/streams/processor-host.js';
 import { ACCEPT, digestClient, startTestServer, type Client, type TestServer } from '../src/testing/harness.js';
 import { createProjectKey } from './identity-helpers.js';
@@ -151,6 +151,7 @@ describe('lifecycle', () => {
       method: 'POST', accept: ACCEPT.processors, body: { startAtOperationTime: '2025-01-01T00:00:00Z' },
     });
     expectError(old, 406, 'INVALID_VERSION_DATE');
+    expect(old.headers.get('x-emulator-supported-versions')).toBe('application/vnd.atlas.2025-03-12+json');
     const bad = await owner.call('startStreamProcessorWith', procPath('with', ':startWith'), { method: 'POST', body: { startAtOperationTime: 'yesterday' } });
     expectError(bad, 400, 'INVALID_JSON_ATTRIBUTE');
     const res = await owner.call('startStreamProcessorWith', procPath('with', ':startWith'), { method: 'POST', body: { startAtOperationTime: '2025-01-01T00:00:00Z' } });
@@ -271,9 +272,14 @@ describe('output over HTTP', () => {
     expect(first.device_id).toMatch(/^device_\d+$/);
     expect(first).toHaveProperty('obs');
     expect((await stop('watched')).status).toBe(200);
-    // Not running: a clear 400, not an empty stream.
-    const after = await digestClient(server, server.owner).call(url.slice(server.url.length));
-    expectError(after, 400, 'STREAM_PROCESSOR_GENERIC_ERROR');
+    // Stopped: its last output, then the end of the stream.
+    await vi.waitFor(async () => {
+      const after = await digestClient(server, server.owner).call(url.slice(server.url.length));
+      expect(after.status).toBe(200);
+      const lines = after.text.trim().split('\n').map((line) => JSON.parse(line));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line.device_id).toMatch(/^device_\d+$/);
+    }, { timeout: 30_000, interval: 200 });
     const missing = await digestClient(server, server.owner).call(url.slice(server.url.length).replace('watched', 'ghost'));
     expectError(missing, 404, 'STREAM_PROCESSOR_NOT_FOUND');
   });

@@ -3,6 +3,8 @@
 // cannot be read back (the API never returns them), so connections come without them, and
 // API keys and service accounts, whose secrets exist only at creation, are not exported.
 import type { AdminClient } from '../client/admin-client.js';
+import type { LifecycleRule } from '../domain/streams/lifecycles.js';
+import { LIFECYCLES_PATH } from './seed.js';
 import type { SeedDocument, SeedProcessor, SeedProcessorState, SeedWorkspace } from './seed-document.js';
 
 const ALL = { itemsPerPage: '500' };
@@ -29,6 +31,10 @@ function seedState(state: unknown): SeedProcessorState {
 
 export async function exportState(client: AdminClient): Promise<SeedDocument> {
   const doc: SeedDocument = { projects: [] };
+  const rules = await client.request('GET', LIFECYCLES_PATH);
+  if (rules.status !== 200) throw new Error(`lifecycles: ${rules.status} ${String(rules.json?.['detail'] ?? '')}`);
+  const lifecycles = (rules.json?.['results'] as Array<LifecycleRule> | undefined ?? []).map(({ id: _id, ...rule }) => rule);
+  if (lifecycles.length > 0) doc.lifecycles = lifecycles;
   for (const project of await results(client, 'listGroups', {})) {
     const groupId = String(project['id']);
     const workspaces: SeedWorkspace[] = [];

@@ -71,6 +71,7 @@ export async function resetState(services: Services, projectId?: string): Promis
     await tx.deleteAudit(projectId === undefined ? undefined : auditScopes);
     if (projectId === undefined) await restoreBootstrapOwner(tx);
   });
+  for (const key of doomed) services.lifecycles?.forget(key.id);
   services.log.info({ projectId, deleted: doomed.length }, projectId === undefined ? 'state reset' : 'project reset');
   return { deleted: doomed.length };
 }

@@ -3,6 +3,7 @@
 // seed is validated by the same rules as any client's calls. Exporting (export.ts) writes the
 // same format.
 import { parse as parseYaml } from 'yaml';
+import type { LifecycleRuleInput } from '../domain/streams/lifecycles.js';
 
 export type SeedProcessorState = 'CREATED' | 'STARTED' | 'STOPPED';
 
@@ -48,6 +49,8 @@ export interface SeedProject {
 }
 
 export interface SeedDocument {
+  /** Lifecycle rules (transitions that take time), in force before anything else is created. */
+  lifecycles?: LifecycleRuleInput[];
   /** Organization API keys, with organization roles. */
   apiKeys?: SeedApiKey[];
   serviceAccounts?: SeedServiceAccount[];
@@ -61,7 +64,8 @@ export class SeedError extends Error {
 type Shape = 'string' | 'array' | 'object' | 'boolean' | 'number';
 
 const FIELDS: Record<string, Record<string, Shape>> = {
-  document: { apiKeys: 'array', serviceAccounts: 'array', projects: 'array' },
+  document: { lifecycles: 'array', apiKeys: 'array', serviceAccounts: 'array', projects: 'array' },
+  lifecycle: { resource: 'string', transition: 'string', name: 'string', afterSeconds: 'number', afterReads: 'number' },
   apiKey: { desc: 'string', roles: 'array' },
   serviceAccount: { name: 'string', description: 'string', roles: 'array', secretExpiresAfterHours: 'number' },
   project: { name: 'string', apiKeys: 'array', workspaces: 'array' },
@@ -104,6 +108,7 @@ function checkList(value: unknown, kind: string, where: string): void {
 /** Validates a parsed seed document's shape; what the API validates is left to the API. */
 export function validateSeedDocument(value: unknown): SeedDocument {
   const doc = checkObject(value ?? {}, 'document', 'seed') as SeedDocument;
+  checkList(doc.lifecycles, 'lifecycle', 'lifecycles');
   checkList(doc.apiKeys, 'apiKey', 'apiKeys');
   checkList(doc.serviceAccounts, 'serviceAccount', 'serviceAccounts');
   doc.projects?.forEach((project, p) => {

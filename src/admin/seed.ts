@@ -1,6 +1,7 @@
 // Applies a seed document through the Admin API as an organization owner, in document order.
 // The first refusal stops it with the API's own error and where in the document it arose.
 import type { AdminClient, AdminResponse } from '../client/admin-client.js';
+import { ADMIN_PREFIX } from './routes.js';
 import { SeedError, type SeedApiKey, type SeedDocument, type SeedWorkspace } from './seed-document.js';
 
 export interface SeedResult {
@@ -11,6 +12,7 @@ export interface SeedResult {
   serviceAccounts: Array<{ name: string; clientId: string; clientSecret: string }>;
 }
 
+export const LIFECYCLES_PATH = `${ADMIN_PREFIX}lifecycles`;
 const DEFAULT_PROVIDER = 'AWS';
 const DEFAULT_REGION = 'VIRGINIA_USA';
 
@@ -35,6 +37,9 @@ export async function applySeed(client: AdminClient, orgId: string, doc: SeedDoc
     }
   };
 
+  for (const [i, rule] of (doc.lifecycles ?? []).entries()) {
+    await expectSuccess(`lifecycles[${i}]`, 'addLifecycleRule', client.request('POST', LIFECYCLES_PATH, rule));
+  }
   await createKeys(doc.apiKeys, 'apiKeys');
   for (const [i, account] of (doc.serviceAccounts ?? []).entries()) {
     const created = await run(`serviceAccounts[${i}]`, 'createOrgServiceAccount', { orgId },

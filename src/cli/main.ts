@@ -6,6 +6,7 @@ import pinoPretty from 'pino-pretty';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_WIRE_PORT_BASE, startApp, type App } from '../app.js';
+import { idSource } from '../crypto/ids.js';
 import { createAdminClient } from '../client/admin-client.js';
 import { DEFAULT_SERVER_LIMITS } from '../http/server-limits.js';
 import { redactDatabaseUrl } from '../store/open.js';
@@ -43,6 +44,8 @@ program.command('serve')
   .addOption(new Option('--log-format <format>', 'pretty: one readable line per event (the default on a terminal); json: one JSON object per line (otherwise)')
     .env('ATLAS_STREAMS_LOG_FORMAT').choices(['pretty', 'json']))
   .addOption(new Option('--seed <file>', 'create what a JSON or YAML seed file names once the server is up').env('ATLAS_STREAMS_SEED'))
+  .addOption(new Option('--deterministic-seed <value>', 'derive ids and issued secrets from this value: the same calls get the same ids and keys on every run (tests only)')
+    .env('ATLAS_STREAMS_DETERMINISTIC_SEED'))
   .addOption(new Option('--max-connections <count>', 'open client connections at most; more are closed as they arrive')
     .env('ATLAS_STREAMS_MAX_CONNECTIONS').default(String(DEFAULT_SERVER_LIMITS.maxConnections)))
   .action(async (options: Record<string, string | boolean | undefined>) => {
@@ -74,6 +77,7 @@ program.command('serve')
       limits: { maxConnections },
       wirePortBase,
       env: process.env,
+      ids: idSource(options['deterministicSeed'] as string | undefined),
       ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: prettyLogStream() } : {}),
     });
     stopOnSignals(app);

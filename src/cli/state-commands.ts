@@ -5,8 +5,8 @@ import { Option, type Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { exportState } from '../admin/export.js';
 import { parseSeedText } from '../admin/seed-document.js';
-import { applySeed } from '../admin/seed.js';
-import { createAdminClient, type AdminClient } from '../client/admin-client.js';
+import { applySeed, LIFECYCLES_PATH } from '../admin/seed.js';
+import { createAdminClient, type AdminClient, type AdminResponse } from '../client/admin-client.js';
 import type { JournalEntry } from '../observability/journal.js';
 
 interface ServerOptions {
@@ -35,6 +35,10 @@ async function organizationOf(client: AdminClient, options: ServerOptions): Prom
   const id = (res.json?.['results'] as Array<{ id: string }> | undefined)?.[0]?.id;
   if (res.status !== 200 || !id) throw new Error(`cannot read the key's organization: HTTP ${res.status} ${String(res.json?.['detail'] ?? '')}`);
   return id;
+}
+
+function refuseUnless(res: AdminResponse, status: number, what: string): void {
+  if (res.status !== status) throw new Error(`${what} refused: HTTP ${res.status} ${String(res.json?.['detail'] ?? '')}`);
 }
 
 export async function seedFromFile(client: AdminClient, orgId: string, file: string): Promise<string> {
@@ -69,11 +73,40 @@ export function addStateCommands(program: Command): void {
       if (options.status) query.set('status', options.status);
       if (options.operation) query.set('operationId', options.operation);
       const res = await clientFor(options).request('GET', `/emulator/v1/admin/journal?${query}`);
-      if (res.status !== 200) throw new Error(`journal refused: HTTP ${res.status} ${String(res.json?.['detail'] ?? '')}`);
+      refuseUnless(res, 200, 'journal');
       for (const e of res.json?.['results'] as JournalEntry[]) {
         const needed = e.requiredRoles ? `  needs one of ${e.requiredRoles.join(', ')}` : '';
         process.stdout.write(`${e.at}  ${e.status}  ${e.operationId}  ${e.principal}  ${e.durationMs} ms${needed}\n`);
       }
+    });
+
+  const lifecycles = program.command('lifecycles')
+    .description('Make transitions take time, as Atlas\'s do: connections PENDING and DELETING, private links WORKING and DELETING, processors STARTING and STOPPING.');
+  withServerOptions(lifecycles.command('add')
+    .description('Add a rule; prints it with its id.')
+    .addOption(new Option('--resource <resource>', 'only this kind of resource (every kind when absent)').choices(['connection', 'privateLink', 'processor']))
+    .addOption(new Option('--transition <transition>', 'only this transition (every one when absent)').choices(['create', 'delete', 'start', 'stop']))
+    .option('--name <name>', 'only this connection or processor (by name) or private link (by id)')
+    .option('--after-seconds <seconds>', 'the transition ends after this many seconds')
+    .option('--after-reads <count>', 'the transition ends after this many reads of the resource'))
+    .action(async (options: ServerOptions & { resource?: string; transition?: string; name?: string; afterSeconds?: string; afterReads?: string }) => {
+      const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+      const rule = { resource: options.resource, transition: options.transition, name: options.name, afterSeconds: number(options.afterSeconds), afterReads: number(options.afterReads) };
+      const res = await clientFor(options).request('POST', LIFECYCLES_PATH, rule);
+      refuseUnless(res, 201, 'lifecycle rule');
+      process.stdout.write(`${JSON.stringify(res.json)}\n`);
+    });
+  withServerOptions(lifecycles.command('list').description('Print the rules, one JSON object per line.'))
+    .action(async (options: ServerOptions) => {
+      const res = await clientFor(options).request('GET', LIFECYCLES_PATH);
+      refuseUnless(res, 200, 'lifecycles');
+      for (const rule of res.json?.['results'] as unknown[]) process.stdout.write(`${JSON.stringify(rule)}\n`);
+    });
+  withServerOptions(lifecycles.command('clear').description('Remove every rule: changes are immediate again.'))
+    .action(async (options: ServerOptions) => {
+      const res = await clientFor(options).request('DELETE', LIFECYCLES_PATH);
+      refuseUnless(res, 200, 'lifecycles');
+      process.stdout.write('lifecycles cleared\n');
     });
 
   withServerOptions(program.command('reset')
@@ -82,7 +115,7 @@ export function addStateCommands(program: Command): void {
     .action(async (options: ServerOptions & { project?: string }) => {
       const query = options.project ? `?projectId=${encodeURIComponent(options.project)}` : '';
       const res = await clientFor(options).request('POST', `/emulator/v1/admin/reset${query}`);
-      if (res.status !== 200) throw new Error(`reset refused: HTTP ${res.status} ${String(res.json?.['detail'] ?? '')}`);
+      refuseUnless(res, 200, 'reset');
       process.stdout.write(`reset: ${String(res.json?.['deleted'])} entities deleted\n`);
     });
 }

@@ -122,6 +122,16 @@ export interface ProcessorRunner {
   watchOutput(processorId: string, signal: AbortSignal, options?: WatchOptions): AsyncIterable<Document>;
   /** Stops every processor with a final checkpoint (server shutdown). */
   close(): Promise<void>;
+  /** What a processor that stopped or failed output last (up to the kept amount), until it starts again; absent where not kept. */
+  lastOutputOf?(processorId: string): Document[];
+  /**
+   * Fault injection: the processor's sink goes away (every connection refused with this
+   * message, now and at its next starts) or, with undefined, comes back. Absent where the
+   * processors run elsewhere (runners sharing PostgreSQL).
+   */
+  setSinkFault?(processorId: string, message: string | undefined): void;
+  /** The sinks made to go away, by processor id. */
+  sinkFaults?(): Array<{ processorId: string; message: string }>;
 }
 
 /** A pipeline that breaks the pipeline rules of src/engine/README.md; the message says what is wrong. */

@@ -75,6 +75,9 @@ export function createEngine(host: ProcessorHost, options: EngineOptions = {}): 
 
 class Engine implements ProcessorRunner {
   private readonly running = new Map<string, Running>();
+  /** The last output of processors that stopped or failed, readable until they start again or go. */
+  private readonly lastOutput = new Map<string, string[]>();
+  private readonly unreachableSinks = new Map<string, string>();
   private readonly settings: EngineSettings;
   private readonly log: Logger;
   private readonly ringSize: number;
@@ -123,6 +126,7 @@ class Engine implements ProcessorRunner {
       redact: createRedactor(collectSecrets(definition.connections)),
     };
     this.running.set(definition.id, entry);
+    this.lastOutput.delete(definition.id);
     const compiled = new Promise<void>((resolve, reject) => {
       // Before the pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
       const abort = (error: Error) => {
@@ -153,7 +157,7 @@ class Engine implements ProcessorRunner {
       });
     });
     this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings,
-      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize });
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id) });
     try {
       await compiled;
     } catch (error) {
@@ -204,6 +208,7 @@ class Engine implements ProcessorRunner {
     if (this.running.get(entry.definition.id) === entry) {
       this.running.delete(entry.definition.id);
       this.watchdog.unwatch(entry.definition.id);
+      if (entry.ring.length > 0) this.lastOutput.set(entry.definition.id, entry.ring);
     }
     void entry.worker.terminate();
   }
@@ -232,6 +237,23 @@ class Engine implements ProcessorRunner {
   async drop(processorId: string): Promise<void> {
     const entry = this.running.get(processorId);
     if (entry) this.forget(entry);
+    this.lastOutput.delete(processorId);
+    this.unreachableSinks.delete(processorId);
+  }
+
+  lastOutputOf(processorId: string): Document[] {
+    return (this.lastOutput.get(processorId) ?? []).map((text) => EJSON.parse(text) as Document);
+  }
+
+  setSinkFault(processorId: string, message: string | undefined): void {
+    if (message === undefined) this.unreachableSinks.delete(processorId);
+    else this.unreachableSinks.set(processorId, message);
+    const entry = this.running.get(processorId);
+    if (entry) this.post(entry, { type: 'sink-fault', message });
+  }
+
+  sinkFaults(): Array<{ processorId: string; message: string }> {
+    return [...this.unreachableSinks].map(([processorId, message]) => ({ processorId, message }));
   }
 
   isRunning(processorId: string): boolean {

@@ -41,6 +41,7 @@ port.on('message', (message: ToWorker) => {
     case 'start': void start(message); break;
     case 'stop': void stop(); break;
     case 'watch': watching = message.watching; break;
+    case 'sink-fault': processor?.setSinkFault(message.message); break;
     case 'checkpoint-saved': pendingCheckpoints.get(message.id)?.resolve(); pendingCheckpoints.delete(message.id); break;
     case 'checkpoint-failed': pendingCheckpoints.get(message.id)?.reject(new Error(message.message)); pendingCheckpoints.delete(message.id); break;
   }
@@ -71,6 +72,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     return;
   }
   processor = current;
+  current.setSinkFault(message.sinkFault);
   post({ type: 'compiled' });
   setInterval(() => post({ type: 'stats', stats: current.stats() }), STATS_INTERVAL_MS).unref();
   await current.start();

@@ -9,6 +9,7 @@ import type { QueryValues } from '../protocol/validate.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { Organization, Project } from '../domain/identity/model.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Lifecycles } from '../domain/streams/lifecycles.js';
 import type { Principal } from './principal.js';
 
 export interface Services {
@@ -24,6 +25,8 @@ export interface Services {
    * listeners, src/wire); absent when the server runs without them.
    */
   settleWireEndpoints?: () => Promise<void>;
+  /** Transitions that take time (admin lifecycles); every change immediate when absent. */
+  lifecycles?: Lifecycles;
 }
 
 export interface RequestContext {

@@ -50,6 +50,7 @@ describe('wire rules', () => {
       expect(res.text).toBe('{"detail":"Invalid accept header or version date.","error":406,"errorCode":"INVALID_VERSION_DATE","parameters":[],"reason":"Not Acceptable"}');
       expect(res.headers.get('content-type')).toBe('application/json');
       expect(res.headers.get('x-error-code')).toBe('INVALID_VERSION_DATE');
+      expect(res.headers.get('x-emulator-supported-versions')).toBe('application/vnd.atlas.2023-01-01+json');
     }
   });
 

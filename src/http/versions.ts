@@ -9,13 +9,25 @@ export interface NegotiatedVersion {
   contentType: string;
 }
 
-/** Picks the served version from the Accept header, or throws 406 INVALID_VERSION_DATE. */
+/**
+ * The emulator's addition to Atlas's 406: the body stays Atlas's word for word (clients and
+ * tests match it), and this header names the media types the operation serves, so a person
+ * reading the answer learns which Accept to send (docs/differences-from-atlas.md).
+ */
+export const SUPPORTED_VERSIONS_HEADER = 'X-Emulator-Supported-Versions';
+
+function unsupportedVersion(versions: readonly string[], format: string): ApiError {
+  const mediaTypes = versions.map((version) => `application/vnd.atlas.${version}+${format}`).join(', ');
+  return new ApiError('INVALID_VERSION_DATE', [], undefined, { [SUPPORTED_VERSIONS_HEADER]: mediaTypes });
+}
+
+/** Picks the served version from the Accept header, or throws 406 INVALID_VERSION_DATE naming the versions served. */
 export function negotiateVersion(accept: string | undefined, versions: readonly string[], format: string): NegotiatedVersion {
   const requested = requestedDate(accept, format);
-  if (requested === undefined) throw new ApiError('INVALID_VERSION_DATE');
+  if (requested === undefined) throw unsupportedVersion(versions, format);
   let served: string | undefined;
   for (const version of versions) if (version <= requested) served = version;
-  if (served === undefined) throw new ApiError('INVALID_VERSION_DATE');
+  if (served === undefined) throw unsupportedVersion(versions, format);
   return { version: served, contentType: contentTypeOf(served, format) };
 }
 

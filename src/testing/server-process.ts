@@ -18,10 +18,10 @@ export interface ServerProcess {
 
 const BANNER = /listening on (\S+)[\s\S]*organization:\s+(\w+)\s+project:\s+(\w+)\s+API key:\s+public (\w+)\s+private (.+)\n/;
 
-export function startServerProcess(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, CLI]): Promise<ServerProcess> {
+export function startServerProcess(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, CLI], cwd?: string): Promise<ServerProcess> {
   // Its own process group, so that stopping it also stops the server behind a wrapper (npx).
   const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd,
   });
   let text = '';
   return new Promise((resolveBanner, reject) => {

@@ -1,8 +1,7 @@
 // Programmatic API keys: organization keys, and their assignment to projects.
 // The private key is returned once, on creation; the store keeps only Digest HA1 values and
 // no part of the key, so later reads show it wholly masked.
-import { randomUUID } from 'node:crypto';
-import { newObjectId } from '../../crypto/ids.js';
+import { newObjectId, newUuid } from '../../crypto/ids.js';
 import { digestHa1 } from '../../http/auth/digest.js';
 import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
@@ -47,7 +46,7 @@ export function renderApiKey(ctx: RequestContext, key: ApiKey, plainPrivateKey?:
 }
 
 async function insertKey(ctx: RequestContext, orgId: string, desc: string, roles: RoleAssignment[]): Promise<{ key: ApiKey; privateKey: string }> {
-  const privateKey = randomUUID();
+  const privateKey = newUuid();
   let publicKey = newPublicKey();
   // Public keys are looked up across organizations: never hand out one twice.
   while (await ctx.tx.findByName(KIND.apiKey, publicKey)) publicKey = newPublicKey();

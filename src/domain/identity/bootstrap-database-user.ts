@@ -2,7 +2,7 @@
 // MONGODB_ATLAS_DB_USERNAME/MONGODB_ATLAS_DB_PASSWORD (adopted at every start, so changing
 // them changes the user), else a generated user whose password is shown once, on the start
 // that created it. An atlasAdmin: it may do everything on every workspace of the project.
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../crypto/ids.js';
 import { deriveCredentials } from '../../crypto/scram.js';
 import type { StoreTx } from '../../store/store.js';
 import { insertDatabaseUser } from './database-users.js';
@@ -33,7 +33,7 @@ export async function bootstrapDatabaseUser(tx: StoreTx, groupId: string, env: D
     return { dbUsername: username, dbPasswordFromEnvironment: true };
   }
   if (recorded) return { dbUsername: recorded, dbPasswordFromEnvironment: false };
-  const generated = randomBytes(18).toString('base64url');
+  const generated = randomToken(18);
   if (!(await tx.getByName(KIND.databaseUser, groupId, GENERATED_DB_USERNAME))) {
     await insertDatabaseUser(tx, adminUser(groupId, GENERATED_DB_USERNAME, now), generated, now);
     return { dbUsername: GENERATED_DB_USERNAME, dbPassword: generated, dbPasswordFromEnvironment: false };

@@ -1,8 +1,7 @@
 // First start: an organization, a project and an org-owner API key, so that a user can
 // connect at once. The client's own environment (MONGODB_ATLAS_*) is honoured so that
 // existing Atlas CLI and Go SDK settings work unchanged.
-import { randomUUID } from 'node:crypto';
-import { newObjectId } from '../../crypto/ids.js';
+import { newObjectId, newUuid } from '../../crypto/ids.js';
 import { digestHa1 } from '../../http/auth/digest.js';
 import { hashSecret } from '../../http/auth/oauth.js';
 import type { StoreTx } from '../../store/store.js';
@@ -33,6 +32,7 @@ export interface BootstrapResult extends Partial<BootstrapDatabaseUser> {
 }
 
 const SETTING_BOOTSTRAP = 'bootstrap';
+const BOOTSTRAP_ACCOUNT = 'bootstrap-owner';
 const OBJECT_ID = /^[a-f0-9]{24}$/;
 
 /** The identities the server made at first start (what a reset keeps). */
@@ -70,7 +70,7 @@ async function adoptEnvironmentCredentials(tx: StoreTx, record: BootstrapResult,
   const wantsKey = env.MONGODB_ATLAS_PUBLIC_KEY && env.MONGODB_ATLAS_PRIVATE_KEY;
   if (wantsKey || !record.publicKey) {
     const publicKey = wantsKey ? env.MONGODB_ATLAS_PUBLIC_KEY! : newPublicKey();
-    const privateKey = wantsKey ? env.MONGODB_ATLAS_PRIVATE_KEY! : randomUUID();
+    const privateKey = wantsKey ? env.MONGODB_ATLAS_PRIVATE_KEY! : newUuid();
     const existing = await tx.findByName<ApiKey>(KIND.apiKey, publicKey);
     const key: ApiKey = {
       id: existing?.id ?? newObjectId(), orgId: record.orgId, publicKey, desc: 'Bootstrap organization owner key',
@@ -101,8 +101,11 @@ async function updateBootstrapRecord(tx: StoreTx, patch: Partial<BootstrapResult
 
 async function adoptServiceAccount(tx: StoreTx, orgId: string, clientId: string, secret: string, now: Date): Promise<void> {
   const existing = await tx.get<ServiceAccount>(KIND.serviceAccount, clientId);
+  // Another client id in the environment on a later start (a library start with a data
+  // directory) adds a second owner account beside the first: names are unique per organization.
+  const name = existing || !(await tx.getByName(KIND.serviceAccount, orgId, BOOTSTRAP_ACCOUNT)) ? BOOTSTRAP_ACCOUNT : `${BOOTSTRAP_ACCOUNT}-${clientId.slice(-8)}`;
   const account: ServiceAccount = existing ?? {
-    clientId, orgId, name: 'bootstrap-owner', description: 'Bootstrap organization owner service account',
+    clientId, orgId, name, description: 'Bootstrap organization owner service account',
     roles: ['ORG_OWNER'], projects: {}, createdAt: now.toISOString(),
   };
   if (!existing) await tx.insert(KIND.serviceAccount, { id: clientId, parentId: orgId, name: account.name }, account);

@@ -1,5 +1,5 @@
 // Formats of generated credentials.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../crypto/ids.js';
 
 /** Atlas public keys are eight lowercase letters. */
 export function newPublicKey(): string {

@@ -3,6 +3,7 @@
 import type { ConnectionDefinition, Document } from '../../engine/contract.js';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { newObjectId } from '../../crypto/ids.js';
+import { shownState } from './lifecycles.js';
 import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { keepOrder } from '../../http/json.js';
@@ -326,22 +327,31 @@ export async function insertConnection(ctx: RequestContext, instance: StoredInst
   return connection;
 }
 
+/** A connection as a read shows it: PENDING or DELETING while a lifecycle transition lasts. */
+function readConnection(ctx: RequestContext, connection: StoredConnection, instance: StoredInstance): Document {
+  const out = renderConnection(connection, instance);
+  out['state'] = shownState(ctx, connection.id, String(out['state']));
+  return out;
+}
+
 export const connectionHandlers: HandlerTable = {
   async listStreamConnections(ctx) {
     const instance = await requireInstance(ctx);
     const page = await ctx.tx.list<StoredConnection>(STREAMS_KIND.connection, instance._id, pageOf(ctx));
-    return { body: pagedList(ctx, page, (c) => renderConnection(c, instance)) };
+    return { body: pagedList(ctx, page, (c) => readConnection(ctx, c, instance)) };
   },
 
   async createStreamConnection(ctx) {
     const instance = await requireInstance(ctx);
     const connection = await insertConnection(ctx, instance, ctx.body);
-    return { status: 200, body: renderConnection(connection, instance) };
+    const out = renderConnection(connection, instance);
+    out['state'] = ctx.services.lifecycles?.begin('connection', 'create', { id: connection.id, name: connection.name, state: String(out['state']) }) ?? out['state'];
+    return { status: 200, body: out };
   },
 
   async getStreamConnection(ctx) {
     const instance = await requireInstance(ctx);
-    return { body: renderConnection(await requireConnection(ctx, instance), instance) };
+    return { body: readConnection(ctx, await requireConnection(ctx, instance), instance) };
   },
 
   async updateStreamConnection(ctx) {
@@ -372,7 +382,14 @@ export const connectionHandlers: HandlerTable = {
     const instance = await requireInstance(ctx);
     const connection = await requireConnection(ctx, instance);
     await refuseIfInUse(ctx.tx, instance, connection.name);
-    await deleteConnection(ctx.tx, connection);
+    // With a lifecycle rule the connection drains as Atlas's do: readable (DELETING), its name
+    // taken, until the transition ends.
+    const { store, lifecycles } = ctx.services;
+    const draining = lifecycles?.begin('connection', 'delete', { id: connection.id, name: connection.name, state: 'READY' }, () => store.transaction(async (tx) => {
+      const current = await tx.get<StoredConnection>(STREAMS_KIND.connection, connection.id);
+      if (current) await deleteConnection(tx, current);
+    }));
+    if (!draining) await deleteConnection(ctx.tx, connection);
     return { status: 202, body: {} };
   },
 };

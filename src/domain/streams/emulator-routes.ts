@@ -3,7 +3,7 @@
 // Atlas operation closest to it.
 //
 //   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}/processor/{processorName}/output
-//        A running processor's output as it happens, one Extended JSON (relaxed) document per
+//        A running processor's output as it happens (a stopped or failed one's last output), one Extended JSON (relaxed) document per
 //        line (application/x-ndjson), until the client disconnects or the processor stops.
 //   POST /emulator/v1/groups/{groupId}/streams/vpcPeeringConnections
 //        Seeds an incoming VPC peering request (see vpc-peering.ts).
@@ -14,6 +14,7 @@
 //        Where the cluster a Cluster connection names (clusterName, clusterGroupId) really is;
 //        the connection string is sealed like any connection secret and never shown again.
 import { EJSON } from 'bson';
+import type { Document } from '../../engine/contract.js';
 import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
 import { readJsonBody, sendJson } from '../../http/extension-io.js';
@@ -109,15 +110,19 @@ async function watchOutput(r: ExtensionRequest, groupId: string, tenantName: str
     if (!found) throw new ApiError('STREAM_PROCESSOR_NOT_FOUND', [processorName, tenantName]);
     return found;
   });
-  if (processor.state !== 'STARTED') {
-    throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [processor.name, 'the stream processor is not running']);
-  }
   const abort = new AbortController();
+  // A processor that stopped or failed: its last output (the engine keeps it until the next
+  // start), or a clear refusal when there is none (never started here, or since a restart).
+  const running = processor.state === 'STARTED';
+  const kept: Document[] = running ? [] : services.runner.lastOutputOf?.(processor._id) ?? [];
+  if (!running && kept.length === 0) {
+    throw new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [processor.name, 'the stream processor is not running and has no output to show']);
+  }
   res.on('close', () => abort.abort());
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
   res.flushHeaders();
   try {
-    for await (const doc of services.runner.watchOutput(processor._id, abort.signal)) {
+    for await (const doc of running ? services.runner.watchOutput(processor._id, abort.signal) : kept) {
       if (abort.signal.aborted) break;
       if (!res.write(`${EJSON.stringify(doc, { relaxed: true })}\n`)) {
         await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });

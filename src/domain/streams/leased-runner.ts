@@ -252,6 +252,8 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
       if (engine && held.has(processorId)) return engine.watchOutput(processorId, signal);
       return followRemoteOutput(pool, processorId, signal);
     },
+    // Kept by the engine that ran it: readable on this node only.
+    lastOutputOf: (processorId) => engine?.lastOutputOf?.(processorId) ?? [],
     async close() {
       closed = true;
       clearInterval(timer);

@@ -5,6 +5,7 @@ import { newObjectId } from '../../crypto/ids.js';
 import type { HandlerTable, RequestContext } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { pagedList, pageOf } from '../../http/pagination.js';
+import { shownState } from './lifecycles.js';
 import { groupIdOf, invalidField, jsonCopy, listAllUnder, requiredField, STREAMS_KIND } from './common.js';
 
 /** States Atlas reports: IDLE, WORKING, DONE, FAILED, DELETE_REQUESTED, DELETING, DELETED. */
@@ -49,6 +50,11 @@ function render(link: StoredPrivateLink): Record<string, unknown> {
   };
 }
 
+/** A link as a read shows it: WORKING or DELETING while a lifecycle transition lasts. */
+function readLink(ctx: RequestContext, link: StoredPrivateLink): Record<string, unknown> {
+  return { ...render(link), state: shownState(ctx, link._id, link.state) };
+}
+
 async function requireLink(ctx: RequestContext): Promise<StoredPrivateLink> {
   const id = ctx.params['connectionId']!;
   const link = await ctx.tx.get<StoredPrivateLink>(STREAMS_KIND.privateLink, id);
@@ -59,7 +65,7 @@ async function requireLink(ctx: RequestContext): Promise<StoredPrivateLink> {
 export const privateLinkHandlers: HandlerTable = {
   async listPrivateLinkConnections(ctx) {
     const page = await ctx.tx.list<StoredPrivateLink>(STREAMS_KIND.privateLink, groupIdOf(ctx), pageOf(ctx));
-    return { body: pagedList(ctx, page, render) };
+    return { body: pagedList(ctx, page, (link) => readLink(ctx, link)) };
   },
 
   async createPrivateLinkConnection(ctx) {
@@ -84,11 +90,13 @@ export const privateLinkHandlers: HandlerTable = {
       createdAt: now.toISOString(),
     };
     await ctx.tx.insert(STREAMS_KIND.privateLink, { id, parentId: groupId }, link);
-    return { status: 200, body: render(link) };
+    const out = render(link);
+    out['state'] = ctx.services.lifecycles?.begin('privateLink', 'create', { id, name: id, state: link.state }) ?? link.state;
+    return { status: 200, body: out };
   },
 
   async getPrivateLinkConnection(ctx) {
-    return { body: render(await requireLink(ctx)) };
+    return { body: readLink(ctx, await requireLink(ctx)) };
   },
 
   async updatePrivateLinkConnection(ctx) {
@@ -108,7 +116,10 @@ export const privateLinkHandlers: HandlerTable = {
 
   async deletePrivateLinkConnection(ctx) {
     const link = await requireLink(ctx);
-    await ctx.tx.delete(STREAMS_KIND.privateLink, link._id);
+    const { store, lifecycles } = ctx.services;
+    const draining = lifecycles?.begin('privateLink', 'delete', { id: link._id, name: link._id, state: link.state },
+      () => store.transaction((tx) => tx.delete(STREAMS_KIND.privateLink, link._id).then(() => undefined)));
+    if (!draining) await ctx.tx.delete(STREAMS_KIND.privateLink, link._id);
     return { status: 202, body: {} };
   },
 };

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PipelineError, type Document, type ProcessorDefinition, type ProcessorRunner, type ProcessorStats } from '../../engine/contract.js';
 import { newObjectId } from '../../crypto/ids.js';
+import { shownState } from './lifecycles.js';
 import type { HandlerTable, RequestContext, Services } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import { keepOrder } from '../../http/json.js';
@@ -113,6 +114,13 @@ export function renderProcessor(runner: ProcessorRunner, processor: StoredProces
   return out;
 }
 
+/** A processor as a read shows it: STARTING or STOPPING while a lifecycle transition lasts. */
+function readProcessor(ctx: RequestContext, processor: StoredProcessor): Record<string, unknown> {
+  const out = renderProcessor(ctx.services.runner, processor, true);
+  out['state'] = shownState(ctx, processor._id, processor.state);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------
 // State changes
 
@@ -161,6 +169,7 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
   const before = { state: processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint };
   // startAtOperationTime is kept with the state: a runner elsewhere that claims the processor needs it.
   await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true, unconfirmedResumes: 0, startAtOperationTime });
+  ctx.services.lifecycles?.begin('processor', 'start', { id: processor._id, name: processor.name, state: 'STARTED' });
 
   const { runner, store, log } = ctx.services;
   ctx.afterCommit(async () => {
@@ -219,13 +228,13 @@ export const processorHandlers: HandlerTable = {
 
   async getStreamProcessor(ctx) {
     const instance = await requireInstance(ctx);
-    return { body: renderProcessor(ctx.services.runner, await requireProcessor(ctx, instance), true) };
+    return { body: readProcessor(ctx, await requireProcessor(ctx, instance)) };
   },
 
   async getStreamProcessors(ctx) {
     const instance = await requireInstance(ctx);
     const page = await ctx.tx.list<StoredProcessor>(STREAMS_KIND.processor, instance._id, pageOf(ctx));
-    return { body: pagedList(ctx, page, (p) => renderProcessor(ctx.services.runner, p, true)) };
+    return { body: pagedList(ctx, page, (p) => readProcessor(ctx, p)) };
   },
 
   async updateStreamProcessor(ctx) {
@@ -264,6 +273,7 @@ export const processorHandlers: HandlerTable = {
     await ctx.tx.delete(STREAMS_KIND.processor, processor._id);
     await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
     await logProcessorEvent(ctx.tx, processor, 'dropped', ctx.services.now());
+    ctx.services.lifecycles?.forget(processor._id);
     const { runner, log } = ctx.services;
     ctx.afterCommit(async () => {
       await serially(runner, processor._id, () => runner.drop(processor._id))
@@ -288,6 +298,7 @@ export const processorHandlers: HandlerTable = {
     if (processor.state !== 'STARTED') throw genericError(processor.name, 'the stream processor is not running');
     await saveState(ctx.tx, processor, 'STOPPED', ctx.services.now());
     await logProcessorEvent(ctx.tx, processor, 'stopped', ctx.services.now());
+    ctx.services.lifecycles?.begin('processor', 'stop', { id: processor._id, name: processor.name, state: 'STOPPED' });
     const { runner, log } = ctx.services;
     ctx.afterCommit(async () => {
       // Answered at once, as Atlas does: the engine stops in the background (final checkpoint,

@@ -6,13 +6,13 @@ import type { Doc } from '../expressions/values.js';
 import { ClusterClients } from '../connections/cluster.js';
 import { ProcessorFailure, type Operator, type StageContext } from '../stages/operator.js';
 import type { Source, SourceContext, SourceRead } from '../sources/source.js';
-import type { Sink } from '../sinks/sink.js';
+import { UnreachableSink } from '../sinks/unreachable-sink.js';
 import { buildPipeline } from './build.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { stateBudgetBytes, type ProcessorEnvironment } from './environment.js';
 import { collectSecrets, createRedactor } from './secrets.js';
 import { SerialQueue } from './serial.js';
-import { OperatorCounters, ProcessorCounters } from './stats.js';
+import { OperatorCounters, ProcessorCounters, type PersistedCounters } from './stats.js';
 import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
@@ -20,7 +20,8 @@ import { waitForWritePermit } from './write-fence.js';
 
 const TICK_MS = 200;
 
-interface CheckpointState { source: unknown; operators: unknown[] }
+/** counters: absent in checkpoints taken before stats were kept (they start from zero). */
+interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -31,7 +32,7 @@ export class Processor {
   private source!: Source;
   private operators: Operator[] = [];
   private operatorCounters: OperatorCounters[] = [];
-  private sink!: Sink;
+  private sink!: UnreachableSink;
   private sinkCounters!: OperatorCounters;
   private sourceCounters!: OperatorCounters;
   private sinkIsTestLog = false;
@@ -80,10 +81,11 @@ export class Processor {
     this.source = built.source;
     this.operators = built.operators;
     this.operatorCounters = built.operatorCounters;
-    this.sink = built.sink;
+    this.sink = new UnreachableSink(built.sink, built.sinkConnection ?? built.sink.name);
     this.sinkIsTestLog = built.sinkConnection === TEST_LOG_CONNECTION;
     this.sinkCounters = built.sinkCounters;
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
+    this.counters.restore(restored?.counters);
     restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
     this.position = restored?.source ?? this.source.position();
   }
@@ -102,6 +104,11 @@ export class Processor {
     this.env.statsChanged?.();
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+  }
+
+  /** Fault injection: the sink goes away (connections refused with this message) or comes back (undefined). */
+  setSinkFault(message: string | undefined): void {
+    this.sink.setFault(message);
   }
 
   stats(): ProcessorStats {
@@ -211,7 +218,7 @@ export class Processor {
     return this.queue.run(async () => {
       if (this.state !== 'running' && this.state !== 'stopping') return;
       const position = this.position;
-      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()) };
+      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted() };
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
         id: this.checkpointId,

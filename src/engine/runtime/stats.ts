@@ -44,6 +44,15 @@ export class OperatorCounters {
   }
 }
 
+/** The counts a checkpoint keeps, so that stats resume where they were after a restart or a stop and start. */
+export interface PersistedCounters {
+  totals: Record<(typeof TOTALS)[number], number>;
+  operators: Array<Record<(typeof OPERATOR_TOTALS)[number], number> & { inputMessageSize?: number; outputMessageSize?: number }>;
+}
+
+const TOTALS = ['inputMessageCount', 'inputMessageSize', 'outputMessageCount', 'outputMessageSize', 'dlqMessageCount', 'dlqMessageSize'] as const;
+const OPERATOR_TOTALS = ['inputMessageCount', 'outputMessageCount', 'dlqMessageCount', 'dlqMessageSize', 'timeSpentMillis'] as const;
+
 export class ProcessorCounters {
   status: ProcessorStats['status'] = 'starting';
   inputMessageCount = 0;
@@ -56,6 +65,31 @@ export class ProcessorCounters {
   readonly operators: OperatorCounters[] = [];
 
   constructor(private readonly name: string, private readonly processorId: string) {}
+
+  persisted(): PersistedCounters {
+    return {
+      totals: Object.fromEntries(TOTALS.map((field) => [field, this[field]])) as PersistedCounters['totals'],
+      operators: this.operators.map((o) => ({
+        ...Object.fromEntries(OPERATOR_TOTALS.map((field) => [field, o[field]])) as Record<(typeof OPERATOR_TOTALS)[number], number>,
+        ...(o.inputMessageSize === undefined ? {} : { inputMessageSize: o.inputMessageSize }),
+        ...(o.outputMessageSize === undefined ? {} : { outputMessageSize: o.outputMessageSize }),
+      })),
+    };
+  }
+
+  /** Resumes from a checkpoint's counts; per-stage counts only when the stages are the same as then. */
+  restore(saved: PersistedCounters | undefined): void {
+    if (!saved) return;
+    for (const field of TOTALS) this[field] = saved.totals[field] ?? 0;
+    const sameStages = saved.operators.length === this.operators.length;
+    this.operators.forEach((operator, i) => {
+      const counts = sameStages ? saved.operators[i] : undefined;
+      if (!counts) return;
+      for (const field of OPERATOR_TOTALS) operator[field] = counts[field] ?? 0;
+      if (counts.inputMessageSize !== undefined) operator.inputMessageSize = counts.inputMessageSize;
+      if (counts.outputMessageSize !== undefined) operator.outputMessageSize = counts.outputMessageSize;
+    });
+  }
 
   snapshot(kafkaPartitions?: ProcessorStats['kafkaPartitions']): ProcessorStats {
     const operatorStats = this.operators.map((o) => o.snapshot());
