@@ -6,7 +6,7 @@ import { PipelineError } from './contract.js';
 import { isPlainObject, type Doc, type Value } from './expressions/values.js';
 
 const KNOWN_FIELDS: Record<string, readonly string[]> = {
-  $source: ['connectionName', 'topic', 'timeField', 'tsFieldName', 'partitionIdleTimeout', 'config', 'documents', 'db', 'coll'],
+  $source: ['connectionName', 'topic', 'timeField', 'tsFieldName', 'partitionIdleTimeout', 'schemaRegistry', 'config', 'documents', 'db', 'coll'],
   $tumblingWindow: ['boundary', 'interval', 'pipeline', 'offset', 'idleTimeout', 'allowedLateness'],
   $hoppingWindow: ['boundary', 'interval', 'hopSize', 'pipeline', 'offset', 'idleTimeout', 'allowedLateness'],
   $sessionWindow: ['partitionBy', 'gap', 'pipeline', 'boundary', 'allowedLateness'],
@@ -14,7 +14,7 @@ const KNOWN_FIELDS: Record<string, readonly string[]> = {
   $externalFunction: ['connectionName', 'functionName', 'execution', 'as', 'onError', 'payload'],
   $cachedLookup: ['ttl', 'maxMemUsageBytes', 'from', 'localField', 'foreignField', 'as'],
   $merge: ['into', 'on', 'let', 'whenMatched', 'whenNotMatched', 'parallelism'],
-  $emit: ['connectionName', 'topic', 'config', 'db', 'coll', 'timeseries', 'parallelism'],
+  $emit: ['connectionName', 'topic', 'schemaRegistry', 'config', 'db', 'coll', 'timeseries', 'parallelism'],
 };
 
 const EMIT_CONFIG = ['acks', 'compression_type', 'dateFormat', 'headers', 'key', 'keyFormat', 'outputFormat', 'tombstoneWhen'];
@@ -40,6 +40,9 @@ export function checkStageOptions(name: string, body: Value): void {
   if (!known || !isPlainObject(body)) return;
   refuseUnknownFields(name, body, known);
   if (name === '$merge' || name === '$emit') checkParallelism(name, body['parallelism']);
+  if (isPlainObject(body['schemaRegistry'])) {
+    refuseUnknownFields(`${name}.schemaRegistry`, body['schemaRegistry'], name === '$source' ? ['connectionName'] : ['connectionName', 'valueSchema']);
+  }
   if (name === '$emit' && isPlainObject(body['config'])) {
     const config = body['config'];
     refuseUnknownFields('$emit.config', config, EMIT_CONFIG);

@@ -18,6 +18,8 @@ import { ChangeStreamSource } from '../sources/change-stream.js';
 import type { Sink } from '../sinks/sink.js';
 import { TestLogSink } from '../sinks/test-log.js';
 import { KafkaSink } from '../sinks/kafka-emit.js';
+import { AvroValueEncoder } from '../sinks/avro-value.js';
+import { schemaRegistryOf } from '../connections/schema-registry.js';
 import { MergeSink } from '../sinks/merge.js';
 import { createHttpsSink } from '../sinks/https-sink.js';
 import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
@@ -99,8 +101,10 @@ function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceCont
       if (seed !== undefined && typeof seed !== 'number') throw new PipelineError('$source.config.seed must be a number');
       return new SampleSolarSource(ctx, { seed, ratePerSecond: deps.settings.sampleRatePerSecond }, deps.resumePosition);
     }
-    case 'Kafka':
-      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition });
+    case 'Kafka': {
+      const registry = schemaRegistryOf(spec, '$source', definition.connections, connection)?.registry;
+      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition, registry });
+    }
     default:
       return new ChangeStreamSource(ctx, spec, connection.name, deps.clusters, deps.resumePosition, deps.startOptions?.startAtOperationTime);
   }
@@ -145,5 +149,7 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
     const mergeSpec = { into: { connectionName, db: spec['db'], coll: spec['coll'] }, whenMatched: 'keepExisting', whenNotMatched: 'insert' };
     return { sink: new MergeSink(mergeSpec, deps.clusters, ctx), connection: connection.name };
   }
-  return { sink: new KafkaSink(spec, connection, ctx, { processorId: definition.id, settings: deps.settings }), connection: connection.name };
+  const registry = schemaRegistryOf(spec, '$emit', definition.connections, connection);
+  const avro = registry && new AvroValueEncoder(registry.spec, registry.registry);
+  return { sink: new KafkaSink(spec, connection, ctx, { processorId: definition.id, settings: deps.settings, avro }), connection: connection.name };
 }
