@@ -130,6 +130,10 @@ function buildStage(definition: ProcessorDefinition, stage: Doc, index: number, 
   throw new PipelineError(`unsupported stage ${name}`);
 }
 
+// Atlas emits to these; the emulator does not yet (docs/differences-from-atlas.md says why),
+// and says so rather than calling them the wrong type.
+const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub', 'S3', 'AWSKinesisDataStreams'];
+
 function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx: StageContext, deps: BuildDeps): { sink: Sink; connection: string | undefined } {
   if (name === '$https') {
     const connection = connectionOf(definition, spec['connectionName'], ['Https']);
@@ -142,7 +146,10 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
   }
   const connectionName = spec['connectionName'];
   if (connectionName === TEST_LOG_CONNECTION) return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
-  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster']);
+  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', ...UNSUPPORTED_EMIT_TYPES]);
+  if (UNSUPPORTED_EMIT_TYPES.includes(connection.type)) {
+    throw new PipelineError(`$emit to an ${connection.type} connection (${connection.name}) is not supported by this emulator yet; see docs/differences-from-atlas.md`);
+  }
   if (connection.type === 'Cluster') {
     if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };
     // $emit to a plain collection writes like an insert-only $merge.
