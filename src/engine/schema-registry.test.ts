@@ -173,7 +173,7 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Avro with a schema regi
     await engine.close();
   }, 120_000);
 
-  it('refuses a $source schemaRegistry naming a connection that is not a SchemaRegistry, and unknown fields', async () => {
+  it('refuses a schemaRegistry naming a connection that is not a SchemaRegistry, unknown fields, and one beside anything but Kafka', async () => {
     const engine = createEngine(new MemoryHost());
     const wrongType = definition([
       { $source: { connectionName: 'kafka1', topic: 't', schemaRegistry: { connectionName: 'cluster0' } } },
@@ -185,6 +185,16 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Avro with a schema regi
       { $emit: { connectionName: '__testLog' } },
     ], { connections: connections() });
     await expect(engine.start(unknownField, { resumeFromCheckpoint: false })).rejects.toThrow("BSON field '$source.schemaRegistry.keySchema' is an unknown field.");
+    const notKafka = definition([
+      { $source: { documents: [{ a: 1 }], schemaRegistry: { connectionName: 'registry1' } } },
+      { $emit: { connectionName: '__testLog' } },
+    ], { connections: connections() });
+    await expect(engine.start(notKafka, { resumeFromCheckpoint: false })).rejects.toThrow('$source.schemaRegistry applies to Kafka connections only, not to a document array');
+    const emitToCluster = definition([
+      { $source: { documents: [{ a: 1 }] } },
+      { $emit: { connectionName: 'cluster0', db: 'd', coll: 'c', schemaRegistry: { connectionName: 'registry1', valueSchema: { type: 'avro', schema: READING } } } },
+    ], { connections: connections() });
+    await expect(engine.start(emitToCluster, { resumeFromCheckpoint: false })).rejects.toThrow('$emit.schemaRegistry applies to Kafka connections only, not to a Cluster connection');
     await engine.close();
   });
 });

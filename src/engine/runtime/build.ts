@@ -91,8 +91,12 @@ function connectionOf(definition: ProcessorDefinition, name: unknown, expected: 
 
 function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceContext, deps: BuildDeps): Source {
   if (spec === null || typeof spec !== 'object') throw new PipelineError('$source must be an object');
-  if (spec['documents'] !== undefined) return new DocumentsSource(ctx, sourceDocuments(spec['documents']), deps.resumePosition);
+  if (spec['documents'] !== undefined) {
+    onlyKafkaReadsAvro(spec, '$source', 'a document array');
+    return new DocumentsSource(ctx, sourceDocuments(spec['documents']), deps.resumePosition);
+  }
   const connection = connectionOf(definition, spec['connectionName'], ['Sample', 'Kafka', 'Cluster']);
+  if (connection.type !== 'Kafka') onlyKafkaReadsAvro(spec, '$source', `a ${connection.type} connection`);
   const config = (spec['config'] ?? {}) as Doc;
   switch (connection.type) {
     case 'Sample': {
@@ -130,6 +134,11 @@ function buildStage(definition: ProcessorDefinition, stage: Doc, index: number, 
   throw new PipelineError(`unsupported stage ${name}`);
 }
 
+/** A schema registry serves Kafka messages only; elsewhere it would be silently ignored. */
+function onlyKafkaReadsAvro(spec: Doc, stage: string, what: string): void {
+  if (spec['schemaRegistry'] !== undefined) throw new PipelineError(`${stage}.schemaRegistry applies to Kafka connections only, not to ${what}`);
+}
+
 // Atlas emits to these; the emulator does not yet (docs/differences-from-atlas.md says why),
 // and says so rather than calling them the wrong type.
 const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub', 'S3', 'AWSKinesisDataStreams'];
@@ -145,12 +154,16 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
     return { sink: new MergeSink(spec, deps.clusters, ctx), connection: into['connectionName'] as string };
   }
   const connectionName = spec['connectionName'];
-  if (connectionName === TEST_LOG_CONNECTION) return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
+  if (connectionName === TEST_LOG_CONNECTION) {
+    onlyKafkaReadsAvro(spec, '$emit', TEST_LOG_CONNECTION);
+    return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
+  }
   const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', ...UNSUPPORTED_EMIT_TYPES]);
   if (UNSUPPORTED_EMIT_TYPES.includes(connection.type)) {
     throw new PipelineError(`$emit to an ${connection.type} connection (${connection.name}) is not supported by this emulator yet; see docs/differences-from-atlas.md`);
   }
   if (connection.type === 'Cluster') {
+    onlyKafkaReadsAvro(spec, '$emit', 'a Cluster connection');
     if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };
     // $emit to a plain collection writes like an insert-only $merge.
     const mergeSpec = { into: { connectionName, db: spec['db'], coll: spec['coll'] }, whenMatched: 'keepExisting', whenNotMatched: 'insert' };
