@@ -82,4 +82,20 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('processor failover to a
     expect((await state()).state).toBe('STARTED');
     expect((await owner.call('stopStreamProcessor', path(':stop'), { method: 'POST' })).status).toBe(200);
   }, 150_000);
+
+  it('moves a running processor back to the workspace\'s region (GRACEFUL: stopped first), where the primary cluster is still down', async () => {
+    expect((await startWith({ failover: { region: FAILOVER_REGION } })).status).toBe(200);
+    expect((await state()).state).toBe('STARTED');
+    const plainStart = await owner.call('startStreamProcessor', path(':start'), { method: 'POST' });
+    expectError(plainStart, 400, 'STREAM_PROCESSOR_GENERIC_ERROR');
+    expect((await startWith({ failover: { region: 'VIRGINIA_USA', dryRun: true } })).status).toBe(200);
+    expect((await state()).state).toBe('STARTED');
+
+    const back = await startWith({ failover: { region: 'VIRGINIA_USA', mode: 'GRACEFUL' } });
+    const deadline = Date.now() + 60_000;
+    while ((await state()).state !== 'FAILED' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const failed = await state();
+    expect(failed.state, back.text).toBe('FAILED');
+    expect(failed.stats.errorMsg).toContain('events');
+  }, 150_000);
 });
