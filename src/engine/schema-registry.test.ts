@@ -153,6 +153,23 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Avro with a schema regi
     await engine.close();
   }, 120_000);
 
+  it('with autoRegisterSchemas false, a schema the registry lacks sends documents to the DLQ; subjectNameStrategy then is refused', async () => {
+    const engine = createEngine(new MemoryHost());
+    const emit = (options: Document) => definition([
+      { $source: { documents: [{ device: 'p9', watts: 9, site: { id: 9 } }] } },
+      { $addFields: { raw: { $convert: { input: '', to: 'binData', format: 'base64' } } } },
+      { $emit: { connectionName: 'kafka1', topic: 'avro-unregistered', schemaRegistry: { connectionName: 'registry1', valueSchema: { type: 'avro', schema: READING, options } } } },
+    ], { connections: connections(), options: { dlq: { connectionName: 'cluster0', db: 'avro', coll: 'unregistered_dlq' } } });
+    const def = emit({ autoRegisterSchemas: false });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    const dlq = await eventually(() => mongo.databases.get('avro')?.get('unregistered_dlq')?.[0], 60_000);
+    expect((dlq['errInfo'] as Document)['reason']).toBe('the value schema is not registered under subject avro-unregistered-value and autoRegisterSchemas is false');
+    expect(registry.subjectIds('avro-unregistered-value')).toEqual([]);
+    await expect(engine.start(emit({ autoRegisterSchemas: false, subjectNameStrategy: 'RecordNameStrategy' }), { resumeFromCheckpoint: false }))
+      .rejects.toThrow('$emit.schemaRegistry.valueSchema.options.subjectNameStrategy can only be set when autoRegisterSchemas is true');
+    await engine.close();
+  }, 120_000);
+
   it('a registry that cannot be reached fails the processor, naming the connection and never the password', async () => {
     const type = avro.Type.forSchema(READING as avro.Schema);
     const producer = kafka.producer();

@@ -62,15 +62,12 @@ export class SchemaRegistryClient {
     return doc;
   }
 
-  /** The id of `schema` under `subject`, registering it when `register` is set. */
-  async idFor(subject: string, schema: string, register: boolean): Promise<number> {
+  /** The id of `schema` under `subject`, registering it when `register` is set; undefined when the registry does not have it. */
+  async idFor(subject: string, schema: string, register: boolean): Promise<number | undefined> {
     const body = register
       ? await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema, schemaType: 'AVRO' })
       : await this.request('POST', `/subjects/${encodeURIComponent(subject)}`, { schema, schemaType: 'AVRO' });
-    if (body === undefined || typeof body['id'] !== 'number') {
-      throw new PipelineError(`schema registry ${this.connection.name} has no such schema under subject ${subject}${register ? '' : ' (autoRegisterSchemas is false)'}`);
-    }
-    return body['id'];
+    return typeof body?.['id'] === 'number' ? body['id'] : undefined;
   }
 
   /** The JSON body of a 2xx answer; undefined for 404; throws for anything else, after trying every URL. */

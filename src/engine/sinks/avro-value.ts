@@ -1,9 +1,10 @@
 // `$emit` to Kafka with `schemaRegistry.valueSchema` (sp-agg-emit): each value is the document
 // Avro-encoded with the given schema and framed with that schema's id under the subject
-// `subjectNameStrategy` names (registered first when `autoRegisterSchemas` is true).
+// `subjectNameStrategy` names (registered first when `autoRegisterSchemas` is true, its
+// default; otherwise a schema the registry does not know sends the document to the DLQ).
 import type avro from 'avsc';
 import { PipelineError } from '../contract.js';
-import { encodeFramed, parseSchema, type SchemaRegistryClient } from '../connections/schema-registry.js';
+import { AvroRecordError, encodeFramed, parseSchema, type SchemaRegistryClient } from '../connections/schema-registry.js';
 import { isPlainObject, type Doc } from '../expressions/values.js';
 import { refuseUnknownFields } from '../stage-options.js';
 import { withRetries } from '../runtime/retry.js';
@@ -32,6 +33,9 @@ export class AvroValueEncoder {
       throw new PipelineError('$emit.schemaRegistry.valueSchema.options.autoRegisterSchemas must be a boolean');
     }
     this.autoRegister = options['autoRegisterSchemas'] ?? true;
+    if (!this.autoRegister && options['subjectNameStrategy'] !== undefined) {
+      throw new PipelineError('$emit.schemaRegistry.valueSchema.options.subjectNameStrategy can only be set when autoRegisterSchemas is true');
+    }
   }
 
   async encode(topic: string, doc: Doc): Promise<Buffer> {
@@ -39,6 +43,8 @@ export class AvroValueEncoder {
     let id = this.ids.get(subject);
     if (id === undefined) {
       id = await withRetries(`getting the Avro schema id for subject ${subject}`, () => this.registry.idFor(subject, this.schemaText, this.autoRegister));
+      // Looked up again for the next document: the schema may be registered meanwhile.
+      if (id === undefined) throw new AvroRecordError(`the value schema is not registered under subject ${subject} and autoRegisterSchemas is false`);
       this.ids.set(subject, id);
     }
     return encodeFramed(this.type, id, doc);
