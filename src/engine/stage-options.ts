@@ -14,10 +14,11 @@ const KNOWN_FIELDS: Record<string, readonly string[]> = {
   $externalFunction: ['connectionName', 'functionName', 'execution', 'as', 'onError', 'payload'],
   $cachedLookup: ['ttl', 'maxMemUsageBytes', 'from', 'localField', 'foreignField', 'as'],
   $merge: ['into', 'on', 'let', 'whenMatched', 'whenNotMatched', 'parallelism'],
-  $emit: ['connectionName', 'topic', 'schemaRegistry', 'config', 'db', 'coll', 'timeseries', 'parallelism'],
+  $emit: ['connectionName', 'topic', 'schemaRegistry', 'config', 'db', 'coll', 'timeseries', 'parallelism', 'bucket', 'region', 'path', 'stream', 'partitionKey'],
 };
 
-const EMIT_CONFIG = ['acks', 'compression_type', 'dateFormat', 'headers', 'key', 'keyFormat', 'outputFormat', 'tombstoneWhen'];
+const EMIT_CONFIG = ['acks', 'compression_type', 'dateFormat', 'headers', 'key', 'keyFormat', 'outputFormat', 'tombstoneWhen',
+  'writeOptions', 'delimiter', 'compression', 'compressionLevel']; // the last four: S3
 const MAX_PARALLELISM = 16;
 
 /** Refuses fields `stage` does not define; undefined values count as absent. */

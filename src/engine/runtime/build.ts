@@ -23,6 +23,7 @@ import { schemaRegistryOf } from '../connections/schema-registry.js';
 import { MergeSink } from '../sinks/merge.js';
 import { createHttpsSink } from '../sinks/https-sink.js';
 import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
+import { S3Sink } from '../sinks/s3-emit.js';
 import type { EngineSettings } from './environment.js';
 import { OperatorCounters } from './stats.js';
 
@@ -141,7 +142,7 @@ function onlyKafkaReadsAvro(spec: Doc, stage: string, what: string): void {
 
 // Atlas emits to these; the emulator does not yet (docs/differences-from-atlas.md says why),
 // and says so rather than calling them the wrong type.
-const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub', 'S3', 'AWSKinesisDataStreams'];
+const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub', 'AWSKinesisDataStreams'];
 
 function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx: StageContext, deps: BuildDeps): { sink: Sink; connection: string | undefined } {
   if (name === '$https') {
@@ -158,12 +159,13 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
     onlyKafkaReadsAvro(spec, '$emit', TEST_LOG_CONNECTION);
     return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
   }
-  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', ...UNSUPPORTED_EMIT_TYPES]);
+  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', 'S3', ...UNSUPPORTED_EMIT_TYPES]);
   if (UNSUPPORTED_EMIT_TYPES.includes(connection.type)) {
     throw new PipelineError(`$emit to an ${connection.type} connection (${connection.name}) is not supported by this emulator yet; see docs/differences-from-atlas.md`);
   }
+  if (connection.type !== 'Kafka') onlyKafkaReadsAvro(spec, '$emit', `a ${connection.type} connection`);
+  if (connection.type === 'S3') return { sink: new S3Sink(spec, connection, ctx, definition.id), connection: connection.name };
   if (connection.type === 'Cluster') {
-    onlyKafkaReadsAvro(spec, '$emit', 'a Cluster connection');
     if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };
     // $emit to a plain collection writes like an insert-only $merge.
     const mergeSpec = { into: { connectionName, db: spec['db'], coll: spec['coll'] }, whenMatched: 'keepExisting', whenNotMatched: 'insert' };

@@ -19,7 +19,7 @@ import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec
 
 const TICK_MS = 200;
 
-interface CheckpointState { source: unknown; operators: unknown[] }
+interface CheckpointState { source: unknown; operators: unknown[]; sink?: unknown }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -84,6 +84,7 @@ export class Processor {
     this.sinkCounters = built.sinkCounters;
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
     restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
+    if (restored?.sink !== undefined) this.sink.restore?.(restored.sink);
     this.position = restored?.source ?? this.source.position();
   }
 
@@ -184,6 +185,7 @@ export class Processor {
           this.operatorCounters[i]!.outputMessageCount += out.length;
           if (out.length > 0) await this.runFrom(i + 1, out);
         }
+        await this.sink.onTick?.(now);
         this.checkStateBudget();
       } catch (error) {
         void this.fail(error);
@@ -209,7 +211,7 @@ export class Processor {
     return this.queue.run(async () => {
       if (this.state !== 'running' && this.state !== 'stopping') return;
       const position = this.position;
-      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()) };
+      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()), sink: this.sink.snapshot?.() };
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
         id: this.checkpointId,
@@ -228,6 +230,9 @@ export class Processor {
     this.clearTimers();
     await this.source.stop();
     try {
+      // What the sink could not write stays in the checkpoint and is written after a restart.
+      await this.queue.run(async () => { await this.sink.flush?.(); })
+        .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));
       await this.takeCheckpoint();
     } finally {
       this.state = 'stopped';

@@ -1,6 +1,6 @@
 // $emit to Kafka. The topic may be an expression (a document whose topic cannot be
 // computed goes to the DLQ); key and headers are expressions too. Values are relaxed
-// (default) or canonical Extended JSON; `tombstoneWhen` turns a document into a
+// (default) or canonical Extended JSON (`json-output.ts`, dates optionally ISO 8601); `tombstoneWhen` turns a document into a
 // tombstone (its key, a null value). `compression_type` compresses each batch. With
 // `schemaRegistry`, values are Avro in the registry's wire format (`avro-value.ts`).
 import { EJSON, Binary } from 'bson';
@@ -14,6 +14,7 @@ import { withRetries } from '../runtime/retry.js';
 import { ProcessorFailure, type StageContext } from '../stages/operator.js';
 import type { Sink } from './sink.js';
 import type { AvroValueEncoder } from './avro-value.js';
+import { jsonEncoderOf, type JsonEncoder } from './json-output.js';
 
 const silentLog = { info() {}, warn() {}, error() {} };
 
@@ -27,7 +28,7 @@ export class KafkaSink implements Sink {
   private readonly key: Evaluate | undefined;
   private readonly keyFormat: string;
   private readonly headers: Evaluate | undefined;
-  private readonly relaxed: boolean;
+  private readonly json: JsonEncoder;
   private readonly acks: number;
   private readonly compression: CompressionTypes;
   private readonly tombstoneWhen: Evaluate | undefined;
@@ -45,9 +46,7 @@ export class KafkaSink implements Sink {
     this.key = config['key'] === undefined ? undefined : compileExpression(config['key']);
     this.keyFormat = config['keyFormat'] ?? 'string';
     this.headers = config['headers'] === undefined ? undefined : compileExpression(config['headers']);
-    const format = config['outputFormat'] ?? 'relaxedJson';
-    if (format !== 'relaxedJson' && format !== 'canonicalJson') throw new PipelineError('$emit.config.outputFormat must be "relaxedJson" or "canonicalJson"');
-    this.relaxed = format === 'relaxedJson';
+    this.json = jsonEncoderOf(config);
     this.acks = config['acks'] === undefined || config['acks'] === 'all' ? -1 : Number(config['acks']);
     const compression = COMPRESSION[String(config['compression_type'] ?? 'none').toLowerCase()];
     if (compression === undefined) throw new PipelineError(`$emit.config.compression_type ${String(config['compression_type'])} is not supported by this emulator (none or gzip)`);
@@ -101,7 +100,7 @@ export class KafkaSink implements Sink {
 
   private async value(doc: Doc, topic: string): Promise<Buffer> {
     if (this.options.avro) return this.options.avro.encode(topic, doc);
-    return Buffer.from(EJSON.stringify(doc, { relaxed: this.relaxed }));
+    return Buffer.from(this.json(doc));
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,7 @@ export function selfSignedCertificate(): { key: string; cert: string } {
   }
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string, raw: Buffer) => void;
 
 export async function startHttpsServer(handler: Handler): Promise<TestHttpsServer> {
   const { key, cert } = selfSignedCertificate();
@@ -51,9 +51,10 @@ async function listenRecording(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      handler(req, res, body);
+      handler(req, res, body, raw);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
