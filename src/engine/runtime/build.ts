@@ -24,6 +24,7 @@ import { MergeSink } from '../sinks/merge.js';
 import { createHttpsSink } from '../sinks/https-sink.js';
 import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
 import { S3Sink } from '../sinks/s3-emit.js';
+import { KinesisSink } from '../sinks/kinesis-emit.js';
 import type { EngineSettings } from './environment.js';
 import { OperatorCounters } from './stats.js';
 
@@ -142,7 +143,7 @@ function onlyKafkaReadsAvro(spec: Doc, stage: string, what: string): void {
 
 // Atlas emits to these; the emulator does not yet (docs/differences-from-atlas.md says why),
 // and says so rather than calling them the wrong type.
-const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub', 'AWSKinesisDataStreams'];
+const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub'];
 
 function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx: StageContext, deps: BuildDeps): { sink: Sink; connection: string | undefined } {
   if (name === '$https') {
@@ -159,12 +160,13 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
     onlyKafkaReadsAvro(spec, '$emit', TEST_LOG_CONNECTION);
     return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
   }
-  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', 'S3', ...UNSUPPORTED_EMIT_TYPES]);
+  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', 'S3', 'AWSKinesisDataStreams', ...UNSUPPORTED_EMIT_TYPES]);
   if (UNSUPPORTED_EMIT_TYPES.includes(connection.type)) {
     throw new PipelineError(`$emit to an ${connection.type} connection (${connection.name}) is not supported by this emulator yet; see docs/differences-from-atlas.md`);
   }
   if (connection.type !== 'Kafka') onlyKafkaReadsAvro(spec, '$emit', `a ${connection.type} connection`);
   if (connection.type === 'S3') return { sink: new S3Sink(spec, connection, ctx, definition.id), connection: connection.name };
+  if (connection.type === 'AWSKinesisDataStreams') return { sink: new KinesisSink(spec, connection, ctx), connection: connection.name };
   if (connection.type === 'Cluster') {
     if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };
     // $emit to a plain collection writes like an insert-only $merge.
