@@ -49,6 +49,29 @@ describe('$emit to S3', () => {
     }
   });
 
+  it('keeps what it could not write at stop in the checkpoint, and writes it after a restart', async () => {
+    const host = new MemoryHost();
+    engine = createEngine(host);
+    const def = definition([
+      { $source: { documents: [{ n: 1 }, { n: 2 }, { n: 3 }] } },
+      { $project: { _id: 0, n: 1 } },
+      emit({ path: 'held', config: { writeOptions: { count: 100, interval: { size: 1, unit: 'day' } } } }),
+    ], { connections: s3 });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    await eventually(() => engine!.stats(def.id)?.outputMessageCount === 3);
+    aws.refusePuts = true;
+    try {
+      await engine.stop(def.id);
+    } finally {
+      aws.refusePuts = false;
+    }
+    expect(aws.objects).toHaveLength(0);
+    await engine.start(def, { resumeFromCheckpoint: true });
+    await eventually(() => engine!.stats(def.id)?.status === 'running');
+    await engine.stop(def.id);
+    expect(aws.objects.map((o) => aws.text(o).split('\n').map((e) => (JSON.parse(e) as { n: number }).n))).toEqual([[1, 2, 3]]);
+  });
+
   it('writes what it holds once the interval has passed, without waiting for count', async () => {
     engine = createEngine(new MemoryHost());
     const def = definition([

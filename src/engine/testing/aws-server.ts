@@ -15,6 +15,8 @@ export interface TestAws {
   url: string;
   objects: StoredObject[];
   records: KinesisRecord[];
+  /** While true, PutObject answers 503 SlowDown. */
+  refusePuts: boolean;
   /** How many of the next records PutRecords refuses as throttled. */
   throttleNext: number;
   /** The object's entries, gunzipped when it was sent gzip-encoded. */
@@ -34,6 +36,7 @@ export async function startAwsStandIn(buckets: string[], streams: string[] = [])
     if (!buckets.includes(bucket)) return res.writeHead(404).end('<Error><Code>NoSuchBucket</Code></Error>');
     if (req.method === 'HEAD' && key.length === 0) return res.writeHead(200).end();
     if (req.method === 'PUT' && key.length > 0) {
+      if (aws.refusePuts) return res.writeHead(503).end('<Error><Code>SlowDown</Code></Error>');
       objects.push({ bucket, key: key.join('/'), body: raw, headers: req.headers });
       return res.writeHead(200, { etag: '"0"' }).end();
     }
@@ -58,6 +61,7 @@ export async function startAwsStandIn(buckets: string[], streams: string[] = [])
     url: server.url,
     objects,
     records,
+    refusePuts: false,
     throttleNext: 0,
     text: (object) => (object.headers['content-encoding'] === 'gzip' ? gunzipSync(object.body) : object.body).toString('utf8'),
     stop: server.stop,
