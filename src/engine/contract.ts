@@ -7,7 +7,7 @@ export type Document = Record<string, unknown>;
 /** A stream connection as stored, secrets decrypted: only ever handed to the engine. */
 export interface ConnectionDefinition {
   name: string;
-  type: 'Kafka' | 'Cluster' | 'Sample' | 'Https' | 'AWSLambda' | 'S3' | 'AWSKinesisDataStreams';
+  type: 'Kafka' | 'Cluster' | 'Sample' | 'Https' | 'AWSLambda' | 'S3' | 'AWSKinesisDataStreams' | 'SchemaRegistry' | 'AzureBlobStorage' | 'GCPPubSub';
   [field: string]: unknown;
 }
 

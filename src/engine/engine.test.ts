@@ -76,6 +76,16 @@ describe('engine', () => {
     ]), { resumeFromCheckpoint: false })).rejects.toThrow(/NOW is not supported/);
   });
 
+  it('refuses $emit to the cloud sinks it does not implement, naming the type rather than calling it the wrong one', async () => {
+    engine = createEngine(new MemoryHost());
+    const blob = definition([
+      { $source: { connectionName: 'sample_stream_solar' } },
+      { $emit: { connectionName: 'blob' } },
+    ], { connections: { blob: { name: 'blob', type: 'AzureBlobStorage', azure: { servicePrincipalId: 'x', storageAccountName: 'acct' } } } });
+    await expect(engine.start(blob, { resumeFromCheckpoint: false })).rejects.toThrow(
+      '$emit to an AzureBlobStorage connection (blob) is not supported by this emulator yet; see docs/differences-from-atlas.md');
+  });
+
   it('runs each processor in its own thread: a saturated one leaves the others (and this thread) free', async () => {
     engine = createEngine(new MemoryHost(), { sampleRatePerSecond: 0 });
     const busy = definition([

@@ -74,7 +74,8 @@ function collectConnections(name: string, body: unknown, used: Set<string>): voi
   const b = body as Document;
   const fromInto = name === '$merge' ? (b['into'] as Document | undefined)?.['connectionName'] : undefined;
   const fromLookup = name === '$lookup' || name === '$cachedLookup' ? (b['from'] as Document | undefined)?.['connectionName'] : undefined;
-  for (const candidate of [b['connectionName'], fromInto, fromLookup]) {
+  const fromRegistry = (b['schemaRegistry'] as Document | undefined)?.['connectionName'];
+  for (const candidate of [b['connectionName'], fromInto, fromLookup, fromRegistry]) {
     if (typeof candidate === 'string') used.add(candidate);
   }
 }

@@ -6,7 +6,7 @@ import { PipelineError } from './contract.js';
 import { isPlainObject, type Doc, type Value } from './expressions/values.js';
 
 const KNOWN_FIELDS: Record<string, readonly string[]> = {
-  $source: ['connectionName', 'topic', 'timeField', 'tsFieldName', 'partitionIdleTimeout', 'config', 'documents', 'db', 'coll'],
+  $source: ['connectionName', 'topic', 'timeField', 'tsFieldName', 'partitionIdleTimeout', 'schemaRegistry', 'config', 'documents', 'db', 'coll'],
   $tumblingWindow: ['boundary', 'interval', 'pipeline', 'offset', 'idleTimeout', 'allowedLateness'],
   $hoppingWindow: ['boundary', 'interval', 'hopSize', 'pipeline', 'offset', 'idleTimeout', 'allowedLateness'],
   $sessionWindow: ['partitionBy', 'gap', 'pipeline', 'boundary', 'allowedLateness'],
@@ -14,10 +14,11 @@ const KNOWN_FIELDS: Record<string, readonly string[]> = {
   $externalFunction: ['connectionName', 'functionName', 'execution', 'as', 'onError', 'payload'],
   $cachedLookup: ['ttl', 'maxMemUsageBytes', 'from', 'localField', 'foreignField', 'as'],
   $merge: ['into', 'on', 'let', 'whenMatched', 'whenNotMatched', 'parallelism'],
-  $emit: ['connectionName', 'topic', 'config', 'db', 'coll', 'timeseries', 'parallelism'],
+  $emit: ['connectionName', 'topic', 'schemaRegistry', 'config', 'db', 'coll', 'timeseries', 'parallelism', 'bucket', 'region', 'path', 'stream', 'partitionKey'],
 };
 
-const EMIT_CONFIG = ['acks', 'compression_type', 'dateFormat', 'headers', 'key', 'keyFormat', 'outputFormat', 'tombstoneWhen'];
+const EMIT_CONFIG = ['acks', 'compression_type', 'dateFormat', 'headers', 'key', 'keyFormat', 'outputFormat', 'tombstoneWhen',
+  'writeOptions', 'delimiter', 'compression', 'compressionLevel']; // the last four: S3
 const MAX_PARALLELISM = 16;
 
 /** Refuses fields `stage` does not define; undefined values count as absent. */
@@ -40,6 +41,9 @@ export function checkStageOptions(name: string, body: Value): void {
   if (!known || !isPlainObject(body)) return;
   refuseUnknownFields(name, body, known);
   if (name === '$merge' || name === '$emit') checkParallelism(name, body['parallelism']);
+  if (isPlainObject(body['schemaRegistry'])) {
+    refuseUnknownFields(`${name}.schemaRegistry`, body['schemaRegistry'], name === '$source' ? ['connectionName'] : ['connectionName', 'valueSchema']);
+  }
   if (name === '$emit' && isPlainObject(body['config'])) {
     const config = body['config'];
     refuseUnknownFields('$emit.config', config, EMIT_CONFIG);

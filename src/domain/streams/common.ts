@@ -85,6 +85,8 @@ export interface StoredProcessor {
   unconfirmedResumes?: number;
   /** `:startWith`'s change stream start, for the run that began with it. */
   startAtOperationTime?: string;
+  /** The region `:startWith`'s failover moved the processor to; absent in the workspace's own region. */
+  failoverRegion?: string;
   createdAt: string;
   lastStateChange: string;
 }

@@ -255,20 +255,27 @@ export async function listConnections(tx: StoreTx, instance: StoredInstance): Pr
 export async function loadConnectionDefinitions(tx: StoreTx, box: SecretBox, instance: StoredInstance): Promise<Record<string, ConnectionDefinition>> {
   const out: Record<string, ConnectionDefinition> = {};
   for (const connection of await listConnections(tx, instance)) {
-    const def = jsonCopy(connection.definition);
-    for (const [path, sealed] of Object.entries(connection.sealed)) {
-      if (isLeafKey(path)) openLeaf(def, path, sealed, box);
-      else setPath(def, path, JSON.parse(box.open(sealed)));
-    }
-    def['name'] = connection.name;
-    if (connection.type === 'Cluster') {
-      const address = await tx.get<{ sealedConnectionString: string }>(STREAMS_KIND.clusterAddress,
-        clusterAddressId(String(def['clusterGroupId'] ?? instance.groupId), String(def['clusterName'])));
-      if (address) def['connectionString'] = box.open(address.sealedConnectionString);
-    }
-    out[connection.name] = def as ConnectionDefinition;
+    out[connection.name] = await openDefinition(tx, box, instance, connection.name, { type: connection.type, ...connection.definition }, connection.sealed);
   }
   return out;
+}
+
+/** A stored definition (a connection's or a failover connection's) as the engine needs it: secrets opened, Cluster address filled in. */
+export async function openDefinition(
+  tx: StoreTx, box: SecretBox, instance: StoredInstance, name: string, stored: Document, sealedFields: Record<string, string>,
+): Promise<ConnectionDefinition> {
+  const def = jsonCopy(stored);
+  for (const [path, sealed] of Object.entries(sealedFields)) {
+    if (isLeafKey(path)) openLeaf(def, path, sealed, box);
+    else setPath(def, path, JSON.parse(box.open(sealed)));
+  }
+  def['name'] = name;
+  if (def['type'] === 'Cluster') {
+    const address = await tx.get<{ sealedConnectionString: string }>(STREAMS_KIND.clusterAddress,
+      clusterAddressId(String(def['clusterGroupId'] ?? instance.groupId), String(def['clusterName'])));
+    if (address) def['connectionString'] = box.open(address.sealedConnectionString);
+  }
+  return def as ConnectionDefinition;
 }
 
 /** Every connection of a workspace goes, with the failover connections under each. */

@@ -10,7 +10,9 @@ import type { StoreTx } from '../../store/store.js';
 import {
   invalidField, listAllUnder, requireConnection, requiredField, requireInstance, STREAMS_KIND, type StoredConnection, type StoredInstance,
 } from './common.js';
-import { renderDefinition, seal, validateDefinition, withoutLinks } from './connections.js';
+import type { ConnectionDefinition } from '../../engine/contract.js';
+import type { SecretBox } from '../../crypto/secret-box.js';
+import { listConnections, openDefinition, renderDefinition, seal, validateDefinition, withoutLinks } from './connections.js';
 import { REGIONS_BY_PROVIDER } from './regions.js';
 
 interface StoredFailoverConnection {
@@ -112,3 +114,25 @@ export const failoverConnectionHandlers: HandlerTable = {
     return { status: 204 };
   },
 };
+
+/** The regions the workspace's connections have failover connections in. */
+export async function failoverRegionsOf(tx: StoreTx, instance: StoredInstance): Promise<Set<string>> {
+  const regions = new Set<string>();
+  for (const connection of await listConnections(tx, instance)) {
+    for (const failover of await failoversOf(tx, connection)) regions.add(failover.region);
+  }
+  return regions;
+}
+
+/**
+ * The connections a processor failed over to `region` uses instead of their primaries: each
+ * connection's failover connection in that region, under the primary's name, secrets opened.
+ */
+export async function failoverDefinitions(tx: StoreTx, box: SecretBox, instance: StoredInstance, region: string): Promise<Record<string, ConnectionDefinition>> {
+  const out: Record<string, ConnectionDefinition> = {};
+  for (const connection of await listConnections(tx, instance)) {
+    const failover = (await failoversOf(tx, connection)).find((f) => f.region === region);
+    if (failover) out[connection.name] = await openDefinition(tx, box, instance, connection.name, failover.definition, failover.sealed);
+  }
+  return out;
+}

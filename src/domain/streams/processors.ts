@@ -17,10 +17,11 @@ import { keepOrder } from '../../http/json.js';
 import { pagedList, pageOf } from '../../http/pagination.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
 import {
-  checkObjectName, checkWorkspaceStorage, insertUnique, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
+  checkObjectName, checkWorkspaceStorage, insertUnique, invalidField, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
   type ProcessorState, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { listConnections, loadConnectionDefinitions } from './connections.js';
+import { failoverDefinitions, failoverRegionsOf } from './failover-connections.js';
 import { checkProcessorDefinition, connectionsUsedBy, type DlqOptions } from './pipelines.js';
 import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
 import { clusterProjectDenial } from './cluster-projects.js';
@@ -131,6 +132,8 @@ export async function buildDefinition(tx: StoreTx, services: Pick<Services, 'sec
     tier: instance.streamConfig.tier, pipeline: jsonCopy(processor.pipeline),
     connections: await loadConnectionDefinitions(tx, services.secretBox, instance),
   };
+  // A failed-over processor reaches each system through that connection's failover connection in its region.
+  if (processor.failoverRegion) Object.assign(definition.connections, await failoverDefinitions(tx, services.secretBox, instance, processor.failoverRegion));
   if (processor.options?.dlq) definition.options = { dlq: { ...processor.options.dlq } };
   return definition;
 }
@@ -152,32 +155,63 @@ export async function markProcessorFailed(tx: StoreTx, processorId: string, mess
 }
 
 /** resumeFromCheckpoint false drops the checkpoint and starts afresh (a later API revision's field). */
-type StartRequest = Pick<StreamsStartStreamProcessorWith, 'startAtOperationTime' | 'resumeFromCheckpoint'>;
+type StartRequest = Pick<StreamsStartStreamProcessorWith, 'startAtOperationTime' | 'resumeFromCheckpoint' | 'failover'>;
+
+/**
+ * `:startWith`'s `failover.region`: the workspace's own region, or one its connections have
+ * failover connections in (the emulator's stand-in for the workspace's failover regions).
+ * Answers the region to store (undefined for the workspace's own).
+ */
+async function failoverRegion(tx: StoreTx, instance: StoredInstance, failover: NonNullable<StartRequest['failover']>): Promise<string | undefined> {
+  const home = instance.dataProcessRegion.region;
+  if (failover.region === home) return undefined;
+  const regions = await failoverRegionsOf(tx, instance);
+  if (!regions.has(failover.region)) {
+    throw invalidField('failover.region', failover.region,
+      `The workspace's region (${home}) or a region its connections have failover connections in${regions.size ? ` (${[...regions].sort().join(', ')})` : ': none'}.`);
+  }
+  return failover.region;
+}
 
 async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{ status: number; body: unknown }> {
   const instance = await requireInstance(ctx);
   const found = await requireProcessor(ctx, instance);
-  if (found.state === 'STARTED') throw genericError(found.name, 'the stream processor is already started');
-  const processor = request.resumeFromCheckpoint === false ? { ...found, resumeFromCheckpoint: false } : found;
-  if (request.resumeFromCheckpoint === false) await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
+  const { failover } = request;
+  // Failover moves a running processor: GRACEFUL stops it (final checkpoint) first, FORCED
+  // goes on even when that stop fails.
+  const moving = failover !== undefined && found.state === 'STARTED';
+  if (found.state === 'STARTED' && !moving) throw genericError(found.name, 'the stream processor is already started');
+  const region = failover ? await failoverRegion(ctx.tx, instance, failover) : found.failoverRegion;
+  const clearCheckpoint = request.resumeFromCheckpoint === false || (failover?.mode === 'FORCED' && failover.clearCheckpoint === true);
+  const processor = { ...found, failoverRegion: region, ...(clearCheckpoint ? { resumeFromCheckpoint: false } : {}) };
   const { startAtOperationTime } = request;
   await checkDefinition(ctx.tx, instance, processor.name, processor.pipeline, processor.options?.dlq);
   const denial = await startDenial(ctx.tx, instance, processor, ctx.log);
   if (denial) throw genericError(processor.name, denial);
   const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
+  if (failover?.dryRun) return { status: 200, body: {} };
+  if (clearCheckpoint) await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
   const runToken = randomUUID();
-  const before = { state: processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint };
+  const before = { state: moving ? 'STOPPED' as const : processor.state, errorMsg: processor.errorMsg, resumeFromCheckpoint: processor.resumeFromCheckpoint, failoverRegion: found.failoverRegion };
   // startAtOperationTime is kept with the state: a runner elsewhere that claims the processor needs it.
   await saveState(ctx.tx, processor, 'STARTED', ctx.services.now(), { runToken, resumeFromCheckpoint: true, unconfirmedResumes: 0, startAtOperationTime });
   ctx.services.lifecycles?.begin('processor', 'start', { id: processor._id, name: processor.name, state: 'STARTED' });
 
   const { runner, store, log } = ctx.services;
+  const stopFirst = async () => {
+    if (!moving) return;
+    const stopped = runner.stop(processor._id);
+    await (failover?.mode === 'FORCED' ? stopped.catch(() => undefined) : stopped);
+  };
   ctx.afterCommit(async () => {
     try {
-      await serially(runner, processor._id, () => runner.start(definition, {
-        resumeFromCheckpoint: processor.resumeFromCheckpoint,
-        ...(startAtOperationTime !== undefined ? { startAtOperationTime } : {}),
-      }));
+      await serially(runner, processor._id, async () => {
+        await stopFirst();
+        await runner.start(definition, {
+          resumeFromCheckpoint: processor.resumeFromCheckpoint,
+          ...(startAtOperationTime !== undefined ? { startAtOperationTime } : {}),
+        });
+      });
       await recordProcessorEvent(store, log, processor, 'started', ctx.services.now());
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -289,7 +323,7 @@ export const processorHandlers: HandlerTable = {
 
   async startStreamProcessorWith(ctx) {
     const body = bodyOf(ctx) as StartRequest;
-    return start(ctx, { startAtOperationTime: body.startAtOperationTime, resumeFromCheckpoint: body.resumeFromCheckpoint });
+    return start(ctx, { startAtOperationTime: body.startAtOperationTime, resumeFromCheckpoint: body.resumeFromCheckpoint, failover: body.failover });
   },
 
   async stopStreamProcessor(ctx) {

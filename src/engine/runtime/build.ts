@@ -18,9 +18,13 @@ import { ChangeStreamSource } from '../sources/change-stream.js';
 import type { Sink } from '../sinks/sink.js';
 import { TestLogSink } from '../sinks/test-log.js';
 import { KafkaSink } from '../sinks/kafka-emit.js';
+import { AvroValueEncoder } from '../sinks/avro-value.js';
+import { schemaRegistryOf } from '../connections/schema-registry.js';
 import { MergeSink } from '../sinks/merge.js';
 import { createHttpsSink } from '../sinks/https-sink.js';
 import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
+import { S3Sink } from '../sinks/s3-emit.js';
+import { KinesisSink } from '../sinks/kinesis-emit.js';
 import type { EngineSettings } from './environment.js';
 import { OperatorCounters } from './stats.js';
 
@@ -89,8 +93,12 @@ function connectionOf(definition: ProcessorDefinition, name: unknown, expected: 
 
 function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceContext, deps: BuildDeps): Source {
   if (spec === null || typeof spec !== 'object') throw new PipelineError('$source must be an object');
-  if (spec['documents'] !== undefined) return new DocumentsSource(ctx, sourceDocuments(spec['documents']), deps.resumePosition);
+  if (spec['documents'] !== undefined) {
+    onlyKafkaReadsAvro(spec, '$source', 'a document array');
+    return new DocumentsSource(ctx, sourceDocuments(spec['documents']), deps.resumePosition);
+  }
   const connection = connectionOf(definition, spec['connectionName'], ['Sample', 'Kafka', 'Cluster']);
+  if (connection.type !== 'Kafka') onlyKafkaReadsAvro(spec, '$source', `a ${connection.type} connection`);
   const config = (spec['config'] ?? {}) as Doc;
   switch (connection.type) {
     case 'Sample': {
@@ -99,8 +107,10 @@ function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceCont
       if (seed !== undefined && typeof seed !== 'number') throw new PipelineError('$source.config.seed must be a number');
       return new SampleSolarSource(ctx, { seed, ratePerSecond: deps.settings.sampleRatePerSecond }, deps.resumePosition);
     }
-    case 'Kafka':
-      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition });
+    case 'Kafka': {
+      const registry = schemaRegistryOf(spec, '$source', definition.connections, connection)?.registry;
+      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition, registry });
+    }
     default:
       return new ChangeStreamSource(ctx, spec, connection.name, deps.clusters, deps.resumePosition, deps.startOptions?.startAtOperationTime);
   }
@@ -126,6 +136,15 @@ function buildStage(definition: ProcessorDefinition, stage: Doc, index: number, 
   throw new PipelineError(`unsupported stage ${name}`);
 }
 
+/** A schema registry serves Kafka messages only; elsewhere it would be silently ignored. */
+function onlyKafkaReadsAvro(spec: Doc, stage: string, what: string): void {
+  if (spec['schemaRegistry'] !== undefined) throw new PipelineError(`${stage}.schemaRegistry applies to Kafka connections only, not to ${what}`);
+}
+
+// Atlas emits to these; the emulator does not yet (docs/differences-from-atlas.md says why),
+// and says so rather than calling them the wrong type.
+const UNSUPPORTED_EMIT_TYPES: ConnectionDefinition['type'][] = ['AzureBlobStorage', 'GCPPubSub'];
+
 function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx: StageContext, deps: BuildDeps): { sink: Sink; connection: string | undefined } {
   if (name === '$https') {
     const connection = connectionOf(definition, spec['connectionName'], ['Https']);
@@ -137,13 +156,24 @@ function buildSink(definition: ProcessorDefinition, name: string, spec: Doc, ctx
     return { sink: new MergeSink(spec, deps.clusters, ctx), connection: into['connectionName'] as string };
   }
   const connectionName = spec['connectionName'];
-  if (connectionName === TEST_LOG_CONNECTION) return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
-  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster']);
+  if (connectionName === TEST_LOG_CONNECTION) {
+    onlyKafkaReadsAvro(spec, '$emit', TEST_LOG_CONNECTION);
+    return { sink: new TestLogSink(deps.publishOutput, ctx), connection: TEST_LOG_CONNECTION };
+  }
+  const connection = connectionOf(definition, connectionName, ['Kafka', 'Cluster', 'S3', 'AWSKinesisDataStreams', ...UNSUPPORTED_EMIT_TYPES]);
+  if (UNSUPPORTED_EMIT_TYPES.includes(connection.type)) {
+    throw new PipelineError(`$emit to an ${connection.type} connection (${connection.name}) is not supported by this emulator yet; see docs/differences-from-atlas.md`);
+  }
+  if (connection.type !== 'Kafka') onlyKafkaReadsAvro(spec, '$emit', `a ${connection.type} connection`);
+  if (connection.type === 'S3') return { sink: new S3Sink(spec, connection, ctx, definition.id), connection: connection.name };
+  if (connection.type === 'AWSKinesisDataStreams') return { sink: new KinesisSink(spec, connection, ctx), connection: connection.name };
   if (connection.type === 'Cluster') {
     if (spec['timeseries'] !== undefined) return { sink: new TimeSeriesEmitSink(spec, deps.clusters, ctx), connection: connection.name };
     // $emit to a plain collection writes like an insert-only $merge.
     const mergeSpec = { into: { connectionName, db: spec['db'], coll: spec['coll'] }, whenMatched: 'keepExisting', whenNotMatched: 'insert' };
     return { sink: new MergeSink(mergeSpec, deps.clusters, ctx), connection: connection.name };
   }
-  return { sink: new KafkaSink(spec, connection, ctx, { processorId: definition.id, settings: deps.settings }), connection: connection.name };
+  const registry = schemaRegistryOf(spec, '$emit', definition.connections, connection);
+  const avro = registry && new AvroValueEncoder(registry.spec, registry.registry);
+  return { sink: new KafkaSink(spec, connection, ctx, { processorId: definition.id, settings: deps.settings, avro }), connection: connection.name };
 }

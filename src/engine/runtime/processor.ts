@@ -21,7 +21,7 @@ import { waitForWritePermit } from './write-fence.js';
 const TICK_MS = 200;
 
 /** counters: absent in checkpoints taken before stats were kept (they start from zero). */
-interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters }
+interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -87,6 +87,7 @@ export class Processor {
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
     this.counters.restore(restored?.counters);
     restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
+    if (restored?.sink !== undefined) this.sink.restore(restored.sink);
     this.position = restored?.source ?? this.source.position();
   }
 
@@ -193,6 +194,7 @@ export class Processor {
           this.operatorCounters[i]!.outputMessageCount += out.length;
           if (out.length > 0) await this.runFrom(i + 1, out);
         }
+        await this.sink.onTick(now);
         this.checkStateBudget();
       } catch (error) {
         void this.fail(error);
@@ -218,7 +220,7 @@ export class Processor {
     return this.queue.run(async () => {
       if (this.state !== 'running' && this.state !== 'stopping') return;
       const position = this.position;
-      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted() };
+      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted(), sink: this.sink.snapshot() };
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
         id: this.checkpointId,
@@ -237,6 +239,9 @@ export class Processor {
     this.clearTimers();
     await this.source.stop();
     try {
+      // What the sink could not write stays in the checkpoint and is written after a restart.
+      await this.queue.run(async () => { await this.sink.flush(); })
+        .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));
       await this.takeCheckpoint();
     } finally {
       this.state = 'stopped';

@@ -1,7 +1,8 @@
 // $emit to Kafka. The topic may be an expression (a document whose topic cannot be
 // computed goes to the DLQ); key and headers are expressions too. Values are relaxed
-// (default) or canonical Extended JSON; `tombstoneWhen` turns a document into a
-// tombstone (its key, a null value). `compression_type` compresses each batch.
+// (default) or canonical Extended JSON (`json-output.ts`, dates optionally ISO 8601); `tombstoneWhen` turns a document into a
+// tombstone (its key, a null value). `compression_type` compresses each batch. With
+// `schemaRegistry`, values are Avro in the registry's wire format (`avro-value.ts`).
 import { EJSON, Binary } from 'bson';
 import { CompressionTypes, type Producer, type Message } from 'kafkajs';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
@@ -10,8 +11,10 @@ import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, truthy, type Doc, type Evaluate, type Value } from '../expressions/values.js';
 import type { EngineSettings } from '../runtime/environment.js';
 import { withRetries } from '../runtime/retry.js';
-import type { StageContext } from '../stages/operator.js';
+import { ProcessorFailure, type StageContext } from '../stages/operator.js';
 import type { Sink } from './sink.js';
+import type { AvroValueEncoder } from './avro-value.js';
+import { jsonEncoderOf, type JsonEncoder } from './json-output.js';
 
 const silentLog = { info() {}, warn() {}, error() {} };
 
@@ -25,22 +28,25 @@ export class KafkaSink implements Sink {
   private readonly key: Evaluate | undefined;
   private readonly keyFormat: string;
   private readonly headers: Evaluate | undefined;
-  private readonly relaxed: boolean;
+  private readonly json: JsonEncoder;
   private readonly acks: number;
   private readonly compression: CompressionTypes;
   private readonly tombstoneWhen: Evaluate | undefined;
   private producer: Producer | undefined;
 
-  constructor(spec: Doc, private readonly connection: ConnectionDefinition, private readonly ctx: StageContext, private readonly options: { processorId: string; settings: EngineSettings }) {
+  constructor(
+    spec: Doc,
+    private readonly connection: ConnectionDefinition,
+    private readonly ctx: StageContext,
+    private readonly options: { processorId: string; settings: EngineSettings; avro?: AvroValueEncoder },
+  ) {
     if (spec['topic'] === undefined) throw new PipelineError('$emit to Kafka needs a topic');
     this.topic = compileExpression(spec['topic']);
     const config = (spec['config'] ?? {}) as Doc;
     this.key = config['key'] === undefined ? undefined : compileExpression(config['key']);
     this.keyFormat = config['keyFormat'] ?? 'string';
     this.headers = config['headers'] === undefined ? undefined : compileExpression(config['headers']);
-    const format = config['outputFormat'] ?? 'relaxedJson';
-    if (format !== 'relaxedJson' && format !== 'canonicalJson') throw new PipelineError('$emit.config.outputFormat must be "relaxedJson" or "canonicalJson"');
-    this.relaxed = format === 'relaxedJson';
+    this.json = jsonEncoderOf(config);
     this.acks = config['acks'] === undefined || config['acks'] === 'all' ? -1 : Number(config['acks']);
     const compression = COMPRESSION[String(config['compression_type'] ?? 'none').toLowerCase()];
     if (compression === undefined) throw new PipelineError(`$emit.config.compression_type ${String(config['compression_type'])} is not supported by this emulator (none or gzip)`);
@@ -63,8 +69,9 @@ export class KafkaSink implements Sink {
       try {
         topic = this.topic(doc);
         if (typeof topic !== 'string' || topic === '') throw new Error(`$emit topic expression must evaluate to a non-empty string, got ${String(topic)}`);
-        message = this.message(doc);
+        message = await this.message(doc, topic);
       } catch (error) {
+        if (error instanceof ProcessorFailure) throw error;
         this.ctx.deadLetter(doc, (error as Error).message);
         continue;
       }
@@ -79,9 +86,9 @@ export class KafkaSink implements Sink {
     return bytes;
   }
 
-  private message(doc: Doc): Message {
+  private async message(doc: Doc, topic: string): Promise<Message> {
     const tombstone = this.tombstoneWhen !== undefined && truthy(this.tombstoneWhen(doc));
-    const message: Message = { value: tombstone ? null : Buffer.from(EJSON.stringify(doc, { relaxed: this.relaxed })) };
+    const message: Message = { value: tombstone ? null : await this.value(doc, topic) };
     if (this.key) message.key = encodeKey(this.key(doc), this.keyFormat);
     if (this.headers) {
       const headers = this.headers(doc);
@@ -89,6 +96,11 @@ export class KafkaSink implements Sink {
       message.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, headerValue(v)]));
     }
     return message;
+  }
+
+  private async value(doc: Doc, topic: string): Promise<Buffer> {
+    if (this.options.avro) return this.options.avro.encode(topic, doc);
+    return Buffer.from(this.json(doc));
   }
 
   async close(): Promise<void> {

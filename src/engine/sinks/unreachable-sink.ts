@@ -39,4 +39,20 @@ export class UnreachableSink implements Sink {
   close(): Promise<void> {
     return this.inner.close();
   }
+
+  async onTick(now: number): Promise<void> {
+    if (this.inner.onTick) await this.attempt('writing to', () => this.inner.onTick!(now));
+  }
+
+  async flush(): Promise<void> {
+    if (this.inner.flush) await this.attempt('writing to', () => this.inner.flush!());
+  }
+
+  snapshot(): unknown {
+    return this.inner.snapshot?.();
+  }
+
+  restore(state: unknown): void {
+    this.inner.restore?.(state);
+  }
 }

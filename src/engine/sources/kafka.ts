@@ -1,13 +1,16 @@
 // Kafka source through kafkajs. Offsets are committed to the consumer group only after
 // the checkpoint holding them is persisted; a resumed processor also seeks to the
 // checkpointed offsets. The watermark is the smallest event time over partitions that
-// are not idle (partitionIdleTimeout).
+// are not idle (partitionIdleTimeout). With `schemaRegistry`, values are Avro in the
+// registry's wire format, decoded with the schema their id names.
 import { EJSON, Binary } from 'bson';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
 import { createKafka } from '../connections/kafka.js';
+import { AvroRecordError, SchemaRegistryClient } from '../connections/schema-registry.js';
 import type { Doc, Value } from '../expressions/values.js';
 import type { EngineSettings } from '../runtime/environment.js';
+import { withRetries } from '../runtime/retry.js';
 import { durationMs } from '../windows/durations.js';
 import type { Deliver, Source, SourceContext } from './source.js';
 
@@ -36,7 +39,7 @@ export class KafkaSource implements Source {
     private readonly ctx: SourceContext,
     spec: Doc,
     private readonly connection: ConnectionDefinition,
-    private readonly options: { processorId: string; settings: EngineSettings; resumePosition: unknown },
+    private readonly options: { processorId: string; settings: EngineSettings; resumePosition: unknown; registry?: SchemaRegistryClient },
   ) {
     const topic: Value = spec['topic'];
     this.topics = Array.isArray(topic) ? topic : [topic];
@@ -94,6 +97,7 @@ export class KafkaSource implements Source {
     const docs: Doc[] = [];
     let bytes = 0;
     const clock = this.clock(topic, partition);
+    if (this.options.registry && !(await this.loadSchemas(this.options.registry, messages))) return;
     for (const message of messages) {
       bytes += message.value?.length ?? 0;
       const offset = Number(message.offset);
@@ -101,11 +105,11 @@ export class KafkaSource implements Source {
       const time = new Date(Number(message.timestamp));
       let doc: Doc;
       try {
-        const parsed: Value = EJSON.parse(message.value?.toString('utf8') ?? '', { relaxed: true });
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a document');
-        doc = parsed as Doc;
-      } catch {
-        this.ctx.deadLetter({ value: message.value?.toString('utf8') ?? null, _stream_meta: { source: meta } }, UNPARSEABLE_REASON);
+        doc = this.options.registry ? this.options.registry.decode(message.value) : parseJson(message.value);
+      } catch (error) {
+        const reason = error instanceof AvroRecordError ? error.message : UNPARSEABLE_REASON;
+        const value = !message.value ? null : this.options.registry ? new Binary(message.value) : message.value.toString('utf8');
+        this.ctx.deadLetter({ value, _stream_meta: { source: meta } }, reason);
         continue;
       }
       if ('keyError' in meta) {
@@ -130,6 +134,18 @@ export class KafkaSource implements Source {
     const positionAfter = { offsets: { ...this.current, [key]: Number(last?.offset ?? -1) + 1 } };
     await deliver(docs, { messages: messages.length, bytes }, positionAfter);
     this.current = positionAfter.offsets;
+  }
+
+  /** Fetches the schemas the batch names; false (and the processor fails) when the registry cannot be reached. */
+  private async loadSchemas(registry: SchemaRegistryClient, messages: KafkaMessage[]): Promise<boolean> {
+    const ids = messages.filter((m) => m.value && m.value.length >= 5 && m.value[0] === 0).map((m) => m.value!.readInt32BE(1));
+    try {
+      await withRetries('fetching Avro schemas', () => registry.load(ids));
+      return true;
+    } catch (error) {
+      this.ctx.fail(`Kafka source stopped: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   private keyMeta(message: KafkaMessage): Doc {
@@ -206,6 +222,12 @@ export class KafkaSource implements Source {
   async close(): Promise<void> {
     await this.consumer?.disconnect();
   }
+}
+
+function parseJson(value: Buffer | null): Doc {
+  const parsed: Value = EJSON.parse(value?.toString('utf8') ?? '', { relaxed: true });
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a document');
+  return parsed as Doc;
 }
 
 function splitKey(key: string): [string, number] {

@@ -1,8 +1,9 @@
-// A local HTTPS server with a self-signed certificate made at test time by openssl.
+// Local HTTP(S) servers that record what they receive; the HTTPS one has a self-signed
+// certificate made at test time by openssl.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,23 +28,39 @@ export function selfSignedCertificate(): { key: string; cert: string } {
   }
 }
 
-export async function startHttpsServer(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<TestHttpsServer> {
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string, raw: Buffer) => void;
+
+export async function startHttpsServer(handler: Handler): Promise<TestHttpsServer> {
   const { key, cert } = selfSignedCertificate();
+  const recorded = await listenRecording((listener) => createServer({ key, cert }, listener), handler);
+  return { ...recorded, url: `https://127.0.0.1:${recorded.port}`, certificate: cert };
+}
+
+/** A plain HTTP server that records every request (local stand-ins for cloud services and registries). */
+export async function startHttpServer(handler: Handler): Promise<Omit<TestHttpsServer, 'certificate'>> {
+  const recorded = await listenRecording((listener) => createHttpServer(listener), handler);
+  return { ...recorded, url: `http://127.0.0.1:${recorded.port}` };
+}
+
+async function listenRecording(
+  create: (listener: (req: IncomingMessage, res: ServerResponse) => void) => HttpServer | Server,
+  handler: Handler,
+): Promise<{ port: number; requests: TestHttpsServer['requests']; stop(): Promise<void> }> {
   const requests: TestHttpsServer['requests'] = [];
-  const server: Server = createServer({ key, cert }, (req, res) => {
+  const server = create((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      handler(req, res, body);
+      handler(req, res, body, raw);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
-    url: `https://127.0.0.1:${port}`,
-    certificate: cert,
+    port,
     requests,
     stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
