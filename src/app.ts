@@ -12,6 +12,7 @@ import { createAdminRoutes } from './admin/routes.js';
 import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
 import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
+import { connectionReadsOfStoreAlone } from './domain/streams/connections.js';
 import { bootstrap, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
 import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
@@ -147,6 +148,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     ? (req, res) => answerProbe(res, req.url === '/healthz' || isReady())
     : createRequestHandler({
       services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady,
+      storeOnlyReads: connectionReadsOfStoreAlone,
       onCallCompleted: (call) => {
         metrics.recordCall(call);
         journal.record(call);

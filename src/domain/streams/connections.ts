@@ -325,6 +325,9 @@ export async function insertConnection(ctx: RequestContext, instance: StoredInst
   return connection;
 }
 
+/** Reads whose answer is the store's content alone (no engine state, no clock): the HTTP layer may reuse them while the store is unchanged. */
+export const connectionReadsOfStoreAlone = ['getStreamConnection', 'listStreamConnections'] as const;
+
 export const connectionHandlers: HandlerTable = {
   async listStreamConnections(ctx) {
     const instance = await requireInstance(ctx);
