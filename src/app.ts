@@ -26,6 +26,7 @@ import type { Services } from './http/context.js';
 import { RATE_WINDOW_MS, RateLimiter } from './http/rate-limit.js';
 import { answerClientError, answerProbe, answerUnmetExpectation, createRequestHandler } from './http/server.js';
 import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/server-limits.js';
+import { trimMemoryWhenIdle } from './observability/idle-memory.js';
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
@@ -186,6 +187,8 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`);
     throw error;
   }
+  const memoryTrim = trimMemoryWhenIdle();
+  server.on('request', memoryTrim.noteRequest);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
@@ -215,6 +218,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     async close() {
       ready = false;
       clearInterval(sweeper);
+      memoryTrim.stop();
       database.stop();
       await wire.close();
       await new Promise<void>((resolve) => {

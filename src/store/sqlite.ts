@@ -189,13 +189,16 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     },
     // Only expired entities go: no cached live entity can change.
     async deleteExpired(kind, nowMs) { return q.deleteExpired.run(kind, nowMs).changes; },
-    async insertOnce(kind, id, expiresAtMs) {
+    async insertOnce(kind, id, expiresAtMs, { seenByReads = true } = {}) {
+      const changedBefore = changes.entities;
       try {
         insertRow(kind, { id }, expiresAtMs, {});
         return true;
       } catch (error) {
         if (error instanceof DuplicateKeyError) return false;
         throw error;
+      } finally {
+        if (!seenByReads) changes.entities = changedBefore;
       }
     },
     async keys() { return q.keys.all() as Array<{ kind: string; id: string; parentId: string }>; },

@@ -51,7 +51,7 @@ async function digest(header: string, method: string, requestTarget: string, tx:
   const key = await tx.findByName<ApiKey>(KIND.apiKey, credentials.username);
   const ha1 = key && (credentials.algorithm === 'SHA-256' ? key.ha1.sha256 : key.ha1.md5);
   if (!key || !ha1 || !verifyDigestResponse(credentials, method, ha1)) throw new AuthenticationRequired(false, 'wrong digest credentials');
-  const fresh = await tx.insertOnce(KIND.digestNonceUse, `${credentials.nonce}:${credentials.nc.toLowerCase()}`, now.getTime() + NONCE_LIFETIME_MS);
+  const fresh = await tx.insertOnce(KIND.digestNonceUse, `${credentials.nonce}:${credentials.nc.toLowerCase()}`, now.getTime() + NONCE_LIFETIME_MS, { seenByReads: false });
   if (!fresh) throw new AuthenticationRequired(false, 'replayed nonce count');
   await enforceAccessList(tx, KIND.apiKeyAccess, key.id, clientIp, now);
   return principalOfApiKey(key);
