@@ -34,8 +34,8 @@ export async function runApiBench({ quick }) {
       const we = await withCpu(emulator, () => runWrk(wrk, getUrl, { connections: CONNECTIONS, seconds, headers: bearer }), seconds);
       if (we.non2xx) throw new Error(`bearer GET: ${we.non2xx} answers were not 200`);
       const pb = await runPool('get', { ...pool, url: bareUrl });
-      const pe = await runPool('get', { ...pool, url: getUrl, headers: bearer });
-      const pd = await runPool('digest', { ...pool, url: getUrl, headers: { Accept: ACCEPT }, publicKey: emulator.publicKey, privateKey: emulator.privateKey });
+      const pe = await withCpu(emulator, () => runPool('get', { ...pool, url: getUrl, headers: bearer }), seconds);
+      const pd = await withCpu(emulator, () => runPool('digest', { ...pool, url: getUrl, headers: { Accept: ACCEPT }, publicKey: emulator.publicKey, privateKey: emulator.privateKey }), seconds);
       const ps = await runPool('seed', { ...pool, url: streamsUrl(emulator, '/seed/connections'), headers: bearer, names: CONNECTIONS });
       for (const [name, result] of Object.entries({ pe, pd, ps })) if (result.errors) throw new Error(`${name}: ${result.errors} wrong answers`);
       Object.entries({ wrkBare: wb, wrkBearer: we, poolBare: pb, poolBearer: pe, digest: pd, seed: ps }).forEach(([k, v]) => samples[k].push(v));
@@ -55,6 +55,10 @@ export async function runApiBench({ quick }) {
       figure('api.digest', 'GET, Digest both legs, per bearer GET (Node pool)', per(rps('digest'), rps('poolBearer'), (a, b) => a / b), {
         target: 0.4, baseline: `bearer GET from the pool ${fmt(median(rps('poolBearer')))} req/s`,
         detail: `${fmt(median(rps('digest')))} two-leg calls/s; pool ceiling on bare ${fmt(median(rps('poolBare')))} req/s (wrk: ${fmt(median(rps('wrkBare')))})`,
+      }),
+      figure('api.digestCpu', 'GET, Digest both legs: CPU time per call, bearer GET per Digest (Node pool)', per(cpu('poolBearer'), cpu('digest'), (a, b) => a / b), {
+        target: 0.4, baseline: `bearer GET ${median(cpu('poolBearer')).toFixed(1)} µs of server CPU a call`,
+        detail: `Digest (challenge, then the answer) ${median(cpu('digest')).toFixed(1)} µs a call`,
       }),
       figure('api.seedP99', `seed op (DELETE + create) p99, ${CONNECTIONS} clients, per bare p99`, per(samples.seed.map((s) => s.p99), samples.poolBare.map((s) => s.p99), (a, b) => a / b), {
         target: 4, lowerIsBetter: true, baseline: `bare p99 ${ms(median(samples.poolBare.map((s) => s.p99)))} (same pool, ${CONNECTIONS} clients)`,
@@ -142,11 +146,11 @@ async function heapOf(emulator) {
   return { used: value(/^atlas_streams_nodejs_heap_size_used_bytes (\S+)/m), young: value(/^atlas_streams_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m) };
 }
 
-/** Runs a wrk load against one server process and adds its CPU time per request (µs). */
+/** Runs a load (wrk or the pool) against one server process and adds its CPU time per request or operation (µs). */
 async function withCpu(server, load, seconds) {
   const before = cpuMs(server.child.pid);
   const result = await load();
-  return { ...result, cpuMicrosPerRequest: ((cpuMs(server.child.pid) - before) * 1000) / (result.rps * seconds) };
+  return { ...result, cpuMicrosPerRequest: ((cpuMs(server.child.pid) - before) * 1000) / (result.ops ?? result.rps * seconds) };
 }
 
 export const fmt = (n) => Math.round(n).toLocaleString('en-US');

@@ -150,7 +150,10 @@ async function runProcessors(n, pipeline) {
   const ids = Array.from({ length: n }, (_, i) => `${i.toString(16).padStart(24, '0')}`);
   try {
     for (const id of ids) await engine.start({ ...definition(pipeline), id, name: `bench${id}` }, { resumeFromCheckpoint: false });
-    await sleep(2 * WARMUP_MS); // workers start and compile first
+    // Workers start and compile first: measure once every one has read something.
+    const booted = performance.now() + 120_000;
+    while (ids.some((id) => !(engine.stats(id)?.inputMessageCount > 0)) && performance.now() < booted) await sleep(100);
+    await sleep(WARMUP_MS);
     const count = () => ids.reduce((sum, id) => sum + (engine.stats(id)?.inputMessageCount ?? 0), 0);
     const before = count();
     const cpuBefore = process.cpuUsage();
@@ -209,6 +212,17 @@ export async function runEngineBench({ quick = false } = {}) {
   figures.push(figure('engine.coresCpu', `${cores} processors: events per CPU-second, per one processor's`, cpuScaling(cores), {
     target: 0.8, baseline: `one processor ${fmt(middle(one.map((run) => run.perCpuSecond)))} events per CPU-second`,
     detail: `what N processors pay per event beyond one (shared work, message passing), whatever cores other processes leave: ${loads.map((n) => `${n}: ${middle(cpuScaling(n)).toFixed(2)}`).join(', ')}`,
+  }));
+  // Processors running at 1x, 10x and 100x: what each event costs as they multiply (threads to
+  // schedule, stats and output crossing to the main thread), whatever the cores they share.
+  const counts = quick ? [1, 10] : [1, 10, 100];
+  const curve = new Map(counts.map((n) => [n, []]));
+  for (let round = 0; round < Math.min(ROUNDS, 2); round++) for (const n of counts) curve.get(n).push(await runProcessors(n, STATELESS));
+  const most = counts[counts.length - 1];
+  const perEvent = (n) => curve.get(n).map((run, r) => run.perCpuSecond / curve.get(1)[r].perCpuSecond);
+  figures.push(figure('engine.processorsRunning', `${most} processors running: events per CPU-second, per one processor's`, perEvent(most), {
+    baseline: `one processor ${fmt(middle(curve.get(1).map((run) => run.perCpuSecond)))} events per CPU-second`,
+    detail: `by processors running (1x/10x/100x): ${counts.map((n) => `${n}: ${middle(perEvent(n)).toFixed(2)} (${fmt(middle(curve.get(n).map((run) => run.rate)))} ev/s in all)`).join(', ')}`,
   }));
   return figures;
 }
