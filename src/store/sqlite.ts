@@ -143,6 +143,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
     listAudit: db.prepare('SELECT event FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ? ORDER BY at, seq').pluck(),
   };
+  let auditSeq: number | undefined;
   const parse = <T>(doc: unknown): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc as string) as T));
   const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): void => {
     changes.entities = true;
@@ -206,7 +207,11 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
       if (scopeIds === undefined) q.deleteAllAudit.run();
       else for (const scopeId of scopeIds) q.deleteAudit.run(scopeId);
     },
-    async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
+    async appendAudit(scopeId, event) {
+      // One process holds the file (the data-dir lock), so the sequence is read once, not per event.
+      auditSeq ??= q.nextAuditSeq.get() as number;
+      q.appendAudit.run(scopeId, event.at, auditSeq++, JSON.stringify(event));
+    },
     async listAudit(scopeId, fromIso, toIso) {
       const stored = q.listAudit.all(scopeId, fromIso, toIso).map((e) => JSON.parse(e as string) as AuditEvent);
       const waiting = waitingAudit(scopeId, fromIso, toIso);
