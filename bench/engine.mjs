@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createEngine } from '../dist/engine/index.js';
 import { Processor } from '../dist/engine/runtime/processor.js';
 import { generateSolarReading } from '../dist/engine/sources/sample-solar.js';
-import { figure } from './lib/stats.mjs';
+import { figure, median } from './lib/stats.mjs';
 
 let MEASURE_MS = 1500;
 let WARMUP_MS = 500;
@@ -227,7 +227,7 @@ export async function runEngineBench({ quick = false } = {}) {
   const perEvent = (n) => curve.get(n).map((run, r) => run.perCpuSecond / curve.get(1)[r].perCpuSecond);
   figures.push(figure('engine.processorsRunning', `${most} processors running: events per CPU-second, per one processor's`, perEvent(most), {
     baseline: `one processor ${fmt(middle(curve.get(1).map((run) => run.perCpuSecond)))} events per CPU-second`,
-    detail: `by processors running: ${counts.map((n) => `${n}: ${middle(perEvent(n)).toFixed(2)} (${fmt(middle(curve.get(n).map((run) => run.rate)))} ev/s in all)`).join(', ')}`,
+    detail: `by processors running: ${counts.map((n) => `${n}: ${median(perEvent(n)).toFixed(2)} (${fmt(median(curve.get(n).map((run) => run.rate)))} ev/s in all)`).join(', ')}`,
   }));
   return figures;
 }
