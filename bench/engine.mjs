@@ -4,10 +4,11 @@
 // 1x, 10x and 100x documents per window; source-to-sink latency at a steady rate; and N
 // independent processors (each in its own worker thread) against N times one.
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { createEngine } from '../dist/engine/index.js';
 import { Processor } from '../dist/engine/runtime/processor.js';
 import { generateSolarReading } from '../dist/engine/sources/sample-solar.js';
-import { figure } from './lib/stats.mjs';
+import { figure, median } from './lib/stats.mjs';
 
 let MEASURE_MS = 1500;
 let WARMUP_MS = 500;
@@ -139,19 +140,31 @@ async function interleaved(engineRun, handRun) {
   return { ratios, engine: middle(engine), hand: middle(hand) };
 }
 
-/** Events/s of n processors of `pipeline` running at once, each in its own worker thread, summed. */
+/**
+ * n processors of `pipeline` running at once, each in its own worker thread: events/s summed,
+ * events per second of this process's CPU time (all threads), and the cores it got.
+ */
 async function runProcessors(n, pipeline) {
   const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async () => {} };
   const engine = createEngine(host, { sampleRatePerSecond: 0, checkpointIntervalMs: 3_600_000 });
   const ids = Array.from({ length: n }, (_, i) => `${i.toString(16).padStart(24, '0')}`);
   try {
     for (const id of ids) await engine.start({ ...definition(pipeline), id, name: `bench${id}` }, { resumeFromCheckpoint: false });
-    await sleep(2 * WARMUP_MS); // workers start and compile first
+    // Workers start and compile first: measure once every one has read something.
+    const booted = performance.now() + 120_000;
+    while (ids.some((id) => !(engine.stats(id)?.inputMessageCount > 0)) && performance.now() < booted) await sleep(100);
+    await sleep(WARMUP_MS);
     const count = () => ids.reduce((sum, id) => sum + (engine.stats(id)?.inputMessageCount ?? 0), 0);
     const before = count();
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    await sleep(MEASURE_MS);
-    return (count() - before) / ((performance.now() - started) / 1000);
+    // Workers post their counts every 250 ms: a shorter window would count them in steps.
+    await sleep(Math.max(MEASURE_MS, 1000));
+    const events = count() - before;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const seconds = (performance.now() - started) / 1000;
+    return { rate: events / seconds, perCpuSecond: events / cpuSeconds, cores: cpuSeconds / seconds };
   } finally {
     await engine.close();
   }
@@ -181,14 +194,56 @@ export async function runEngineBench({ quick = false } = {}) {
   // Only as many processors as cores: more would measure the scheduler, not the engine.
   const loads = [...new Set([1, 2, cores])].filter((n) => n <= cores);
   const perCount = new Map(loads.map((n) => [n, []]));
-  for (let round = 0; round < ROUNDS; round++) for (const n of loads) perCount.get(n).push(await runProcessors(n, STATELESS));
+  const probes = new Map(loads.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const n of loads) {
+      perCount.get(n).push(await runProcessors(n, STATELESS));
+      probes.get(n).push(await coresObtained(n));
+    }
+  }
   const one = perCount.get(1);
-  const scaling = (n) => perCount.get(n).map((total, r) => total / (n * one[r]));
-  figures.push(figure('engine.cores', `${cores} processors on ${cores} cores, per ${cores} x one`, scaling(cores), {
-    target: 0.8, baseline: `one processor ${fmt(middle(one))} ev/s`,
-    detail: loads.map((n) => `${n}: ${fmt(middle(perCount.get(n)))} ev/s (${middle(scaling(n)).toFixed(2)} of ${n} x one)`).join(', '),
+  const scaling = (n) => perCount.get(n).map((run, r) => run.rate / (n * one[r].rate));
+  const cpuScaling = (n) => perCount.get(n).map((run, r) => run.perCpuSecond / one[r].perCpuSecond);
+  const coresNote = loads.map((n) => `${n} busy threads got ${middle(probes.get(n)).toFixed(2)} cores, ${n} processors ${middle(perCount.get(n).map((run) => run.cores)).toFixed(2)}`).join('; ');
+  figures.push(figure('engine.cores', `${cores} processors on ${cores} cores, per ${cores} x one (wall clock)`, scaling(cores), {
+    target: 0.8, baseline: `one processor ${fmt(middle(one.map((run) => run.rate)))} ev/s`,
+    detail: `${loads.map((n) => `${n}: ${fmt(middle(perCount.get(n).map((run) => run.rate)))} ev/s (${middle(scaling(n)).toFixed(2)} of ${n} x one)`).join(', ')}; `
+      + `cores the machine gave (a plain busy loop per thread, same moment): ${coresNote}`,
+  }));
+  figures.push(figure('engine.coresCpu', `${cores} processors: events per CPU-second, per one processor's`, cpuScaling(cores), {
+    target: 0.8, baseline: `one processor ${fmt(middle(one.map((run) => run.perCpuSecond)))} events per CPU-second`,
+    detail: `what N processors pay per event beyond one (shared work, message passing), whatever cores other processes leave: ${loads.map((n) => `${n}: ${middle(cpuScaling(n)).toFixed(2)}`).join(', ')}`,
+  }));
+  // Processors running at 1x and 10x: what each event costs as they multiply (threads to
+  // schedule, stats and output crossing to the main thread), whatever the cores they share.
+  // Not 100x: a worker's start alone takes about 1.3 CPU-seconds (loading the engine), so 100
+  // of them would measure mostly their start on a small machine. Quick mode reuses 1x and 2x.
+  const counts = quick ? [1, 2] : [1, 10];
+  const curve = new Map(counts.map((n) => [n, perCount.get(n)?.slice(0, 2) ?? []]));
+  for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
+    for (const n of counts) if (curve.get(n).length <= round) curve.get(n).push(await runProcessors(n, STATELESS));
+  }
+  const most = counts[counts.length - 1];
+  const perEvent = (n) => curve.get(n).map((run, r) => run.perCpuSecond / curve.get(1)[r].perCpuSecond);
+  figures.push(figure('engine.processorsRunning', `${most} processors running: events per CPU-second, per one processor's`, perEvent(most), {
+    baseline: `one processor ${fmt(middle(curve.get(1).map((run) => run.perCpuSecond)))} events per CPU-second`,
+    detail: `by processors running: ${counts.map((n) => `${n}: ${median(perEvent(n)).toFixed(2)} (${fmt(median(curve.get(n).map((run) => run.rate)))} ev/s in all)`).join(', ')}`,
   }));
   return figures;
+}
+
+/** The cores n threads each spinning a plain loop get from the machine right now: the ceiling of any N-thread figure. */
+async function coresObtained(n) {
+  const spin = `const { parentPort } = require('node:worker_threads'); const end = Date.now() + ${Math.min(MEASURE_MS, 500)}; while (Date.now() < end); parentPort.postMessage(0);`;
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const worker = new Worker(spin, { eval: true });
+    worker.once('message', () => worker.terminate().then(resolve));
+    worker.once('error', reject);
+  })));
+  const cpu = process.cpuUsage(before);
+  return (cpu.user + cpu.system) / 1000 / (performance.now() - started);
 }
 
 const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -13,6 +13,7 @@ import { idSource, type IdSource } from './crypto/ids.js';
 import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
 import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
+import { connectionReadsOfStoreAlone } from './domain/streams/connections.js';
 import { bootstrap, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
 import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
@@ -27,6 +28,7 @@ import type { Services } from './http/context.js';
 import { RATE_WINDOW_MS, RateLimiter } from './http/rate-limit.js';
 import { answerClientError, answerProbe, answerUnmetExpectation, createRequestHandler } from './http/server.js';
 import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/server-limits.js';
+import { trimMemoryWhenIdle } from './observability/idle-memory.js';
 import { createRequestJournal } from './observability/journal.js';
 import { createMetrics } from './observability/metrics.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
@@ -160,6 +162,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     ? (req, res) => answerProbe(res, req.url === '/healthz' || isReady())
     : withIds(ids, createRequestHandler({
       services, handlers, rateLimiter: new RateLimiter(config.enforceRateLimits, Date.now, backend.rateCounter), isReady,
+      storeOnlyReads: connectionReadsOfStoreAlone, storeAloneNow: () => lifecycles.idle(),
       onCallCompleted: (call) => {
         metrics.recordCall(call);
         journal.record(call);
@@ -197,6 +200,8 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`);
     throw error;
   }
+  const memoryTrim = trimMemoryWhenIdle();
+  server.on('request', memoryTrim.noteRequest);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
@@ -227,6 +232,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       ready = false;
       clearInterval(sweeper);
       lifecycles.close();
+      memoryTrim.stop();
       database.stop();
       await wire.close();
       await new Promise<void>((resolve) => {

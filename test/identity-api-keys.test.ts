@@ -225,6 +225,26 @@ describe('API key access lists', () => {
   });
 });
 
+describe('a key in use', () => {
+  // Its lookup is kept between calls while the store is unchanged: each change must count at once.
+  // (A lost project role: 'assigns an existing organization key to a project' above.)
+  it('meets a new access list and its deletion on the very next call', async () => {
+    const key = await createOrgKey(owner, server.orgId, ['ORG_MEMBER']);
+    const keyClient = digestClient(server, key);
+    const org = `${V2}/orgs/${server.orgId}`;
+    for (let i = 0; i < 3; i++) expect((await keyClient.call(org, { accept: ACCEPT.identity })).status).toBe(200);
+
+    const base = `${org}/apiKeys/${key.id}/accessList`;
+    expect((await owner.call(base, { method: 'POST', body: [{ ipAddress: '203.0.113.9' }] })).status).toBe(200);
+    expectError(await keyClient.call(org, { accept: ACCEPT.identity }), 403, 'IP_ADDRESS_NOT_ON_ACCESS_LIST');
+    expect((await owner.call(`${base}/203.0.113.9`, { method: 'DELETE' })).status).toBe(204);
+    expect((await keyClient.call(org, { accept: ACCEPT.identity })).status).toBe(200);
+
+    expect((await owner.call(`${org}/apiKeys/${key.id}`, { method: 'DELETE', accept: ACCEPT.identity })).status).toBe(204);
+    expect((await keyClient.call(org, { accept: ACCEPT.identity })).status).toBe(401);
+  });
+});
+
 describe('secrets', () => {
   it('never returns a private key after creation', () => {
     const keys = seen.flatMap((text) => [...text.matchAll(/"privateKey":"([0-9a-f-]{36})"/g)].map((m) => m[1]!));

@@ -51,22 +51,34 @@ export function rawErrorResponse(error: ApiError, forHead = false): string {
     `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${forHead ? '' : text}`;
 }
 
+/** A response before it is written: its text, when it has one, goes out with the headers in one write. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  text?: string;
+}
+
 /** A success: 204 has no body; with envelope a body-less status becomes 200 carrying it. */
-export function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): void {
+export function successAnswer(status: number, body: unknown, contentType: string, presentation: Presentation): Answer {
   if (presentation.envelope) {
     const isList = body !== null && typeof body === 'object' && !Array.isArray(body) && 'results' in body;
     const wrapped = isList ? { ...(body as object), status } : { content: body ?? null, status };
-    return writeJson(res, status === 204 ? 200 : status, render(wrapped, presentation), contentType, headers);
+    return { status: status === 204 ? 200 : status, headers: { 'Content-Type': contentType }, text: render(wrapped, presentation) };
   }
-  if (status === 204 || body === undefined) {
-    res.writeHead(status, headers);
+  if (status === 204 || body === undefined) return { status, headers: {} };
+  return { status, headers: { 'Content-Type': contentType }, text: render(body, presentation) };
+}
+
+export function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): void {
+  sendAnswer(res, successAnswer(status, body, contentType, presentation), headers);
+}
+
+export function sendAnswer(res: ServerResponse, answer: Answer, extraHeaders: Record<string, string>): void {
+  if (answer.text === undefined) {
+    res.writeHead(answer.status, { ...extraHeaders, ...answer.headers });
     res.end();
     return;
   }
-  writeJson(res, status, render(body, presentation), contentType, headers);
-}
-
-function writeJson(res: ServerResponse, status: number, text: string, contentType: string, headers: Record<string, string>): void {
-  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  res.writeHead(answer.status, { ...extraHeaders, ...answer.headers, 'Content-Length': Buffer.byteLength(answer.text) });
+  res.end(answer.text);
 }

@@ -18,7 +18,8 @@ import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Servi
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
 import { RateLimiter } from './rate-limit.js';
-import { rawErrorResponse, sendError, sendSuccess, type Presentation } from './respond.js';
+import { rawErrorResponse, sendAnswer, sendError, successAnswer, type Answer, type Presentation } from './respond.js';
+import { ResponseCache } from './response-cache.js';
 import { isJsonBodyType, negotiateVersion } from './versions.js';
 import type { Principal } from './principal.js';
 
@@ -35,6 +36,13 @@ export interface ApiServerOptions {
   extensions?: RouteExtension[];
   /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
   beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
+  /**
+   * Operations (GET) whose answer depends on the store and the request alone: their serialized
+   * answers are reused while the store is unchanged (see response-cache.ts).
+   */
+  storeOnlyReads?: readonly string[];
+  /** False while something besides the store shapes those answers (a lifecycle transition's state). */
+  storeAloneNow?: () => boolean;
   /** Exact paths answered without authentication (metrics, the landing page, the spec). */
   publicRoutes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>>;
 }
@@ -58,8 +66,9 @@ export function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse
 }
 
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const cache = new ResponseCache(options.services.store, new Set(options.storeOnlyReads ?? []));
   return (req, res) => {
-    handle(options, req, res).catch((error: unknown) => {
+    handle(options, cache, req, res).catch((error: unknown) => {
       if (error instanceof ClientGone) {
         options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');
         res.destroy();
@@ -123,7 +132,7 @@ class Exchange {
   }
 }
 
-async function handle(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(options: ApiServerOptions, cache: ResponseCache, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { services } = options;
   const started = process.hrtime.bigint();
   const url = requestUrl(req);
@@ -155,7 +164,7 @@ async function handle(options: ApiServerOptions, req: IncomingMessage, res: Serv
       return;
     }
     if (!x.path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
-    await handleApi(options, x);
+    await handleApi(options, cache, x);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     x.requiredRoles = error.requiredRoles;
@@ -186,7 +195,7 @@ async function authenticated(x: Exchange, services: Services): Promise<boolean> 
 }
 
 /** An Atlas Admin API call: everything up to the store, then runOperation. */
-async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> {
+async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exchange): Promise<void> {
   const { req, path } = x;
   const route = matchRoute(req.method ?? 'GET', path);
   x.operation = route.kind === 'found' ? route.operation : undefined;
@@ -206,7 +215,11 @@ async function handleApi(options: ApiServerOptions, x: Exchange): Promise<void> 
   const json = isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
   const rawBody = hasBody(req) ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
   const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
-  await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
+  const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
+  const cached = cacheKey && cache.get(cacheKey);
+  if (cached) return sendAnswer(x.res, cached, rateHeaders);
+  const answer = await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
+  if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
 }
 
 interface CheckedCall {
@@ -221,16 +234,21 @@ interface CheckedCall {
   rateHeaders: Record<string, string>;
 }
 
-/** In one store transaction (a read view for GET): authorize, validate the body, run the handler; then respond. */
-async function runOperation(options: ApiServerOptions, x: Exchange, call: CheckedCall): Promise<void> {
+/**
+ * In one store transaction (a read view for GET): authorize, validate the body, run the handler;
+ * then respond. Returns the JSON answer sent and the store generation it was read at.
+ */
+async function runOperation(options: ApiServerOptions, x: Exchange, call: CheckedCall): Promise<(Answer & { generation: number }) | undefined> {
   const { services } = options;
   const { op, params, version } = call;
   const afterCommit: Array<() => Promise<void>> = [];
+  let generation = 0;
   // Reads need no write lock: a GET sees committed state and changes nothing.
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
   const result = await inStore(async (tx) => {
     // A networked store may run this function again after losing a race: only the last run's tasks count.
     afterCommit.length = 0;
+    generation = services.store.generation();
     const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
     const body = parseBody(op, version, call, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];
@@ -246,9 +264,11 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   if (result.raw) {
     x.res.writeHead(status, { ...call.rateHeaders, ...result.raw.headers, 'Content-Length': result.raw.data.length });
     x.res.end(result.raw.data);
-    return;
+    return undefined;
   }
-  sendSuccess(x.res, status, result.body, call.contentType, x.presentation, call.rateHeaders);
+  const answer = successAnswer(status, result.body, call.contentType, x.presentation);
+  sendAnswer(x.res, answer, call.rateHeaders);
+  return { ...answer, generation };
 }
 
 const anonymousPrincipal: Principal = {

@@ -145,6 +145,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     listAudit: db.prepare(`SELECT event FROM (SELECT event, SUM(octet_length(event)) OVER (ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS upto
       FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ?) WHERE upto <= ? ORDER BY upto`).pluck(),
   };
+  let auditSeq: number | undefined;
   const parse = <T>(doc: unknown): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc as string) as T));
   const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): void => {
     changes.entities = true;
@@ -192,13 +193,16 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     },
     // Only expired entities go: no cached live entity can change.
     async deleteExpired(kind, nowMs) { return q.deleteExpired.run(kind, nowMs).changes; },
-    async insertOnce(kind, id, expiresAtMs) {
+    async insertOnce(kind, id, expiresAtMs, { seenByReads = true } = {}) {
+      const changedBefore = changes.entities;
       try {
         insertRow(kind, { id }, expiresAtMs, {});
         return true;
       } catch (error) {
         if (error instanceof DuplicateKeyError) return false;
         throw error;
+      } finally {
+        if (!seenByReads) changes.entities = changedBefore;
       }
     },
     async keys() { return q.keys.all() as Array<{ kind: string; id: string; parentId: string }>; },
@@ -206,7 +210,11 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
       if (scopeIds === undefined) q.deleteAllAudit.run();
       else for (const scopeId of scopeIds) q.deleteAudit.run(scopeId);
     },
-    async appendAudit(scopeId, event) { q.appendAudit.run(scopeId, event.at, q.nextAuditSeq.get(), JSON.stringify(event)); },
+    async appendAudit(scopeId, event) {
+      // One process holds the file (the data-dir lock), so the sequence is read once, not per event.
+      auditSeq ??= q.nextAuditSeq.get() as number;
+      q.appendAudit.run(scopeId, event.at, auditSeq++, JSON.stringify(event));
+    },
     async listAudit(scopeId, fromIso, toIso, maxBytes) {
       const stored = q.listAudit.all(scopeId, fromIso, toIso, maxBytes).map((e) => JSON.parse(e as string) as AuditEvent);
       const waiting = waitingAudit(scopeId, fromIso, toIso);

@@ -341,6 +341,9 @@ function readConnection(ctx: RequestContext, connection: StoredConnection, insta
   return out;
 }
 
+/** Reads whose answer is the store's content alone (no engine state, no clock): the HTTP layer may reuse them while the store is unchanged. */
+export const connectionReadsOfStoreAlone = ['getStreamConnection', 'listStreamConnections'] as const;
+
 export const connectionHandlers: HandlerTable = {
   async listStreamConnections(ctx) {
     const instance = await requireInstance(ctx);

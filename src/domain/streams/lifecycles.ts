@@ -92,6 +92,8 @@ export interface Lifecycles {
   forget(id: string): void;
   /** Ends every transition and timer (server stop, reset). */
   close(): void;
+  /** No rule and no transition under way: every read shows the stored state. */
+  idle(): boolean;
 }
 
 export function createLifecycles(onError: (error: unknown) => void, now: () => number = Date.now): Lifecycles {
@@ -179,6 +181,9 @@ export function createLifecycles(onError: (error: unknown) => void, now: () => n
     },
     close() {
       for (const [key, entry] of [...pending]) settle(key, entry);
+    },
+    idle() {
+      return rules.length === 0 && pending.size === 0;
     },
   };
 }

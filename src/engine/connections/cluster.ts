@@ -1,8 +1,9 @@
 // MongoDB clients for Cluster connections, one per connection per processor. In this
 // emulator a Cluster connection reaches its cluster through a `connectionString` field.
-import { MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import type { ConnectionDefinition } from '../contract.js';
 import { ProcessorFailure } from '../stages/operator.js';
+import { mongoLibrary } from './client-libraries.js';
 
 export class ClusterClients {
   private readonly clients = new Map<string, MongoClient>();
@@ -21,7 +22,7 @@ export class ClusterClients {
     }
     // Timeouts written in the connection string win over our defaults.
     const defaults = /serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 };
-    const client = new MongoClient(uri, defaults);
+    const client = new (mongoLibrary().MongoClient)(uri, defaults);
     this.clients.set(connectionName, client);
     return client;
   }

@@ -1,14 +1,16 @@
 // kafkajs clients from a Kafka connection (bootstrapServers, security, authentication).
 // kafkajs logs go through the processor's logger, whose lines are redacted.
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
 import type { EngineSettings, Logger } from '../runtime/environment.js';
+import { kafkaLibrary } from './client-libraries.js';
 
 export function createKafka(connection: ConnectionDefinition, clientId: string, settings: EngineSettings, log: Logger): Kafka {
   const servers = connection['bootstrapServers'];
   if (typeof servers !== 'string' || servers.trim() === '') throw new PipelineError(`Kafka connection ${connection.name} has no bootstrapServers`);
   const security = (connection['security'] ?? {}) as { protocol?: string; broker_public_certificate?: string };
   const protocol = (security.protocol ?? 'PLAINTEXT').toUpperCase();
+  const { Kafka, logLevel } = kafkaLibrary();
   const config: KafkaConfig = {
     clientId,
     brokers: servers.split(',').map((s) => s.trim()).filter(Boolean),

@@ -4,8 +4,9 @@
 // tombstone (its key, a null value). `compression_type` compresses each batch. With
 // `schemaRegistry`, values are Avro in the registry's wire format (`avro-value.ts`).
 import { EJSON, Binary } from 'bson';
-import { CompressionTypes, type Producer, type Message } from 'kafkajs';
+import type { CompressionTypes, Producer, Message } from 'kafkajs';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
+import { kafkaLibrary } from '../connections/client-libraries.js';
 import { createKafka } from '../connections/kafka.js';
 import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, truthy, type Doc, type Evaluate, type Value } from '../expressions/values.js';
@@ -20,7 +21,10 @@ const silentLog = { info() {}, warn() {}, error() {} };
 
 // kafkajs ships gzip only; librdkafka's snappy, lz4 and zstd would need codecs this
 // emulator does not have, and refusing says so rather than sending uncompressed.
-const COMPRESSION: Record<string, CompressionTypes> = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
+const compressionNamed = (name: string): CompressionTypes | undefined => {
+  const { CompressionTypes: types } = kafkaLibrary();
+  return ({ none: types.None, gzip: types.GZIP } as Record<string, CompressionTypes>)[name];
+};
 
 export class KafkaSink implements Sink {
   readonly name = '$emit';
@@ -48,7 +52,7 @@ export class KafkaSink implements Sink {
     this.headers = config['headers'] === undefined ? undefined : compileExpression(config['headers']);
     this.json = jsonEncoderOf(config);
     this.acks = config['acks'] === undefined || config['acks'] === 'all' ? -1 : Number(config['acks']);
-    const compression = COMPRESSION[String(config['compression_type'] ?? 'none').toLowerCase()];
+    const compression = compressionNamed(String(config['compression_type'] ?? 'none').toLowerCase());
     if (compression === undefined) throw new PipelineError(`$emit.config.compression_type ${String(config['compression_type'])} is not supported by this emulator (none or gzip)`);
     this.compression = compression;
     this.tombstoneWhen = config['tombstoneWhen'] === undefined ? undefined : compileExpression(config['tombstoneWhen']);

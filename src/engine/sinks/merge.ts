@@ -1,10 +1,11 @@
 // $merge into a collection through the mongodb driver, one bulkWrite per batch.
 // into.db / into.coll may be expressions (documents are grouped by namespace).
-import { ObjectId, type AnyBulkWriteOperation } from 'mongodb';
+import type { AnyBulkWriteOperation } from 'mongodb';
 import { PipelineError } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, resolvePath, type Doc, type Evaluate } from '../expressions/values.js';
 import type { ClusterClients } from '../connections/cluster.js';
+import { mongoLibrary } from '../connections/client-libraries.js';
 import { withRetries } from '../runtime/retry.js';
 import type { StageContext } from '../stages/operator.js';
 import type { Sink } from './sink.js';
@@ -73,7 +74,7 @@ export class MergeSink implements Sink {
     const onId = this.on.length === 1 && this.on[0] === '_id';
     if (onId && doc['_id'] === undefined) {
       // No identity to match on: the document can only be new.
-      return this.whenNotMatched === 'insert' ? { insertOne: { document: { _id: new ObjectId(), ...doc } } } : undefined;
+      return this.whenNotMatched === 'insert' ? { insertOne: { document: { _id: new (mongoLibrary().ObjectId)(), ...doc } } } : undefined;
     }
     const filter: Doc = {};
     for (const field of this.on) {

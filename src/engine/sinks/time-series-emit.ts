@@ -3,10 +3,10 @@
 // when it does not exist yet; documents are inserted (time series collections take no
 // upserts), and one without a date in timeField goes to the DLQ, as the server would
 // refuse it and fail the whole batch.
-import { MongoServerError } from 'mongodb';
 import { PipelineError } from '../contract.js';
 import { isPlainObject, resolvePath, type Doc } from '../expressions/values.js';
 import type { ClusterClients } from '../connections/cluster.js';
+import { mongoLibrary } from '../connections/client-libraries.js';
 import { withRetries } from '../runtime/retry.js';
 import { bsonSize } from '../runtime/bson-size.js';
 import type { StageContext } from '../stages/operator.js';
@@ -49,7 +49,7 @@ export class TimeSeriesEmitSink implements Sink {
         await db.createCollection(this.coll, { timeseries: this.timeseries as never });
       } catch (error) {
         // Already there (from an earlier run, or made by the user): write into it as it is.
-        if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+        if (!(error instanceof mongoLibrary().MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
       }
     });
   }

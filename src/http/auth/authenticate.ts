@@ -23,9 +23,9 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
   if (!header) throw new AuthenticationRequired();
   if (/^Bearer\s/i.test(header)) {
     const token = header.slice(7).trim();
-    const cacheKey = `${clientIp} ${token}`;
+    const cacheKey = `bearer ${clientIp} ${token}`;
     // The token's signature and expiry are checked on every call; only the lookups are cached.
-    const known = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal(store, cacheKey);
+    const known = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal<Principal>(store, cacheKey);
     if (known) return known;
     const { principal, accessEntry, generation } = await store.read(async (tx) => ({
       ...(await bearer(token, tx, signingKey, clientIp, now)), generation: store.generation(),
@@ -35,11 +35,17 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
     else rememberPrincipal(store, cacheKey, generation, principal);
     return principal;
   }
-  if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', req.url ?? '/', tx, signingKey, clientIp, now));
+  if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', req.url ?? '/', tx, store, signingKey, clientIp, now));
   throw new AuthenticationRequired(false, 'unsupported authorization scheme');
 }
 
-async function digest(header: string, method: string, requestTarget: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
+/** An API key as Digest needs it; kept only for keys without an access list (whose every use is counted). */
+interface DigestIdentity {
+  ha1: ApiKey['ha1'];
+  principal: Principal;
+}
+
+async function digest(header: string, method: string, requestTarget: string, tx: StoreTx, store: Store, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
   const credentials = parseDigestAuthorization(header);
   if (!credentials) throw new AuthenticationRequired(false, 'malformed digest credentials');
   // The realm is part of what the answer proves: one for another realm is not an answer to ours.
@@ -48,13 +54,22 @@ async function digest(header: string, method: string, requestTarget: string, tx:
   if (!digestUriMatches(credentials.uri, requestTarget)) throw new AuthenticationRequired(false, 'digest uri names another request');
   const nonce = checkNonce(signingKey, credentials.nonce, now.getTime());
   if (nonce !== 'valid') throw new AuthenticationRequired(nonce === 'stale', `${nonce} nonce`);
-  const key = await tx.findByName<ApiKey>(KIND.apiKey, credentials.username);
-  const ha1 = key && (credentials.algorithm === 'SHA-256' ? key.ha1.sha256 : key.ha1.md5);
-  if (!key || !ha1 || !verifyDigestResponse(credentials, method, ha1)) throw new AuthenticationRequired(false, 'wrong digest credentials');
-  const fresh = await tx.insertOnce(KIND.digestNonceUse, `${credentials.nonce}:${credentials.nc.toLowerCase()}`, now.getTime() + NONCE_LIFETIME_MS);
+  // Read inside the transaction, before its writes: the generation the lookups below belong to.
+  const generation = store.generation();
+  const cacheKey = `digest ${credentials.username}`;
+  const known = cachedPrincipal<DigestIdentity>(store, cacheKey);
+  const key = known ? undefined : await tx.findByName<ApiKey>(KIND.apiKey, credentials.username);
+  const identity = known ?? (key && { ha1: key.ha1, principal: principalOfApiKey(key) });
+  const ha1 = identity && (credentials.algorithm === 'SHA-256' ? identity.ha1.sha256 : identity.ha1.md5);
+  if (!identity || !ha1 || !verifyDigestResponse(credentials, method, ha1)) throw new AuthenticationRequired(false, 'wrong digest credentials');
+  const fresh = await tx.insertOnce(KIND.digestNonceUse, `${credentials.nonce}:${credentials.nc.toLowerCase()}`, now.getTime() + NONCE_LIFETIME_MS, { seenByReads: false });
   if (!fresh) throw new AuthenticationRequired(false, 'replayed nonce count');
-  await enforceAccessList(tx, KIND.apiKeyAccess, key.id, clientIp, now);
-  return principalOfApiKey(key);
+  if (key) {
+    const accessEntry = await matchAccessList(tx, KIND.apiKeyAccess, key.id, clientIp);
+    if (accessEntry) await recordAccessListUse(tx, KIND.apiKeyAccess, accessEntry, clientIp, now);
+    else rememberPrincipal(store, cacheKey, generation, identity);
+  }
+  return identity.principal;
 }
 
 async function bearer(token: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<{ principal: Principal; accessEntry?: StoredAccessEntry }> {
