@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createFaultInjector } from './admin/faults.js';
-import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
+import { serveSpec, SPEC_PATH } from './admin/spec.js';
+import { consoleInfo, consoleRoutes } from './console/serve.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
 import { createAdminRoutes } from './admin/routes.js';
 import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
@@ -137,7 +138,6 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
 
   let ready = false;
   let url = '';
-  let landing: ReturnType<typeof landingPage> | undefined;
   const isReady = () => ready && database.reachable();
   const metrics = createMetrics(services);
   const faults = createFaultInjector();
@@ -156,7 +156,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       beforeOperation: faults.apply,
       extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
       publicRoutes: {
-        '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
+        ...consoleRoutes(() => consoleInfo(url, result, SPEC_PATH)),
         '/metrics': metrics.serve,
         [SPEC_PATH]: serveSpec,
       },

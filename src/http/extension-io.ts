@@ -5,11 +5,11 @@ import { readBody } from './body.js';
 import { compactJson } from './json.js';
 import { JsonDepthGauge, parseJson } from './json-body.js';
 
-/** The emulator's routes take small bodies (settings, rules), never a pipeline. */
+/** The emulator's routes take small bodies (settings, rules); a route taking a pipeline passes that operation's limit. */
 const MAX_EXTENSION_BODY = 64 * 1024;
 
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const body = await readBody(req, { maxBytes: MAX_EXTENSION_BODY, json: new JsonDepthGauge() });
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_EXTENSION_BODY): Promise<unknown> {
+  const body = await readBody(req, { maxBytes, json: new JsonDepthGauge() });
   return parseJson(body.toString('utf8'));
 }
 

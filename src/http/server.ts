@@ -35,7 +35,7 @@ export interface ApiServerOptions {
   extensions?: RouteExtension[];
   /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
   beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
-  /** Exact paths answered without authentication (metrics, the landing page, the spec). */
+  /** Exact paths answered without authentication (metrics, the console, the spec). */
   publicRoutes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>>;
 }
 

@@ -10,10 +10,15 @@
 //   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}
 //        How to reach the workspace over the MongoDB wire protocol (mongosh): connectionString,
 //        host, port, tls and a ready mongosh line (see wire-endpoints.ts).
+//   POST /emulator/v1/groups/{groupId}/streams/{tenantName}/process   {"pipeline": [...], "limit": 100}
+//        Runs a pipeline once, as `sp.process` does, and answers its output ({results, complete,
+//        counts}) without creating anything (the console's "Try a pipeline"). Needs the roles
+//        of createStreamProcessor: the pipeline may write to the workspace's connections.
 //   PUT  /emulator/v1/groups/{groupId}/clusters/{clusterName}   {"connectionString": "mongodb://..."}
 //        Where the cluster a Cluster connection names (clusterName, clusterGroupId) really is;
 //        the connection string is sealed like any connection secret and never shown again.
 import { EJSON } from 'bson';
+import { bodyLimitOf } from '../../http/body.js';
 import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
 import { readJsonBody, sendJson } from '../../http/extension-io.js';
@@ -21,6 +26,7 @@ import { ApiError } from '../../http/errors.js';
 import { operationById } from '../../protocol/router.js';
 import { STREAMS_KIND, type StoredInstance, type StoredProcessor, isObject } from './common.js';
 import { clusterAddressId } from './connections.js';
+import { tryPipeline } from './interactive.js';
 import { seedVpcPeering } from './vpc-peering.js';
 import { describeWireEndpoint, wireEndpointOf } from './wire-endpoints.js';
 
@@ -30,6 +36,7 @@ const HEX24 = '([a-f0-9]{24})';
 const SEGMENT = '([^/]+)';
 const OUTPUT = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/processor/${SEGMENT}/output$`);
 const VPC_PEERING = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/vpcPeeringConnections$`);
+const PROCESS = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/process$`);
 const WORKSPACE = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}$`);
 const CLUSTER = new RegExp(`^/emulator/v1/groups/${HEX24}/clusters/${SEGMENT}$`);
 
@@ -61,6 +68,10 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
     });
     return sendJson(r.res, 200, created);
   }
+  if ((m = PROCESS.exec(path))) {
+    if (method !== 'POST') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
+    return runOnce(r, m[1]!, decode(m[2]!));
+  }
   if ((m = WORKSPACE.exec(path)) && m[2] !== 'vpcPeeringConnections') {
     if (method !== 'GET') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
     return describeWorkspace(r, m[1]!, decode(m[2]!));
@@ -84,6 +95,26 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
     return sendJson(r.res, 200, { clusterName, groupId });
   }
   throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+}
+
+const TRY_LIMIT = { default: 100, max: 1000 };
+const TRY_TIMEOUT_MS = 10_000;
+
+async function runOnce(r: ExtensionRequest, groupId: string, tenantName: string): Promise<void> {
+  const body = await readJsonBody(r.req, bodyLimitOf('createStreamProcessor'));
+  const pipeline = isObject(body) ? body['pipeline'] : undefined;
+  if (!Array.isArray(pipeline)) throw new ApiError('MISSING_ATTRIBUTE', ['pipeline']);
+  const limit = isObject(body) && body['limit'] !== undefined ? body['limit'] : TRY_LIMIT.default;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > TRY_LIMIT.max) throw new ApiError('INVALID_ATTRIBUTE', ['limit']);
+  const instance = await r.services.store.read(async (tx) => {
+    await authorize(operationById('createStreamProcessor'), { groupId, tenantName }, r.principal, tx, r.log);
+    const found = await tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, tenantName);
+    if (!found) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, tenantName]);
+    return found;
+  });
+  const tried = await tryPipeline(r.services, r.log, instance, pipeline, { limit, timeoutMs: TRY_TIMEOUT_MS });
+  // Relaxed Extended JSON, as the output route writes it: dates and ObjectIds stay readable.
+  return sendJson(r.res, 200, EJSON.serialize(tried, { relaxed: true }));
 }
 
 async function describeWorkspace(r: ExtensionRequest, groupId: string, tenantName: string): Promise<void> {
