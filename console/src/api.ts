@@ -64,7 +64,7 @@ export class Session {
     const response = await this.fetch(method, path, body);
     const text = await response.text();
     const parsed = text ? JSON.parse(text) as unknown : undefined;
-    if (!response.ok) throw new ApiFailure(asAtlasError(response.status, parsed));
+    if (!response.ok) throw new ApiFailure(asAtlasError(response.status, parsed, response.headers.has('WWW-Authenticate')));
     return parsed as T;
   }
 
@@ -82,26 +82,15 @@ export class Session {
       (init.headers as Record<string, string>)['Authorization'] = `Bearer ${this.bearer.token}`;
       return fetch(path, init);
     }
-    const digest = this.digest!;
-    if (digest.nonce) {
-      const first = await fetch(path, withAuthorization(init, this.answer(method, path)));
-      if (first.status !== 401) return first;
-      await first.body?.cancel();
-      this.learnNonce(first);
-    } else {
-      const challenge = await fetch(path, init);
-      if (challenge.status !== 401) return challenge;
-      await challenge.body?.cancel();
-      this.learnNonce(challenge);
-    }
-    return fetch(path, withAuthorization(init, this.answer(method, path)));
-  }
-
-  private learnNonce(response: Response): void {
-    const nonce = /nonce="([^"]+)"/.exec(response.headers.get('WWW-Authenticate') ?? '')?.[1];
-    if (!nonce) throw new ApiFailure({ status: 401, errorCode: 'UNAUTHORIZED', detail: 'The server sent no Digest challenge.', parameters: [] });
+    // The first call (and any after the nonce ages) meets a challenge; later ones reuse its nonce.
+    const first = await fetch(path, this.digest!.nonce ? withAuthorization(init, this.answer(method, path)) : init);
+    const nonce = /nonce="([^"]+)"/.exec(first.headers.get('WWW-Authenticate') ?? '')?.[1];
+    // A 401 without a challenge is an answer (a refusal for want of a role), not a request for credentials.
+    if (first.status !== 401 || !nonce) return first;
+    await first.body?.cancel();
     this.digest!.nonce = nonce;
     this.digest!.nc = 0;
+    return fetch(path, withAuthorization(init, this.answer(method, path)));
   }
 
   /** One Digest answer: the same nonce serves many calls, each with the next count (RFC 7616). */
@@ -137,9 +126,9 @@ function withAuthorization(init: RequestInit, authorization: string): RequestIni
   return { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: authorization } };
 }
 
-function asAtlasError(status: number, body: unknown): AtlasError {
+function asAtlasError(status: number, body: unknown, challenged: boolean): AtlasError {
   const b = (body ?? {}) as Partial<AtlasError>;
-  if (status === 401) return { status, errorCode: 'UNAUTHORIZED', detail: 'These credentials were not accepted.', parameters: [] };
+  if (challenged) return { status, errorCode: 'UNAUTHORIZED', detail: 'These credentials were not accepted.', parameters: [] };
   return { status, errorCode: b.errorCode ?? 'UNEXPECTED_ERROR', detail: b.detail ?? `HTTP ${status}`, parameters: Array.isArray(b.parameters) ? b.parameters : [] };
 }
 

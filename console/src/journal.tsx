@@ -46,9 +46,9 @@ export function Journal({ scope }: { scope: Scope }) {
               <td>{e.status}</td><td>{e.durationMs.toFixed(1)}</td><td>{e.requiredRoles?.join(' or ') ?? ''}</td>
             </tr>
           ))}
-          {entries.length === 0 && <tr><td colSpan={6}>No call matches.</td></tr>}
         </tbody>
       </table>
+      {entries.length === 0 && <p>No call matches.</p>}
     </>
   );
 }

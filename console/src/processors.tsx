@@ -35,6 +35,8 @@ interface Processor {
 
 const EXAMPLE = JSON.stringify([{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { obs: { $exists: true } } }], null, 2);
 const FIELDS = ['name', 'pipeline', 'dlq'] as const;
+/** Atlas's answer to a pipeline it cannot run names the processor, not the field: it is about the pipeline. */
+export const PIPELINE_ERRORS = { STREAM_PROCESSOR_GENERIC_ERROR: 'pipeline' };
 const POLL_MS = 1000;
 const OUTPUT_KEPT = 20;
 /** Five minutes of one-second points. */
@@ -75,7 +77,7 @@ export function Processors({ scope }: { scope: Scope }) {
     const ok = await attempt(async () => {
       const parsed = parsePipeline(pipeline);
       await session.call('POST', paths.newProcessor(groupId, workspace), { name, pipeline: parsed });
-    }, FIELDS, setFailure);
+    }, FIELDS, setFailure, PIPELINE_ERRORS);
     if (ok) {
       setName('');
       await load();
@@ -168,7 +170,7 @@ export function ProcessorDetail({ scope, name }: { scope: Scope; name: string })
     e.preventDefault();
     const ok = await attempt(async () => {
       await session.call('PATCH', paths.processor(groupId, workspace, name), { pipeline: parsePipeline(pipeline ?? '[]') });
-    }, FIELDS, setEditFailure);
+    }, FIELDS, setEditFailure, PIPELINE_ERRORS);
     if (ok) await load();
   };
   if (!p) return <><h1>Processor {name}</h1><ErrorBanner failure={failure} /></>;

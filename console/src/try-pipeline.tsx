@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { paths } from './api.js';
 import type { Scope } from './main.js';
-import { parsePipeline } from './processors.js';
+import { parsePipeline, PIPELINE_ERRORS } from './processors.js';
 import { attempt, ErrorBanner, JsonEditor, Section, type FormError } from './ui.js';
 
 interface Tried {
@@ -33,7 +33,7 @@ export function TryPipeline({ scope }: { scope: Scope }) {
       const hasSource = stages[0] !== null && typeof stages[0] === 'object' && '$source' in (stages[0] as object);
       const full = docs && !hasSource ? [{ $source: { documents: docs } }, ...stages] : stages;
       setTried(await scope.session.call<Tried>('POST', paths.tryPipeline(scope.groupId, scope.workspace), { pipeline: full }));
-    }, ['pipeline'], setFailure);
+    }, ['pipeline'], setFailure, PIPELINE_ERRORS);
     setRunning(false);
   };
   if (!scope.workspace) return <><h1>Try a pipeline</h1><p>Create a workspace first: a pipeline runs on one.</p></>;

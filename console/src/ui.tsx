@@ -11,12 +11,15 @@ export interface FormError {
   field?: string;
 }
 
-export function formError(thrown: unknown, fields: readonly string[]): FormError {
+/**
+ * Which field an error belongs to: the one its parameters name, else the one its code is about
+ * (codeFields: STREAM_PROCESSOR_GENERIC_ERROR tells what is wrong with a pipeline).
+ */
+export function formError(thrown: unknown, fields: readonly string[], codeFields: Readonly<Record<string, string>> = {}): FormError {
   const error = thrown instanceof ApiFailure ? thrown.error
     : { status: 0, errorCode: 'CLIENT_ERROR', detail: thrown instanceof Error ? thrown.message : String(thrown), parameters: [] };
   const named = error.parameters.filter((p): p is string => typeof p === 'string');
-  const field = fields.find((f) => named.some((p) => p === f || p.endsWith(`.${f}`) || f.endsWith(`.${p}`)))
-    ?? fields.find((f) => named.some((p) => error.detail.includes(f) && p.includes(f)));
+  const field = fields.find((f) => named.some((p) => p === f || p.endsWith(`.${f}`))) ?? codeFields[error.errorCode];
   return { error, field };
 }
 
@@ -98,13 +101,14 @@ export function Section({ title, children }: { title: string; children: Componen
 }
 
 /** Runs an action, reporting a failure to setFailure; true when it succeeded. */
-export async function attempt(action: () => Promise<unknown>, fields: readonly string[], setFailure: (f?: FormError) => void): Promise<boolean> {
+export async function attempt(action: () => Promise<unknown>, fields: readonly string[], setFailure: (f?: FormError) => void,
+  codeFields?: Readonly<Record<string, string>>): Promise<boolean> {
   try {
     await action();
     setFailure(undefined);
     return true;
   } catch (error) {
-    setFailure(formError(error, fields));
+    setFailure(formError(error, fields, codeFields));
     return false;
   }
 }

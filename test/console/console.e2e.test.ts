@@ -1,0 +1,162 @@
+// The web console end to end in headless Chromium (Debian's chromium, driven by playwright-core):
+// log in, create a workspace, a connection and a processor, start it, watch the chart and the
+// output move, stop it, try a pipeline, read the journal, and see a read-only key refused.
+// A screenshot of each page goes to test-artifacts/console/. CI installs chromium (.ci/run):
+// without it this test fails rather than skips.
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestClient, startTestServer, type ApiKeyCredentials, type TestServer } from '../../src/testing/harness.js';
+import { createOrgKey } from '../identity-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = resolve(__dirname, '../../test-artifacts/console');
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+let readOnly: ApiKeyCredentials;
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+}
+
+async function logIn(credentials: ApiKeyCredentials): Promise<void> {
+  await page.goto(server.url);
+  await page.getByLabel('Public key').fill(credentials.publicKey);
+  await page.getByLabel('Private key').fill(credentials.privateKey);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect.poll(() => page.getByText(`Logged in as ${credentials.publicKey}`).count()).toBe(1);
+}
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`).toBe(true);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startTestServer({ sampleRatePerSecond: 20 });
+  readOnly = await createOrgKey(digestClient(server, server.owner), server.orgId, ['ORG_READ_ONLY'], 'console read-only');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the web console', () => {
+  it('shows the connection details on its login page and nothing else without a login', async () => {
+    await page.goto(server.url);
+    await expect.poll(() => page.getByRole('heading', { name: 'Log in' }).count()).toBe(1);
+    expect(await page.locator('dl').innerText()).toContain(server.projectId);
+    await shot('01-login');
+    await page.getByLabel('Public key').fill(server.owner.publicKey);
+    await page.getByLabel('Private key').fill('not-the-key');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toContain('These credentials were not accepted');
+  });
+
+  it('creates a workspace, showing Atlas\'s validation message next to the field', async () => {
+    await logIn(server.owner);
+    await page.getByLabel('Name', { exact: true }).fill('bad name!');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await expect.poll(() => page.locator('#ws-name-error').count()).toBe(1);
+    expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await shot('02-workspace-validation');
+    await page.getByLabel('Name', { exact: true }).fill('console-ws');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /console-ws/ }).count()).toBe(1);
+    await expect.poll(() => page.locator('#workspace').inputValue()).toBe('console-ws');
+    await shot('03-workspaces');
+  });
+
+  it('creates a connection', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('sample_stream_solar');
+    await page.getByLabel('Type').selectOption('Sample');
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /sample_stream_solar/ }).count()).toBe(1);
+    await shot('04-connections');
+  });
+
+  it('creates a processor from the pipeline editor, showing the API\'s pipeline error first', async () => {
+    await page.getByRole('link', { name: 'Processors' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('solar');
+    const editor = page.getByLabel('Pipeline (a JSON array of stages)');
+    await editor.fill('[{"$source": {"connectionName": "nowhere"}}]');
+    await page.getByRole('button', { name: 'Create processor' }).click();
+    await expect.poll(() => page.locator('#p-pipeline-status').innerText()).toContain('STREAM_PROCESSOR_GENERIC_ERROR');
+    await shot('05-pipeline-error');
+    await editor.fill(JSON.stringify([{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { obs: { $exists: true } } }]));
+    await page.getByRole('button', { name: 'Create processor' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /solar CREATED/ }).count()).toBe(1);
+  });
+
+  it('starts it and shows the chart and the output moving, then stops it', async () => {
+    await page.getByRole('button', { name: 'Start solar' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /solar STARTED/ }).count()).toBe(1);
+    await page.getByRole('link', { name: 'solar' }).click();
+    await expect.poll(() => page.locator('#processor-state').innerText()).toBe('STARTED');
+    await expect.poll(async () => Number(await page.locator('.chart').getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    const before = Number(await page.locator('#count-output').innerText());
+    await expect.poll(async () => Number(await page.locator('#count-output').innerText()), { timeout: 20_000 }).toBeGreaterThan(before);
+    await expect.poll(() => page.locator('.output li').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.output li').first().innerText()).toContain('"obs"');
+    expect(await page.getByRole('img', { name: /Rates chart: input \d/ }).count()).toBe(1);
+    expect(await page.getByRole('row', { name: /\$source/ }).count()).toBe(1);
+    await shot('06-processor-running');
+    await page.getByRole('button', { name: 'Stop solar' }).click();
+    await expect.poll(() => page.locator('#processor-state').innerText()).toBe('STOPPED');
+    await shot('07-processor-stopped');
+  }, 90_000);
+
+  it('tries a pipeline over pasted documents without creating anything', async () => {
+    await page.getByRole('link', { name: 'Try a pipeline' }).click();
+    await page.getByRole('button', { name: 'Run' }).click();
+    await expect.poll(() => page.locator('#try-summary').innerText(), { timeout: 20_000 }).toContain('2 documents out of 3 in');
+    expect(await page.locator('pre.result').innerText()).toContain('"hot":true');
+    await shot('08-try-pipeline');
+    const processors = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/streams/console-ws/processors`,
+      { accept: 'application/vnd.atlas.2024-05-30+json' });
+    expect(processors.json.results.map((p: { name: string }) => p.name)).toEqual(['solar']);
+  });
+
+  it('shows the request journal, filtered by operation', async () => {
+    await page.getByRole('link', { name: 'Journal' }).click();
+    await page.getByLabel('Operation').fill('startStreamProcessor');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect(await page.locator('tbody tr').innerText()).toContain(server.owner.publicKey);
+    await shot('09-journal');
+  });
+
+  it('lets a read-only key see everything and change nothing', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn(readOnly);
+    await expect.poll(() => page.getByRole('row', { name: /console-ws/ }).count()).toBe(1);
+    await page.getByRole('link', { name: 'Processors' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /solar STOPPED/ }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Start solar' }).click();
+    await expect.poll(() => page.getByRole('alert').first().innerText()).toContain('USER_UNAUTHORIZED');
+    await shot('10-read-only-refused');
+    expect(await page.getByRole('row', { name: /solar STOPPED/ }).count()).toBe(1);
+    await page.getByRole('link', { name: 'Journal' }).click();
+    await expect.poll(() => page.getByRole('alert').first().innerText()).toContain('USER_UNAUTHORIZED');
+  });
+
+  it('names the missing role of the refusal in the owner\'s journal', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn(server.owner);
+    await page.getByRole('link', { name: 'Journal' }).click();
+    await page.getByLabel('Status').fill('401');
+    await page.getByLabel('Operation').fill('startStreamProcessor');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    const row = await page.locator('tbody tr').innerText();
+    expect(row).toContain(readOnly.publicKey);
+    expect(row).toMatch(/GROUP_STREAM_PROCESSING_OWNER|ORG_OWNER/);
+    await shot('11-journal-refusal');
+  });
+});
