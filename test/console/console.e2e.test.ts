@@ -89,7 +89,8 @@ describe('the web console', () => {
     await page.getByRole('button', { name: 'Create processor' }).click();
     await expect.poll(() => page.locator('#p-pipeline-status').innerText()).toContain('STREAM_PROCESSOR_GENERIC_ERROR');
     await shot('05-pipeline-error');
-    await editor.fill(JSON.stringify([{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { obs: { $exists: true } } }]));
+    await editor.fill(JSON.stringify([{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { obs: { $exists: true } } },
+      { $emit: { connectionName: '__testLog' } }]));
     await page.getByRole('button', { name: 'Create processor' }).click();
     await expect.poll(() => page.getByRole('row', { name: /solar CREATED/ }).count()).toBe(1);
   });
