@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestClient, startTestServer, type ApiKeyCredentials, type TestServer } from '../../src/testing/harness.js';
-import { createProjectKey } from '../identity-helpers.js';
+import { createProjectKey, createServiceAccount, type CreatedAccount } from '../identity-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts/console');
@@ -19,6 +19,7 @@ let server: TestServer;
 let browser: Browser;
 let page: Page;
 let readOnly: ApiKeyCredentials;
+let account: CreatedAccount;
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
@@ -37,6 +38,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startTestServer({ sampleRatePerSecond: 20 });
   readOnly = await createProjectKey(digestClient(server, server.owner), server.projectId, ['GROUP_READ_ONLY', 'GROUP_DATA_ACCESS_READ_ONLY'], 'console read-only');
+  account = await createServiceAccount(digestClient(server, server.owner), server.orgId, ['ORG_OWNER'], 'console account');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
 });
@@ -151,6 +153,17 @@ describe('the web console', () => {
     await expect.poll(() => page.getByRole('alert').first().innerText()).toContain('USER_UNAUTHORIZED');
     await page.getByRole('link', { name: 'Journal' }).click();
     await expect.poll(() => page.getByRole('alert').first().innerText()).toContain('USER_UNAUTHORIZED');
+  });
+
+  it('logs a service account in through OAuth', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Log in with').selectOption('serviceAccount');
+    await page.getByLabel('Client id').fill(account.clientId);
+    await page.getByLabel('Client secret').fill(account.secret);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.getByText(`Logged in as ${account.clientId}`).count()).toBe(1);
+    await page.getByRole('link', { name: 'Workspaces' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /console-ws/ }).count()).toBe(1);
   });
 
   it('names the missing role of the refusal in the owner\'s journal', async () => {
