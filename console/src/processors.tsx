@@ -75,7 +75,7 @@ export function Processors({ scope }: { scope: Scope }) {
   const create = async (e: Event) => {
     e.preventDefault();
     const ok = await attempt(async () => {
-      const parsed = parsePipeline(pipeline);
+      const parsed = parseJsonArray(pipeline, 'pipeline');
       await session.call('POST', paths.newProcessor(groupId, workspace), { name, pipeline: parsed });
     }, FIELDS, setFailure, PIPELINE_ERRORS);
     if (ok) {
@@ -116,20 +116,20 @@ export function Processors({ scope }: { scope: Scope }) {
   );
 }
 
-/** The editor's text as a pipeline; a syntax error is reported against the pipeline field. */
-export function parsePipeline(text: string): unknown[] {
+/** An editor's text as a JSON array; a syntax error is reported against that editor's field. */
+export function parseJsonArray(text: string, field: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw syntaxFailure((error as Error).message);
+    throw syntaxFailure(field, (error as Error).message);
   }
-  if (!Array.isArray(parsed)) throw syntaxFailure('a pipeline is a JSON array of stages');
+  if (!Array.isArray(parsed)) throw syntaxFailure(field, `${field} must be a JSON array`);
   return parsed;
 }
 
-function syntaxFailure(message: string): ApiFailure {
-  return new ApiFailure({ status: 0, errorCode: 'INVALID_JSON', detail: message, parameters: ['pipeline'] });
+function syntaxFailure(field: string, message: string): ApiFailure {
+  return new ApiFailure({ status: 0, errorCode: 'INVALID_JSON', detail: message, parameters: [field] });
 }
 
 export function ProcessorDetail({ scope, name }: { scope: Scope; name: string }) {
@@ -169,7 +169,7 @@ export function ProcessorDetail({ scope, name }: { scope: Scope; name: string })
   const modify = async (e: Event) => {
     e.preventDefault();
     const ok = await attempt(async () => {
-      await session.call('PATCH', paths.processor(groupId, workspace, name), { pipeline: parsePipeline(pipeline ?? '[]') });
+      await session.call('PATCH', paths.processor(groupId, workspace, name), { pipeline: parseJsonArray(pipeline ?? '[]', 'pipeline') });
     }, FIELDS, setEditFailure, PIPELINE_ERRORS);
     if (ok) await load();
   };

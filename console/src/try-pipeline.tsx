@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { paths } from './api.js';
 import type { Scope } from './main.js';
-import { parsePipeline, PIPELINE_ERRORS } from './processors.js';
+import { parseJsonArray, PIPELINE_ERRORS } from './processors.js';
 import { attempt, ErrorBanner, JsonEditor, Section, type FormError } from './ui.js';
 
 interface Tried {
@@ -27,13 +27,13 @@ export function TryPipeline({ scope }: { scope: Scope }) {
     e.preventDefault();
     setRunning(true);
     await attempt(async () => {
-      const stages = parsePipeline(pipeline);
-      const docs = documents.trim() ? parsePipeline(documents) : undefined;
+      const stages = parseJsonArray(pipeline, 'pipeline');
+      const docs = documents.trim() ? parseJsonArray(documents, 'documents') : undefined;
       // Pasted documents become the source, unless the pipeline brings its own.
       const hasSource = stages[0] !== null && typeof stages[0] === 'object' && '$source' in (stages[0] as object);
       const full = docs && !hasSource ? [{ $source: { documents: docs } }, ...stages] : stages;
       setTried(await scope.session.call<Tried>('POST', paths.tryPipeline(scope.groupId, scope.workspace), { pipeline: full }));
-    }, ['pipeline'], setFailure, PIPELINE_ERRORS);
+    }, ['pipeline', 'documents'], setFailure, PIPELINE_ERRORS);
     setRunning(false);
   };
   if (!scope.workspace) return <><h1>Try a pipeline</h1><p>Create a workspace first: a pipeline runs on one.</p></>;
@@ -42,7 +42,7 @@ export function TryPipeline({ scope }: { scope: Scope }) {
       <h1>Try a pipeline on {scope.workspace}</h1>
       <form onSubmit={run}>
         <JsonEditor id="try-pipeline" name="pipeline" label="Pipeline (without $source, the documents below are its source)" value={pipeline} onInput={setPipeline} failure={failure} />
-        <JsonEditor id="try-documents" name="documents" label="Sample documents (a JSON array)" value={documents} onInput={setDocuments} rows={6} />
+        <JsonEditor id="try-documents" name="documents" label="Sample documents (a JSON array)" value={documents} onInput={setDocuments} failure={failure} rows={6} />
         <ErrorBanner failure={failure} />
         <button type="submit" disabled={running}>{running ? 'Running…' : 'Run'}</button>
       </form>

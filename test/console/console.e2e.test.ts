@@ -115,12 +115,32 @@ describe('the web console', () => {
     await shot('07-processor-stopped');
   }, 90_000);
 
+  it('modifies the pipeline, and shows the failure message of a FAILED processor', async () => {
+    const editor = page.getByLabel('Pipeline', { exact: true });
+    await editor.fill(JSON.stringify([{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { 'obs.watts': { $gte: 0 } } },
+      { $emit: { connectionName: '__testLog' } }]));
+    await page.getByRole('button', { name: 'Modify solar' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /\$match/ }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Start solar' }).click();
+    await expect.poll(() => page.locator('#processor-state').innerText()).toBe('STARTED');
+    const failed = await digestClient(server, server.owner).call('/emulator/v1/admin/faults/processor', {
+      method: 'POST', body: { groupId: server.projectId, tenantName: 'console-ws', processorName: 'solar', message: 'disk on fire' },
+    });
+    expect(failed.status, failed.text).toBe(200);
+    await expect.poll(() => page.locator('#processor-state').innerText()).toBe('FAILED');
+    expect(await page.getByRole('alert').first().innerText()).toBe('Failed: disk on fire');
+    await shot('08-processor-failed');
+    const stored = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/streams/console-ws/processor/solar`,
+      { accept: 'application/vnd.atlas.2024-05-30+json' });
+    expect(stored.json.pipeline[1]).toEqual({ $match: { 'obs.watts': { $gte: 0 } } });
+  }, 60_000);
+
   it('tries a pipeline over pasted documents without creating anything', async () => {
     await page.getByRole('link', { name: 'Try a pipeline' }).click();
     await page.getByRole('button', { name: 'Run' }).click();
     await expect.poll(() => page.locator('#try-summary').innerText(), { timeout: 20_000 }).toContain('2 documents out of 3 in');
     expect(await page.locator('pre.result').innerText()).toContain('"hot":true');
-    await shot('08-try-pipeline');
+    await shot('09-try-pipeline');
     const processors = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/streams/console-ws/processors`,
       { accept: 'application/vnd.atlas.2024-05-30+json' });
     expect(processors.json.results.map((p: { name: string }) => p.name)).toEqual(['solar']);
@@ -130,9 +150,9 @@ describe('the web console', () => {
     await page.getByRole('link', { name: 'Journal' }).click();
     await page.getByLabel('Operation').fill('startStreamProcessor');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
-    expect(await page.locator('tbody tr').innerText()).toContain(server.owner.publicKey);
-    await shot('09-journal');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    expect(await page.locator('tbody tr').first().innerText()).toContain(server.owner.publicKey);
+    await shot('10-journal');
   });
 
   it('lets a read-only key see what its roles allow and change nothing', async () => {
@@ -143,7 +163,7 @@ describe('the web console', () => {
     await expect.poll(() => page.getByRole('row', { name: /sample_stream_solar Sample/ }).count()).toBe(1);
     await page.getByRole('button', { name: 'Delete sample_stream_solar' }).click();
     await expect.poll(() => page.getByRole('alert').first().innerText()).toContain('USER_UNAUTHORIZED');
-    await shot('10-read-only-refused');
+    await shot('11-read-only-refused');
     await page.reload();
     await logIn(readOnly);
     await page.getByRole('link', { name: 'Connections' }).click();
@@ -177,6 +197,6 @@ describe('the web console', () => {
     const row = await page.locator('tbody tr').innerText();
     expect(row).toContain(readOnly.publicKey);
     expect(row).toContain('GROUP_STREAM_PROCESSING_OWNER');
-    await shot('11-journal-refusal');
+    await shot('12-journal-refusal');
   });
 });
