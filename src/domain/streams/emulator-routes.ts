@@ -5,6 +5,9 @@
 //   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}/processor/{processorName}/output
 //        A running processor's output as it happens, one Extended JSON (relaxed) document per
 //        line (application/x-ndjson), until the client disconnects or the processor stops.
+//   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}/processor/{processorName}/deadLetters
+//        The same for its dead letter queue records (the latest 100 first), shaped as Atlas
+//        writes them to the DLQ collection: {doc, errInfo: {reason}, processorName, dlqTime, ...}.
 //   POST /emulator/v1/groups/{groupId}/streams/vpcPeeringConnections
 //        Seeds an incoming VPC peering request (see vpc-peering.ts).
 //   GET  /emulator/v1/groups/{groupId}/streams/{tenantName}
@@ -34,7 +37,7 @@ export const EMULATOR_PREFIX = '/emulator/v1/';
 
 const HEX24 = '([a-f0-9]{24})';
 const SEGMENT = '([^/]+)';
-const OUTPUT = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/processor/${SEGMENT}/output$`);
+const FOLLOW = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/processor/${SEGMENT}/(output|deadLetters)$`);
 const VPC_PEERING = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/vpcPeeringConnections$`);
 const PROCESS = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}/process$`);
 const WORKSPACE = new RegExp(`^/emulator/v1/groups/${HEX24}/streams/${SEGMENT}$`);
@@ -54,9 +57,9 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
   const { req, path } = r;
   const method = req.method ?? 'GET';
   let m: RegExpExecArray | null;
-  if ((m = OUTPUT.exec(path))) {
+  if ((m = FOLLOW.exec(path))) {
     if (method !== 'GET') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
-    return watchOutput(r, m[1]!, decode(m[2]!), decode(m[3]!));
+    return followProcessor(r, m[1]!, decode(m[2]!), decode(m[3]!), m[4] as 'output' | 'deadLetters');
   }
   if ((m = VPC_PEERING.exec(path))) {
     if (method !== 'POST') throw new ApiError('METHOD_NOT_ALLOWED', [method, path]);
@@ -130,7 +133,7 @@ async function describeWorkspace(r: ExtensionRequest, groupId: string, tenantNam
   return sendJson(r.res, 200, body);
 }
 
-async function watchOutput(r: ExtensionRequest, groupId: string, tenantName: string, processorName: string): Promise<void> {
+async function followProcessor(r: ExtensionRequest, groupId: string, tenantName: string, processorName: string, what: 'output' | 'deadLetters'): Promise<void> {
   const { res, services } = r;
   const processor = await services.store.transaction(async (tx) => {
     await authorize(operationById('getStreamProcessor'), { groupId, tenantName, processorName }, r.principal, tx, r.log);
@@ -148,14 +151,15 @@ async function watchOutput(r: ExtensionRequest, groupId: string, tenantName: str
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
   res.flushHeaders();
   try {
-    for await (const doc of services.runner.watchOutput(processor._id, abort.signal)) {
+    const docs = what === 'output' ? services.runner.watchOutput(processor._id, abort.signal) : services.runner.watchDeadLetters(processor._id, abort.signal);
+    for await (const doc of docs) {
       if (abort.signal.aborted) break;
       if (!res.write(`${EJSON.stringify(doc, { relaxed: true })}\n`)) {
         await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
       }
     }
   } catch (error) {
-    if (!abort.signal.aborted) r.log.warn({ err: error, processorId: processor._id }, 'watching processor output ended with an error');
+    if (!abort.signal.aborted) r.log.warn({ err: error, processorId: processor._id }, `following processor ${what} ended with an error`);
   }
   res.end();
 }

@@ -206,6 +206,11 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
       if (engine && held.has(processorId)) return engine.watchOutput(processorId, signal);
       return followRemoteOutput(pool, processorId, signal);
     },
+    watchDeadLetters(processorId, signal): AsyncIterable<Document> {
+      // Only the node running the processor has its dead letters; they are not copied through
+      // the database (docs/differences-from-atlas.md), so elsewhere nothing comes.
+      return engine && held.has(processorId) ? engine.watchDeadLetters(processorId, signal) : noDocuments();
+    },
     async close() {
       closed = true;
       clearInterval(timer);
@@ -218,3 +223,5 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
     },
   };
 }
+
+async function* noDocuments(): AsyncIterable<Document> {}

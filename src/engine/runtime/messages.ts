@@ -3,7 +3,7 @@ import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } fr
 import type { EngineSettings } from './environment.js';
 
 export type ToWorker =
-  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number }
+  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }
   | { type: 'checkpoint-failed'; id: number; message: string }
@@ -19,6 +19,8 @@ export type FromWorker =
    * a flat string crosses cheaply, and the main thread parses one only for a watcher.
    */
   | { type: 'output'; docs: string[] }
+  /** Dead letter queue records, as Atlas writes them to the DLQ collection; same text form as output. */
+  | { type: 'dead-letters'; docs: string[] }
   | { type: 'checkpoint'; checkpoint: Checkpoint }
   | { type: 'failed'; message: string }
   | { type: 'stopped' }
