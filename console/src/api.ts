@@ -141,6 +141,7 @@ export const paths = {
   newProcessor: (g: string, t: string) => `${paths.workspace(g, t)}/processor`,
   processor: (g: string, t: string, p: string) => `${paths.workspace(g, t)}/processor/${encodeURIComponent(p)}`,
   output: (g: string, t: string, p: string) => `/emulator/v1/groups/${g}/streams/${encodeURIComponent(t)}/processor/${encodeURIComponent(p)}/output`,
+  deadLetters: (g: string, t: string, p: string) => `/emulator/v1/groups/${g}/streams/${encodeURIComponent(t)}/processor/${encodeURIComponent(p)}/deadLetters`,
   tryPipeline: (g: string, t: string) => `/emulator/v1/groups/${g}/streams/${encodeURIComponent(t)}/process`,
   journal: (query: string) => `/emulator/v1/admin/journal${query}`,
 };

@@ -138,6 +138,7 @@ export function ProcessorDetail({ scope, name }: { scope: Scope; name: string })
   const [failure, setFailure] = useState<FormError>();
   const [points, setPoints] = useState<RatePoint[]>([]);
   const [output, setOutput] = useState<string[]>([]);
+  const [deadLetters, setDeadLetters] = useState<string[]>([]);
   const [pipeline, setPipeline] = useState<string>();
   const [editFailure, setEditFailure] = useState<FormError>();
   const last = useRef<{ at: number; stats: Stats } | undefined>(undefined);
@@ -163,7 +164,8 @@ export function ProcessorDetail({ scope, name }: { scope: Scope; name: string })
   useEffect(() => {
     if (!running) return;
     const abort = new AbortController();
-    void followOutput(scope, name, abort.signal, (line) => setOutput((old) => [line, ...old].slice(0, OUTPUT_KEPT)));
+    void follow(scope, paths.output(groupId, workspace, name), abort.signal, (line) => setOutput((old) => [line, ...old].slice(0, OUTPUT_KEPT)));
+    void follow(scope, paths.deadLetters(groupId, workspace, name), abort.signal, (line) => setDeadLetters((old) => [line, ...old].slice(0, OUTPUT_KEPT)));
     return () => abort.abort();
   }, [running, groupId, workspace, name]);
   const modify = async (e: Event) => {
@@ -205,6 +207,12 @@ export function ProcessorDetail({ scope, name }: { scope: Scope; name: string })
         {running ? <p>Newest first; the latest {OUTPUT_KEPT} documents.</p> : <p>Output streams here while the processor runs.</p>}
         <ol class="output" aria-live="off">{output.map((line) => <li><code>{line}</code></li>)}</ol>
       </Section>
+      <Section title="Latest dead letter queue documents">
+        {running
+          ? <p>Newest first; the latest {OUTPUT_KEPT} records, as written to the dead letter queue (the document in <code>doc</code>, why in <code>errInfo.reason</code>).</p>
+          : <p>Dead letter queue records stream here while the processor runs.</p>}
+        <ol class="output" id="dead-letters" aria-live="off">{deadLetters.map((line) => <li><code>{line}</code></li>)}</ol>
+      </Section>
       <Section title="Modify the pipeline">
         <form onSubmit={modify}>
           <JsonEditor id="p-modify" name="pipeline" label="Pipeline" value={pipeline ?? ''} onInput={setPipeline} failure={editFailure} />
@@ -216,10 +224,10 @@ export function ProcessorDetail({ scope, name }: { scope: Scope; name: string })
   );
 }
 
-/** Reads the output route's NDJSON lines until aborted (the processor stopping ends the stream too). */
-async function followOutput(scope: Scope, name: string, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+/** Reads an NDJSON route's lines (output, dead letters) until aborted (the processor stopping ends the stream too). */
+async function follow(scope: Scope, path: string, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
   try {
-    const response = await scope.session.fetch('GET', paths.output(scope.groupId, scope.workspace, name), undefined, signal);
+    const response = await scope.session.fetch('GET', path, undefined, signal);
     if (!response.ok || !response.body) return;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let pending = '';

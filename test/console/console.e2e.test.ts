@@ -1,6 +1,6 @@
 // The web console end to end in headless Chromium (Debian's chromium, driven by playwright-core):
 // log in, create a workspace, a connection and a processor, start it, watch the chart and the
-// output move, stop it, try a pipeline, read the journal, and see a read-only key refused.
+// output move, stop it, see dead letter queue records come, try a pipeline, read the journal, and see a read-only key refused.
 // A screenshot of each page goes to test-artifacts/console/. CI installs chromium (.ci/run):
 // without it this test fails rather than skips.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -149,6 +149,28 @@ describe('the web console', { timeout: 120_000 }, () => {
     expect(stored.json.pipeline[1]).toEqual({ $match: { 'obs.watts': { $gte: 0 } } });
   });
 
+  it('shows dead letter queue records as they come', async () => {
+    const pipeline = [{ $source: { connectionName: 'sample_stream_solar' } },
+      { $validate: { validator: { device_id: 'no such device' }, validationAction: 'dlq' } }, { $emit: { connectionName: '__testLog' } }];
+    const created = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/streams/console-ws/processor`,
+      { method: 'POST', body: { name: 'refuser', pipeline }, accept: 'application/vnd.atlas.2024-05-30+json' });
+    expect(created.status, created.text).toBe(200);
+    await page.getByRole('link', { name: 'All processors' }).click();
+    await page.getByRole('button', { name: 'Start refuser' }).click();
+    await eventually(() => page.getByRole('row', { name: /refuser STARTED/ }).count()).toBe(1);
+    await page.getByRole('link', { name: 'refuser' }).click();
+    await eventually(() => page.locator('#dead-letters li').count()).toBeGreaterThanOrEqual(2);
+    const record = JSON.parse(await page.locator('#dead-letters li').first().innerText());
+    expect(record).toMatchObject({ processorName: 'refuser', doc: { device_id: expect.stringMatching(/^device_/) }, errInfo: { reason: expect.any(String) } });
+    await eventually(async () => Number(await page.locator('#count-dlq').innerText())).toBeGreaterThanOrEqual(2);
+    await shot('08b-dead-letters');
+    await page.getByRole('button', { name: 'Stop refuser' }).click();
+    await eventually(() => page.locator('#processor-state').innerText()).toBe('STOPPED');
+    const dropped = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/streams/console-ws/processor/refuser`,
+      { method: 'DELETE', accept: 'application/vnd.atlas.2024-05-30+json' });
+    expect(dropped.status, dropped.text).toBe(204);
+  });
+
   it('tries a pipeline over pasted documents without creating anything', async () => {
     await page.getByRole('link', { name: 'Try a pipeline' }).click();
     await page.getByRole('button', { name: 'Run' }).click();
@@ -163,11 +185,12 @@ describe('the web console', { timeout: 120_000 }, () => {
   it('shows the request journal, filtered by operation', async () => {
     await page.getByRole('link', { name: 'Journal' }).click();
     await page.getByLabel('Operation').fill('startStreamProcessor');
-    // A start is journaled when its response ends, which may come after the page saw STARTED: filter again until both are in.
+    // A start is journaled when its response ends, which may come after the page saw STARTED: filter again until all three
+    // (solar twice, refuser once) are in.
     await eventually(async () => {
       await page.getByRole('button', { name: 'Filter' }).click();
       return page.locator('tbody tr').count();
-    }).toBe(2);
+    }).toBe(3);
     expect(await page.locator('tbody tr').first().innerText()).toContain(server.owner.publicKey);
     await shot('10-journal');
   });
