@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createFaultInjector } from './admin/faults.js';
 import { serveSpec, SPEC_PATH } from './admin/spec.js';
+import { createDatabaseUserRoutes } from './console/database-users.js';
 import { consoleInfo, consoleRoutes } from './console/serve.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
 import { createAdminRoutes } from './admin/routes.js';
@@ -51,6 +52,8 @@ export interface AppConfig {
   env: BootstrapEnvironment;
   /** sample_stream_solar documents per second per processor (0: as fast as possible). */
   sampleRatePerSecond?: number;
+  /** How long a database user's web console session lasts (default 30 minutes). */
+  consoleSessionMs?: number;
   /** api: serve the API only; runner: run processors only; all (default): both. api and runner need databaseUrl. */
   role?: 'api' | 'runner' | 'all';
   /** Where logs go; standard output by default. */
@@ -155,6 +158,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       },
       beforeOperation: faults.apply,
       extensions: [createAdminRoutes({ faults, journal }), emulatorRoutes],
+      ownAuthRoutes: createDatabaseUserRoutes({ sessionMs: config.consoleSessionMs }),
       publicRoutes: {
         ...consoleRoutes(() => consoleInfo(url, result, SPEC_PATH)),
         '/metrics': metrics.serve,

@@ -20,7 +20,8 @@
 //   PUT  /emulator/v1/groups/{groupId}/clusters/{clusterName}   {"connectionString": "mongodb://..."}
 //        Where the cluster a Cluster connection names (clusterName, clusterGroupId) really is;
 //        the connection string is sealed like any connection secret and never shown again.
-import { EJSON } from 'bson';
+import type { IncomingMessage } from 'node:http';
+import { EJSON, type Document } from 'bson';
 import { bodyLimitOf } from '../../http/body.js';
 import type { ExtensionRequest, RouteExtension } from '../../http/context.js';
 import { authorize } from '../../http/authorize.js';
@@ -103,21 +104,31 @@ async function handleEmulatorRequest(r: ExtensionRequest): Promise<void> {
 const TRY_LIMIT = { default: 100, max: 1000 };
 const TRY_TIMEOUT_MS = 10_000;
 
-async function runOnce(r: ExtensionRequest, groupId: string, tenantName: string): Promise<void> {
-  const body = await readJsonBody(r.req, bodyLimitOf('createStreamProcessor'));
+/** The body of a try-a-pipeline request ({pipeline, limit}), checked. */
+export async function readTryRequest(req: IncomingMessage): Promise<{ pipeline: Document[]; limit: number }> {
+  const body = await readJsonBody(req, bodyLimitOf('createStreamProcessor'));
   const pipeline = isObject(body) ? body['pipeline'] : undefined;
   if (!Array.isArray(pipeline)) throw new ApiError('MISSING_ATTRIBUTE', ['pipeline']);
   const limit = isObject(body) && body['limit'] !== undefined ? body['limit'] : TRY_LIMIT.default;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > TRY_LIMIT.max) throw new ApiError('INVALID_ATTRIBUTE', ['limit']);
+  return { pipeline: pipeline as Document[], limit };
+}
+
+/** Runs a pipeline once and answers its output in relaxed Extended JSON, as the output route writes it. */
+export async function answerTry(r: Pick<ExtensionRequest, 'res' | 'services' | 'log'>, instance: StoredInstance, tried: { pipeline: Document[]; limit: number }): Promise<void> {
+  const result = await tryPipeline(r.services, r.log, instance, tried.pipeline, { limit: tried.limit, timeoutMs: TRY_TIMEOUT_MS });
+  return sendJson(r.res, 200, EJSON.serialize(result, { relaxed: true }));
+}
+
+async function runOnce(r: ExtensionRequest, groupId: string, tenantName: string): Promise<void> {
+  const tried = await readTryRequest(r.req);
   const instance = await r.services.store.read(async (tx) => {
     await authorize(operationById('createStreamProcessor'), { groupId, tenantName }, r.principal, tx, r.log);
     const found = await tx.getByName<StoredInstance>(STREAMS_KIND.instance, groupId, tenantName);
     if (!found) throw new ApiError('STREAM_TENANT_NOT_FOUND_FOR_NAME', [groupId, tenantName]);
     return found;
   });
-  const tried = await tryPipeline(r.services, r.log, instance, pipeline, { limit, timeoutMs: TRY_TIMEOUT_MS });
-  // Relaxed Extended JSON, as the output route writes it: dates and ObjectIds stay readable.
-  return sendJson(r.res, 200, EJSON.serialize(tried, { relaxed: true }));
+  return answerTry(r, instance, tried);
 }
 
 async function describeWorkspace(r: ExtensionRequest, groupId: string, tenantName: string): Promise<void> {
