@@ -42,15 +42,42 @@ interface BearerState {
 
 export type Login =
   | { kind: 'apiKey'; publicKey: string; privateKey: string }
-  | { kind: 'serviceAccount'; clientId: string; secret: string };
+  | { kind: 'serviceAccount'; clientId: string; secret: string }
+  /** A database user after POST /emulator/v1/console/login: its short-lived token, never the password. */
+  | { kind: 'databaseUser'; username: string; token: string };
+
+/** A database user's calls go to the console's routes for them, which mirror the Admin API's paths. */
+function databaseUserPath(path: string): string {
+  return path.replace(/^\/api\/atlas\/v2\/groups\//, '/emulator/v1/console/groups/').replace(/^\/emulator\/v1\/groups\//, '/emulator/v1/console/groups/');
+}
 
 export class Session {
   private digest?: DigestState;
   private bearer?: BearerState;
+  private consoleToken?: string;
   readonly label: string;
 
+  /** Sends the password once; the session keeps only the token the server answers. */
+  static async databaseUser(groupId: string, username: string, password: string): Promise<Session> {
+    const response = await fetch('/emulator/v1/console/login', {
+      method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ groupId, username, password }),
+    });
+    const parsed = await response.json() as { token?: string };
+    if (!response.ok || !parsed.token) throw new ApiFailure(asAtlasError(response.status, parsed, false));
+    return new Session({ kind: 'databaseUser', username, token: parsed.token });
+  }
+
+  /** Database users have no Admin API rights: only their processors and try-a-pipeline. */
+  get isDatabaseUser(): boolean {
+    return this.consoleToken !== undefined;
+  }
+
   constructor(login: Login) {
-    if (login.kind === 'apiKey') {
+    if (login.kind === 'databaseUser') {
+      this.consoleToken = login.token;
+      this.label = login.username;
+    } else if (login.kind === 'apiKey') {
       this.digest = { username: login.publicKey, ha1: hex(`${login.publicKey}:${REALM}:${login.privateKey}`), nc: 0 };
       this.label = login.publicKey;
     } else {
@@ -77,6 +104,10 @@ export class Session {
       headers: { Accept: ACCEPT, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     };
+    if (this.consoleToken) {
+      (init.headers as Record<string, string>)['X-Console-Session'] = this.consoleToken;
+      return fetch(databaseUserPath(path), init);
+    }
     if (this.bearer) {
       await this.renewToken();
       (init.headers as Record<string, string>)['Authorization'] = `Bearer ${this.bearer.token}`;

@@ -37,6 +37,17 @@ function useHash(): string {
   return hash;
 }
 
+const LOGIN_LABELS: Record<Login['kind'], [string, string]> = {
+  apiKey: ['Public key', 'Private key'], serviceAccount: ['Client id', 'Client secret'], databaseUser: ['Username', 'Password'],
+};
+
+/** What a database user cannot open: the Admin API's own pages. */
+const ADMIN_ONLY = ['#/workspaces', '#/connections', '#/journal'];
+
+function NeedsAdminApi() {
+  return <p role="status">This page needs an API key or a service account: a database user has no Admin API rights. Its processors are under Processors.</p>;
+}
+
 function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
   const [kind, setKind] = useState<Login['kind']>('apiKey');
   const [id, setId] = useState('');
@@ -44,6 +55,10 @@ function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
   const [failure, setFailure] = useState<FormError>();
   const submit = async (e: Event) => {
     e.preventDefault();
+    if (kind === 'databaseUser') {
+      await attempt(async () => onLogin(await Session.databaseUser(info.projectId, id, secret)), [], setFailure);
+      return;
+    }
     const session = new Session(kind === 'apiKey' ? { kind, publicKey: id, privateKey: secret } : { kind, clientId: id, secret });
     // Any call proves the credentials; listing projects is one every principal may make.
     if (await attempt(() => session.call('GET', '/api/atlas/v2/groups'), [], setFailure)) onLogin(session);
@@ -53,10 +68,11 @@ function LoginPage({ onLogin }: { onLogin: (s: Session) => void }) {
       <h1>Atlas Stream Processing emulator</h1>
       <form onSubmit={submit} aria-labelledby="login-title">
         <h2 id="login-title">Log in</h2>
-        <Field id="login-kind" name="kind" label="Log in with" value={kind} options={['apiKey', 'serviceAccount']}
-          onInput={(v) => setKind(v as Login['kind'])} hint="An API key (Digest) or a service account (OAuth client credentials)." />
-        <Field id="login-id" name="id" label={kind === 'apiKey' ? 'Public key' : 'Client id'} value={id} onInput={setId} required />
-        <Field id="login-secret" name="secret" type="password" label={kind === 'apiKey' ? 'Private key' : 'Client secret'} value={secret}
+        <Field id="login-kind" name="kind" label="Log in with" value={kind} options={['apiKey', 'serviceAccount', 'databaseUser']}
+          onInput={(v) => setKind(v as Login['kind'])}
+          hint="An API key (Digest), a service account (OAuth client credentials) or a database user of this project (its stream processors only)." />
+        <Field id="login-id" name="id" label={LOGIN_LABELS[kind][0]} value={id} onInput={setId} required />
+        <Field id="login-secret" name="secret" type="password" label={LOGIN_LABELS[kind][1]} value={secret}
           onInput={setSecret} required hint="Kept in this tab's memory only: reloading the page logs you out." />
         <ErrorBanner failure={failure} />
         <button type="submit">Log in</button>
@@ -92,6 +108,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   const [workspace, setWorkspace] = useState('');
   const [refresh, setRefresh] = useState(0);
   useEffect(() => {
+    if (session.isDatabaseUser) return;
     session.call<Page<{ id: string; name: string }>>('GET', '/api/atlas/v2/groups').then((p) => {
       setProjects(p.results);
       if (!p.results.some((r) => r.id === groupId) && p.results[0]) setGroupId(p.results[0].id);
@@ -108,7 +125,8 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   const detail = /^#\/processors\/(.+)$/.exec(hash);
   const current = PAGES.find(([h]) => hash.startsWith(h))?.[0];
   let page;
-  if (detail) page = <ProcessorDetail scope={scope} name={decodeURIComponent(detail[1]!)} />;
+  if (session.isDatabaseUser && (ADMIN_ONLY.some((h) => hash.startsWith(h)) || !current)) page = <NeedsAdminApi />;
+  else if (detail) page = <ProcessorDetail scope={scope} name={decodeURIComponent(detail[1]!)} />;
   else if (hash.startsWith('#/connections')) page = <Connections scope={scope} />;
   else if (hash.startsWith('#/processors')) page = <Processors scope={scope} />;
   else if (hash.startsWith('#/try')) page = <TryPipeline scope={scope} />;

@@ -11,11 +11,12 @@
 //   GET    /emulator/v1/console/groups/{g}/streams/{t}/processor/{p}       getStreamProcessor
 //   POST   /emulator/v1/console/groups/{g}/streams/{t}/processor           createStreamProcessor
 //   POST   /emulator/v1/console/groups/{g}/streams/{t}/processor/{p}:start startStreamProcessor (and :stop)
+//   PATCH  /emulator/v1/console/groups/{g}/streams/{t}/processor/{p}       modifyStreamProcessor
 //   DELETE /emulator/v1/console/groups/{g}/streams/{t}/processor/{p}       dropStreamProcessor
 //   POST   /emulator/v1/console/groups/{g}/streams/{t}/process             processStreamProcessor (try a pipeline)
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Document } from 'bson';
+import { EJSON, type Document } from 'bson';
 import type { Logger } from 'pino';
 import { passwordMatches } from '../crypto/scram.js';
 import { findDatabaseUser } from '../domain/identity/database-users.js';
@@ -158,7 +159,7 @@ export function createDatabaseUserRoutes(options: { sessionMs?: number | undefin
     if ((m = PROCESSORS.exec(path))) {
       only('GET');
       const listed = await command(r, user, instance, { listStreamProcessors: 1 });
-      return sendJson(r.res, 200, { results: listed['streamProcessors'] });
+      return sendJson(r.res, 200, { results: EJSON.serialize(listed['streamProcessors'], { relaxed: true }) });
     }
     if ((m = ACTION.exec(path))) {
       only('POST');
@@ -166,12 +167,19 @@ export function createDatabaseUserRoutes(options: { sessionMs?: number | undefin
       return sendJson(r.res, 200, {});
     }
     if ((m = PROCESSOR.exec(path))) {
+      if (method === 'PATCH') {
+        const body = await readJsonBody(r.req);
+        if (!isObject(body)) throw new ApiError('MISSING_ATTRIBUTE', ['pipeline']);
+        await command(r, user, instance, { modifyStreamProcessor: decode(m[3]!), ...body });
+        return sendJson(r.res, 200, {});
+      }
       if (method === 'DELETE') {
         await command(r, user, instance, { dropStreamProcessor: decode(m[3]!) });
         return sendJson(r.res, 200, {});
       }
       only('GET');
-      return sendJson(r.res, 200, await command(r, user, instance, { getStreamProcessor: decode(m[3]!) }));
+      // Relaxed Extended JSON: the wire's Longs and Dates read as numbers and {$date}.
+      return sendJson(r.res, 200, EJSON.serialize(await command(r, user, instance, { getStreamProcessor: decode(m[3]!) }), { relaxed: true }));
     }
     if (CREATE.exec(path)) {
       only('POST');

@@ -97,6 +97,7 @@ describe('what a database user may do is what the wire endpoint lets it do', () 
     expect(one.json).toMatchObject({ name: 'existing', stats: expect.any(Object) });
     const refusals: Array<[string, Answer]> = [
       ['startStreamProcessor', await call(`${base()}/${workspace}/processor/existing:start`, { method: 'POST', token })],
+      ['modifyStreamProcessor', await call(`${base()}/${workspace}/processor/existing`, { method: 'PATCH', token, body: { pipeline: samplePipeline() } })],
       ['dropStreamProcessor', await call(`${base()}/${workspace}/processor/existing`, { method: 'DELETE', token })],
       ['createStreamProcessor', await call(`${base()}/${workspace}/processor`, { method: 'POST', token, body: { name: 'new', pipeline: samplePipeline() } })],
       ['processStreamProcessor', await call(`${base()}/${workspace}/process`, { method: 'POST', token, body: { pipeline: samplePipeline(), limit: 1 } })],
@@ -116,9 +117,14 @@ describe('what a database user may do is what the wire endpoint lets it do', () 
     expect(bad.status, bad.text).toBe(400);
     const created = await call(`${base()}/${workspace}/processor`, { method: 'POST', token, body: { name: 'mine', pipeline: samplePipeline() } });
     expect(created.status, created.text).toBe(200);
+    const modified = await call(`${base()}/${workspace}/processor/mine`, {
+      method: 'PATCH', token, body: { pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { 'obs.watts': { $gte: 0 } } }, { $emit: { connectionName: '__testLog' } }] },
+    });
+    expect(modified.status, modified.text).toBe(200);
     expect((await call(`${base()}/${workspace}/processor/mine:start`, { method: 'POST', token })).status).toBe(200);
     const seen = await api.call('getStreamProcessor', `${V2}/groups/${server.projectId}/streams/${workspace}/processor/mine`);
     expect(seen.json.state).toBe('STARTED');
+    expect(seen.json.pipeline[1]).toEqual({ $match: { 'obs.watts': { $gte: 0 } } });
     expect((await call(`${base()}/${workspace}/processor/mine:stop`, { method: 'POST', token })).status).toBe(200);
     expect((await call(`${base()}/${workspace}/processor/mine`, { method: 'DELETE', token })).status).toBe(200);
     const gone = await call(`${base()}/${workspace}/processor/mine`, { token });
