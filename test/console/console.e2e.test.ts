@@ -226,6 +226,31 @@ describe('the web console', { timeout: 120_000 }, () => {
     await eventually(() => page.getByRole('row', { name: /console-ws/ }).count()).toBe(1);
   });
 
+  it('logs a database user in, who sees its processors and is told the Admin API pages need a key', async () => {
+    const created = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/databaseUsers`, {
+      method: 'POST', accept: 'application/vnd.atlas.2023-01-01+json',
+      body: { databaseName: 'admin', groupId: server.projectId, username: 'console-reader', password: 'reader-pa55word',
+        roles: [{ roleName: 'readAnyDatabase', databaseName: 'admin' }] },
+    });
+    expect(created.status, created.text).toBe(201);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Log in with').selectOption('databaseUser');
+    await page.getByLabel('Username').fill('console-reader');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await eventually(() => page.getByRole('alert').innerText()).toContain('not authorized');
+    await page.getByLabel('Password').fill('reader-pa55word');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await eventually(() => page.getByText('Logged in as console-reader').count()).toBe(1);
+    await eventually(() => page.getByRole('status').innerText()).toContain('needs an API key or a service account');
+    await page.getByRole('link', { name: 'Processors' }).click();
+    await eventually(() => page.getByRole('row', { name: /solar FAILED/ }).count()).toBe(1);
+    await shot('12-database-user');
+    // readAnyDatabase may read, not start: the wire endpoint's own refusal.
+    await page.getByRole('button', { name: 'Start solar' }).click();
+    await eventually(() => page.getByRole('alert').first().innerText()).toContain('missing privilege for action startStreamProcessor');
+  });
+
   it('names the missing role of the refusal in the owner\'s journal', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await logIn(server.owner);
