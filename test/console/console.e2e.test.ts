@@ -245,7 +245,7 @@ describe('the web console', { timeout: 120_000 }, () => {
     await eventually(() => page.getByRole('status').innerText()).toContain('needs an API key or a service account');
     await page.getByRole('link', { name: 'Processors' }).click();
     await eventually(() => page.getByRole('row', { name: /solar FAILED/ }).count()).toBe(1);
-    await shot('12-database-user');
+    await shot('11b-database-user');
     // readAnyDatabase may read, not start: the wire endpoint's own refusal.
     await page.getByRole('button', { name: 'Start solar' }).click();
     await eventually(() => page.getByRole('alert').first().innerText()).toContain('missing privilege for action startStreamProcessor');
