@@ -1,6 +1,7 @@
 // The web console end to end in headless Chromium (Debian's chromium, driven by playwright-core):
 // log in, create a workspace, a connection and a processor, start it, watch the chart and the
-// output move, stop it, see dead letter queue records come, try a pipeline, read the journal, and see a read-only key refused.
+// output move, stop it, see dead letter queue records come, try a pipeline, read the journal, see a read-only key refused,
+// and log in as a service account and as a database user.
 // A screenshot of each page goes to test-artifacts/console/. CI installs chromium (.ci/run):
 // without it this test fails rather than skips.
 import { existsSync, mkdirSync } from 'node:fs';
