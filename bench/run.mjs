@@ -3,6 +3,7 @@
 //   --save   write this run to bench/previous.json, the figures the next release is compared with
 import { availableParallelism, cpus } from 'node:os';
 import { runApiBench, runMemoryBench } from './api.mjs';
+import { runConsoleBench } from './console.mjs';
 import { runEngineBench } from './engine.mjs';
 import { runKafkaBench } from './kafka-bench.mjs';
 import { report, savePrevious } from './lib/report.mjs';
@@ -14,7 +15,7 @@ const machine = `${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? '
 const started = Date.now();
 const figures = [];
 for (const [name, run] of [['control plane', runApiBench], ['memory', runMemoryBench], ['store scale', runScaleBench], ['engine', runEngineBench], ['kafka', runKafkaBench],
-  ['scale-out', runScaleOutBench]]) {
+  ['scale-out', runScaleOutBench], ['console', runConsoleBench]]) {
   process.stdout.write(`running ${name}...\n`);
   figures.push(...(await run({ quick })));
 }

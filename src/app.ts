@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createFaultInjector } from './admin/faults.js';
-import { landingPage, serveSpec, SPEC_PATH } from './admin/landing-page.js';
+import { serveSpec, SPEC_PATH } from './admin/spec.js';
+import { createDatabaseUserRoutes } from './console/database-users.js';
+import { consoleInfo, consoleRoutes } from './console/serve.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
 import { createAdminRoutes } from './admin/routes.js';
 import { idSource, type IdSource } from './crypto/ids.js';
@@ -54,6 +56,8 @@ export interface AppConfig {
   env: BootstrapEnvironment;
   /** sample_stream_solar documents per second per processor (0: as fast as possible). */
   sampleRatePerSecond?: number;
+  /** How long a database user's web console session lasts (default 30 minutes). */
+  consoleSessionMs?: number;
   /** api: serve the API only; runner: run processors only; all (default): both. api and runner need databaseUrl. */
   role?: 'api' | 'runner' | 'all';
   /** Where logs go; standard output by default. */
@@ -152,7 +156,6 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
 
   let ready = false;
   let url = '';
-  let landing: ReturnType<typeof landingPage> | undefined;
   const isReady = () => ready && database.reachable();
   const metrics = createMetrics(services);
   const faults = createFaultInjector();
@@ -171,8 +174,9 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       },
       beforeOperation: faults.apply,
       extensions: [createAdminRoutes({ faults, journal, lifecycles }), emulatorRoutes],
+      ownAuthRoutes: createDatabaseUserRoutes({ sessionMs: config.consoleSessionMs }),
       publicRoutes: {
-        '/': (req, res) => (landing ??= landingPage(url, result))(req, res),
+        ...consoleRoutes(() => consoleInfo(url, result, SPEC_PATH)),
         '/metrics': metrics.serve,
         [SPEC_PATH]: serveSpec,
       },

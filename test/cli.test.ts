@@ -60,6 +60,9 @@ describe('atlas-streams-emulator serve', () => {
     const banner = await serve(['--in-memory', '--port', '0', '--log-level', 'warn']);
     expect(banner.text).toContain('curl --digest --user');
     expect(banner.text).toContain(`MONGODB_ATLAS_OPS_MANAGER_URL=${banner.url}/`);
+    expect(banner.text).toContain(`web console:     ${banner.url}/`);
+    const page = await fetch(`${banner.url}/`);
+    expect(await page.text()).toContain('<script type="module" src="/console/app.js">');
     const res = await curlDigest(`${banner.url}/api/atlas/v2/orgs/${banner.orgId}`, `${banner.publicKey}:${banner.privateKey}`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ id: banner.orgId });

@@ -16,7 +16,7 @@ const root = resolve(__dirname, '..');
 it('npm pack ships the library, the CLI, types, the contract and the licence, and no tests', async () => {
   const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
   const files = new Set((JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path));
-  for (const required of ['LICENSE', 'README.md', 'package.json', 'dist/library.js', 'dist/library.d.ts', 'dist/cli/main.js',
+  for (const required of ['LICENSE', 'README.md', 'package.json', 'dist/library.js', 'dist/library.d.ts', 'dist/cli/main.js', 'dist/console-assets/app.js',
     'spec/atlas-admin-v2-2026-08.yaml', 'docs/testing.md']) {
     expect(files.has(required), required).toBe(true);
   }

@@ -247,28 +247,33 @@ describe('modify', () => {
   });
 });
 
+/** The first line of an NDJSON route, read with the owner's key, then the connection is dropped. */
+async function firstLine(url: string): Promise<{ res: Response; line: Record<string, any> }> {
+  const challenge = await fetch(url);
+  expect(challenge.status).toBe(401);
+  const nonce = /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate')!)![1]!;
+  const { digestAuthorization } = await import('../src/testing/harness.js');
+  const abort = new AbortController();
+  const res = await fetch(url, { headers: { Authorization: digestAuthorization(url, 'GET', server.owner, nonce) }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  let text = '';
+  while (!text.includes('\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString('utf8');
+  }
+  abort.abort();
+  return { res, line: JSON.parse(text.split('\n')[0]!) };
+}
+
 describe('output over HTTP', () => {
   it('streams a running processor output as NDJSON until the client goes away', async () => {
     await createProcessor(owner, groupId, tenant, { name: 'watched', pipeline: samplePipeline() });
     expect((await start('watched')).status).toBe(200);
     const url = `${server.url}/emulator/v1/groups/${groupId}/streams/${tenant}/processor/watched/output`;
-    const challenge = await fetch(url);
-    expect(challenge.status).toBe(401);
-    const nonce = /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate')!)![1]!;
-    const { digestAuthorization } = await import('../src/testing/harness.js');
-    const abort = new AbortController();
-    const res = await fetch(url, { headers: { Authorization: digestAuthorization(url, 'GET', server.owner, nonce) }, signal: abort.signal });
-    expect(res.status).toBe(200);
+    const { res, line: first } = await firstLine(url);
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
-    const reader = res.body!.getReader();
-    let text = '';
-    while (!text.includes('\n')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += Buffer.from(value).toString('utf8');
-    }
-    abort.abort();
-    const first = JSON.parse(text.split('\n')[0]!);
     expect(first.device_id).toMatch(/^device_\d+$/);
     expect(first).toHaveProperty('obs');
     expect((await stop('watched')).status).toBe(200);
@@ -282,6 +287,27 @@ describe('output over HTTP', () => {
     }, { timeout: 30_000, interval: 200 });
     const missing = await digestClient(server, server.owner).call(url.slice(server.url.length).replace('watched', 'ghost'));
     expectError(missing, 404, 'STREAM_PROCESSOR_NOT_FOUND');
+  });
+
+  it('streams dead letter queue records as Atlas writes them to the DLQ, to those who may read the processor', async () => {
+    const pipeline = [
+      { $source: { connectionName: 'sample_stream_solar' } },
+      { $validate: { validator: { $expr: { $lt: ['$obs.watts', 0] } }, validationAction: 'dlq' } },
+      { $emit: { connectionName: '__testLog' } },
+    ];
+    await createProcessor(owner, groupId, tenant, { name: 'refuses', pipeline });
+    expect((await start('refuses')).status).toBe(200);
+    const path = `/emulator/v1/groups/${groupId}/streams/${tenant}/processor/refuses/deadLetters`;
+    const { res, line: record } = await firstLine(`${server.url}${path}`);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(record).toMatchObject({ processorName: 'refuses', instanceName: tenant, errInfo: { reason: expect.any(String) } });
+    expect(record.doc.device_id).toMatch(/^device_\d+$/);
+    expect(record.errInfo.reason.length).toBeGreaterThan(0);
+    expect(record.dlqTime).toEqual({ $date: expect.any(String) });
+    const readOnly = digestClient(server, await createProjectKey(raw, groupId, ['GROUP_READ_ONLY']));
+    expectError(await readOnly.call(path), 401, 'USER_UNAUTHORIZED');
+    expect((await stop('refuses')).status).toBe(200);
+    expectError(await raw.call(path), 400, 'STREAM_PROCESSOR_GENERIC_ERROR');
   });
 });
 

@@ -28,6 +28,7 @@ export function connectionBanner(url: string, b: BootstrapResult, storage: { dat
   const privateKey = b.privateKey ?? (b.privateKeyFromEnvironment ? '$MONGODB_ATLAS_PRIVATE_KEY' : '<the private key printed on first start>');
   const lines = [
     `atlas-streams-emulator listening on ${url}`,
+    `  web console:     ${url}/  (log in with an API key or a service account)`,
     storage?.database ? `  database:        ${storage.database}`
       : storage?.dataDir ? `  data directory:  ${storage.dataDir}` : '  storage:         in memory (nothing survives a restart)',
     `  organization:    ${b.orgId}`,

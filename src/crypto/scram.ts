@@ -79,3 +79,9 @@ export function xor(a: Buffer, b: Buffer): Buffer {
 export function constantTimeEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** Whether a password (sent once over HTTP by the web console) matches a stored credential. */
+export function passwordMatches(mechanism: ScramMechanism, stored: ScramCredential, username: string, password: string): boolean {
+  const derived = deriveCredential(mechanism, username, password, stored.iterationCount, Buffer.from(stored.salt, 'base64'));
+  return constantTimeEqual(Buffer.from(derived.storedKey, 'base64'), Buffer.from(stored.storedKey, 'base64'));
+}

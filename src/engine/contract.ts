@@ -120,6 +120,12 @@ export interface ProcessorRunner {
   stats(processorId: string): ProcessorStats | undefined;
   /** Live output of a running processor (its sink's input), until `signal` aborts. */
   watchOutput(processorId: string, signal: AbortSignal, options?: WatchOptions): AsyncIterable<Document>;
+  /**
+   * A running processor's dead letter queue records (the latest ones kept, then each as it
+   * comes), shaped as written to the DLQ collection: {doc, errInfo: {reason}, processorName,
+   * instanceName, dlqTime, ...}. Made whether or not options.dlq names a collection.
+   */
+  watchDeadLetters(processorId: string, signal: AbortSignal): AsyncIterable<Document>;
   /** Stops every processor with a final checkpoint (server shutdown). */
   close(): Promise<void>;
   /** What a processor that stopped or failed output last (up to the kept amount), until it starts again; absent where not kept. */

@@ -53,14 +53,27 @@ const STOP_POLL_MS = 100;
 const HEAP_PER_STATE_BYTE = 4;
 const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
+/** Dead letter queue records kept per processor for watchDeadLetters. */
+const DEAD_LETTER_RING_SIZE = 100;
+
+/** The latest documents of one kind (output, dead letters) as EJSON text, parsed only when someone watches. */
+interface Channel {
+  ring: string[];
+  ringChars: number;
+  ringSize: number;
+  watchers: Set<(text: string) => void>;
+}
+
+function newChannel(ringSize: number): Channel {
+  return { ring: [], ringChars: 0, ringSize, watchers: new Set() };
+}
+
 interface Running {
   definition: ProcessorDefinition;
   worker: Worker;
   stats: ProcessorStats | undefined;
-  /** The latest output as EJSON text, parsed only when someone watches. */
-  ring: string[];
-  ringChars: number;
-  watchers: Set<(text: string) => void>;
+  output: Channel;
+  deadLetters: Channel;
   stopped: Promise<void>;
   /** The pipeline compiled; failures before that answer the start call instead. */
   compiled: boolean;
@@ -117,9 +130,8 @@ class Engine implements ProcessorRunner {
       definition,
       worker,
       stats: undefined,
-      ring: [],
-      ringChars: 0,
-      watchers: new Set(),
+      output: newChannel(this.ringSize),
+      deadLetters: newChannel(DEAD_LETTER_RING_SIZE),
       stopped: new Promise<void>((resolve) => { markStopped = resolve; }),
       compiled: false,
       stopping: false,
@@ -157,7 +169,8 @@ class Engine implements ProcessorRunner {
       });
     });
     this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings,
-      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id) });
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
+      deadLetterLimit: DEAD_LETTER_RING_SIZE });
     try {
       await compiled;
     } catch (error) {
@@ -170,7 +183,8 @@ class Engine implements ProcessorRunner {
     const id = entry.definition.id;
     switch (message.type) {
       case 'stats': entry.stats = message.stats; break;
-      case 'output': this.publish(entry, message.docs); break;
+      case 'output': publish(entry.output, message.docs); break;
+      case 'dead-letters': publish(entry.deadLetters, message.docs); break;
       case 'checkpoint':
         this.host.saveCheckpoint(id, message.checkpoint).then(
           () => this.post(entry, { type: 'checkpoint-saved', id: message.checkpoint.id }),
@@ -179,18 +193,6 @@ class Engine implements ProcessorRunner {
         break;
       case 'failed': void this.failed(entry, boundedMessage(message.message)); break;
       case 'log': this.log[message.level]({ processor: entry.definition.name, ...message.obj }, message.msg); break;
-    }
-  }
-
-  private publish(entry: Running, texts: string[]): void {
-    for (const text of texts) {
-      entry.ring.push(text);
-      entry.ringChars += text.length;
-      for (const watcher of entry.watchers) watcher(text);
-    }
-    // Bounded in count and in size: a pipeline of large documents cannot fill the main heap.
-    while (entry.ring.length > this.ringSize || (entry.ringChars > MAX_RING_CHARS && entry.ring.length > 1)) {
-      entry.ringChars -= entry.ring.shift()!.length;
     }
   }
 
@@ -208,7 +210,7 @@ class Engine implements ProcessorRunner {
     if (this.running.get(entry.definition.id) === entry) {
       this.running.delete(entry.definition.id);
       this.watchdog.unwatch(entry.definition.id);
-      if (entry.ring.length > 0) this.lastOutput.set(entry.definition.id, entry.ring);
+      if (entry.output.ring.length > 0) this.lastOutput.set(entry.definition.id, entry.output.ring);
     }
     void entry.worker.terminate();
   }
@@ -267,16 +269,26 @@ class Engine implements ProcessorRunner {
     return entry.stats ?? emptyStats(entry.definition);
   }
 
-  async *watchOutput(processorId: string, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<Document> {
+  watchOutput(processorId: string, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<Document> {
+    return this.watch(processorId, 'output', signal, options);
+  }
+
+  watchDeadLetters(processorId: string, signal: AbortSignal): AsyncIterable<Document> {
+    return this.watch(processorId, 'deadLetters', signal, {});
+  }
+
+  private async *watch(processorId: string, kind: 'output' | 'deadLetters', signal: AbortSignal, options: WatchOptions): AsyncIterable<Document> {
     const entry = this.running.get(processorId);
     if (!entry) return;
-    const queue: string[] = options.includeRecent === false ? [] : [...entry.ring];
+    const channel = entry[kind];
+    const queue: string[] = options.includeRecent === false ? [] : [...channel.ring];
     let wake: (() => void) | undefined;
     const watcher = (text: string) => { queue.push(text); wake?.(); };
     const onAbort = () => wake?.();
-    entry.watchers.add(watcher);
+    channel.watchers.add(watcher);
     signal.addEventListener('abort', onAbort);
-    this.post(entry, { type: 'watch', watching: true });
+    // Dead letters always cross from the worker; output only while someone watches it.
+    if (kind === 'output') this.post(entry, { type: 'watch', watching: true });
     try {
       while (!signal.aborted) {
         const next = queue.shift();
@@ -286,14 +298,26 @@ class Engine implements ProcessorRunner {
         wake = undefined;
       }
     } finally {
-      entry.watchers.delete(watcher);
+      channel.watchers.delete(watcher);
       signal.removeEventListener('abort', onAbort);
-      if (entry.watchers.size === 0 && this.running.get(processorId) === entry) this.post(entry, { type: 'watch', watching: false });
+      if (kind === 'output' && channel.watchers.size === 0 && this.running.get(processorId) === entry) this.post(entry, { type: 'watch', watching: false });
     }
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+  }
+}
+
+function publish(channel: Channel, texts: string[]): void {
+  for (const text of texts) {
+    channel.ring.push(text);
+    channel.ringChars += text.length;
+    for (const watcher of channel.watchers) watcher(text);
+  }
+  // Bounded in count and in size: a pipeline of large documents cannot fill the main heap.
+  while (channel.ring.length > channel.ringSize || (channel.ringChars > MAX_RING_CHARS && channel.ring.length > 1)) {
+    channel.ringChars -= channel.ring.shift()!.length;
   }
 }
 

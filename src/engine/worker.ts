@@ -19,6 +19,7 @@ installProgress((workerData as { progress: SharedArrayBuffer }).progress);
 
 let processor: Processor | undefined;
 let output: OutputRelay | undefined;
+let deadLetters: OutputRelay | undefined;
 let watching = false;
 let redact: (text: string) => string = (text) => text;
 const pendingCheckpoints = new Map<number, { resolve(): void; reject(error: Error): void }>();
@@ -50,6 +51,8 @@ port.on('message', (message: ToWorker) => {
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   output = new OutputRelay(message.outputLimit, (docs) => post({ type: 'output', docs }));
   const relay = output;
+  deadLetters = new OutputRelay(message.deadLetterLimit, (docs) => post({ type: 'dead-letters', docs }));
+  const dlqRelay = deadLetters;
   const current = new Processor(message.definition, {
     settings: message.settings,
     log,
@@ -60,6 +63,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       port.postMessage({ type: 'checkpoint', checkpoint } satisfies FromWorker, transfer);
     }),
     publishOutput: (docs) => relay.push(docs),
+    publishDeadLetters: (records) => dlqRelay.push(records),
     wantsOutput: () => watching,
     failed: (reason) => post({ type: 'failed', message: boundedMessage(reason) }),
     statsChanged: () => post({ type: 'stats', stats: current.stats() }),
@@ -85,6 +89,7 @@ async function stop(): Promise<void> {
     log.error({ err: (error as Error).message }, 'final checkpoint failed');
   }
   output?.flush();
+  deadLetters?.flush();
   if (processor) post({ type: 'stats', stats: processor.stats() });
   post({ type: 'stopped' });
 }

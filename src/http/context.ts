@@ -87,6 +87,12 @@ export interface ExtensionRequest {
   log: Logger;
 }
 
+/** Routes outside /api/atlas/v2 that authenticate their callers themselves. */
+export interface OwnAuthRoutes {
+  prefix: string;
+  handle(request: Omit<ExtensionRequest, 'principal'>): Promise<void>;
+}
+
 /** Routes outside /api/atlas/v2 (the emulator's own endpoints), authenticated like the API. */
 export interface RouteExtension {
   prefix: string;

@@ -6,12 +6,12 @@ import { ApiError } from './errors.js';
 import { compactJson } from './json.js';
 import { JsonBody } from './json-body.js';
 
-/** The emulator's routes take small bodies (settings, rules), never a pipeline. */
+/** The emulator's routes take small bodies (settings, rules); a route taking a pipeline passes that operation's limit. */
 const MAX_EXTENSION_BODY = 64 * 1024;
 
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_EXTENSION_BODY): Promise<unknown> {
   const json = new JsonBody();
-  const body = await readBody(req, { maxBytes: MAX_EXTENSION_BODY, json });
+  const body = await readBody(req, { maxBytes, json });
   const parsed = json.result(body);
   if (!parsed) throw new ApiError('MALFORMED_JSON');
   return parsed.value;

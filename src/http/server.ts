@@ -14,7 +14,7 @@ import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
 import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
-import type { CompletedCall, HandlerTable, RequestContext, RouteExtension, Services } from './context.js';
+import type { CompletedCall, HandlerTable, RequestContext, OwnAuthRoutes, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
 import { RateLimiter } from './rate-limit.js';
@@ -34,6 +34,8 @@ export interface ApiServerOptions {
   /** Told of every authenticated API call after its response (the Streams audit trail). */
   onCallCompleted?: (call: CompletedCall) => void;
   extensions?: RouteExtension[];
+  /** Routes that authenticate their callers themselves (the console's database-user sessions); checked before `extensions`. */
+  ownAuthRoutes?: OwnAuthRoutes;
   /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
   beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
   /**
@@ -43,7 +45,7 @@ export interface ApiServerOptions {
   storeOnlyReads?: readonly string[];
   /** False while something besides the store shapes those answers (a lifecycle transition's state). */
   storeAloneNow?: () => boolean;
-  /** Exact paths answered without authentication (metrics, the landing page, the spec). */
+  /** Exact paths answered without authentication (metrics, the console, the spec). */
   publicRoutes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void>>;
 }
 
@@ -157,6 +159,9 @@ async function handle(options: ApiServerOptions, cache: ResponseCache, req: Inco
     if (x.path.startsWith('/api/oauth/')) {
       const body = await readBody(req, { maxBytes: MAX_OTHER_BODY_BYTES });
       return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
+    }
+    if (options.ownAuthRoutes && x.path.startsWith(options.ownAuthRoutes.prefix)) {
+      return await options.ownAuthRoutes.handle({ req, res, path: x.path, services, log: x.log });
     }
     const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
     if (extension) {

@@ -7,7 +7,7 @@ import type { Document } from 'bson';
 import { findDatabaseUser } from '../domain/identity/database-users.js';
 import { encodeMsg, encodeResponse, OP_QUERY, parseFrame, type Command } from './codec.js';
 import { COMMANDS } from './commands/table.js';
-import type { SessionState } from './commands/types.js';
+import type { CommandContext, SessionState } from './commands/types.js';
 import { errorReply, MESSAGES, replyForError, WireError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
 import { requireAccess } from './privileges.js';
@@ -91,16 +91,7 @@ export class Session {
     const name = Object.keys(command.body)[0] ?? '';
     const started = performance.now();
     try {
-      const spec = COMMANDS.get(name);
-      if (!spec) throw new WireError('CommandNotFound', MESSAGES.unknownCommand(name));
-      const { user } = this.state;
-      if (spec.needs !== 'none' && !user) throw new WireError('Unauthorized', MESSAGES.notAuthenticated(name));
-      if ((spec.needs === 'read' || spec.needs === 'write') && user) {
-        // Roles as they are now: a user changed or deleted through the Admin API is held to it at once.
-        const current = await this.endpoint.services.store.read((tx) => findDatabaseUser(tx, this.endpoint.groupId, user.username));
-        requireAccess(current?.roles ?? [], spec.needs, name, this.endpoint.instanceName);
-      }
-      const reply = await spec.run({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state });
+      const reply = await runCommand({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state });
       this.logCommand(name, started, true);
       return reply;
     } catch (error) {
@@ -116,4 +107,22 @@ export class Session {
     this.endpoint.log.debug({ command, user: this.state.user?.username, connectionId: this.state.connectionId, ok, codeName,
       ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'wire command');
   }
+}
+
+/**
+ * One command, checked against the user's roles as they are now (a user changed or deleted
+ * through the Admin API is held to it at once). The web console runs database users'
+ * actions through here too, so both doors apply the same rules.
+ */
+export async function runCommand(ctx: CommandContext): Promise<Document> {
+  const { name, endpoint } = ctx;
+  const spec = COMMANDS.get(name);
+  if (!spec) throw new WireError('CommandNotFound', MESSAGES.unknownCommand(name));
+  const { user } = ctx.session;
+  if (spec.needs !== 'none' && !user) throw new WireError('Unauthorized', MESSAGES.notAuthenticated(name));
+  if ((spec.needs === 'read' || spec.needs === 'write') && user) {
+    const current = await endpoint.services.store.read((tx) => findDatabaseUser(tx, endpoint.groupId, user.username));
+    requireAccess(current?.roles ?? [], spec.needs, name, endpoint.instanceName);
+  }
+  return spec.run(ctx);
 }

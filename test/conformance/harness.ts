@@ -73,6 +73,7 @@ export async function runPipeline(pipeline: Document[], options: RunOptions = {}
     log: { info() {}, warn() {}, error() {} },
     saveCheckpoint: async () => {},
     publishOutput: (docs) => { output.push(...docs); },
+    publishDeadLetters: () => {},
     wantsOutput: () => true,
     failed: (message) => { failure = message; },
   }, undefined);
@@ -116,6 +117,7 @@ export function refusal(pipeline: Document[], connections: Record<string, Connec
       log: { info() {}, warn() {}, error() {} },
       saveCheckpoint: async () => {},
       publishOutput: () => {},
+      publishDeadLetters: () => {},
       wantsOutput: () => false,
       failed: () => {},
     }, undefined).compile();

@@ -254,6 +254,11 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
     },
     // Kept by the engine that ran it: readable on this node only.
     lastOutputOf: (processorId) => engine?.lastOutputOf?.(processorId) ?? [],
+    watchDeadLetters(processorId, signal): AsyncIterable<Document> {
+      // Only the node running the processor has its dead letters; they are not copied through
+      // the database (docs/differences-from-atlas.md), so elsewhere nothing comes.
+      return engine && held.has(processorId) ? engine.watchDeadLetters(processorId, signal) : noDocuments();
+    },
     async close() {
       closed = true;
       clearInterval(timer);
@@ -266,3 +271,5 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
     },
   };
 }
+
+async function* noDocuments(): AsyncIterable<Document> {}

@@ -14,6 +14,7 @@ export class DeadLetterQueue {
     private readonly identity: { processorName: string; instanceName: string },
     private readonly target: DeadLetterQueueOptions | undefined,
     private readonly clusters: ClusterClients,
+    private readonly published: (record: Doc) => void,
   ) {}
 
   /** Buffers one record; returns its size for the stats. */
@@ -27,6 +28,7 @@ export class DeadLetterQueue {
       ...extra,
     };
     if (this.target) this.pending.push(record);
+    this.published(record);
     return bsonSize(record);
   }
 

@@ -30,6 +30,8 @@ export interface ProcessorEnvironment {
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** The sink's input, for __testLog and anyone watching the output. */
   publishOutput(docs: Doc[]): void;
+  /** Dead letter queue records as they are made, whether or not options.dlq stores them. */
+  publishDeadLetters(records: Doc[]): void;
   /** Whether anyone watches the output (other sinks only publish then). */
   wantsOutput(): boolean;
   /** The processor stopped for good; the message is already free of secrets. */

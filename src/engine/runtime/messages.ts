@@ -3,7 +3,7 @@ import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } fr
 import type { EngineSettings } from './environment.js';
 
 export type ToWorker =
-  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; sinkFault?: string }
+  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }
@@ -20,6 +20,8 @@ export type FromWorker =
    * a flat string crosses cheaply, and the main thread parses one only for a watcher.
    */
   | { type: 'output'; docs: string[] }
+  /** Dead letter queue records, as Atlas writes them to the DLQ collection; same text form as output. */
+  | { type: 'dead-letters'; docs: string[] }
   | { type: 'checkpoint'; checkpoint: Checkpoint }
   | { type: 'failed'; message: string }
   | { type: 'stopped' }

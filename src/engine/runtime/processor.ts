@@ -55,6 +55,7 @@ export class Processor {
       { processorName: definition.name, instanceName: definition.instanceName },
       definition.options?.dlq,
       this.clusters,
+      (record) => env.publishDeadLetters([record]),
     );
     this.checkpointId = checkpoint?.id ?? 0;
     this.budget = stateBudgetBytes(definition.tier, env.settings);

@@ -24,10 +24,13 @@ async function lookupUser(endpoint: Endpoint, username: string): Promise<Databas
     const instance = await loadInstance(tx, endpoint);
     const user = await findDatabaseUser(tx, endpoint.groupId, username);
     if (!user) return undefined;
-    const streamScopes = user.scopes.filter((s) => s.type === 'STREAM');
-    if (user.scopes.length > 0 && !streamScopes.some((s) => s.name === instance.name)) return undefined;
-    return user;
+    return userReaches(user, instance.name) ? user : undefined;
   });
+}
+
+/** Whether the user's scopes (none: every workspace of the project) include this workspace. */
+export function userReaches(user: DatabaseUser, instanceName: string): boolean {
+  return user.scopes.length === 0 || user.scopes.some((s) => s.type === 'STREAM' && s.name === instanceName);
 }
 
 /** The first step: mechanism and client-first in, conversationId and server-first out. */
