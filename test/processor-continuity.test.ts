@@ -51,6 +51,10 @@ it('keeps the counts across stop and start and a restart, and shows a stopped pr
       expect(stopped.status).toBe(200);
       expect(stopped.lines).toEqual(DOCUMENTS.map((d) => expect.objectContaining(d)));
     }, { timeout: 30_000, interval: 200 });
+    // sp.processor.stats() of a stopped processor: its figures at the stop, not zeros.
+    const whileStopped = await stats(emulator);
+    expect(whileStopped.state).toBe('STOPPED');
+    expect(whileStopped.stats).toMatchObject({ status: 'stopped', inputMessageCount: 3, outputMessageCount: 3 });
 
     expect((await callDigest(processorUrl(emulator, ':start'), emulator.credentials, { method: 'POST', accept: ACCEPT.processors })).status).toBe(200);
     expect(await runningStats(emulator)).toMatchObject({ inputMessageCount: 3, outputMessageCount: 3 });

@@ -74,6 +74,8 @@ export interface StoredProcessor {
   state: ProcessorState;
   /** Set when the engine reported a failure (ProcessorHost.markFailed). */
   errorMsg?: string;
+  /** The figures at the last stop: sp.processor.stats() of a stopped processor shows them, as Atlas does. */
+  lastStats?: Record<string, unknown>;
   /** False after a modify with resumeFromCheckpoint: false, until the next start. */
   resumeFromCheckpoint: boolean;
   /** Changes at every start: a failed start only rolls back the start that failed. */

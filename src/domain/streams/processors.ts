@@ -86,6 +86,7 @@ export function statsOf(runner: ProcessorRunner, processor: StoredProcessor): Re
   if (live) return { ...live };
   const status = processor.state === 'STARTED' ? (runner.isRunning(processor._id) ? 'running' : 'starting')
     : processor.state === 'FAILED' ? 'error' : processor.state.toLowerCase();
+  if (processor.state === 'STOPPED' && processor.lastStats) return { ...processor.lastStats, status };
   const stats: Record<string, unknown> = {
     name: processor.name, processorId: processor._id, status, scaleFactor: 1, ok: 1,
     inputMessageCount: 0, inputMessageSize: 0, outputMessageCount: 0, outputMessageSize: 0,
@@ -141,6 +142,7 @@ export async function buildDefinition(tx: StoreTx, services: Pick<Services, 'sec
 async function saveState(tx: StoreTx, processor: StoredProcessor, state: ProcessorState, now: Date, extra: Partial<StoredProcessor> = {}): Promise<StoredProcessor> {
   const updated: StoredProcessor = { ...processor, ...extra, state, lastStateChange: now.toISOString() };
   if (state !== 'FAILED') delete updated.errorMsg;
+  if (state !== 'STOPPED') delete updated.lastStats;
   await tx.update(STREAMS_KIND.processor, processor._id, updated);
   return updated;
 }
@@ -330,7 +332,8 @@ export const processorHandlers: HandlerTable = {
     const instance = await requireInstance(ctx);
     const processor = await requireProcessor(ctx, instance);
     if (processor.state !== 'STARTED') throw genericError(processor.name, 'the stream processor is not running');
-    await saveState(ctx.tx, processor, 'STOPPED', ctx.services.now());
+    const figures = ctx.services.runner.stats(processor._id);
+    await saveState(ctx.tx, processor, 'STOPPED', ctx.services.now(), figures ? { lastStats: { ...figures } } : {});
     await logProcessorEvent(ctx.tx, processor, 'stopped', ctx.services.now());
     ctx.services.lifecycles?.begin('processor', 'stop', { id: processor._id, name: processor.name, state: 'STOPPED' });
     const { runner, log } = ctx.services;
