@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countSequence, produceSequence } from '../src/engine/testing/kafka-sequence.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
-import { clusterEnvironment, startNodes, stopNodes, type ClusterEnvironment } from '../src/testing/cluster.js';
+import { clusterEnvironment, onlyLease, startNodes, stopNodes, until, type ClusterEnvironment } from '../src/testing/cluster.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
 import { createNetHost, netnsUnavailableReason, type NetHost } from '../src/testing/netns.js';
 import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from '../src/testing/postgres.js';
@@ -76,17 +76,7 @@ describe.skipIf(!serverUrl || ((netnsProblem || !kcatAvailable()) && !process.en
     await schema?.drop();
   });
 
-  async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function lease(): Promise<{ runner_id: string | null; epoch: string } | undefined> {
-    return (await db.query('SELECT runner_id, epoch FROM processor_leases')).rows[0];
-  }
+  const lease = () => onlyLease(db);
 
   it('moves the processor off a host cut from the database; every event arrives; the old epoch stopped before the new one began', async () => {
     const call = (path: string, options: CallOptions) =>

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProcessorOutput } from '../src/cli/watch.js';
 import { countSequence, produceSequence } from '../src/engine/testing/kafka-sequence.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
-import { clusterEnvironment, startNodes, stopNodes, type ClusterEnvironment } from '../src/testing/cluster.js';
+import { clusterEnvironment, onlyLease, startNodes, stopNodes, until, type ClusterEnvironment } from '../src/testing/cluster.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
 import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from '../src/testing/postgres.js';
 import { stopServerProcess, type ServerProcess } from '../src/testing/server-process.js';
@@ -51,17 +51,7 @@ describe.skipIf(!serverUrl || (!kcatAvailable() && !process.env['CI']))('process
     await schema?.drop();
   });
 
-  async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  async function lease(): Promise<{ runner_id: string | null; epoch: string } | undefined> {
-    return (await db.query('SELECT runner_id, epoch FROM processor_leases')).rows[0];
-  }
+  const lease = () => onlyLease(db);
 
   it('takes a killed runner processor over from its checkpoint; every event arrives; the epoch fences the old owner', async () => {
     // Sample-rate and log options apply to all; only the roles differ.

@@ -1,6 +1,7 @@
 // Several `serve` processes on one PostgreSQL schema, as an operator runs them: the same
 // owner key, service account and secret key in every node's environment.
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import type { ApiKeyCredentials } from './harness.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from './server-process.js';
 
@@ -35,4 +36,18 @@ export function startNodes(cluster: ClusterEnvironment, argsPerNode: string[][])
 
 export async function stopNodes(nodes: Array<ServerProcess | undefined>): Promise<void> {
   await Promise.all(nodes.map((n) => (n ? stopServerProcess(n.child) : undefined)));
+}
+
+/** Polls until condition holds; past timeoutMs fails naming what it waited for. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The lease of the one processor a takeover test runs: who holds it, under which epoch. */
+export async function onlyLease(db: pg.Client): Promise<{ runner_id: string | null; epoch: string } | undefined> {
+  return (await db.query('SELECT runner_id, epoch FROM processor_leases')).rows[0];
 }
