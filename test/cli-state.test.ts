@@ -114,6 +114,35 @@ describe('state commands', () => {
     expect((await callDigest(`${server.url}/emulator/v1/admin/lifecycles`, server)).json.results).toEqual([]);
   }, 90_000);
 
+  it('faults add, sink-gone, fail-processor, list and clear drive fault injection of a running server', async () => {
+    const file = join(dir, 'seed-faults.yaml');
+    writeFileSync(file, SEED);
+    const server = await serve(['--wire-port-base', '0', '--seed', file]);
+    const projectId = /"demo": "([a-f0-9]{24})"/.exec(server.text)![1]!;
+    const workspaces = () => callDigest(`${server.url}/api/atlas/v2/groups/${projectId}/streams`, server, { accept: ACCEPT.streams });
+
+    const rule = JSON.parse((await cli(server, ['faults', 'add', '--path', '/streams$', '--error-code', 'RATE_LIMITED', '--retry-after', '3', '--count', '1'])).stdout);
+    expect(rule).toMatchObject({ id: expect.any(String), error: { errorCode: 'RATE_LIMITED', retryAfterSeconds: 3 }, count: 1 });
+    const limited = await workspaces();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('3');
+    expect((await workspaces()).status).toBe(200);
+
+    const gone = JSON.parse((await cli(server, ['faults', 'sink-gone', '--project', projectId, '--workspace', 'dev', '--processor', 'solar', '--message', 'connection refused'])).stdout);
+    expect(gone).toMatchObject({ processorName: 'solar', message: 'connection refused' });
+    const listed = (await cli(server, ['faults', 'list'])).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(listed).toEqual([expect.objectContaining({ id: rule.id, fired: 1 }), expect.objectContaining({ processorId: gone.processorId, message: 'connection refused' })]);
+    expect((await cli(server, ['faults', 'clear'])).stdout).toBe('faults cleared\n');
+    expect((await callDigest(`${server.url}/emulator/v1/admin/faults`, server)).json.results).toEqual([]);
+    expect((await callDigest(`${server.url}/emulator/v1/admin/faults/sink`, server)).json.results).toEqual([]);
+
+    await expect(cli(server, ['faults', 'fail-processor', '--project', projectId, '--workspace', 'dev', '--processor', 'nope', '--message', 'x']))
+      .rejects.toThrow(/fail-processor refused: HTTP 404/);
+    expect(JSON.parse((await cli(server, ['faults', 'fail-processor', '--project', projectId, '--workspace', 'dev', '--processor', 'solar', '--message', 'disk on fire'])).stdout))
+      .toEqual({ processorName: 'solar', state: 'FAILED', errorMsg: 'disk on fire' });
+    expect(await processorStates(server, projectId, 'dev')).toEqual({ solar: 'FAILED' });
+  }, 90_000);
+
   it('logs one readable line per request with --log-format pretty, JSON lines otherwise', async () => {
     const output = (server: ServerProcess) => {
       let text = '';

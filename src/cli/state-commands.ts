@@ -1,4 +1,4 @@
-// `seed`, `export` and `reset`: state control of a running server from a terminal or a CI
+// `seed`, `export`, `reset`, `journal`, `lifecycles` and `faults`: state control of a running server from a terminal or a CI
 // step, through the Admin API (and the emulator's reset route) with an org owner's key.
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
@@ -8,6 +8,8 @@ import { parseSeedText } from '../admin/seed-document.js';
 import { applySeed, LIFECYCLES_PATH } from '../admin/seed.js';
 import { createAdminClient, type AdminClient, type AdminResponse } from '../client/admin-client.js';
 import type { JournalEntry } from '../observability/journal.js';
+
+const FAULTS_PATH = '/emulator/v1/admin/faults';
 
 interface ServerOptions {
   url: string;
@@ -44,6 +46,26 @@ function refuseUnless(res: AdminResponse, status: number, what: string): void {
 export async function seedFromFile(client: AdminClient, orgId: string, file: string): Promise<string> {
   const result = await applySeed(client, orgId, parseSeedText(await readFile(file, 'utf8'), file));
   return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+/** `list` prints the rules at each path, one JSON object per line; `clear` removes them all. */
+function addListAndClear(parent: Command, paths: readonly string[], clearDescription: string): void {
+  const what = parent.name();
+  withServerOptions(parent.command('list').description('Print the rules, one JSON object per line.'))
+    .action(async (options: ServerOptions) => {
+      const client = clientFor(options);
+      for (const path of paths) {
+        const res = await client.request('GET', path);
+        refuseUnless(res, 200, what);
+        for (const rule of res.json?.['results'] as unknown[]) process.stdout.write(`${JSON.stringify(rule)}\n`);
+      }
+    });
+  withServerOptions(parent.command('clear').description(clearDescription))
+    .action(async (options: ServerOptions) => {
+      const client = clientFor(options);
+      for (const path of paths) refuseUnless(await client.request('DELETE', path), 200, what);
+      process.stdout.write(`${what} cleared\n`);
+    });
 }
 
 export function addStateCommands(program: Command): void {
@@ -96,18 +118,47 @@ export function addStateCommands(program: Command): void {
       refuseUnless(res, 201, 'lifecycle rule');
       process.stdout.write(`${JSON.stringify(res.json)}\n`);
     });
-  withServerOptions(lifecycles.command('list').description('Print the rules, one JSON object per line.'))
-    .action(async (options: ServerOptions) => {
-      const res = await clientFor(options).request('GET', LIFECYCLES_PATH);
-      refuseUnless(res, 200, 'lifecycles');
-      for (const rule of res.json?.['results'] as unknown[]) process.stdout.write(`${JSON.stringify(rule)}\n`);
+  addListAndClear(lifecycles, [LIFECYCLES_PATH], 'Remove every rule: changes are immediate again.');
+
+  const faults = program.command('faults')
+    .description('Make Admin API calls fail or wait, a processor fail, or a sink go away (fault injection).');
+  withServerOptions(faults.command('add')
+    .description('Add a rule for Admin API calls; prints it with its id.')
+    .option('--operation <operationId>', 'only this operation')
+    .option('--method <method>', 'only this HTTP method')
+    .option('--path <regex>', 'only paths this regular expression matches')
+    .option('--error-code <code>', 'answer this Atlas error code (RATE_LIMITED, STREAM_PROCESSOR_TIMEOUT, ...)')
+    .option('--retry-after <seconds>', 'with --error-code: the Retry-After header')
+    .option('--latency-ms <ms>', 'wait this long first')
+    .option('--probability <p>', 'fire with this probability (0 to 1)')
+    .option('--count <n>', 'fire at most this many times'))
+    .action(async (options: ServerOptions & { operation?: string; method?: string; path?: string; errorCode?: string; retryAfter?: string; latencyMs?: string; probability?: string; count?: string }) => {
+      const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+      const match = { operationId: options.operation, method: options.method, path: options.path };
+      const error = options.errorCode === undefined ? undefined : { errorCode: options.errorCode, retryAfterSeconds: number(options.retryAfter) };
+      const rule = { match, error, latencyMs: number(options.latencyMs), probability: number(options.probability), count: number(options.count) };
+      const res = await clientFor(options).request('POST', FAULTS_PATH, rule);
+      refuseUnless(res, 201, 'fault rule');
+      process.stdout.write(`${JSON.stringify(res.json)}\n`);
     });
-  withServerOptions(lifecycles.command('clear').description('Remove every rule: changes are immediate again.'))
-    .action(async (options: ServerOptions) => {
-      const res = await clientFor(options).request('DELETE', LIFECYCLES_PATH);
-      refuseUnless(res, 200, 'lifecycles');
-      process.stdout.write('lifecycles cleared\n');
-    });
+  for (const [name, path, description] of [
+    ['fail-processor', `${FAULTS_PATH}/processor`, 'Fail a running processor with this message, as the engine would.'],
+    ['sink-gone', `${FAULTS_PATH}/sink`, "Make a processor's sink refuse connections with this message until the faults are cleared."],
+  ] as const) {
+    withServerOptions(faults.command(name)
+      .description(description)
+      .requiredOption('--project <id>', 'the project')
+      .requiredOption('--workspace <name>', 'the workspace')
+      .requiredOption('--processor <name>', 'the processor')
+      .requiredOption('--message <text>', 'the failure message'))
+      .action(async (options: ServerOptions & { project: string; workspace: string; processor: string; message: string }) => {
+        const target = { groupId: options.project, tenantName: options.workspace, processorName: options.processor, message: options.message };
+        const res = await clientFor(options).request('POST', path, target);
+        refuseUnless(res, name === 'sink-gone' ? 201 : 200, name);
+        process.stdout.write(`${JSON.stringify(res.json)}\n`);
+      });
+  }
+  addListAndClear(faults, [FAULTS_PATH, `${FAULTS_PATH}/sink`], 'Remove every rule and bring every sink back.');
 
   withServerOptions(program.command('reset')
     .description('Put the server back to the state of its first start (credentials stay), or empty one project.')
