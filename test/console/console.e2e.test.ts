@@ -98,6 +98,38 @@ describe('the web console', { timeout: 120_000 }, () => {
     await shot('04-connections');
   });
 
+  it('creates a connection of a type without a form in the JSON editor, and edits it as JSON losing nothing', async () => {
+    const registry = { name: 'registry', type: 'SchemaRegistry', provider: 'CONFLUENT', schemaRegistryUrls: ['ftp://registry.example.com'],
+      schemaRegistryAuthentication: { type: 'SASL_INHERIT' } };
+    await page.getByLabel('Type').selectOption('SchemaRegistry');
+    const editor = page.getByLabel(/^Request body/);
+    expect(JSON.parse(await editor.inputValue())).toEqual({ name: '', type: 'SchemaRegistry' });
+    await editor.fill(JSON.stringify(registry));
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await eventually(() => page.locator('#c-body-status').innerText()).toContain('VALIDATION_ERROR');
+    expect(await editor.getAttribute('aria-invalid')).toBe('true');
+    await editor.fill(JSON.stringify({ ...registry, schemaRegistryUrls: ['https://reg:s3cret-pass@registry.example.com:8081'] }));
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await eventually(() => page.getByRole('row', { name: /registry SchemaRegistry/ }).count()).toBe(1);
+    const path = `/api/atlas/v2/groups/${server.projectId}/streams/console-ws/connections/registry`;
+    const created = await digestClient(server, server.owner).call(path);
+    expect(created.status, created.text).toBe(200);
+
+    // The editor starts from the connection as the API returned it, the password in the URL masked.
+    await page.getByRole('button', { name: 'Edit registry' }).click();
+    const { id: _id, state: _state, region: _region, ...asReturned } = created.json;
+    expect(JSON.parse(await editor.inputValue())).toEqual(asReturned);
+    expect(asReturned.schemaRegistryUrls).toEqual(['https://reg:****@registry.example.com:8081']);
+    const urls = [...asReturned.schemaRegistryUrls, 'https://backup.example.com:8081'];
+    await editor.fill(JSON.stringify({ ...asReturned, schemaRegistryUrls: urls }, null, 2));
+    await shot('04b-connection-json');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await eventually(() => page.getByRole('heading', { name: 'Create a connection' }).count()).toBe(1);
+    const updated = await digestClient(server, server.owner).call(path);
+    expect(updated.status, updated.text).toBe(200);
+    expect(updated.json).toEqual({ ...created.json, schemaRegistryUrls: urls });
+  });
+
   it('creates a processor from the pipeline editor, showing the API\'s pipeline error first', async () => {
     await page.getByRole('link', { name: 'Processors' }).click();
     await page.getByLabel('Name', { exact: true }).fill('solar');

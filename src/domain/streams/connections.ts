@@ -20,7 +20,6 @@ import { checkClusterProjectAccess } from './cluster-projects.js';
 import { isLeafKey, openLeaf, sealLeaves } from './connection-secrets.js';
 import { DuplicateKeyError } from '../../store/store.js';
 
-export const CONNECTION_TYPES = ['Kafka', 'Cluster', 'Sample', 'Https', 'AWSLambda', 'S3', 'AWSKinesisDataStreams', 'AzureBlobStorage', 'GCPPubSub', 'SchemaRegistry'] as const;
 export const SAMPLE_SOLAR: Document = { name: 'sample_stream_solar', type: 'Sample' };
 
 // ---------------------------------------------------------------------------------------
