@@ -5,9 +5,9 @@
 // changes its own fields: nothing the form does not show is lost.
 import { useEffect, useState } from 'preact/hooks';
 import { CONNECTION_TYPES } from '../../src/model/connection-types.js';
-import { ApiFailure, paths, type Page } from './api.js';
+import { paths, type Page } from './api.js';
 import type { Scope } from './main.js';
-import { attempt, ErrorBanner, Field, JsonEditor, Section, type FormError } from './ui.js';
+import { attempt, editorFailure, ErrorBanner, Field, JsonEditor, parseEditorJson, Section, type FormError } from './ui.js';
 
 type Body = Record<string, unknown>;
 
@@ -62,15 +62,8 @@ function requestBodyOf(c: Connection): Body {
 }
 
 function parseBody(text: string): Body {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ApiFailure({ status: 0, errorCode: 'INVALID_JSON', detail: (error as Error).message, parameters: [] });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ApiFailure({ status: 0, errorCode: 'INVALID_JSON', detail: 'The body must be a JSON object', parameters: [] });
-  }
+  const parsed = parseEditorJson(text, 'body');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw editorFailure('body', 'The body must be a JSON object');
   return parsed as Body;
 }
 

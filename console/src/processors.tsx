@@ -2,10 +2,10 @@
 // one processor's page: actions, live rates, per-operator figures, output as it comes, and
 // the failure message of a FAILED processor.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure, paths, type Page } from './api.js';
+import { paths, type Page } from './api.js';
 import { RateChart, type RatePoint } from './chart.js';
 import type { Scope } from './main.js';
-import { attempt, ErrorBanner, Field, JsonEditor, Section, type FormError } from './ui.js';
+import { attempt, editorFailure, ErrorBanner, Field, JsonEditor, parseEditorJson, Section, type FormError } from './ui.js';
 
 interface OperatorStats {
   name: string;
@@ -118,18 +118,9 @@ export function Processors({ scope }: { scope: Scope }) {
 
 /** An editor's text as a JSON array; a syntax error is reported against that editor's field. */
 export function parseJsonArray(text: string, field: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw syntaxFailure(field, (error as Error).message);
-  }
-  if (!Array.isArray(parsed)) throw syntaxFailure(field, `${field} must be a JSON array`);
+  const parsed = parseEditorJson(text, field);
+  if (!Array.isArray(parsed)) throw editorFailure(field, `${field} must be a JSON array`);
   return parsed;
-}
-
-function syntaxFailure(field: string, message: string): ApiFailure {
-  return new ApiFailure({ status: 0, errorCode: 'INVALID_JSON', detail: message, parameters: [field] });
 }
 
 export function ProcessorDetail({ scope, name }: { scope: Scope; name: string }) {

@@ -96,6 +96,20 @@ export function JsonEditor({ id, label, value, onInput, failure, name, rows = 10
   );
 }
 
+/** A JSON editor's text parsed; a syntax error is reported against that editor's field. */
+export function parseEditorJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw editorFailure(field, (error as Error).message);
+  }
+}
+
+/** What is wrong with a JSON editor's text, before anything is sent. */
+export function editorFailure(field: string, message: string): ApiFailure {
+  return new ApiFailure({ status: 0, errorCode: 'INVALID_JSON', detail: message, parameters: [field] });
+}
+
 export function Section({ title, children }: { title: string; children: ComponentChildren }) {
   return <section aria-labelledby={`h-${title}`}><h2 id={`h-${title}`}>{title}</h2>{children}</section>;
 }

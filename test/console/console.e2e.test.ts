@@ -1,5 +1,5 @@
 // The web console end to end in headless Chromium (Debian's chromium, driven by playwright-core):
-// log in, create a workspace, a connection and a processor, start it, watch the chart and the
+// log in, create a workspace, a Sample connection, a SchemaRegistry one in the JSON editor (then edited as JSON, losing nothing) and a processor, start it, watch the chart and the
 // output move, stop it, see dead letter queue records come, try a pipeline, read the journal, see a read-only key refused,
 // and log in as a service account and as a database user.
 // A screenshot of each page goes to test-artifacts/console/. CI installs chromium (.ci/run):
@@ -128,6 +128,23 @@ describe('the web console', { timeout: 120_000 }, () => {
     const updated = await digestClient(server, server.owner).call(path);
     expect(updated.status, updated.text).toBe(200);
     expect(updated.json).toEqual({ ...created.json, schemaRegistryUrls: urls });
+
+    // A form sends back what it does not show: the headers of an Https connection survive a URL change.
+    const hooks = `/api/atlas/v2/groups/${server.projectId}/streams/console-ws/connections`;
+    const hook = await digestClient(server, server.owner).call(hooks, {
+      method: 'POST', body: { name: 'hook', type: 'Https', url: 'https://hooks.example.com/a', headers: { Authorization: 'Bearer hook-secret' } },
+    });
+    expect(hook.status, hook.text).toBe(200);
+    await page.reload();
+    await logIn(server.owner);
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.getByRole('button', { name: 'Edit hook', exact: true }).click();
+    await page.getByLabel('URL').fill('https://hooks.example.com/b');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await eventually(() => page.getByRole('row', { name: /hook Https https:\/\/hooks.example.com\/b/ }).count()).toBe(1);
+    const hookNow = await digestClient(server, server.owner).call(`${hooks}/hook`);
+    expect(hookNow.json).toEqual({ ...hook.json, url: 'https://hooks.example.com/b' });
+    expect(hookNow.json.headers).toEqual({ Authorization: '****' });
   });
 
   it('creates a processor from the pipeline editor, showing the API\'s pipeline error first', async () => {
