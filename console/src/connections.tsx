@@ -35,6 +35,7 @@ const JSON_HINT = 'Secrets shown as **** (headers, config entries, the password 
   + 'Write-only secrets (Kafka\'s authentication.password, sslKey and sslKeyPassword, a schema registry\'s password) are never returned: '
   + 'an update replaces the whole connection, so enter them again or the update refuses or removes them.';
 type Form = Record<(typeof FIELDS)[number], string>;
+const NO_LOGIN = 'none';
 const EMPTY: Form = { name: '', type: 'Kafka', bootstrapServers: '', mechanism: 'PLAIN', username: '', password: '', protocol: 'PLAINTEXT', clusterName: '', url: '' };
 
 const objectAt = (body: Body, key: string): Body => (typeof body[key] === 'object' && body[key] !== null ? body[key] as Body : {});
@@ -46,7 +47,9 @@ function bodyOf(form: Form, base: Body): Body {
   if (form.type === 'Kafka') {
     body['bootstrapServers'] = form.bootstrapServers;
     body['security'] = { ...objectAt(base, 'security'), protocol: form.protocol };
-    body['authentication'] = { ...objectAt(base, 'authentication'), mechanism: form.mechanism, username: form.username, password: form.password };
+    // A local broker usually has no login: "none" sends no authentication at all.
+    if (form.mechanism === NO_LOGIN) delete body['authentication'];
+    else body['authentication'] = { ...objectAt(base, 'authentication'), mechanism: form.mechanism, username: form.username, password: form.password };
   } else if (form.type === 'Cluster') {
     body['clusterName'] = form.clusterName;
     body['dbRoleToExecute'] ??= { role: 'atlasAdmin', type: 'BUILT_IN' };
@@ -100,7 +103,7 @@ export function Connections({ scope }: { scope: Scope }) {
     setFailure(undefined);
     setJson(asJson || !FORM_TYPES.includes(c.type) ? pretty(body) : undefined);
     setForm({ ...EMPTY, name: c.name, type: c.type, bootstrapServers: c.bootstrapServers ?? '', clusterName: c.clusterName ?? '', url: c.url ?? '',
-      mechanism: c.authentication?.mechanism ?? 'PLAIN', username: c.authentication?.username ?? '', protocol: c.security?.protocol ?? 'PLAINTEXT' });
+      mechanism: c.authentication?.mechanism ?? NO_LOGIN, username: c.authentication?.username ?? '', protocol: c.security?.protocol ?? 'PLAINTEXT' });
   };
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -155,10 +158,12 @@ export function Connections({ scope }: { scope: Scope }) {
           {json === undefined && form.type === 'Kafka' && <>
             <Field id="c-bootstrap" name="bootstrapServers" label="Bootstrap servers" value={form.bootstrapServers} onInput={set('bootstrapServers')} failure={failure} hint="host:port, comma-separated" />
             <Field id="c-protocol" name="protocol" label="Security protocol" value={form.protocol} onInput={set('protocol')} failure={failure} options={['PLAINTEXT', 'SASL_PLAINTEXT', 'SASL_SSL', 'SSL']} />
-            <Field id="c-mechanism" name="mechanism" label="SASL mechanism" value={form.mechanism} onInput={set('mechanism')} failure={failure} options={['PLAIN', 'SCRAM-256', 'SCRAM-512']} />
-            <Field id="c-username" name="username" label="Username" value={form.username} onInput={set('username')} failure={failure} />
-            <Field id="c-password" name="password" type="password" label="Password" value={form.password} onInput={set('password')} failure={failure}
-              hint={editing ? 'Write-only: the API never returns it and an update replaces the whole connection, so enter it again.' : 'Write-only: never shown again.'} />
+            <Field id="c-mechanism" name="mechanism" label="SASL mechanism" value={form.mechanism} onInput={set('mechanism')} failure={failure} options={[NO_LOGIN, 'PLAIN', 'SCRAM-256', 'SCRAM-512']} />
+            {form.mechanism !== NO_LOGIN && <>
+              <Field id="c-username" name="username" label="Username" value={form.username} onInput={set('username')} failure={failure} />
+              <Field id="c-password" name="password" type="password" label="Password" value={form.password} onInput={set('password')} failure={failure}
+                hint={editing ? 'Write-only: the API never returns it and an update replaces the whole connection, so enter it again.' : 'Write-only: never shown again.'} />
+            </>}
           </>}
           {json === undefined && form.type === 'Cluster' && <Field id="c-cluster" name="clusterName" label="Cluster name" value={form.clusterName} onInput={set('clusterName')} failure={failure} />}
           {json === undefined && form.type === 'Https' && <Field id="c-url" name="url" label="URL" value={form.url} onInput={set('url')} failure={failure} />}

@@ -98,6 +98,20 @@ describe('the web console', { timeout: 120_000 }, () => {
     await shot('04-connections');
   });
 
+  it('creates a Kafka connection without a login for a local broker', async () => {
+    await page.getByLabel('Name', { exact: true }).fill('local-kafka');
+    await page.getByLabel('Type').selectOption('Kafka');
+    await page.getByLabel('Bootstrap servers').fill('localhost:9092');
+    await page.getByLabel('SASL mechanism').selectOption('none');
+    expect(await page.getByLabel('Username').count()).toBe(0);
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await eventually(() => page.getByRole('row', { name: /local-kafka/ }).count()).toBe(1);
+    const stored = await digestClient(server, server.owner).call(`/api/atlas/v2/groups/${server.projectId}/streams/console-ws/connections/local-kafka`);
+    expect(stored.status, stored.text).toBe(200);
+    expect(stored.json).toMatchObject({ type: 'Kafka', bootstrapServers: 'localhost:9092', security: { protocol: 'PLAINTEXT' } });
+    expect(stored.json.authentication).toBeUndefined();
+  });
+
   it('creates a connection of a type without a form in the JSON editor, and edits it as JSON losing nothing', async () => {
     const registry = { name: 'registry', type: 'SchemaRegistry', provider: 'CONFLUENT', schemaRegistryUrls: ['ftp://registry.example.com'],
       schemaRegistryAuthentication: { type: 'SASL_INHERIT' } };
