@@ -43,14 +43,19 @@ const scratch = mkdtempSync(join(tmpdir(), 'ase-package-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 it('installs from the packed tarball into an empty folder and runs the CLI and the library', async () => {
-  // The tarball of the built tree (npm test builds first), installed from npm's cache only:
-  // `npm ci` filled it with every dependency, so nothing is fetched.
+  // The tarball of the built tree (npm test builds first), installed as a user would, from npm's
+  // cache where it can and the registry otherwise (`npm ci` caches the tarballs it fetched, but
+  // not every package's metadata). Its direct dependencies are held at the checkout's versions,
+  // so the install resolves what the tests ran against.
   const { stdout: packed } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
   const tarball = join(scratch, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename);
   const app = join(scratch, 'app');
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'probe', private: true, type: 'module' }));
-  await run('npm', ['install', tarball, '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, timeout: 240_000 });
+  const dependencies = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+  const overrides = Object.fromEntries(dependencies.map((name) =>
+    [name, (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version]));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'probe', private: true, type: 'module', overrides }));
+  await run('npm', ['install', tarball, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, timeout: 240_000 });
   // better-sqlite3's install script would compile its binding from source (minutes); the
   // checkout's binding is the same version for the same Node, so it stands in for that build.
   const binding = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
