@@ -4,15 +4,13 @@
 // switch: no error, no reset) while it still reaches Kafka. It stops writing before its lease
 // can lapse, the runner on the other host takes the processor over under a higher epoch, and
 // every input event arrives at least once.
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countSequence, produceSequence } from '../src/engine/testing/kafka-sequence.js';
-import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
-import { clusterEnvironment, onlyLease, startNodes, stopNodes, until, type ClusterEnvironment } from '../src/testing/cluster.js';
+import { kcatAvailable } from '../src/engine/testing/kcat-mock.js';
+import { startNodes, stopNodes, until } from '../src/testing/cluster.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
+import { startTakeoverWorld, type TakeoverWorld } from '../src/testing/takeover.js';
 import { createNetHost, netnsUnavailableReason, type NetHost } from '../src/testing/netns.js';
-import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from '../src/testing/postgres.js';
+import { SKIP_MESSAGE, testDatabaseUrl } from '../src/testing/postgres.js';
 import { CLI, startServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 const EVENTS = 6000;
@@ -27,28 +25,15 @@ const logLines = (node: ServerProcess): LogLine[] =>
   node.text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
 
 describe.skipIf(!serverUrl || ((netnsProblem || !kcatAvailable()) && !process.env['CI']))('runners on separate hosts', () => {
-  let schema: TestSchema;
-  let cluster: ClusterEnvironment;
+  let world: TakeoverWorld;
   let api: ServerProcess | undefined;
   const runners: ServerProcess[] = [];
   const hosts: NetHost[] = [];
-  let mock: MockKafka;
-  let consumer: Consumer;
-  let db: pg.Client;
-  const seen = new Map<number, number>();
-  let produce: (from: number, to: number) => Promise<void>;
 
   beforeAll(async () => {
     if (netnsProblem) throw new Error(`cannot make the test's hosts: ${netnsProblem}`);
-    schema = await createTestSchema(serverUrl!);
-    db = new pg.Client({ connectionString: schema.url });
-    await db.connect();
-    cluster = clusterEnvironment(schema.url);
-    mock = await startMockKafka();
-    const kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
-    produce = (from, to) => produceSequence(kafka, 'hosts-in', from, to);
-    await produce(0, EVENTS / 2);
-    consumer = await countSequence(kafka, 'hosts-out', 'hosts-test-reader', seen);
+    world = await startTakeoverWorld(serverUrl!, { input: 'hosts-in', output: 'hosts-out', reader: 'hosts-test-reader' }, EVENTS / 2);
+    const { schema, cluster, mock } = world;
 
     const direct = new URL(schema.url);
     const brokerPort = Number(mock.bootstrapServers.split(':').pop());
@@ -70,15 +55,11 @@ describe.skipIf(!serverUrl || ((netnsProblem || !kcatAvailable()) && !process.en
   afterAll(async () => {
     await stopNodes([api, ...runners]);
     for (const host of hosts) await host.close();
-    await consumer?.disconnect();
-    await mock?.stop();
-    await db?.end();
-    await schema?.drop();
+    await world?.close();
   });
 
-  const lease = () => onlyLease(db);
-
   it('moves the processor off a host cut from the database; every event arrives; the old epoch stopped before the new one began', async () => {
+    const { cluster, mock, seen, produce, lease } = world;
     const call = (path: string, options: CallOptions) =>
       callDigest(`${api!.url}/api/atlas/v2/groups/${api!.projectId}/streams${path}`, cluster.owner, options);
     expect((await call('', { method: 'POST', accept: ACCEPT.streams,

@@ -3,15 +3,13 @@
 // killed (SIGKILL) mid-stream; the other runner takes it over from its last checkpoint under
 // a higher lease epoch, every input event still arrives (at least once), and both API nodes
 // show the processor's stats wherever it runs.
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProcessorOutput } from '../src/cli/watch.js';
-import { countSequence, produceSequence } from '../src/engine/testing/kafka-sequence.js';
-import { kcatAvailable, startMockKafka, type MockKafka } from '../src/engine/testing/kcat-mock.js';
-import { clusterEnvironment, onlyLease, startNodes, stopNodes, until, type ClusterEnvironment } from '../src/testing/cluster.js';
+import { kcatAvailable } from '../src/engine/testing/kcat-mock.js';
+import { startNodes, stopNodes, until } from '../src/testing/cluster.js';
 import { ACCEPT, callDigest, type CallOptions } from '../src/testing/harness.js';
-import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from '../src/testing/postgres.js';
+import { startTakeoverWorld, type TakeoverWorld } from '../src/testing/takeover.js';
+import { SKIP_MESSAGE, testDatabaseUrl } from '../src/testing/postgres.js';
 import { stopServerProcess, type ServerProcess } from '../src/testing/server-process.js';
 
 const EVENTS = 6000;
@@ -20,40 +18,22 @@ if (!serverUrl) console.warn(SKIP_MESSAGE);
 
 // CI installs kcat and PostgreSQL (.ci/run); only a developer machine without them skips this.
 describe.skipIf(!serverUrl || (!kcatAvailable() && !process.env['CI']))('processor runners with leases', () => {
-  let schema: TestSchema;
-  let cluster: ClusterEnvironment;
+  let world: TakeoverWorld;
   let nodes: ServerProcess[] = [];
-  let mock: MockKafka;
-  let consumer: Consumer;
-  let db: pg.Client;
-  const seen = new Map<number, number>();
-  let produce: (from: number, to: number) => Promise<void>;
 
   beforeAll(async () => {
-    schema = await createTestSchema(serverUrl!);
-    db = new pg.Client({ connectionString: schema.url });
-    await db.connect();
-    cluster = clusterEnvironment(schema.url);
-    mock = await startMockKafka();
-    const kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
     // Half now; the rest once the runner holding the processor is dead, so that the survivor
     // must take it over to deliver them, however fast the first runner went.
-    produce = (from, to) => produceSequence(kafka, 'lease-in', from, to);
-    await produce(0, EVENTS / 2);
-    consumer = await countSequence(kafka, 'lease-out', 'lease-test-reader', seen);
+    world = await startTakeoverWorld(serverUrl!, { input: 'lease-in', output: 'lease-out', reader: 'lease-test-reader' }, EVENTS / 2);
   }, 60_000);
 
   afterAll(async () => {
     await stopNodes(nodes);
-    await consumer?.disconnect();
-    await mock?.stop();
-    await db?.end();
-    await schema?.drop();
+    await world?.close();
   });
 
-  const lease = () => onlyLease(db);
-
   it('takes a killed runner processor over from its checkpoint; every event arrives; the epoch fences the old owner', async () => {
+    const { cluster, mock, seen, produce, lease, db } = world;
     // Sample-rate and log options apply to all; only the roles differ.
     nodes = await startNodes(cluster, [['--role', 'api'], ['--role', 'api'], ['--role', 'runner'], ['--role', 'runner']]);
     const [apiA, apiB, runner1, runner2] = nodes as [ServerProcess, ServerProcess, ServerProcess, ServerProcess];
@@ -109,6 +89,7 @@ describe.skipIf(!serverUrl || (!kcatAvailable() && !process.env['CI']))('process
   }, 180_000);
 
   it("follows a processor's output from an API node while it runs on a runner", async () => {
+    const { cluster } = world;
     const [apiA] = nodes as [ServerProcess];
     const base = `${apiA.url}/api/atlas/v2/groups/${apiA.projectId}/streams`;
     expect((await callDigest(base, cluster.owner, { method: 'POST', accept: ACCEPT.streams,

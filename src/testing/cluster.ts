@@ -1,7 +1,6 @@
 // Several `serve` processes on one PostgreSQL schema, as an operator runs them: the same
 // owner key, service account and secret key in every node's environment.
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import type { ApiKeyCredentials } from './harness.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from './server-process.js';
 
@@ -45,9 +44,4 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The lease of the one processor a takeover test runs: who holds it, under which epoch. */
-export async function onlyLease(db: pg.Client): Promise<{ runner_id: string | null; epoch: string } | undefined> {
-  return (await db.query('SELECT runner_id, epoch FROM processor_leases')).rows[0];
 }
