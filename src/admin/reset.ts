@@ -5,6 +5,7 @@
 import { bootstrapRecord } from '../domain/identity/bootstrap.js';
 import { KIND, type ApiKey, type DatabaseUser } from '../domain/identity/model.js';
 import { STREAMS_KIND, type StoredInstance } from '../domain/streams/common.js';
+import { deleteProcessorBlobs } from '../domain/streams/processors.js';
 import { auditScope } from '../domain/streams/audit-logs.js';
 import type { Services } from '../http/context.js';
 import type { StoreTx } from '../store/store.js';
@@ -71,7 +72,10 @@ export async function resetState(services: Services, projectId?: string): Promis
     await tx.deleteAudit(projectId === undefined ? undefined : auditScopes);
     if (projectId === undefined) await restoreBootstrapOwner(tx);
   });
-  for (const key of doomed) services.lifecycles?.forget(key.id);
+  for (const key of doomed) {
+    services.lifecycles?.forget(key.id);
+    if (key.kind === STREAMS_KIND.processor) await deleteProcessorBlobs(services.store.blobs, key.id, services.log);
+  }
   services.log.info({ projectId, deleted: doomed.length }, projectId === undefined ? 'state reset' : 'project reset');
   return { deleted: doomed.length };
 }

@@ -1,7 +1,7 @@
 // Entry of a processor's worker thread: one processor per thread, so a busy or stuck
 // pipeline cannot stall the API or other processors.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Checkpoint } from './contract.js';
+import type { Checkpoint, ProcessorDefinition } from './contract.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
 import type { Logger } from './runtime/environment.js';
 import { boundedMessage } from './limits.js';
@@ -53,7 +53,8 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const relay = output;
   deadLetters = new OutputRelay(message.deadLetterLimit, (docs) => post({ type: 'dead-letters', docs }));
   const dlqRelay = deadLetters;
-  const current = new Processor(message.definition, {
+  const pipeline = JSON.parse(Buffer.concat(message.pipelineJson).toString('utf8')) as ProcessorDefinition['pipeline'];
+  const current = new Processor({ ...message.definition, pipeline }, {
     settings: message.settings,
     log,
     saveCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve, reject) => {

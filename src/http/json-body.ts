@@ -99,6 +99,11 @@ export class JsonBody {
   private parser?: JSONParser;
   private parsed?: { value: unknown };
 
+  /** Whether the body is parsed as it arrives: result() then needs none of its bytes. */
+  get parsing(): boolean {
+    return this.parser !== undefined;
+  }
+
   /** Throws the ApiError that refuses the body (too deep, malformed) as soon as one chunk shows it. */
   feed(chunk: Buffer): void {
     if (!this.gauge.feed(chunk)) throw tooDeep();

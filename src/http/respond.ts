@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { ApiError } from './errors.js';
-import { compactJson, prettyJson } from './json.js';
+import { compactJson, compactJsonParts, prettyJson } from './json.js';
 
 export interface Presentation {
   envelope: boolean;
@@ -51,11 +51,23 @@ export function rawErrorResponse(error: ApiError, forHead = false): string {
     `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${forHead ? '' : text}`;
 }
 
-/** A response before it is written: its text, when it has one, goes out with the headers in one write. */
+/**
+ * A response before it is written: its text, when it has one, goes out with the headers in one
+ * write. A body that splices in stored JSON (RawJson) has parts instead: written one by one,
+ * the stored bytes as they are, so that no one step encodes megabytes at once.
+ */
 export interface Answer {
   status: number;
   headers: Record<string, string>;
   text?: string;
+  parts?: Array<string | Uint8Array>;
+}
+
+function textAnswer(status: number, value: unknown, contentType: string, presentation: Presentation): Answer {
+  const headers = { 'Content-Type': contentType };
+  if (presentation.pretty) return { status, headers, text: prettyJson(value) };
+  const parts = compactJsonParts(value);
+  return parts.length === 1 ? { status, headers, text: parts[0] as string } : { status, headers, parts };
 }
 
 /** A success: 204 has no body; with envelope a body-less status becomes 200 carrying it. */
@@ -63,10 +75,10 @@ export function successAnswer(status: number, body: unknown, contentType: string
   if (presentation.envelope) {
     const isList = body !== null && typeof body === 'object' && !Array.isArray(body) && 'results' in body;
     const wrapped = isList ? { ...(body as object), status } : { content: body ?? null, status };
-    return { status: status === 204 ? 200 : status, headers: { 'Content-Type': contentType }, text: render(wrapped, presentation) };
+    return textAnswer(status === 204 ? 200 : status, wrapped, contentType, presentation);
   }
   if (status === 204 || body === undefined) return { status, headers: {} };
-  return { status, headers: { 'Content-Type': contentType }, text: render(body, presentation) };
+  return textAnswer(status, body, contentType, presentation);
 }
 
 export function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): void {
@@ -74,6 +86,13 @@ export function sendSuccess(res: ServerResponse, status: number, body: unknown, 
 }
 
 export function sendAnswer(res: ServerResponse, answer: Answer, extraHeaders: Record<string, string>): void {
+  if (answer.parts) {
+    const length = answer.parts.reduce((n, part) => n + (typeof part === 'string' ? Buffer.byteLength(part) : part.length), 0);
+    res.writeHead(answer.status, { ...extraHeaders, ...answer.headers, 'Content-Length': length });
+    for (const part of answer.parts) res.write(part);
+    res.end();
+    return;
+  }
   if (answer.text === undefined) {
     res.writeHead(answer.status, { ...extraHeaders, ...answer.headers });
     res.end();

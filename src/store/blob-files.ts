@@ -8,11 +8,19 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** A value whole, or in pieces (a large JSON text as it was written out): stored as their concatenation. */
+export type BlobData = Uint8Array | readonly Uint8Array[];
+
 export interface BlobStore {
-  write(kind: string, owner: string, version: string, data: Uint8Array): Promise<void>;
+  write(kind: string, owner: string, version: string, data: BlobData): Promise<void>;
   read(kind: string, owner: string, version: string): Promise<Uint8Array | undefined>;
   /** Deletes the owner's values, all of them or all but one version. */
   deleteAll(kind: string, owner: string, exceptVersion?: string): Promise<void>;
+}
+
+/** One buffer: for stores that take a value whole (in memory, a database parameter). */
+export function wholeBlob(data: BlobData): Uint8Array {
+  return data instanceof Uint8Array ? data : Buffer.concat(data);
 }
 
 const SAFE = /^[A-Za-z0-9_-]+$/;
@@ -60,7 +68,7 @@ export function memoryBlobStore(): BlobStore {
   return {
     async write(kind, owner, version, data) {
       const versions = values.get(key(kind, owner)) ?? new Map<string, Uint8Array>();
-      versions.set(version, data);
+      versions.set(version, wholeBlob(data));
       values.set(key(kind, owner), versions);
     },
     async read(kind, owner, version) {

@@ -6,7 +6,7 @@
 // queue them with afterCommit), since a function may run more than once.
 import pg from 'pg';
 import { AuditJournal } from './audit-journal.js';
-import type { BlobStore } from './blob-files.js';
+import { wholeBlob, type BlobStore } from './blob-files.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { pageOf } from './paging.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type Store, type StoreTx } from './store.js';
@@ -101,7 +101,7 @@ function postgresBlobs(pool: pg.Pool): BlobStore {
   return {
     async write(kind, owner, version, data) {
       await pool.query(`INSERT INTO blobs (kind, owner, version, data) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (kind, owner, version) DO UPDATE SET data = EXCLUDED.data`, [kind, owner, version, Buffer.from(data)]);
+        ON CONFLICT (kind, owner, version) DO UPDATE SET data = EXCLUDED.data`, [kind, owner, version, Buffer.from(wholeBlob(data))]);
     },
     async read(kind, owner, version) {
       const { rows } = await pool.query<{ data: Buffer }>('SELECT data FROM blobs WHERE kind = $1 AND owner = $2 AND version = $3', [kind, owner, version]);

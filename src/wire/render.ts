@@ -2,10 +2,13 @@
 // (dates as dates, counts as Int64), the pipeline as the user wrote it.
 import { EJSON, Long, type Document } from 'bson';
 import type { StoredInstance, StoredProcessor } from '../domain/streams/common.js';
+import { loadPipeline } from '../domain/streams/pipeline-blobs.js';
+import type { BlobStore } from '../store/blob-files.js';
 
 /** A stored (JSON) pipeline back to BSON values: EJSON wrappers such as {$date} become dates again. */
-export function pipelineOf(processor: StoredProcessor): Document[] {
-  return EJSON.deserialize(processor.pipeline as unknown as Document, { relaxed: true }) as unknown as Document[];
+export async function pipelineOf(blobs: BlobStore, processor: StoredProcessor): Promise<Document[]> {
+  const pipeline = await loadPipeline(blobs, processor);
+  return EJSON.deserialize(pipeline as unknown as Document, { relaxed: true }) as unknown as Document[];
 }
 
 /** A command's BSON value as the domain (JSON) keeps it. */
@@ -13,11 +16,11 @@ export function toJsonValue(value: unknown): unknown {
   return EJSON.serialize(value as Document, { relaxed: true });
 }
 
-export function renderListed(processor: StoredProcessor, instance: StoredInstance): Document {
+export async function renderListed(blobs: BlobStore, processor: StoredProcessor, instance: StoredInstance): Promise<Document> {
   const out: Document = {
     id: processor._id,
     name: processor.name,
-    pipeline: pipelineOf(processor),
+    pipeline: await pipelineOf(blobs, processor),
     state: processor.state,
     tier: instance.streamConfig.tier,
     errorMsg: processor.errorMsg ?? '',

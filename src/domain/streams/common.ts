@@ -5,6 +5,7 @@ import type { RequestContext } from '../../http/context.js';
 import { ApiError, type BadRequestField, type ErrorCode } from '../../http/errors.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
 import type { Document } from '../../engine/contract.js';
+import type { PipelineBlob } from './pipeline-blobs.js';
 
 export const STREAMS_KIND = {
   instance: 'streamInstance',
@@ -69,7 +70,9 @@ export interface StoredProcessor {
   groupId: string;
   instanceName: string;
   name: string;
-  pipeline: Document[];
+  /** The pipeline, when its JSON text is small; a larger one is a blob named by pipelineBlob (pipeline-blobs.ts). */
+  pipeline?: Document[];
+  pipelineBlob?: PipelineBlob;
   options?: { dlq?: { connectionName: string; db: string; coll: string } };
   state: ProcessorState;
   /** Set when the engine reported a failure (ProcessorHost.markFailed). */
@@ -176,7 +179,10 @@ export const WORKSPACE_STORAGE_BYTES = { processors: 64 * 1024 * 1024, connectio
 export async function checkWorkspaceStorage(tx: StoreTx, instance: StoredInstance, what: keyof typeof WORKSPACE_STORAGE_BYTES): Promise<void> {
   const kind = what === 'processors' ? STREAMS_KIND.processor : STREAMS_KIND.connection;
   const limit = WORKSPACE_STORAGE_BYTES[what];
-  if (await tx.storedBytes(kind, instance._id) > limit) throw new ApiError('STREAM_WORKSPACE_STORAGE_EXCEEDED', [what, instance.name, limit]);
+  // Large pipelines are blobs beside the rows (pipeline-blobs.ts): they count all the same.
+  const blobBytes = what === 'processors'
+    ? (await listAllUnder<StoredProcessor>(tx, kind, instance._id)).reduce((sum, p) => sum + (p.pipelineBlob?.bytes ?? 0), 0) : 0;
+  if (await tx.storedBytes(kind, instance._id) + blobBytes > limit) throw new ApiError('STREAM_WORKSPACE_STORAGE_EXCEEDED', [what, instance.name, limit]);
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

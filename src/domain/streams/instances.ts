@@ -14,6 +14,7 @@ import {
 } from './common.js';
 import { REGIONS_BY_PROVIDER } from './regions.js';
 import { deleteConnectionsOf, insertConnection, listConnections, renderConnection, SAMPLE_SOLAR } from './connections.js';
+import { deleteProcessorBlobs } from './processors.js';
 
 const DEFAULT_TIER = 'SP30';
 
@@ -121,6 +122,9 @@ export const instanceHandlers: HandlerTable = {
     await ctx.tx.deleteChildren(STREAMS_KIND.processor, instance._id);
     await deleteConnectionsOf(ctx.tx, instance);
     await ctx.tx.delete(STREAMS_KIND.instance, instance._id);
+    ctx.afterCommit(async () => {
+      for (const processor of processors) await deleteProcessorBlobs(ctx.services.store.blobs, processor._id, ctx.log);
+    });
     return { status: 202, body: {} };
   },
 };

@@ -42,7 +42,7 @@ export interface InteractiveRun {
 export async function startInteractive(services: Services, log: Logger, instance: StoredInstance, pipeline: Document[], dlq?: Document): Promise<InteractiveRun> {
   const now = services.now();
   const name = `process_${randomBytes(6).toString('hex')}`;
-  const runPipeline = withSink(pipeline) as StoredProcessor['pipeline'];
+  const runPipeline = withSink(pipeline);
   const processor: StoredProcessor = {
     _id: newObjectId(now.getTime()), instanceId: instance._id, groupId: instance.groupId, instanceName: instance.name, name, pipeline: runPipeline,
     state: 'STARTED', resumeFromCheckpoint: false, createdAt: now.toISOString(), lastStateChange: now.toISOString(),

@@ -101,7 +101,7 @@ export async function createLeasedRunner(options: LeasedRunnerOptions): Promise<
   async function startHeld(lease: Lease, claimSentAt: number, processor: StoredProcessor): Promise<void> {
     const definition = await store.read(async (tx) => {
       const instance = await instanceOf(tx, processor);
-      return instance ? buildDefinition(tx, { secretBox }, instance, processor) : undefined;
+      return instance ? buildDefinition(tx, { secretBox, store }, instance, processor) : undefined;
     });
     if (!definition || !engine) return leases.release(lease);
     const writeFence = hold(lease, claimSentAt);

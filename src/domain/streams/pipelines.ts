@@ -38,17 +38,23 @@ export function checkProcessorDefinition(pipeline: unknown, dlq: unknown, connec
  * passed the shape check when it was written; should it not parse now, every
  * `connectionName` found anywhere counts, so that a connection is never freed by mistake.
  */
-export function connectionsUsedBy(processor: Pick<StoredProcessor, 'pipeline' | 'options'>): Set<string> {
-  let used: Set<string>;
-  try {
-    used = checkPipelineShape(processor.pipeline);
-  } catch {
-    used = new Set();
-    collectEverywhere(processor.pipeline, used);
-  }
+export function connectionsUsedBy(processor: Pick<StoredProcessor, 'pipeline' | 'pipelineBlob' | 'options'>): Set<string> {
+  const used = pipelineConnections(processor);
   const dlqName = processor.options?.dlq?.connectionName;
   if (typeof dlqName === 'string') used.add(dlqName);
   return used;
+}
+
+function pipelineConnections(processor: Pick<StoredProcessor, 'pipeline' | 'pipelineBlob'>): Set<string> {
+  // A pipeline kept as a blob had its connections found when it was stored (pipeline-blobs.ts).
+  if (processor.pipelineBlob) return new Set(processor.pipelineBlob.connections);
+  try {
+    return checkPipelineShape(processor.pipeline);
+  } catch {
+    const used = new Set<string>();
+    collectEverywhere(processor.pipeline, used);
+    return used;
+  }
 }
 
 function collectEverywhere(value: unknown, into: Set<string>): void {

@@ -13,8 +13,8 @@ import { newObjectId } from '../../crypto/ids.js';
 import { shownState } from './lifecycles.js';
 import type { HandlerTable, RequestContext, Services } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
-import { keepOrder } from '../../http/json.js';
 import { pagedList, pageOf } from '../../http/pagination.js';
+import type { BlobStore } from '../../store/blob-files.js';
 import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
 import {
   checkObjectName, checkWorkspaceStorage, insertUnique, invalidField, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
@@ -23,6 +23,7 @@ import {
 import { listConnections, loadConnectionDefinitions } from './connections.js';
 import { failoverDefinitions, failoverRegionsOf } from './failover-connections.js';
 import { checkProcessorDefinition, connectionsUsedBy, type DlqOptions } from './pipelines.js';
+import { deleteStoredPipeline, keepOnlyStoredPipeline, loadPipeline, pipelineForResponse, stageNamesOf, storePipeline } from './pipeline-blobs.js';
 import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
 import { clusterProjectDenial } from './cluster-projects.js';
 import type { StreamsStartStreamProcessorWith } from '../../protocol/generated/types.js';
@@ -76,10 +77,6 @@ export function serially<T>(runner: ProcessorRunner, processorId: string, task: 
 // ---------------------------------------------------------------------------------------
 // Rendering
 
-function stageNames(pipeline: Document[]): string[] {
-  return pipeline.map((stage) => (isObject(stage) ? Object.keys(stage)[0] ?? '' : ''));
-}
-
 /** The runner's figures while it runs; otherwise zeros in the same shape (sp.processor.stats()). */
 export function statsOf(runner: ProcessorRunner, processor: StoredProcessor): Record<string, unknown> {
   const live: ProcessorStats | undefined = processor.state === 'STARTED' ? runner.stats(processor._id) : undefined;
@@ -91,7 +88,7 @@ export function statsOf(runner: ProcessorRunner, processor: StoredProcessor): Re
     name: processor.name, processorId: processor._id, status, scaleFactor: 1, ok: 1,
     inputMessageCount: 0, inputMessageSize: 0, outputMessageCount: 0, outputMessageSize: 0,
     dlqMessageCount: 0, dlqMessageSize: 0, memoryTrackerBytes: 0, stateSize: 0,
-    operatorStats: stageNames(processor.pipeline).map((name) => ({
+    operatorStats: stageNamesOf(processor).map((name) => ({
       name, inputMessageCount: 0, outputMessageCount: 0, dlqMessageCount: 0, executionTimeSecs: 0, timeSpentMillis: 0,
       maxMemoryUsage: 0, stateSize: 0,
     })),
@@ -101,24 +98,23 @@ export function statsOf(runner: ProcessorRunner, processor: StoredProcessor): Re
   return stats;
 }
 
-export function renderProcessor(runner: ProcessorRunner, processor: StoredProcessor, withStats: boolean): Record<string, unknown> {
+export async function renderProcessor(services: Pick<Services, 'runner' | 'store'>, processor: StoredProcessor, withStats: boolean): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
     _id: processor._id,
     name: processor.name,
-    // The caller's stage order and field order are the program: kept as written. Not copied:
-    // the processor is the caller's own read (or body), and copying a 16 MB pipeline costs two
-    // full passes on the API thread.
-    pipeline: keepOrder(processor.pipeline),
+    // The caller's stage order and field order are the program: kept as written. Not copied
+    // nor parsed: copying a 16 MB pipeline costs two full passes on the API thread.
+    pipeline: await pipelineForResponse(services.store.blobs, processor),
     state: processor.state,
   };
   if (processor.options?.dlq) out['options'] = { dlq: processor.options.dlq };
-  if (withStats) out['stats'] = statsOf(runner, processor);
+  if (withStats) out['stats'] = statsOf(services.runner, processor);
   return out;
 }
 
 /** A processor as a read shows it: STARTING or STOPPING while a lifecycle transition lasts. */
-function readProcessor(ctx: RequestContext, processor: StoredProcessor): Record<string, unknown> {
-  const out = renderProcessor(ctx.services.runner, processor, true);
+async function readProcessor(ctx: RequestContext, processor: StoredProcessor): Promise<Record<string, unknown>> {
+  const out = await renderProcessor(ctx.services, processor, true);
   out['state'] = shownState(ctx, processor._id, processor.state);
   return out;
 }
@@ -127,10 +123,12 @@ function readProcessor(ctx: RequestContext, processor: StoredProcessor): Record<
 // State changes
 
 /** What the engine gets: the definition, every connection with secrets, the instance's tier. */
-export async function buildDefinition(tx: StoreTx, services: Pick<Services, 'secretBox'>, instance: StoredInstance, processor: StoredProcessor): Promise<ProcessorDefinition> {
+export async function buildDefinition(tx: StoreTx, services: Pick<Services, 'secretBox' | 'store'>, instance: StoredInstance, processor: StoredProcessor): Promise<ProcessorDefinition> {
+  // A blob's pipeline is parsed afresh; one in the row is the store's document, copied so the engine cannot change it.
+  const pipeline = processor.pipelineBlob ? await loadPipeline(services.store.blobs, processor) : jsonCopy(processor.pipeline!);
   const definition: ProcessorDefinition = {
     id: processor._id, name: processor.name, groupId: instance.groupId, instanceName: instance.name,
-    tier: instance.streamConfig.tier, pipeline: jsonCopy(processor.pipeline),
+    tier: instance.streamConfig.tier, pipeline,
     connections: await loadConnectionDefinitions(tx, services.secretBox, instance),
   };
   // A failed-over processor reaches each system through that connection's failover connection in its region.
@@ -187,10 +185,10 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
   const clearCheckpoint = request.resumeFromCheckpoint === false || (failover?.mode === 'FORCED' && failover.clearCheckpoint === true);
   const processor = { ...found, failoverRegion: region, ...(clearCheckpoint ? { resumeFromCheckpoint: false } : {}) };
   const { startAtOperationTime } = request;
-  await checkDefinition(ctx.tx, instance, processor.name, processor.pipeline, processor.options?.dlq);
+  const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
+  await checkDefinition(ctx.tx, instance, processor.name, definition.pipeline, processor.options?.dlq);
   const denial = await startDenial(ctx.tx, instance, processor, ctx.log);
   if (denial) throw genericError(processor.name, denial);
-  const definition = await buildDefinition(ctx.tx, ctx.services, instance, processor);
   if (failover?.dryRun) return { status: 200, body: {} };
   if (clearCheckpoint) await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
   const runToken = randomUUID();
@@ -233,6 +231,30 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
   return { status: 200, body: {} };
 }
 
+/**
+ * Runs the writes of a processor whose pipeline storePipeline may have just written as a new
+ * blob version: should they fail, that version goes again; once they commit, the versions the
+ * row no longer names do.
+ */
+async function unlessStored(ctx: RequestContext, processor: StoredProcessor, previous: StoredProcessor | undefined, writes: () => Promise<void>): Promise<void> {
+  const { blobs } = ctx.services.store;
+  try {
+    await writes();
+  } catch (error) {
+    await keepOnlyStoredPipeline(blobs, { _id: processor._id, pipelineBlob: previous?.pipelineBlob });
+    throw error;
+  }
+  ctx.afterCommit(() => keepOnlyStoredPipeline(blobs, processor).catch((error: unknown) => {
+    ctx.log.error({ processorId: processor._id, err: error }, 'deleting an earlier pipeline version failed');
+  }));
+}
+
+/** A deleted processor's values beside the store (blob-files.ts): its checkpoint state and a large pipeline. */
+export async function deleteProcessorBlobs(blobs: BlobStore, processorId: string, log: Logger): Promise<void> {
+  await Promise.all([blobs.deleteAll(STREAMS_KIND.checkpoint, processorId), deleteStoredPipeline(blobs, processorId)])
+    .catch((error: unknown) => log.error({ processorId, err: error }, 'deleting the values a processor kept beside the store failed'));
+}
+
 function bodyOf(ctx: RequestContext): Record<string, unknown> {
   return (ctx.body ?? {}) as Record<string, unknown>;
 }
@@ -245,32 +267,37 @@ export const processorHandlers: HandlerTable = {
     if (body['pipeline'] === undefined) throw requiredField('pipeline');
     const options = isObject(body['options']) ? body['options'] : undefined;
     const dlq = options?.['dlq'] as DlqOptions | undefined;
-    await checkDefinition(ctx.tx, instance, name, body['pipeline'], dlq);
+    const pipeline = body['pipeline'] as Document[];
+    await checkDefinition(ctx.tx, instance, name, pipeline, dlq);
     const now = ctx.services.now();
+    const id = newObjectId(now.getTime());
     const processor: StoredProcessor = {
-      _id: newObjectId(now.getTime()), instanceId: instance._id, groupId: instance.groupId, instanceName: instance.name, name,
-      pipeline: body['pipeline'] as Document[], state: 'CREATED', resumeFromCheckpoint: true,
-      createdAt: now.toISOString(), lastStateChange: now.toISOString(),
+      _id: id, instanceId: instance._id, groupId: instance.groupId, instanceName: instance.name, name,
+      ...await storePipeline(ctx.services.store.blobs, id, pipeline, () => connectionsUsedBy({ pipeline })),
+      state: 'CREATED', resumeFromCheckpoint: true, createdAt: now.toISOString(), lastStateChange: now.toISOString(),
     };
     if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
-    await insertUnique(ctx.tx, STREAMS_KIND.processor, { id: processor._id, parentId: instance._id, name }, processor,
-      'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
-    await checkWorkspaceStorage(ctx.tx, instance, 'processors');
-    await logProcessorEvent(ctx.tx, processor, 'created', now);
+    await unlessStored(ctx, processor, undefined, async () => {
+      await insertUnique(ctx.tx, STREAMS_KIND.processor, { id, parentId: instance._id, name }, processor, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
+      await checkWorkspaceStorage(ctx.tx, instance, 'processors');
+      await logProcessorEvent(ctx.tx, processor, 'created', now);
+    });
     // The create response is a StreamsProcessor (the definition), without state or stats.
-    const { state: _state, ...definition } = renderProcessor(ctx.services.runner, processor, false);
+    const { state: _state, ...definition } = await renderProcessor(ctx.services, processor, false);
     return { status: 200, body: definition };
   },
 
   async getStreamProcessor(ctx) {
     const instance = await requireInstance(ctx);
-    return { body: readProcessor(ctx, await requireProcessor(ctx, instance)) };
+    return { body: await readProcessor(ctx, await requireProcessor(ctx, instance)) };
   },
 
   async getStreamProcessors(ctx) {
     const instance = await requireInstance(ctx);
     const page = await ctx.tx.list<StoredProcessor>(STREAMS_KIND.processor, instance._id, pageOf(ctx));
-    return { body: pagedList(ctx, page, (p) => readProcessor(ctx, p)) };
+    const rendered = { ...page, items: [] as Array<Record<string, unknown>> };
+    for (const processor of page.items) rendered.items.push(await readProcessor(ctx, processor));
+    return { body: pagedList(ctx, rendered, (p) => p) };
   },
 
   async updateStreamProcessor(ctx) {
@@ -280,12 +307,17 @@ export const processorHandlers: HandlerTable = {
     const body = bodyOf(ctx);
     const options = isObject(body['options']) ? body['options'] : {};
     const name = body['name'] === undefined ? processor.name : checkObjectName(body['name'], 'Stream processor');
-    const pipeline = (body['pipeline'] ?? processor.pipeline) as Document[];
+    const newPipeline = body['pipeline'] as Document[] | undefined;
     // An empty dlq object removes the dead letter queue (mongosh's modify({dlq: {}})).
     const removesDlq = isObject(options['dlq']) && Object.keys(options['dlq']).length === 0;
     const dlq = (removesDlq ? undefined : options['dlq'] ?? processor.options?.dlq) as DlqOptions | undefined;
-    await checkDefinition(ctx.tx, instance, name, pipeline, dlq);
-    const updated: StoredProcessor = { ...processor, name, pipeline };
+    await checkDefinition(ctx.tx, instance, name, newPipeline ?? await loadPipeline(ctx.services.store.blobs, processor), dlq);
+    const updated: StoredProcessor = { ...processor, name };
+    if (newPipeline !== undefined) {
+      delete updated.pipeline;
+      delete updated.pipelineBlob;
+      Object.assign(updated, await storePipeline(ctx.services.store.blobs, processor._id, newPipeline, () => connectionsUsedBy({ pipeline: newPipeline })));
+    }
     if (dlq) updated.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
     else delete updated.options;
     if (options['resumeFromCheckpoint'] === false) {
@@ -293,14 +325,16 @@ export const processorHandlers: HandlerTable = {
       await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
       updated.resumeFromCheckpoint = false;
     }
-    try {
-      await ctx.tx.update(STREAMS_KIND.processor, processor._id, updated, name);
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_PROCESSOR_NAME_ALREADY_EXISTS', [name]);
-      throw error;
-    }
-    await checkWorkspaceStorage(ctx.tx, instance, 'processors');
-    return { body: renderProcessor(ctx.services.runner, updated, true) };
+    await unlessStored(ctx, updated, processor, async () => {
+      try {
+        await ctx.tx.update(STREAMS_KIND.processor, processor._id, updated, name);
+      } catch (error) {
+        if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_PROCESSOR_NAME_ALREADY_EXISTS', [name]);
+        throw error;
+      }
+      await checkWorkspaceStorage(ctx.tx, instance, 'processors');
+    });
+    return { body: await renderProcessor(ctx.services, updated, true) };
   },
 
   async deleteStreamProcessor(ctx) {
@@ -314,9 +348,7 @@ export const processorHandlers: HandlerTable = {
     ctx.afterCommit(async () => {
       await serially(runner, processor._id, () => runner.drop(processor._id))
         .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'the engine failed to drop a processor'));
-      // The checkpoint's state lives beside the store (blob-files.ts), not in the row just deleted.
-      await ctx.services.store.blobs.deleteAll(STREAMS_KIND.checkpoint, processor._id)
-        .catch((error: unknown) => log.error({ processorId: processor._id, err: error }, 'deleting a checkpoint state failed'));
+      await deleteProcessorBlobs(ctx.services.store.blobs, processor._id, log);
     });
     return { status: 204 };
   },

@@ -3,7 +3,8 @@ import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } fr
 import type { EngineSettings } from './environment.js';
 
 export type ToWorker =
-  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string }
+  /** The definition's pipeline travels as its JSON text (pipelineJson), the definition's own left empty. */
+  | { type: 'start'; definition: ProcessorDefinition; pipelineJson: Uint8Array[]; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }

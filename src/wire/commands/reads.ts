@@ -33,7 +33,7 @@ async function listProcessors(ctx: CommandContext): Promise<Document> {
   const rendered = await endpoint.services.store.read(async (tx) => {
     const instance = await loadInstance(tx, endpoint);
     const { items } = await tx.list<StoredProcessor>(STREAMS_KIND.processor, instance._id);
-    return items.map((p) => renderListed(p, instance));
+    return Promise.all(items.map((p) => renderListed(endpoint.services.store.blobs, p, instance)));
   });
   return { streamProcessors: rendered.filter(matches), ok: 1 };
 }
@@ -44,7 +44,7 @@ async function getProcessor(ctx: CommandContext): Promise<Document> {
   return endpoint.services.store.read(async (tx) => {
     const instance = await loadInstance(tx, endpoint);
     const processor = await loadProcessor(tx, instance, name);
-    const listed = renderListed(processor, instance);
+    const listed = await renderListed(endpoint.services.store.blobs, processor, instance);
     return {
       ...listed, dlq: processor.options?.dlq ?? null, lastModifiedAt: listed['lastModified'],
       stats: renderStats(statsOf(endpoint.services.runner, processor), 1, false), errorCode: 0, errorRetryable: false, ok: 1,
@@ -74,7 +74,7 @@ async function stats(ctx: CommandContext): Promise<Document> {
       processorId: processor._id,
       state: processor.state,
       stats: renderStats(statsOf(endpoint.services.runner, processor), scale, verbose),
-      pipeline: pipelineOf(processor),
+      pipeline: await pipelineOf(endpoint.services.store.blobs, processor),
       ok: 1,
     };
   });
