@@ -2,9 +2,13 @@
 // clients send the largest bodies the server accepts, oversized ones, and deep JSON.
 // Prints p50/p99/max of the GET alone, then under each kind of hostile traffic with its p99 and
 // max as ratios to the GET alone in the same run. Every loop is bounded by HOSTILE_SECONDS per
-// phase. Run after `npm run build`:
+// phase. The server keeps its data in a directory (the default SQLite store, large pipelines
+// beside it), not in memory. Run after `npm run build`:
 //   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { bearerToken, startEmulator } from './lib/processes.mjs';
@@ -106,6 +110,7 @@ async function attack(kind, url, projectId, token) {
     anonymous: (agent) => send(processors, { method: 'POST', headers: { Accept: ACCEPT, 'Content-Type': 'application/json' }, body: big, agent }),
     maximal: (agent) => send(processors, { method: 'POST', headers: auth, body: big, agent }),
     stored: (agent) => send(stored, { method: 'PATCH', headers: auth, body: kindBody, agent }),
+    fetched: (agent) => send(stored, { headers: auth, agent }),
     oversized: (agent) => send(processors, { method: 'POST', headers: { ...auth, 'Content-Length': String(MAX_BODY + 1) }, agent }),
     deep: (agent) => send(processors, { method: 'POST', headers: auth, body: deep, agent }),
   };
@@ -123,7 +128,8 @@ async function attack(kind, url, projectId, token) {
 }
 
 export async function runHostileLoadBench() {
-  const server = await startEmulator();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ase-hostile-'));
+  const server = await startEmulator({ dataDir });
   try {
     const token = await bearerToken(server);
     const auth = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };
@@ -141,10 +147,12 @@ export async function runHostileLoadBench() {
     await phase('+ maximal bodies, no credentials', server, token, 'anonymous');
     await phase('+ maximal bodies, authenticated (parsed)', server, token, 'maximal');
     await phase('+ maximal valid pipelines, stored and echoed', server, token, 'stored');
+    await phase('+ the maximal pipeline stored, fetched', server, token, 'fetched');
     await phase('+ oversized bodies (Content-Length > limit)', server, token, 'oversized');
     await phase('+ 1,000,000 levels of nesting, authenticated', server, token, 'deep');
   } finally {
     server.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -21,6 +21,7 @@ import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
 import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
+import { prepareLargeBody } from './domain/streams/pipeline-blobs.js';
 import { createLifecycles } from './domain/streams/lifecycles.js';
 import { createLeasedRunner } from './domain/streams/leased-runner.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
@@ -173,6 +174,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
         if (call.status < 300 && WORKSPACE_CHANGES.test(call.operationId)) void wire.reconcile();
       },
       beforeOperation: faults.apply,
+      prepareLargeBody,
       extensions: [createAdminRoutes({ faults, journal, lifecycles }), emulatorRoutes],
       ownAuthRoutes: createDatabaseUserRoutes({ sessionMs: config.consoleSessionMs }),
       publicRoutes: {

@@ -98,6 +98,7 @@ export class JsonBody {
   private pendingBytes = 0;
   private parser?: JSONParser;
   private parsed?: { value: unknown };
+  private ended?: { error?: ApiError };
 
   /** Whether the body is parsed as it arrives: result() then needs none of its bytes. */
   get parsing(): boolean {
@@ -128,17 +129,22 @@ export class JsonBody {
     }
   }
 
-  /** The body's value once it was all fed (`raw` is all of it), or undefined for a blank body; 400 MALFORMED_JSON when it is not JSON. */
+  /** The body's value once it was all fed (`raw` is all of it, unless it was parsed as it came), or undefined for a blank body; 400 MALFORMED_JSON when it is not JSON. */
   result(raw: Buffer): { value: unknown } | undefined {
     if (!this.parser) {
       const text = raw.toString('utf8');
       return text.trim() === '' ? undefined : { value: parseJson(text) };
     }
-    try {
-      if (!this.parser.isEnded) this.parser.end();
-    } catch {
-      throw new ApiError('MALFORMED_JSON');
+    // Asked again (before the transaction, then in it), it answers as it did the first time.
+    if (!this.ended) {
+      try {
+        if (!this.parser.isEnded) this.parser.end();
+        this.ended = {};
+      } catch {
+        this.ended = { error: new ApiError('MALFORMED_JSON') };
+      }
     }
+    if (this.ended.error) throw this.ended.error;
     return this.parsed;
   }
 }

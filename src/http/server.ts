@@ -36,6 +36,12 @@ export interface ApiServerOptions {
   extensions?: RouteExtension[];
   /** Routes that authenticate their callers themselves (the console's database-user sessions); checked before `extensions`. */
   ownAuthRoutes?: OwnAuthRoutes;
+  /**
+   * Work on a large body (one parsed as it arrived) done before the operation's store
+   * transaction, so that it holds up no other client's store access: the JSON text of a
+   * 16 MB pipeline (pipeline-blobs.ts). The body is not validated yet; the caller is authenticated.
+   */
+  prepareLargeBody?: (operationId: string, body: unknown) => Promise<void>;
   /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
   beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
   /**
@@ -223,8 +229,18 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
   const cached = cacheKey && cache.get(cacheKey);
   if (cached) return sendAnswer(x.res, cached, rateHeaders);
+  if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
   const answer = await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
   if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
+}
+
+/** The body's value, or undefined when it is not JSON: parseBody refuses it later, in its turn. */
+function parsedOrUndefined(json: JsonBody): unknown {
+  try {
+    return json.result(EMPTY)?.value;
+  } catch {
+    return undefined;
+  }
 }
 
 interface CheckedCall {

@@ -46,7 +46,9 @@ function maximalPipeline(marker: string): unknown[] {
 
 /** Bytes of the database files (the SQLite database and its write-ahead log). */
 function databaseBytes(): number {
-  return dataFiles(dataDir).filter((f) => /\.sqlite(-wal)?$/.test(f.name)).reduce((n, f) => n + f.bytes.length, 0);
+  const files = dataFiles(dataDir).filter((f) => /^atlas-streams\.db(-wal)?$/.test(f.name));
+  expect(files.length).toBeGreaterThan(0);
+  return files.reduce((n, f) => n + f.bytes.length, 0);
 }
 
 /** The files that hold the processor's pipeline, by the processor's id. */

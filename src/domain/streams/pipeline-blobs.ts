@@ -27,6 +27,21 @@ export interface PipelineBlob {
 /** Where a processor's pipeline is: in the row (`pipeline`) or in a blob (`pipelineBlob`). */
 export type StoredPipeline = Pick<StoredProcessor, 'pipeline' | 'pipelineBlob'>;
 
+/** JSON texts of pipelines in request bodies, written before the request's transaction began. */
+const preparedTexts = new WeakMap<object, ReturnType<typeof jsonPieces>>();
+const PIPELINE_OPERATIONS = new Set(['createStreamProcessor', 'updateStreamProcessor']);
+
+/**
+ * For the HTTP layer, before a large body's transaction: writes the JSON text of the body's
+ * pipeline, which storePipeline then takes instead of writing it inside the transaction.
+ */
+export async function prepareLargeBody(operationId: string, body: unknown): Promise<void> {
+  if (!PIPELINE_OPERATIONS.has(operationId) || !isObject(body) || !Array.isArray(body['pipeline'])) return;
+  const text = jsonPieces(body['pipeline']);
+  preparedTexts.set(body['pipeline'], text);
+  await text;
+}
+
 function stageNames(pipeline: unknown[]): string[] {
   return pipeline.map((stage) => (isObject(stage) ? Object.keys(stage)[0] ?? '' : ''));
 }
@@ -37,7 +52,7 @@ function stageNames(pipeline: unknown[]): string[] {
  * Once the row naming it is committed, keepOnly drops the other versions.
  */
 export async function storePipeline(blobs: BlobStore, processorId: string, pipeline: Document[], connections: () => Set<string>): Promise<StoredPipeline> {
-  const { pieces, bytes } = await jsonPieces(pipeline);
+  const { pieces, bytes } = await (preparedTexts.get(pipeline) ?? jsonPieces(pipeline));
   if (bytes <= PIPELINE_INLINE_BYTES) return { pipeline };
   const version = randomUUID();
   await blobs.write(STREAMS_KIND.processor, processorId, version, pieces);
