@@ -1,7 +1,8 @@
 // Hostile load (issue 8 item 10): how long an ordinary client's GET takes while other
 // clients send the largest bodies the server accepts, oversized ones, and deep JSON.
 // Prints p50/p99/max of the GET alone, then under each kind of hostile traffic with its p99 and
-// max as ratios to the GET alone in the same run. Every loop is bounded by HOSTILE_SECONDS per
+// max as ratios to the GET alone in the same run, and the server's longest event loop stall in
+// each phase (its /metrics, whose maximum restarts at every scrape) against the phase alone. Every loop is bounded by HOSTILE_SECONDS per
 // phase. The server keeps its data in a directory (the default SQLite store, large pipelines
 // beside it), not in memory. Run after `npm run build`:
 //   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
@@ -79,22 +80,30 @@ async function attackers(kind, server, token) {
 }
 
 const fmt = (v) => v.toFixed(1).padStart(7);
+
+/** The server's longest event loop delay since the last scrape, in ms (prom-client's default metric). */
+async function loopStallMs(server) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^atlas_streams_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)[1]) * 1000;
+}
 const baseline = {};
 
 async function phase(name, server, token, kind) {
   const ready = await attackers(kind, server, token);
+  await loopStallMs(server);
   const until = Date.now() + SECONDS * 1000;
   const running = ready.go(until);
   const times = await timedGets(`${server.url}/api/atlas/v2/groups/${server.projectId}/streams`, token, until);
   const summaries = await Promise.all(running);
+  const stall = await loopStallMs(server);
   const requests = summaries.reduce((n, s) => n + s.requests, 0);
   const statuses = {};
   for (const s of summaries) for (const [k, v] of Object.entries(s.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
   const p99 = percentile(times, 0.99);
   const max = times.at(-1);
-  if (!kind) Object.assign(baseline, { p99, max });
-  const ratios = kind ? `  (x alone: p99 ${(p99 / baseline.p99).toFixed(1)}, max ${(max / baseline.max).toFixed(1)})` : '';
-  console.log(`${name.padEnd(46)} GET p50 ${fmt(percentile(times, 0.5))} ms  p99 ${fmt(p99)} ms  max ${fmt(max)} ms${ratios}  ` +
+  if (!kind) Object.assign(baseline, { p99, max, stall });
+  const ratios = kind ? `  (x alone: p99 ${(p99 / baseline.p99).toFixed(1)}, max ${(max / baseline.max).toFixed(1)}, stall ${(stall / baseline.stall).toFixed(1)})` : '';
+  console.log(`${name.padEnd(46)} GET p50 ${fmt(percentile(times, 0.5))} ms  p99 ${fmt(p99)} ms  max ${fmt(max)} ms  server loop stall ${fmt(stall)} ms${ratios}  ` +
     `(${times.length} GETs${kind ? `; ${requests} hostile requests, statuses ${JSON.stringify(statuses)}` : ''})`);
 }
 

@@ -168,6 +168,16 @@ export async function insertUnique<T>(tx: StoreTx, kind: string, key: { id: stri
   }
 }
 
+/** Replaces a document and its name, turning a name collision into the operation's 409. */
+export async function updateUnique<T>(tx: StoreTx, kind: string, id: string, doc: T, name: string, conflict: ErrorCode): Promise<void> {
+  try {
+    await tx.update(kind, id, doc, name);
+  } catch (error) {
+    if (error instanceof DuplicateKeyError) throw new ApiError(conflict, [name]);
+    throw error;
+  }
+}
+
 /**
  * What all of one workspace's processors, and all of its connections, may hold as stored.
  * Lists, starts and the wire endpoint load every one of a kind at once on the API thread, so

@@ -13,12 +13,11 @@ import type { Schema } from '../../protocol/operation-spec.js';
 import type { StoreTx } from '../../store/store.js';
 import {
   checkObjectName, checkWorkspaceStorage, insertUnique, invalidField, isActive, isObject, jsonCopy, listAllUnder, requireConnection, requiredField,
-  requireInstance, STREAMS_KIND, type StoredConnection, type StoredInstance, type StoredProcessor,
+  requireInstance, STREAMS_KIND, updateUnique, type StoredConnection, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { connectionsUsedBy } from './pipelines.js';
 import { checkClusterProjectAccess } from './cluster-projects.js';
 import { isLeafKey, openLeaf, sealLeaves } from './connection-secrets.js';
-import { DuplicateKeyError } from '../../store/store.js';
 
 export const SAMPLE_SOLAR: Document = { name: 'sample_stream_solar', type: 'Sample' };
 
@@ -377,12 +376,7 @@ export const connectionHandlers: HandlerTable = {
     await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
     const { definition, sealed } = seal(def, ctx.services.secretBox, current.sealed);
     const updated: StoredConnection = { ...current, name, type: def['type'] as string, definition, sealed, author: authorOf(ctx) };
-    try {
-      await ctx.tx.update(STREAMS_KIND.connection, current.id, updated, name);
-    } catch (error) {
-      if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_CONNECTION_NAME_ALREADY_EXISTS', [name]);
-      throw error;
-    }
+    await updateUnique(ctx.tx, STREAMS_KIND.connection, current.id, updated, name, 'STREAM_CONNECTION_NAME_ALREADY_EXISTS');
     await checkWorkspaceStorage(ctx.tx, instance, 'connections');
     return { body: renderConnection(updated, instance) };
   },

@@ -15,9 +15,9 @@ import type { HandlerTable, RequestContext, Services } from '../../http/context.
 import { ApiError } from '../../http/errors.js';
 import { pagedList, pageOf } from '../../http/pagination.js';
 import type { BlobStore } from '../../store/blob-files.js';
-import { DuplicateKeyError, type StoreTx } from '../../store/store.js';
+import type { StoreTx } from '../../store/store.js';
 import {
-  checkObjectName, checkWorkspaceStorage, insertUnique, invalidField, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND,
+  checkObjectName, checkWorkspaceStorage, insertUnique, invalidField, isObject, jsonCopy, requiredField, requireInstance, requireProcessor, STREAMS_KIND, updateUnique,
   type ProcessorState, type StoredInstance, type StoredProcessor,
 } from './common.js';
 import { listConnections, loadConnectionDefinitions } from './connections.js';
@@ -326,12 +326,7 @@ export const processorHandlers: HandlerTable = {
       updated.resumeFromCheckpoint = false;
     }
     await unlessStored(ctx, updated, processor, async () => {
-      try {
-        await ctx.tx.update(STREAMS_KIND.processor, processor._id, updated, name);
-      } catch (error) {
-        if (error instanceof DuplicateKeyError) throw new ApiError('STREAM_PROCESSOR_NAME_ALREADY_EXISTS', [name]);
-        throw error;
-      }
+      await updateUnique(ctx.tx, STREAMS_KIND.processor, processor._id, updated, name, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
       await checkWorkspaceStorage(ctx.tx, instance, 'processors');
     });
     return { body: await renderProcessor(ctx.services, updated, true) };
