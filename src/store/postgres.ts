@@ -9,7 +9,7 @@ import { AuditJournal } from './audit-journal.js';
 import { wholeBlob, type BlobStore } from './blob-files.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { pageOf } from './paging.js';
-import { DuplicateKeyError, type AuditEvent, type EntityKey, type Store, type StoreTx } from './store.js';
+import { DuplicateKeyError, StaleReadError, type AuditEvent, type EntityKey, type Store, type StoreTx } from './store.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database[?options=-c search_path=...] */
@@ -61,7 +61,8 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
       } catch (error) {
         await conn.query('ROLLBACK').catch(() => { broken = true; });
         const code = (error as { code?: string }).code;
-        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw error;
+        const retryable = error instanceof StaleReadError || (code !== undefined && RETRYABLE.has(code));
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
       } finally {
         conn.release(broken);
       }

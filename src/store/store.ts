@@ -89,6 +89,15 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * What the transaction read is already out of date: a value beside the store that a row it
+ * read names is gone, removed by a write committed since. A store whose reads do not wait for
+ * writes (PostgreSQL) runs the transaction again, as after losing any other race.
+ */
+export class StaleReadError extends Error {
+  override readonly name = 'StaleReadError';
+}
+
 export class DuplicateKeyError extends Error {
   override readonly name = 'DuplicateKeyError';
 }

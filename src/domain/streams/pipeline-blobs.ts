@@ -11,6 +11,7 @@ import type { Document } from '../../engine/contract.js';
 import { jsonPieces, parseInSlices, piecesOf } from '../../engine/runtime/sliced-json.js';
 import { keepOrder, RawJson } from '../../http/json.js';
 import type { BlobStore } from '../../store/blob-files.js';
+import { StaleReadError } from '../../store/store.js';
 import { isObject, STREAMS_KIND, type StoredProcessor } from './common.js';
 
 /** Pipelines whose JSON text is longer stay out of the row: below it, JSON work takes a millisecond or so. */
@@ -49,7 +50,7 @@ function stageNames(pipeline: unknown[]): string[] {
 /**
  * Stores a processor's new pipeline: in the row when small, otherwise as a new blob version
  * (the row then names it). `connections` is what connectionsUsedBy finds in it.
- * Once the row naming it is committed, keepOnly drops the other versions.
+ * Once the row naming it is committed, keepOnlyStoredPipeline drops the other versions.
  */
 export async function storePipeline(blobs: BlobStore, processorId: string, pipeline: Document[], connections: () => Set<string>): Promise<StoredPipeline> {
   const { pieces, bytes } = await (preparedTexts.get(pipeline) ?? jsonPieces(pipeline));
@@ -71,8 +72,10 @@ export async function deleteStoredPipeline(blobs: BlobStore, processorId: string
 
 async function readBlob(blobs: BlobStore, processorId: string, blob: PipelineBlob): Promise<Uint8Array> {
   const bytes = await blobs.read(STREAMS_KIND.processor, processorId, blob.version);
-  // The row names a version written before it was committed; only a damaged data directory lacks it.
-  if (!bytes) throw new Error(`the pipeline of stream processor ${processorId} (blob ${blob.version}) is missing from the data directory`);
+  // The row names a version written before it was committed. Gone since: a modify or delete
+  // committed after this transaction's snapshot (PostgreSQL's reads do not wait for writes;
+  // SQLite's do, so there only a damaged data directory lacks it).
+  if (!bytes) throw new StaleReadError(`the pipeline of stream processor ${processorId} (blob ${blob.version}) is gone`);
   return bytes;
 }
 
