@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, compactJson, keepOrder } from './json.js';
+import { canonical, compactJson, compactJsonParts, keepOrder, prettyJson, RawJson } from './json.js';
 
 describe('compactJson', () => {
   it('writes what JSON.stringify writes of the sorted copy, keeping caller-ordered documents as written', () => {
@@ -12,5 +12,22 @@ describe('compactJson', () => {
     expect(compactJson(doc)).toContain('"pipeline":[{"$source":{"z":1,"a":2}},{"$match":{"b":1,"a":null}}]');
     expect(compactJson([1, 'a', null])).toBe('[1,"a",null]');
     expect(compactJson('text')).toBe('"text"');
+  });
+});
+
+describe('RawJson', () => {
+  it('is spliced in as its bytes, between the text around it, as the parsed value would be written', () => {
+    const pipelines = [[{ $source: { z: 1, a: 'é\u0000"' } }], [{ $match: { b: [1, 2] } }]];
+    const raw = (value: unknown) => {
+      const bytes = Buffer.from(JSON.stringify(value));
+      return new RawJson([bytes.subarray(0, 7), bytes.subarray(7)]);
+    };
+    const doc = { results: pipelines.map((pipeline, i) => ({ pipeline: raw(pipeline), name: `p${i}` })), totalCount: 2 };
+    const expected = { results: pipelines.map((pipeline, i) => ({ pipeline: keepOrder(pipeline), name: `p${i}` })), totalCount: 2 };
+    const parts = compactJsonParts(doc);
+    expect(parts.filter((part) => part instanceof Uint8Array)).toHaveLength(4);
+    expect(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))).toString()).toBe(compactJson(expected));
+    expect(compactJson(doc)).toBe(compactJson(expected));
+    expect(prettyJson(doc)).toBe(prettyJson(expected));
   });
 });

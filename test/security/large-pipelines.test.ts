@@ -81,6 +81,12 @@ describe('a maximal pipeline', () => {
     expect(listed.status).toBe(200);
     expect(listed.text).toContain(`"pipeline":${firstText}`);
     expect(listed.json.totalCount).toBe(1);
+    // The envelope and pretty printing lay the same pipeline out as for any other.
+    const enveloped = await callDigest(`${workspace()}/processor/big?envelope=true`, owner, { accept: ACCEPT.processors });
+    expect({ status: enveloped.json.status, stored: JSON.stringify(enveloped.json.content.pipeline) === firstText }).toEqual({ status: 200, stored: true });
+    const pretty = await callDigest(`${workspace()}/processor/big?pretty=true`, owner, { accept: ACCEPT.processors });
+    expect(pretty.text).toMatch(/^\{\n {2}"_id" : /);
+    expect(JSON.stringify(JSON.parse(pretty.text).pipeline) === firstText).toBe(true);
 
     await stopServerProcess(server.child, 'SIGKILL');
     server = await start();
@@ -89,28 +95,35 @@ describe('a maximal pipeline', () => {
     expect(after.text).toContain(`"pipeline":${firstText}`);
   });
 
-  it('replaced by a modify leaves only the new one; a conflicting create leaves nothing', async () => {
+  it('replaced by a modify leaves only the new one, a rename keeps it; a conflicting create leaves nothing', async () => {
     const second = maximalPipeline('second');
     const secondText = JSON.stringify(second);
     const modified = await callDigest(`${workspace()}/processor/big`, owner, { method: 'PATCH', accept: ACCEPT.processors, body: { pipeline: second } });
     expect(modified.status, modified.text.slice(0, 300)).toBe(200);
     expect(modified.text).toContain(`"pipeline":${secondText}`);
     expect(pipelineFiles(processorId).map((f) => f.bytes.toString('utf8') === secondText)).toEqual([true]);
+    const versionFile = pipelineFiles(processorId)[0]!.name;
 
-    const conflict = await callDigest(`${workspace()}/processor`, owner, { method: 'POST', accept: ACCEPT.processors, body: { name: 'big', pipeline: first } });
+    // A modify that leaves the pipeline as it is keeps its file.
+    const renamed = await callDigest(`${workspace()}/processor/big`, owner, { method: 'PATCH', accept: ACCEPT.processors, body: { name: 'renamed' } });
+    expect(renamed.status, renamed.text.slice(0, 300)).toBe(200);
+    expect(renamed.text).toContain(`"pipeline":${secondText}`);
+    expect(pipelineFiles(processorId).map((f) => f.name)).toEqual([versionFile]);
+
+    const conflict = await callDigest(`${workspace()}/processor`, owner, { method: 'POST', accept: ACCEPT.processors, body: { name: 'renamed', pipeline: first } });
     expect({ status: conflict.status, errorCode: conflict.json?.errorCode }).toEqual({ status: 409, errorCode: 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS' });
     expect(dataFiles(dataDir).filter((f) => f.name.startsWith(join('blobs', 'streamProcessor'))).map((f) => f.bytes.toString('utf8') === secondText))
       .toEqual([true]);
   });
 
   it('starts and stops, then leaves no file behind once deleted', async () => {
-    const started = await callDigest(`${workspace()}/processor/big:start`, owner, { method: 'POST', accept: ACCEPT.processors });
+    const started = await callDigest(`${workspace()}/processor/renamed:start`, owner, { method: 'POST', accept: ACCEPT.processors });
     expect(started.status, started.text).toBe(200);
-    const running = await callDigest(`${workspace()}/processor/big`, owner, { accept: ACCEPT.processors });
+    const running = await callDigest(`${workspace()}/processor/renamed`, owner, { accept: ACCEPT.processors });
     expect(running.json.state).toBe('STARTED');
-    const stopped = await callDigest(`${workspace()}/processor/big:stop`, owner, { method: 'POST', accept: ACCEPT.processors });
+    const stopped = await callDigest(`${workspace()}/processor/renamed:stop`, owner, { method: 'POST', accept: ACCEPT.processors });
     expect(stopped.status, stopped.text).toBe(200);
-    const deleted = await callDigest(`${workspace()}/processor/big`, owner, { method: 'DELETE', accept: ACCEPT.processors });
+    const deleted = await callDigest(`${workspace()}/processor/renamed`, owner, { method: 'DELETE', accept: ACCEPT.processors });
     expect(deleted.status).toBe(204);
     // The files go once the delete committed, right after its answer.
     for (let i = 0; i < 100 && pipelineFiles(processorId).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
