@@ -26,6 +26,7 @@ import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
 import { S3Sink } from '../sinks/s3-emit.js';
 import { KinesisSink } from '../sinks/kinesis-emit.js';
 import type { EngineSettings } from './environment.js';
+import type { SourceShard } from '../sources/kafka-shards.js';
 import { OperatorCounters } from './stats.js';
 
 export interface BuildDeps {
@@ -36,6 +37,7 @@ export interface BuildDeps {
   startOptions?: StartOptions;
   publishOutput(docs: Doc[]): void;
   resumePosition: unknown;
+  shard?: SourceShard;
 }
 
 export interface BuiltPipeline {
@@ -109,7 +111,7 @@ function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceCont
     }
     case 'Kafka': {
       const registry = schemaRegistryOf(spec, '$source', definition.connections, connection)?.registry;
-      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition, registry });
+      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition, registry, shard: deps.shard });
     }
     default:
       return new ChangeStreamSource(ctx, spec, connection.name, deps.clusters, deps.resumePosition, deps.startOptions?.startAtOperationTime);

@@ -2,6 +2,7 @@
 // bench's own thread when measuring).
 import type { Checkpoint } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
+import type { SourceShard } from '../sources/kafka-shards.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -26,6 +27,8 @@ export interface EngineSettings {
 export interface ProcessorEnvironment {
   readonly settings: EngineSettings;
   readonly log: Logger;
+  /** This worker's share of a Kafka source split across workers (kafkaSourceParallelism). */
+  readonly shard?: SourceShard;
   /** Persists a checkpoint; resolves once the control plane stored it. */
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** The sink's input, for __testLog and anyone watching the output. */

@@ -1,9 +1,10 @@
 // Messages between the engine (main thread) and a processor's worker thread.
 import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
 import type { EngineSettings } from './environment.js';
+import type { SourceShard } from '../sources/kafka-shards.js';
 
 export type ToWorker =
-  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string }
+  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string; shard?: SourceShard }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }

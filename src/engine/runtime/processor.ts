@@ -21,7 +21,7 @@ import { waitForWritePermit } from './write-fence.js';
 const TICK_MS = 200;
 
 /** counters: absent in checkpoints taken before stats were kept (they start from zero). */
-interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown }
+export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -78,6 +78,7 @@ export class Processor {
       startOptions: this.startOptions,
       publishOutput: (docs) => this.env.publishOutput(docs),
       resumePosition: restored?.source,
+      shard: this.env.shard,
     });
     this.source = built.source;
     this.operators = built.operators;
