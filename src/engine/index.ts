@@ -2,7 +2,7 @@
 // runs each processor in its own worker thread and relays checkpoints, failures, stats
 // and output through the ProcessorHost callbacks.
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { EJSON } from 'bson';
 import {
   PipelineError,
@@ -13,6 +13,7 @@ import { boundedMessage } from './limits.js';
 import type { EngineSettings, Logger } from './runtime/environment.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
 import type { SourceShard } from './sources/kafka-shards.js';
+import type { ShardLinks } from './runtime/window-shards.js';
 import { createProgressBuffer } from './runtime/progress.js';
 import { collectSecrets, createRedactor } from './runtime/secrets.js';
 import { Watchdog } from './runtime/watchdog.js';
@@ -145,12 +146,13 @@ class Engine implements ProcessorRunner {
     if (definition.options?.dlq) used.add(definition.options.dlq.connectionName);
     checkConnectionsExist(used, new Set(Object.keys(definition.connections)));
     const stored = options.resumeFromCheckpoint ? await this.host.loadCheckpoint(definition.id) : undefined;
-    const count = shardCount(definition, this.kafkaSourceParallelism);
+    const { count, windowed } = splitOf(definition, this.kafkaSourceParallelism);
     const resumed = splitCheckpoint(stored, count);
     const entry: Running = {
       definition,
       shards: [],
-      shardedCheckpoints: count > 1 ? new ShardedCheckpoints(resumed, stored?.id ?? 0) : undefined,
+      // With a window the emitting worker takes the whole checkpoint itself (runtime/window-shards.ts).
+      shardedCheckpoints: count > 1 && !windowed ? new ShardedCheckpoints(resumed, stored?.id ?? 0) : undefined,
       saving: Promise.resolve(),
       output: newChannel(this.ringSize),
       deadLetters: newChannel(DEAD_LETTER_RING_SIZE),
@@ -161,7 +163,8 @@ class Engine implements ProcessorRunner {
     this.running.set(definition.id, entry);
     this.lastOutput.delete(definition.id);
     const run = randomUUID();
-    const compiled = Promise.all(resumed.map((checkpoint, index) => this.startShard(entry, checkpoint, options, count > 1 ? { index, count, run } : undefined)));
+    const links = count > 1 && windowed ? windowShardLinks(count) : [];
+    const compiled = Promise.all(resumed.map((checkpoint, index) => this.startShard(entry, checkpoint, options, count > 1 ? { index, count, run } : undefined, links[index])));
     try {
       await compiled;
       entry.compiled = true;
@@ -172,7 +175,7 @@ class Engine implements ProcessorRunner {
   }
 
   /** Starts one worker; resolves once its pipeline compiled. */
-  private startShard(entry: Running, checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined): Promise<void> {
+  private startShard(entry: Running, checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined, shardLinks: ShardLinks | undefined): Promise<void> {
     const { definition } = entry;
     const progress = createProgressBuffer();
     const worker = spawnWorker(progress, this.heapMb);
@@ -215,7 +218,8 @@ class Engine implements ProcessorRunner {
     });
     worker.postMessage({ type: 'start', definition, checkpoint, startOptions: options, settings: this.settings,
       outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
-      deadLetterLimit: DEAD_LETTER_RING_SIZE, ...(shard ? { shard } : {}) } satisfies ToWorker);
+      deadLetterLimit: DEAD_LETTER_RING_SIZE, ...(shard ? { shard } : {}), ...(shardLinks ? { shardLinks } : {}) } satisfies ToWorker,
+    shardLinks ? ('toEmitter' in shardLinks ? [shardLinks.toEmitter] : shardLinks.fromShards) : []);
     return compiled;
   }
 
@@ -386,20 +390,34 @@ function spawnWorker(progress: SharedArrayBuffer, heapMb: number): Worker {
 }
 
 /**
- * How many workers run the processor: kafkaSourceParallelism for a Kafka source whose
- * pipeline keeps no window state (each shard then runs the whole pipeline on its
- * partitions) and whose sink does not batch into named objects (S3 object names would
- * collide); one for everything else.
+ * How many workers run the processor: kafkaSourceParallelism for a Kafka source whose sink
+ * does not batch into named objects (S3 object names would collide) and whose window, if
+ * any, is a tumbling or hopping one on event time without idleTimeout (windows the workers
+ * can close together on the watermark over all partitions); one for everything else.
  */
-function shardCount(definition: ProcessorDefinition, parallelism: number): number {
-  if (parallelism <= 1) return 1;
+function splitOf(definition: ProcessorDefinition, parallelism: number): { count: number; windowed: boolean } {
+  const single = { count: 1, windowed: false };
+  if (parallelism <= 1) return single;
   const stages = definition.pipeline as Document[];
   const source = stages[0]?.['$source'] as Document | undefined;
-  if (definition.connections[String(source?.['connectionName'])]?.type !== 'Kafka') return 1;
-  if (stages.some((stage) => WINDOWS.has(Object.keys(stage)[0]!))) return 1;
+  if (definition.connections[String(source?.['connectionName'])]?.type !== 'Kafka') return single;
   const emit = stages.at(-1)?.['$emit'] as Document | undefined;
-  if (emit && definition.connections[String(emit['connectionName'])]?.type === 'S3') return 1;
-  return parallelism;
+  if (emit && definition.connections[String(emit['connectionName'])]?.type === 'S3') return single;
+  const windows = stages.filter((stage) => WINDOWS.has(Object.keys(stage)[0]!));
+  const splittable = windows.every((stage) => {
+    const [name, spec] = Object.entries(stage)[0] as [string, Document];
+    return name !== '$sessionWindow' && spec?.['boundary'] !== 'processingTime' && !spec?.['idleTimeout'];
+  });
+  return splittable ? { count: parallelism, windowed: windows.length > 0 } : single;
+}
+
+/** One channel between the emitting worker (shard 0) and each other shard. */
+function windowShardLinks(count: number): ShardLinks[] {
+  const channels = Array.from({ length: count - 1 }, () => new MessageChannel());
+  return [
+    { fromShards: channels.map((channel): MessagePort => channel.port1) },
+    ...channels.map((channel): ShardLinks => ({ toEmitter: channel.port2 })),
+  ];
 }
 
 function emptyStats(definition: ProcessorDefinition): ProcessorStats {

@@ -3,6 +3,7 @@
 import type { Checkpoint } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
 import type { SourceShard } from '../sources/kafka-shards.js';
+import type { ShardLinks } from './window-shards.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -29,6 +30,8 @@ export interface ProcessorEnvironment {
   readonly log: Logger;
   /** This worker's share of a Kafka source split across workers (kafkaSourceParallelism). */
   readonly shard?: SourceShard;
+  /** With a window and a split source: the channels between this shard and the others. */
+  readonly shardLinks?: ShardLinks;
   /** Persists a checkpoint; resolves once the control plane stored it. */
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** The sink's input, for __testLog and anyone watching the output. */

@@ -1,8 +1,9 @@
 // One checkpoint for a processor whose Kafka source runs as several shards
-// (kafkaSourceParallelism): each shard's latest state side by side. Only pipelines without
-// window state are sharded, and shards own disjoint partitions, so the latest state of each
-// shard, though taken at different moments, is a whole: every partition resumes where the
-// shard that read it had got to (at-least-once, as a single worker).
+// (kafkaSourceParallelism): each shard's state side by side, `{shards: [...]}`. Without a
+// window the engine keeps each shard's latest state (ShardedCheckpoints): shards own disjoint
+// partitions, so states taken at different moments still make a whole, every partition
+// resuming where the shard that read it had got to (at-least-once, as a single worker). With
+// a window the emitting worker takes the states as one cut itself (window-shards.ts).
 import type { Checkpoint } from '../contract.js';
 import { ownsPartition, splitKey, type Offsets } from '../sources/kafka-shards.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
@@ -20,8 +21,9 @@ function isSharded(state: unknown): boolean {
 
 /**
  * What each of `count` workers resumes from. Offsets go to the shard that owns their
- * partition now (the count may differ from the run that wrote the checkpoint); counts, and
- * any operator or sink state, go to the first, so that the shards' stats add up to the whole.
+ * partition now (the count may differ from the run that wrote the checkpoint); counts, window
+ * state (every old shard's, merged) and sink state go to the first, so that the shards' stats
+ * add up to the whole.
  */
 export function splitCheckpoint(checkpoint: Checkpoint | undefined, count: number): Array<Checkpoint | undefined> {
   if (!checkpoint) return Array.from({ length: count }, () => undefined);
@@ -38,7 +40,10 @@ export function splitCheckpoint(checkpoint: Checkpoint | undefined, count: numbe
   return Array.from({ length: count }, (_, index) => {
     const owned = Object.fromEntries(Object.entries(offsets).filter(([key]) => ownsPartition({ index, count }, splitKey(key)[1])));
     const state: CheckpointState = index === 0
-      ? { source: { offsets: owned }, operators: first.operators, counters: sumCounters(states.map((s) => s.counters)), sink: first.sink }
+      ? {
+        source: { offsets: owned }, operators: first.operators, mergedOperators: states.slice(1).map((s) => s.operators),
+        counters: sumCounters(states.map((s) => s.counters)), sink: first.sink,
+      }
       : { source: { offsets: owned }, operators: [] };
     return { id: checkpoint.id, takenAt: checkpoint.takenAt, state: encodeCheckpointState(state) };
   });
