@@ -46,8 +46,8 @@ export interface EngineOptions {
   lambdaEndpoint?: string;
   /**
    * Worker threads per processor reading a Kafka topic (default 1): its partitions are split
-   * among them through the consumer group. Only pipelines without a window (and not emitting
-   * to S3) are split; others run in one worker. An emulator setting: Atlas has no such option.
+   * among them through the consumer group, with tumbling and hopping window state split to
+   * match (splitOf says which pipelines). An emulator setting: Atlas has no such option.
    */
   kafkaSourceParallelism?: number;
 }
@@ -97,8 +97,6 @@ interface Running {
   saving: Promise<void>;
   output: Channel;
   deadLetters: Channel;
-  /** The pipeline compiled; failures before that answer the start call instead. */
-  compiled: boolean;
   /** stop() was called: no longer counts as running while the final checkpoint is taken. */
   stopping: boolean;
   redact(text: string): string;
@@ -156,7 +154,6 @@ class Engine implements ProcessorRunner {
       saving: Promise.resolve(),
       output: newChannel(this.ringSize),
       deadLetters: newChannel(DEAD_LETTER_RING_SIZE),
-      compiled: false,
       stopping: false,
       redact: createRedactor(collectSecrets(definition.connections)),
     };
@@ -167,7 +164,6 @@ class Engine implements ProcessorRunner {
     const compiled = Promise.all(resumed.map((checkpoint, index) => this.startShard(entry, checkpoint, options, count > 1 ? { index, count, run } : undefined, links[index])));
     try {
       await compiled;
-      entry.compiled = true;
     } catch (error) {
       this.forget(entry);
       throw error;
@@ -187,14 +183,15 @@ class Engine implements ProcessorRunner {
       watchKey: `${definition.id}:${shard?.index ?? 0}`,
     };
     entry.shards.push(self);
-    const compiled = new Promise<void>((resolve, reject) => {
-      // Before the pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
+    let compiled = false;
+    const ready = new Promise<void>((resolve, reject) => {
+      // Before this worker's pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
       const abort = (error: Error) => {
-        if (!entry.compiled) reject(error);
+        if (!compiled) reject(error);
         else void this.failed(entry, error.message);
       };
       worker.on('message', (message: FromWorker) => {
-        if (message.type === 'compiled') resolve();
+        if (message.type === 'compiled') { compiled = true; resolve(); }
         else if (message.type === 'compile-error') reject(new PipelineError(boundedMessage(message.message)));
         else if (message.type === 'stopped') markStopped();
         else this.onMessage(entry, self, message);
@@ -206,12 +203,13 @@ class Engine implements ProcessorRunner {
       });
       worker.on('exit', (code) => {
         markStopped();
-        // Exits the engine did not ask for (it forgets a processor before terminating it).
-        if (this.running.get(definition.id) === entry) abort(new Error(`stream processor crashed: its worker exited unexpectedly (exit code ${code})`));
+        // Exits the engine did not ask for (it forgets a processor before terminating it), and
+        // a worker still compiling when another failed the processor.
+        if (this.running.get(definition.id) === entry || !compiled) abort(new Error(`stream processor crashed: its worker exited unexpectedly (exit code ${code})`));
       });
       this.watchdog.watch(self.watchKey, progress, () => {
         const seconds = this.watchdog.limitMs / 1000;
-        abort(entry.compiled
+        abort(compiled
           ? new Error(`stream processor stopped: one document was still being processed after ${seconds} s (the processor's worker was terminated)`)
           : new PipelineError(`compiling the pipeline took longer than ${seconds} s`));
       });
@@ -220,7 +218,7 @@ class Engine implements ProcessorRunner {
       outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
       deadLetterLimit: DEAD_LETTER_RING_SIZE, ...(shard ? { shard } : {}), ...(shardLinks ? { shardLinks } : {}) } satisfies ToWorker,
     shardLinks ? ('toEmitter' in shardLinks ? [shardLinks.toEmitter] : shardLinks.fromShards) : []);
-    return compiled;
+    return ready;
   }
 
   private onMessage(entry: Running, shard: ShardWorker, message: FromWorker): void {

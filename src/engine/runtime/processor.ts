@@ -140,7 +140,8 @@ export class Processor {
       if (message.type === 'saved') {
         const position = this.roundPositions.get(message.round);
         for (const round of this.roundPositions.keys()) if (round <= message.round) this.roundPositions.delete(round);
-        if (position !== undefined) void this.source.checkpointSaved?.(position);
+        // Once stopped the consumer has left the group; the checkpoint holds the offsets anyway.
+        if (position !== undefined && this.state === 'running') void this.source.checkpointSaved?.(position);
         return;
       }
       // Answered whatever this shard's state (also once stopped): the emitting worker's final checkpoint needs it.
