@@ -31,7 +31,7 @@ async function fill(topic) {
 
 const PIPELINES = {
   stateless: [
-    { $addFields: { load: { $reduce: { input: { $range: [0, 40] }, initialValue: 0, in: { $add: ['$$value', { $multiply: ['$$this', '$watts'] }] } } } } },
+    { $addFields: { load: { $reduce: { input: { $range: [0, 200] }, initialValue: 0, in: { $add: ['$$value', { $multiply: ['$$this', '$watts'] }] } } } } },
     { $match: { load: { $gte: 0 } } },
     { $project: { id: 1, device: 1, load: 1, label: { $concat: ['device-', '$device'] } } },
   ],
@@ -63,9 +63,10 @@ async function engineRun(input, pipeline, parallelism, round) {
   }, { resumeFromCheckpoint: false });
   let from;
   let last;
-  const deadline = Date.now() + 180_000;
+  let stats;
+  const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
-    const stats = engine.stats(id);
+    stats = engine.stats(id);
     const seen = stats?.inputMessageCount ?? 0;
     // Timed once every partition has been read from: the group has settled.
     if ((stats?.kafkaPartitions?.length ?? 0) === 4) from ??= { at: performance.now(), cpu: process.cpuUsage(), seen };
@@ -76,7 +77,7 @@ async function engineRun(input, pipeline, parallelism, round) {
     await sleep(20);
   }
   await engine.close();
-  if (!last || !from) throw new Error(`the processor read fewer than ${messages} messages in 180 s`);
+  if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages in 300 s (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status})`);
   const events = messages - from.seen;
   return { perSecond: events / ((last.at - from.at) / 1000), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6) };
 }

@@ -118,7 +118,7 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     const canonical = (docs: Document[]) => docs
       .map((d) => JSON.stringify({ ...d, all: [...(d['all'] as number[])].sort((a, b) => a - b), distinct: [...(d['distinct'] as number[])].sort((a, b) => a - b) }))
       .sort();
-    const consumed = (engine: ProcessorRunner, id: string, count: number) => eventually(() => (engine.stats(id)?.inputMessageCount ?? 0) >= count, 60_000);
+    const consumed = (engine: ProcessorRunner, id: string, count: number) => eventually(() => (engine.stats(id)?.inputMessageCount ?? 0) >= count, 120_000);
 
     await produce(Array.from({ length: 300 }, (_, i) => event(i)));
     const host = new MemoryHost();
@@ -153,5 +153,5 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     expect(host.failures.size).toBe(0);
     await one.close();
     await two.close();
-  }, 240_000);
+  }, 400_000);
 });
