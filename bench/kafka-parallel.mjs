@@ -47,7 +47,8 @@ const PIPELINES = {
 
 /** events/s and events per CPU-second for one processor reading `input`. */
 async function engineRun(input, pipeline, parallelism, round) {
-  const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async () => {} };
+  let failure;
+  const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async (_id, message) => { failure = message; } };
   const engine = createEngine(host, { checkpointIntervalMs: 3_600_000, kafkaSourceParallelism: parallelism });
   const id = `${(round * 10 + parallelism).toString(16).padStart(24, 'b')}`;
   const connection = { name: 'k', type: 'Kafka', bootstrapServers: mock.bootstrapServers, security: { protocol: 'PLAINTEXT' } };
@@ -65,7 +66,7 @@ async function engineRun(input, pipeline, parallelism, round) {
   let last;
   let stats;
   const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && failure === undefined) {
     stats = engine.stats(id);
     const seen = stats?.inputMessageCount ?? 0;
     // Timed once every partition has been read from: the group has settled.
@@ -77,7 +78,7 @@ async function engineRun(input, pipeline, parallelism, round) {
     await sleep(20);
   }
   await engine.close();
-  if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages in 300 s (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status})`);
+  if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages in 300 s (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status}${failure ? `, failed: ${failure}` : ''})`);
   const events = messages - from.seen;
   return { perSecond: events / ((last.at - from.at) / 1000), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6) };
 }
