@@ -65,8 +65,8 @@ export interface AppConfig {
   logDestination?: NodeJS.WritableStream;
   /** Connection cap and request timeouts; DEFAULT_SERVER_LIMITS for what is not given. */
   limits?: Partial<ServerLimits>;
-  /** Engine bounds other than the defaults (tests lower them to see them act). */
-  engine?: Pick<EngineOptions, 'workerHeapMb' | 'documentTimeoutMs' | 'stopTimeoutMs' | 'checkpointIntervalMs' | 'stateBudgetBytes'>;
+  /** Engine bounds other than the defaults (tests lower them to see them act), and Kafka source parallelism. */
+  engine?: Pick<EngineOptions, 'workerHeapMb' | 'documentTimeoutMs' | 'stopTimeoutMs' | 'checkpointIntervalMs' | 'stateBudgetBytes' | 'kafkaSourceParallelism'>;
   /**
    * First port of the stream workspaces' MongoDB wire-protocol endpoints (one per workspace,
    * on loopback, TLS with tlsCert/tlsKey); 0: ephemeral ports. Default 27017.

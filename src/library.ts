@@ -28,6 +28,8 @@ export interface EmulatorOptions {
   logLevel?: string;
   /** sample_stream_solar documents per second per processor (0: as fast as possible). */
   sampleRatePerSecond?: number;
+  /** Worker threads per processor reading Kafka, its partitions split among them (default 1; src/engine/README.md). */
+  kafkaSourceParallelism?: number;
   /** State to start from: a seed document, or the path of a JSON or YAML seed file. */
   seed?: SeedDocument | string;
   /**
@@ -109,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const app: App = await startApp({
     port: options.port ?? 0, host: options.host ?? '127.0.0.1', dataDir: options.dataDir ?? '', inMemory: options.dataDir === undefined,
     logLevel, enforceRateLimits: false, env, sampleRatePerSecond: options.sampleRatePerSecond, ids, wirePortBase: options.wirePortBase ?? 0,
+    ...(options.kafkaSourceParallelism === undefined ? {} : { engine: { kafkaSourceParallelism: options.kafkaSourceParallelism } }),
     ...(logLevel === 'silent' ? { logDestination: discard } : {}),
   });
   const credentials: EmulatorCredentials = {

@@ -44,7 +44,7 @@ function tempDir(): string {
 describe('atlas-streams-emulator serve', () => {
   it('explains every option in --help', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'serve', '--help']);
-    for (const option of ['--port', '--host', '--data-dir', '--in-memory', '--tls-cert', '--tls-key', '--log-level', '--sample-rate', 'ATLAS_STREAMS_PORT']) {
+    for (const option of ['--port', '--host', '--data-dir', '--in-memory', '--tls-cert', '--tls-key', '--log-level', '--sample-rate', 'ATLAS_STREAMS_PORT', '--kafka-source-parallelism', 'ATLAS_STREAMS_KAFKA_SOURCE_PARALLELISM']) {
       expect(stdout).toContain(option);
     }
   });
@@ -112,9 +112,10 @@ describe('atlas-streams-emulator serve', () => {
     await stop(banner.child);
   });
 
-  it('refuses an invalid port or sample rate with a clear message', async () => {
+  it('refuses an invalid port, sample rate or Kafka source parallelism with a clear message', async () => {
     await expect(run(process.execPath, [CLI, 'serve', '--port', 'http'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --port') });
     await expect(run(process.execPath, [CLI, 'serve', '--sample-rate', '-1'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --sample-rate') });
+    await expect(run(process.execPath, [CLI, 'serve', '--kafka-source-parallelism', '0'])).rejects.toMatchObject({ stderr: expect.stringContaining('invalid --kafka-source-parallelism') });
   });
 
   it('refuses --role api or runner without --database-url, and a database URL that is not PostgreSQL', async () => {

@@ -48,6 +48,9 @@ program.command('serve')
     .env('ATLAS_STREAMS_DETERMINISTIC_SEED'))
   .addOption(new Option('--max-connections <count>', 'open client connections at most; more are closed as they arrive')
     .env('ATLAS_STREAMS_MAX_CONNECTIONS').default(String(DEFAULT_SERVER_LIMITS.maxConnections)))
+  .addOption(new Option('--kafka-source-parallelism <workers>',
+    'worker threads per processor reading Kafka: its partitions are split among them (pipelines without a window; an emulator setting)')
+    .env('ATLAS_STREAMS_KAFKA_SOURCE_PARALLELISM').default('1'))
   .action(async (options: Record<string, string | boolean | undefined>) => {
     const port = Number(options['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(options['port'])}`);
@@ -58,6 +61,8 @@ program.command('serve')
     if (!Number.isFinite(sampleRate) || sampleRate < 0) program.error(`invalid --sample-rate ${String(options['sampleRate'])}`);
     const maxConnections = Number(options['maxConnections']);
     if (!Number.isInteger(maxConnections) || maxConnections < 1) program.error(`invalid --max-connections ${String(options['maxConnections'])}`);
+    const kafkaSourceParallelism = Number(options['kafkaSourceParallelism']);
+    if (!Number.isInteger(kafkaSourceParallelism) || kafkaSourceParallelism < 1) program.error(`invalid --kafka-source-parallelism ${String(options['kafkaSourceParallelism'])}`);
     const databaseUrl = options['databaseUrl'] as string | undefined;
     if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) program.error('--database-url must be a postgres:// URL');
     if (databaseUrl !== undefined && options['inMemory']) program.error('--in-memory and --database-url exclude each other');
@@ -75,6 +80,7 @@ program.command('serve')
       enforceRateLimits: Boolean(options['enforceRateLimits']),
       sampleRatePerSecond: sampleRate,
       limits: { maxConnections },
+      engine: { kafkaSourceParallelism },
       wirePortBase,
       env: process.env,
       ids: idSource(options['deterministicSeed'] as string | undefined),

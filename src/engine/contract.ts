@@ -106,7 +106,8 @@ export interface ProcessorStats {
   watermark?: string;
   ok: number;
   operatorStats: OperatorStats[];
-  kafkaPartitions?: Array<{ partition: number; currentOffset: number; checkpointOffset: number }>;
+  /** worker: which of the processor's workers reads the partition, when its Kafka source runs as several (kafkaSourceParallelism). */
+  kafkaPartitions?: Array<{ partition: number; currentOffset: number; checkpointOffset: number; worker?: number }>;
 }
 
 export interface ProcessorRunner {

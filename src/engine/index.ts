@@ -1,20 +1,25 @@
 // The engine as the control plane sees it: createEngine() returns a ProcessorRunner that
 // runs each processor in its own worker thread and relays checkpoints, failures, stats
 // and output through the ProcessorHost callbacks.
-import { Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { EJSON } from 'bson';
 import {
   PipelineError,
-  type Document, type ProcessorDefinition, type ProcessorHost, type ProcessorRunner, type ProcessorStats, type StartOptions, type WatchOptions,
+  type Checkpoint, type Document, type ProcessorDefinition, type ProcessorHost, type ProcessorRunner, type ProcessorStats, type StartOptions, type WatchOptions,
 } from './contract.js';
-import { checkConnectionsExist, checkPipelineShape } from './pipeline-shape.js';
+import { checkConnectionsExist, checkPipelineShape, WINDOWS } from './pipeline-shape.js';
 import { boundedMessage } from './limits.js';
 import type { EngineSettings, Logger } from './runtime/environment.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
+import type { SourceShard } from './sources/kafka-shards.js';
+import type { ShardLinks } from './runtime/window-shards.js';
 import { createProgressBuffer } from './runtime/progress.js';
 import { collectSecrets, createRedactor } from './runtime/secrets.js';
 import { Watchdog } from './runtime/watchdog.js';
 import { jsonPieces } from './runtime/sliced-json.js';
+import { ShardedCheckpoints, splitCheckpoint } from './runtime/sharded-checkpoint.js';
+import { combineShardStats } from './runtime/stats.js';
 
 export { PipelineError } from './contract.js';
 export type { ProcessorRunner, ProcessorHost } from './contract.js';
@@ -40,6 +45,12 @@ export interface EngineOptions {
   stopTimeoutMs?: number;
   /** AWS Lambda-compatible endpoint for $externalFunction (default: ATLAS_STREAMS_LAMBDA_ENDPOINT). */
   lambdaEndpoint?: string;
+  /**
+   * Worker threads per processor reading a Kafka topic (default 1): its partitions are split
+   * among them through the consumer group, with tumbling and hopping window state split to
+   * match (splitOf says which pipelines). An emulator setting: Atlas has no such option.
+   */
+  kafkaSourceParallelism?: number;
 }
 
 const DEFAULT_WORKER_HEAP_MB = 1024;
@@ -69,15 +80,24 @@ function newChannel(ringSize: number): Channel {
   return { ring: [], ringChars: 0, ringSize, watchers: new Set() };
 }
 
-interface Running {
-  definition: ProcessorDefinition;
+/** One worker thread of a processor: the only one, or one shard of its Kafka source. */
+interface ShardWorker {
   worker: Worker;
   stats: ProcessorStats | undefined;
+  stopped: Promise<void>;
+  /** Its key with the watchdog. */
+  watchKey: string;
+}
+
+interface Running {
+  definition: ProcessorDefinition;
+  shards: ShardWorker[];
+  /** With more than one shard: their checkpoints, written as one. */
+  shardedCheckpoints: ShardedCheckpoints | undefined;
+  /** Combined checkpoints are written one after another, in the order they were made. */
+  saving: Promise<void>;
   output: Channel;
   deadLetters: Channel;
-  stopped: Promise<void>;
-  /** The pipeline compiled; failures before that answer the start call instead. */
-  compiled: boolean;
   /** stop() was called: no longer counts as running while the final checkpoint is taken. */
   stopping: boolean;
   redact(text: string): string;
@@ -98,6 +118,7 @@ class Engine implements ProcessorRunner {
   private readonly heapMb: number;
   private readonly stopTimeoutMs: number;
   private readonly watchdog: Watchdog;
+  private readonly kafkaSourceParallelism: number;
 
   constructor(private readonly host: ProcessorHost, options: EngineOptions) {
     this.log = options.logger ?? silentLogger;
@@ -105,6 +126,7 @@ class Engine implements ProcessorRunner {
     this.heapMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
     this.stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     this.watchdog = new Watchdog(options.documentTimeoutMs ?? DEFAULT_DOCUMENT_TIMEOUT_MS);
+    this.kafkaSourceParallelism = options.kafkaSourceParallelism ?? 1;
     this.settings = {
       sampleRatePerSecond: options.sampleRatePerSecond ?? 10,
       checkpointIntervalMs: options.checkpointIntervalMs ?? 5000,
@@ -122,59 +144,28 @@ class Engine implements ProcessorRunner {
     const used = checkPipelineShape(definition.pipeline);
     if (definition.options?.dlq) used.add(definition.options.dlq.connectionName);
     checkConnectionsExist(used, new Set(Object.keys(definition.connections)));
-    const checkpoint = options.resumeFromCheckpoint ? await this.host.loadCheckpoint(definition.id) : undefined;
+    const stored = options.resumeFromCheckpoint ? await this.host.loadCheckpoint(definition.id) : undefined;
+    const { count, windowed } = splitOf(definition, this.kafkaSourceParallelism);
+    const resumed = splitCheckpoint(stored, count);
     // Posted as JSON text, written in slices: the structured clone of a 16 MB pipeline held
     // the API thread for a quarter of a second; a clone of bytes is a copy.
     const { pieces: pipelineJson } = await jsonPieces(definition.pipeline);
-
-    const progress = createProgressBuffer();
-    const worker = spawnWorker(progress, this.heapMb);
-    let markStopped!: () => void;
     const entry: Running = {
       definition,
-      worker,
-      stats: undefined,
+      shards: [],
+      // With a window the emitting worker takes the whole checkpoint itself (runtime/window-shards.ts).
+      shardedCheckpoints: count > 1 && !windowed ? new ShardedCheckpoints(resumed, stored?.id ?? 0) : undefined,
+      saving: Promise.resolve(),
       output: newChannel(this.ringSize),
       deadLetters: newChannel(DEAD_LETTER_RING_SIZE),
-      stopped: new Promise<void>((resolve) => { markStopped = resolve; }),
-      compiled: false,
       stopping: false,
       redact: createRedactor(collectSecrets(definition.connections)),
     };
     this.running.set(definition.id, entry);
     this.lastOutput.delete(definition.id);
-    const compiled = new Promise<void>((resolve, reject) => {
-      // Before the pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
-      const abort = (error: Error) => {
-        if (!entry.compiled) reject(error);
-        else void this.failed(entry, error.message);
-      };
-      worker.on('message', (message: FromWorker) => {
-        if (message.type === 'compiled') { entry.compiled = true; resolve(); }
-        else if (message.type === 'compile-error') reject(new PipelineError(boundedMessage(message.message)));
-        else if (message.type === 'stopped') markStopped();
-        else this.onMessage(entry, message);
-      });
-      worker.on('error', (error: Error & { code?: string }) => {
-        abort(new Error(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `stream processing instance out of memory: the processor's worker went past its ${this.heapMb} MB heap limit and was stopped`
-          : `stream processor crashed: ${boundedMessage(entry.redact(error.message))}`));
-      });
-      worker.on('exit', (code) => {
-        markStopped();
-        // Exits the engine did not ask for (it forgets a processor before terminating it).
-        if (this.running.get(definition.id) === entry) abort(new Error(`stream processor crashed: its worker exited unexpectedly (exit code ${code})`));
-      });
-      this.watchdog.watch(definition.id, progress, () => {
-        const seconds = this.watchdog.limitMs / 1000;
-        abort(entry.compiled
-          ? new Error(`stream processor stopped: one document was still being processed after ${seconds} s (the processor's worker was terminated)`)
-          : new PipelineError(`compiling the pipeline took longer than ${seconds} s`));
-      });
-    });
-    this.post(entry, { type: 'start', definition: { ...definition, pipeline: [] }, pipelineJson, checkpoint, startOptions: options, settings: this.settings,
-      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
-      deadLetterLimit: DEAD_LETTER_RING_SIZE });
+    const run = randomUUID();
+    const links = count > 1 && windowed ? windowShardLinks(count) : [];
+    const compiled = Promise.all(resumed.map((checkpoint, index) => this.startShard(entry, pipelineJson, checkpoint, options, count > 1 ? { index, count, run } : undefined, links[index])));
     try {
       await compiled;
     } catch (error) {
@@ -183,21 +174,79 @@ class Engine implements ProcessorRunner {
     }
   }
 
-  private onMessage(entry: Running, message: FromWorker): void {
-    const id = entry.definition.id;
+  /** Starts one worker; resolves once its pipeline compiled. */
+  private startShard(entry: Running, pipelineJson: Uint8Array[], checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined, shardLinks: ShardLinks | undefined): Promise<void> {
+    const { definition } = entry;
+    const progress = createProgressBuffer();
+    const worker = spawnWorker(progress, this.heapMb);
+    let markStopped!: () => void;
+    const self: ShardWorker = {
+      worker,
+      stats: undefined,
+      stopped: new Promise<void>((resolve) => { markStopped = resolve; }),
+      watchKey: `${definition.id}:${shard?.index ?? 0}`,
+    };
+    entry.shards.push(self);
+    let compiled = false;
+    const ready = new Promise<void>((resolve, reject) => {
+      // Before this worker's pipeline compiled, a failure answers the start call; afterwards it FAILs the processor.
+      const abort = (error: Error) => {
+        if (!compiled) reject(error);
+        else void this.failed(entry, error.message);
+      };
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'compiled') { compiled = true; resolve(); }
+        else if (message.type === 'compile-error') reject(new PipelineError(boundedMessage(message.message)));
+        else if (message.type === 'stopped') markStopped();
+        else this.onMessage(entry, self, message);
+      });
+      worker.on('error', (error: Error & { code?: string }) => {
+        abort(new Error(error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `stream processing instance out of memory: the processor's worker went past its ${this.heapMb} MB heap limit and was stopped`
+          : `stream processor crashed: ${boundedMessage(entry.redact(error.message))}`));
+      });
+      worker.on('exit', (code) => {
+        markStopped();
+        // Exits the engine did not ask for (it forgets a processor before terminating it), and
+        // a worker still compiling when another failed the processor.
+        if (this.running.get(definition.id) === entry || !compiled) abort(new Error(`stream processor crashed: its worker exited unexpectedly (exit code ${code})`));
+      });
+      this.watchdog.watch(self.watchKey, progress, () => {
+        const seconds = this.watchdog.limitMs / 1000;
+        abort(compiled
+          ? new Error(`stream processor stopped: one document was still being processed after ${seconds} s (the processor's worker was terminated)`)
+          : new PipelineError(`compiling the pipeline took longer than ${seconds} s`));
+      });
+    });
+    worker.postMessage({ type: 'start', definition: { ...definition, pipeline: [] }, pipelineJson, checkpoint, startOptions: options, settings: this.settings,
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
+      deadLetterLimit: DEAD_LETTER_RING_SIZE, ...(shard ? { shard } : {}), ...(shardLinks ? { shardLinks } : {}) } satisfies ToWorker,
+    shardLinks ? ('toEmitter' in shardLinks ? [shardLinks.toEmitter] : shardLinks.fromShards) : []);
+    return ready;
+  }
+
+  private onMessage(entry: Running, shard: ShardWorker, message: FromWorker): void {
     switch (message.type) {
-      case 'stats': entry.stats = message.stats; break;
+      case 'stats': shard.stats = message.stats; break;
       case 'output': publish(entry.output, message.docs); break;
       case 'dead-letters': publish(entry.deadLetters, message.docs); break;
-      case 'checkpoint':
-        this.host.saveCheckpoint(id, message.checkpoint).then(
-          () => this.post(entry, { type: 'checkpoint-saved', id: message.checkpoint.id }),
-          (error: Error) => this.post(entry, { type: 'checkpoint-failed', id: message.checkpoint.id, message: error.message }),
-        );
-        break;
+      case 'checkpoint': this.saveCheckpoint(entry, shard, message.checkpoint); break;
       case 'failed': void this.failed(entry, boundedMessage(message.message)); break;
       case 'log': this.log[message.level]({ processor: entry.definition.name, ...message.obj }, message.msg); break;
     }
+  }
+
+  /** Persists a worker's checkpoint (as part of the combined one when sharded) and tells the worker how it went. */
+  private saveCheckpoint(entry: Running, shard: ShardWorker, checkpoint: Checkpoint): void {
+    const { id } = checkpoint;
+    const index = entry.shards.indexOf(shard);
+    const save = () => this.host.saveCheckpoint(entry.definition.id, entry.shardedCheckpoints?.update(index, checkpoint.state) ?? checkpoint);
+    const saved = entry.shardedCheckpoints ? entry.saving.then(save) : save();
+    entry.saving = saved.catch(() => undefined);
+    saved.then(
+      () => shard.worker.postMessage({ type: 'checkpoint-saved', id } satisfies ToWorker),
+      (error: Error) => shard.worker.postMessage({ type: 'checkpoint-failed', id, message: error.message } satisfies ToWorker),
+    );
   }
 
   private async failed(entry: Running, message: string): Promise<void> {
@@ -213,14 +262,15 @@ class Engine implements ProcessorRunner {
   private forget(entry: Running): void {
     if (this.running.get(entry.definition.id) === entry) {
       this.running.delete(entry.definition.id);
-      this.watchdog.unwatch(entry.definition.id);
+      for (const shard of entry.shards) this.watchdog.unwatch(shard.watchKey);
       if (entry.output.ring.length > 0) this.lastOutput.set(entry.definition.id, entry.output.ring);
     }
-    void entry.worker.terminate();
+    for (const shard of entry.shards) void shard.worker.terminate();
   }
 
+  /** To every worker of the processor. */
   private post(entry: Running, message: ToWorker): void {
-    entry.worker.postMessage(message);
+    for (const shard of entry.shards) shard.worker.postMessage(message);
   }
 
   async stop(processorId: string): Promise<void> {
@@ -233,9 +283,10 @@ class Engine implements ProcessorRunner {
     // at-least-once); any other worker gets stopTimeoutMs to finish.
     const deadline = Date.now() + this.stopTimeoutMs;
     let done = false;
-    void entry.stopped.then(() => { done = true; });
-    while (!done && Date.now() < deadline && !this.watchdog.stalledFor(processorId, STALLED_MS)) {
-      await Promise.race([entry.stopped, new Promise<void>((resolve) => setTimeout(resolve, STOP_POLL_MS).unref())]);
+    const stopped = Promise.all(entry.shards.map((shard) => shard.stopped));
+    void stopped.then(() => { done = true; });
+    while (!done && Date.now() < deadline && !entry.shards.some((shard) => this.watchdog.stalledFor(shard.watchKey, STALLED_MS))) {
+      await Promise.race([stopped, new Promise<void>((resolve) => setTimeout(resolve, STOP_POLL_MS).unref())]);
     }
     this.forget(entry);
   }
@@ -270,7 +321,9 @@ class Engine implements ProcessorRunner {
   stats(processorId: string): ProcessorStats | undefined {
     const entry = this.running.get(processorId);
     if (!entry) return undefined;
-    return entry.stats ?? emptyStats(entry.definition);
+    if (entry.shards.length === 1) return entry.shards[0]!.stats ?? emptyStats(entry.definition);
+    const reported = entry.shards.map((shard) => shard.stats);
+    return reported.every((stats) => stats !== undefined) ? combineShardStats(reported as ProcessorStats[]) : emptyStats(entry.definition);
   }
 
   watchOutput(processorId: string, signal: AbortSignal, options: WatchOptions = {}): AsyncIterable<Document> {
@@ -336,6 +389,37 @@ function spawnWorker(progress: SharedArrayBuffer, heapMb: number): Worker {
   const entry = new URL('./worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(bootstrap, { eval: true, ...options });
+}
+
+/**
+ * How many workers run the processor: kafkaSourceParallelism for a Kafka source whose sink
+ * does not batch into named objects (S3 object names would collide) and whose window, if
+ * any, is a tumbling or hopping one on event time without idleTimeout (windows the workers
+ * can close together on the watermark over all partitions); one for everything else.
+ */
+function splitOf(definition: ProcessorDefinition, parallelism: number): { count: number; windowed: boolean } {
+  const single = { count: 1, windowed: false };
+  if (parallelism <= 1) return single;
+  const stages = definition.pipeline as Document[];
+  const source = stages[0]?.['$source'] as Document | undefined;
+  if (definition.connections[String(source?.['connectionName'])]?.type !== 'Kafka') return single;
+  const emit = stages.at(-1)?.['$emit'] as Document | undefined;
+  if (emit && definition.connections[String(emit['connectionName'])]?.type === 'S3') return single;
+  const windows = stages.filter((stage) => WINDOWS.has(Object.keys(stage)[0]!));
+  const splittable = windows.every((stage) => {
+    const [name, spec] = Object.entries(stage)[0] as [string, Document];
+    return name !== '$sessionWindow' && spec?.['boundary'] !== 'processingTime' && !spec?.['idleTimeout'];
+  });
+  return splittable ? { count: parallelism, windowed: windows.length > 0 } : single;
+}
+
+/** One channel between the emitting worker (shard 0) and each other shard. */
+function windowShardLinks(count: number): ShardLinks[] {
+  const channels = Array.from({ length: count - 1 }, () => new MessageChannel());
+  return [
+    { fromShards: channels.map((channel): MessagePort => channel.port1) },
+    ...channels.map((channel): ShardLinks => ({ toEmitter: channel.port2 })),
+  ];
 }
 
 function emptyStats(definition: ProcessorDefinition): ProcessorStats {

@@ -7,7 +7,7 @@ import { checkStageOptions } from './stage-options.js';
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
   '$redact', '$unwind', '$validate', '$lookup', '$https', '$setStreamMeta', '$cachedLookup', '$externalFunction']);
 const WINDOW_ONLY = new Set(['$group', '$sort', '$count', '$limit']);
-const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
+export const WINDOWS = new Set(['$tumblingWindow', '$hoppingWindow', '$sessionWindow']);
 const SINKS = new Set(['$emit', '$merge']);
 /** $https may also end a pipeline (Atlas sends each document and writes nothing further). */
 const LAST = new Set([...SINKS, '$https']);

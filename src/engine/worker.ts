@@ -57,6 +57,8 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const current = new Processor({ ...message.definition, pipeline }, {
     settings: message.settings,
     log,
+    ...(message.shard ? { shard: message.shard } : {}),
+    ...(message.shardLinks ? { shardLinks: message.shardLinks } : {}),
     saveCheckpoint: (checkpoint: Checkpoint) => new Promise<void>((resolve, reject) => {
       pendingCheckpoints.set(checkpoint.id, { resolve, reject });
       // Transferred: the main thread gets the bytes without a copy or a structured clone.

@@ -26,6 +26,7 @@ import { TimeSeriesEmitSink } from '../sinks/time-series-emit.js';
 import { S3Sink } from '../sinks/s3-emit.js';
 import { KinesisSink } from '../sinks/kinesis-emit.js';
 import type { EngineSettings } from './environment.js';
+import type { SourceShard } from '../sources/kafka-shards.js';
 import { OperatorCounters } from './stats.js';
 
 export interface BuildDeps {
@@ -36,6 +37,7 @@ export interface BuildDeps {
   startOptions?: StartOptions;
   publishOutput(docs: Doc[]): void;
   resumePosition: unknown;
+  shard?: SourceShard;
 }
 
 export interface BuiltPipeline {
@@ -67,6 +69,7 @@ export function buildPipeline(definition: ProcessorDefinition, deps: BuildDeps):
         tsField,
         sourceWatermark: source.watermark ? () => source.watermark!() : undefined,
         buildInner: (inner) => inner.map((s, j) => buildStage(definition, s, j, ctx, deps)),
+        handsOver: (deps.shard?.index ?? 0) > 0,
       })
       : buildStage(definition, stage, i + 1, ctx, deps);
     operators.push(operator);
@@ -109,7 +112,7 @@ function buildSource(definition: ProcessorDefinition, spec: Doc, ctx: SourceCont
     }
     case 'Kafka': {
       const registry = schemaRegistryOf(spec, '$source', definition.connections, connection)?.registry;
-      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition, registry });
+      return new KafkaSource(ctx, spec, connection, { processorId: definition.id, settings: deps.settings, resumePosition: deps.resumePosition, registry, shard: deps.shard });
     }
     default:
       return new ChangeStreamSource(ctx, spec, connection.name, deps.clusters, deps.resumePosition, deps.startOptions?.startAtOperationTime);

@@ -2,6 +2,8 @@
 // bench's own thread when measuring).
 import type { Checkpoint } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
+import type { SourceShard } from '../sources/kafka-shards.js';
+import type { ShardLinks } from './window-shards.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -26,6 +28,10 @@ export interface EngineSettings {
 export interface ProcessorEnvironment {
   readonly settings: EngineSettings;
   readonly log: Logger;
+  /** This worker's share of a Kafka source split across workers (kafkaSourceParallelism). */
+  readonly shard?: SourceShard;
+  /** With a window and a split source: the channels between this shard and the others. */
+  readonly shardLinks?: ShardLinks;
   /** Persists a checkpoint; resolves once the control plane stored it. */
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** The sink's input, for __testLog and anyone watching the output. */

@@ -1,10 +1,12 @@
 // Messages between the engine (main thread) and a processor's worker thread.
 import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
 import type { EngineSettings } from './environment.js';
+import type { SourceShard } from '../sources/kafka-shards.js';
+import type { ShardLinks } from './window-shards.js';
 
 export type ToWorker =
   /** The definition's pipeline travels as its JSON text (pipelineJson), the definition's own left empty. */
-  | { type: 'start'; definition: ProcessorDefinition; pipelineJson: Uint8Array[]; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string }
+  | { type: 'start'; definition: ProcessorDefinition; pipelineJson: Uint8Array[]; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string; shard?: SourceShard; shardLinks?: ShardLinks }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }

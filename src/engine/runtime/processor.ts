@@ -4,7 +4,7 @@
 import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
 import { ClusterClients } from '../connections/cluster.js';
-import { ProcessorFailure, type Operator, type StageContext } from '../stages/operator.js';
+import { ProcessorFailure, type Operator, type StageContext, type WindowShare } from '../stages/operator.js';
 import type { Source, SourceContext, SourceRead } from '../sources/source.js';
 import { UnreachableSink } from '../sinks/unreachable-sink.js';
 import { buildPipeline } from './build.js';
@@ -17,11 +17,20 @@ import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
 import { waitForWritePermit } from './write-fence.js';
+import { joinShardStates, type FromShard, type ToShard } from './window-shards.js';
+import type { MessagePort } from 'node:worker_threads';
 
 const TICK_MS = 200;
 
-/** counters: absent in checkpoints taken before stats were kept (they start from zero). */
-interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown }
+/**
+ * counters: absent in checkpoints taken before stats were kept (they start from zero).
+ * mergedOperators: other shards' operator states, restored into this worker's after its own
+ * (a split Kafka source resuming: runtime/sharded-checkpoint.ts).
+ */
+export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown; mergedOperators?: unknown[][] }
+
+/** A checkpoint the emitting worker of a split source is collecting from the other shards. */
+interface Round { id: number; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Uint8Array }>; done: Promise<void>; finish(job: Promise<void>): void }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -41,6 +50,12 @@ export class Processor {
   private timers: NodeJS.Timeout[] = [];
   private state: 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' = 'idle';
   private readonly budget: { bytes: number; what: string };
+  /** The window operator's index, when windows are split across shards. */
+  private windowIndex = -1;
+  private round: Round | undefined;
+  private roundId = 0;
+  /** A shard's positions by checkpoint round, committed once the emitting worker says the round is saved. */
+  private readonly roundPositions = new Map<number, unknown>();
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -78,6 +93,7 @@ export class Processor {
       startOptions: this.startOptions,
       publishOutput: (docs) => this.env.publishOutput(docs),
       resumePosition: restored?.source,
+      shard: this.env.shard,
     });
     this.source = built.source;
     this.operators = built.operators;
@@ -87,7 +103,10 @@ export class Processor {
     this.sinkCounters = built.sinkCounters;
     this.counters.operators.push(this.sourceCounters, ...this.operatorCounters, this.sinkCounters);
     this.counters.restore(restored?.counters);
-    restored?.operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
+    for (const operators of [restored?.operators ?? [], ...(restored?.mergedOperators ?? [])]) {
+      operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
+    }
+    if (this.env.shardLinks) this.windowIndex = this.operators.findIndex((o) => o.takeShare);
     if (restored?.sink !== undefined) this.sink.restore(restored.sink);
     this.position = restored?.source ?? this.source.position();
   }
@@ -105,7 +124,76 @@ export class Processor {
     this.counters.status = 'running';
     this.env.statsChanged?.();
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
+    const links = this.env.shardLinks;
+    if (links && 'toEmitter' in links) {
+      // A shard that hands its windows over: its checkpoints are the emitting worker's to take.
+      this.listenAsShard(links.toEmitter);
+      this.timers.push(setInterval(() => void this.handOver(links.toEmitter), TICK_MS));
+      return;
+    }
+    if (links) links.fromShards.forEach((port, i) => this.listenAsEmitter(port, i + 1));
     this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+  }
+
+  private listenAsShard(port: MessagePort): void {
+    port.on('message', (message: ToShard) => {
+      if (message.type === 'saved') {
+        const position = this.roundPositions.get(message.round);
+        for (const round of this.roundPositions.keys()) if (round <= message.round) this.roundPositions.delete(round);
+        // Once stopped the consumer has left the group; the checkpoint holds the offsets anyway.
+        if (position !== undefined && this.state === 'running') void this.source.checkpointSaved?.(position);
+        return;
+      }
+      // Answered whatever this shard's state (also once stopped): the emitting worker's final checkpoint needs it.
+      void this.queue.run(async () => {
+        const state = this.checkpointState();
+        this.roundPositions.set(message.round, state.source);
+        const bytes = encodeCheckpointState(state);
+        port.postMessage({ type: 'state', round: message.round, state: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
+      });
+    });
+  }
+
+  private handOver(port: MessagePort): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.state !== 'running') return;
+      const bytes = encodeCheckpointState(this.operators[this.windowIndex]!.takeShare!());
+      port.postMessage({ type: 'share', share: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  private listenAsEmitter(port: MessagePort, from: number): void {
+    port.on('message', (message: FromShard) => {
+      const round = this.round;
+      if (message.type === 'state') {
+        if (message.round !== round?.id) return;
+        round.states.set(from, message.state);
+        if (round.states.size === this.shardCount() - 1) this.finishRound(round);
+      } else if (round?.states.has(from)) {
+        // After the shard's state: belongs after this worker's own state too.
+        round.held.push({ from, share: message.share });
+      } else {
+        void this.mergeShare(from, message.share);
+      }
+    });
+  }
+
+  private shardCount(): number {
+    const links = this.env.shardLinks;
+    return links && 'fromShards' in links ? links.fromShards.length + 1 : 1;
+  }
+
+  private mergeShare(from: number, share: Uint8Array): Promise<void> {
+    return this.queue.run(async () => {
+      if (this.state !== 'running' && this.state !== 'stopping') return;
+      try {
+        const out = await this.operators[this.windowIndex]!.mergeShare!(from, decodeCheckpointState(share) as WindowShare);
+        this.operatorCounters[this.windowIndex]!.outputMessageCount += out.length;
+        await this.runFrom(this.windowIndex + 1, out);
+      } catch (error) {
+        void this.fail(error);
+      }
+    });
   }
 
   /** Fault injection: the sink goes away (connections refused with this message) or comes back (undefined). */
@@ -217,19 +305,52 @@ export class Processor {
     this.counters.dlqMessageSize += size;
   }
 
+  private checkpointState(): CheckpointState {
+    return { source: this.position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted(), sink: this.sink.snapshot() };
+  }
+
   takeCheckpoint(): Promise<void> {
+    const links = this.env.shardLinks;
+    if (links && 'fromShards' in links) return this.startRound(links.fromShards);
+    return this.saveOwnCheckpoint([]);
+  }
+
+  /** Saves this worker's state (with the other shards', when it emits for them); resolves once saved. */
+  private saveOwnCheckpoint(shardStates: Uint8Array[], afterSaved?: () => void): Promise<void> {
     return this.queue.run(async () => {
       if (this.state !== 'running' && this.state !== 'stopping') return;
-      const position = this.position;
-      const state: CheckpointState = { source: position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted(), sink: this.sink.snapshot() };
+      const state = this.checkpointState();
+      const own = encodeCheckpointState(state);
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
         id: this.checkpointId,
         takenAt: new Date().toISOString(),
-        state: encodeCheckpointState(state),
+        state: shardStates.length === 0 ? own : joinShardStates([own, ...shardStates]),
       });
-      await this.source.checkpointSaved?.(position);
+      afterSaved?.();
+      await this.source.checkpointSaved?.(state.source);
     });
+  }
+
+  /** Asks every shard for its state; the checkpoint is taken once all have answered (window-shards.ts). */
+  private startRound(ports: MessagePort[]): Promise<void> {
+    if (this.round) return this.round.done;
+    let finish!: (job: Promise<void>) => void;
+    const done = new Promise<void>((resolve, reject) => { finish = (job) => job.then(resolve, reject); });
+    this.roundId += 1;
+    this.round = { id: this.roundId, states: new Map(), held: [], done, finish };
+    for (const port of ports) port.postMessage({ type: 'snapshot', round: this.roundId } satisfies ToShard);
+    return done;
+  }
+
+  private finishRound(round: Round): void {
+    const links = this.env.shardLinks as { fromShards: MessagePort[] };
+    const states = links.fromShards.map((_, i) => round.states.get(i + 1)!);
+    round.finish(this.saveOwnCheckpoint(states, () => {
+      for (const port of links.fromShards) port.postMessage({ type: 'saved', round: round.id } satisfies ToShard);
+    }));
+    this.round = undefined;
+    for (const { from, share } of round.held) void this.mergeShare(from, share);
   }
 
   /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects. */
@@ -243,7 +364,8 @@ export class Processor {
       // What the sink could not write stays in the checkpoint and is written after a restart.
       await this.queue.run(async () => { await this.sink.flush(); })
         .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));
-      await this.takeCheckpoint();
+      // A shard that hands its windows over is in the emitting worker's final checkpoint.
+      if (!(this.env.shardLinks && 'toEmitter' in this.env.shardLinks)) await this.takeCheckpoint();
     } finally {
       this.state = 'stopped';
       await this.source.close?.().catch(() => undefined);

@@ -115,3 +115,31 @@ export class ProcessorCounters {
     };
   }
 }
+
+/**
+ * The stats of a processor whose Kafka source runs as several workers: counts and sizes
+ * added up, stage by stage; each Kafka partition listed with the worker that reads it.
+ */
+export function combineShardStats(shards: ProcessorStats[]): ProcessorStats {
+  const [first, ...rest] = shards as [ProcessorStats, ...ProcessorStats[]];
+  const combined: ProcessorStats = { ...first, operatorStats: first.operatorStats.map((o) => ({ ...o })) };
+  for (const shard of rest) {
+    for (const field of SUMMED) combined[field] += shard[field];
+    combined.operatorStats.forEach((operator, i) => {
+      const other = shard.operatorStats[i];
+      if (!other) return;
+      for (const field of SUMMED_PER_OPERATOR) operator[field] += other[field];
+      for (const field of ['inputMessageSize', 'outputMessageSize'] as const) {
+        if (other[field] !== undefined) operator[field] = (operator[field] ?? 0) + other[field];
+      }
+      operator.executionTimeSecs = Math.floor(operator.timeSpentMillis / 1000);
+    });
+  }
+  // A worker that failed or has not started yet decides the status.
+  combined.status = shards.find((s) => s.status !== 'running')?.status ?? 'running';
+  combined.kafkaPartitions = shards.flatMap((s, worker) => (s.kafkaPartitions ?? []).map((p) => ({ ...p, worker })));
+  return combined;
+}
+
+const SUMMED = ['inputMessageCount', 'inputMessageSize', 'outputMessageCount', 'outputMessageSize', 'dlqMessageCount', 'dlqMessageSize', 'memoryTrackerBytes', 'stateSize'] as const;
+const SUMMED_PER_OPERATOR = ['inputMessageCount', 'outputMessageCount', 'dlqMessageCount', 'dlqMessageSize', 'executionTimeMillis', 'timeSpentMillis', 'maxMemoryUsage', 'stateSize'] as const;

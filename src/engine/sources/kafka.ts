@@ -12,12 +12,11 @@ import type { Doc, Value } from '../expressions/values.js';
 import type { EngineSettings } from '../runtime/environment.js';
 import { withRetries } from '../runtime/retry.js';
 import { durationMs } from '../windows/durations.js';
+import { shardAssigner, splitKey, type Offsets, type SourceShard } from './kafka-shards.js';
 import type { Deliver, Source, SourceContext } from './source.js';
 
 const UNPARSEABLE_REASON = 'Input message could not be parsed as JSON or Extended JSON';
 const MAX_BATCH = 1000;
-
-type Offsets = Record<string, number>;
 
 interface PartitionClock { maxEventTime: number; lastSeen: number }
 
@@ -31,7 +30,6 @@ export class KafkaSource implements Source {
   private consumer: Consumer | undefined;
   private current: Offsets;
   private committed: Offsets;
-  private readonly resumeOffsets: Offsets | undefined;
   private readonly clocks = new Map<string, PartitionClock>();
   private stopped = false;
 
@@ -39,7 +37,7 @@ export class KafkaSource implements Source {
     private readonly ctx: SourceContext,
     spec: Doc,
     private readonly connection: ConnectionDefinition,
-    private readonly options: { processorId: string; settings: EngineSettings; resumePosition: unknown; registry?: SchemaRegistryClient },
+    private readonly options: { processorId: string; settings: EngineSettings; resumePosition: unknown; registry?: SchemaRegistryClient; shard?: SourceShard },
   ) {
     const topic: Value = spec['topic'];
     this.topics = Array.isArray(topic) ? topic : [topic];
@@ -52,26 +50,32 @@ export class KafkaSource implements Source {
     this.keyFormat = config['keyFormat'] ?? 'binData';
     this.keyFormatError = config['keyFormatError'] ?? 'dlq';
     this.idleTimeout = spec['partitionIdleTimeout'] === undefined ? undefined : durationMs(spec['partitionIdleTimeout'], '$source.partitionIdleTimeout');
-    this.resumeOffsets = (options.resumePosition as { offsets?: Offsets } | undefined)?.offsets;
-    this.current = { ...this.resumeOffsets };
-    this.committed = { ...this.resumeOffsets };
+    // A shard's resume position names only the partitions it owns (runtime/sharded-checkpoint.ts).
+    const resumeOffsets = (options.resumePosition as { offsets?: Offsets } | undefined)?.offsets;
+    this.current = { ...resumeOffsets };
+    this.committed = { ...resumeOffsets };
   }
 
   async start(deliver: Deliver): Promise<void> {
     const kafka = createKafka(this.connection, `asp-${this.options.processorId}`, this.options.settings, this.ctx.log);
     // A short fetch wait keeps stop (which waits for the fetch in flight) quick.
-    const consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: true, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000 });
+    const consumer = kafka.consumer({
+      groupId: this.groupId, allowAutoTopicCreation: true, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000,
+      ...(this.options.shard ? { partitionAssigners: [shardAssigner(this.options.shard)] } : {}),
+    });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.ctx.fail(`Kafka source stopped: ${event.payload.error.message}`);
     });
     // A resumed processor starts from its checkpoint's offsets, which may be ahead of the
-    // group's if the commit after the last checkpoint did not happen.
-    const seekOnce = consumer.on(consumer.events.GROUP_JOIN, () => {
-      seekOnce();
-      for (const [key, offset] of Object.entries(this.resumeOffsets ?? {})) {
-        const [topic, partition] = splitKey(key);
-        consumer.seek({ topic, partition, offset: String(offset) });
+    // group's if the commit after the last checkpoint did not happen; after a rebalance (a
+    // shard joining) the partitions kept go on from where this run got to, not from the commit.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const offset = this.current[`${topic}:${partition}`];
+          if (offset !== undefined) consumer.seek({ topic, partition, offset: String(offset) });
+        }
       }
     });
     try {
@@ -228,9 +232,4 @@ function parseJson(value: Buffer | null): Doc {
   const parsed: Value = EJSON.parse(value?.toString('utf8') ?? '', { relaxed: true });
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a document');
   return parsed as Doc;
-}
-
-function splitKey(key: string): [string, number] {
-  const at = key.lastIndexOf(':');
-  return [key.slice(0, at), Number(key.slice(at + 1))];
 }

@@ -14,7 +14,23 @@ export interface Operator {
   watermark?(): number | undefined;
   snapshot?(): unknown;
   restore?(state: unknown): void;
+  /**
+   * Windows of a Kafka source split across workers (runtime/window-shards.ts): a shard hands
+   * over what it accumulated since the last call, and the worker that emits merges it in
+   * (returning the windows that closes, to send downstream).
+   */
+  takeShare?(): WindowShare;
+  mergeShare?(from: number, share: WindowShare): Promise<Doc[]>;
   close?(): Promise<void>;
+}
+
+/** A shard's window contents since its last hand-over, and how far its partitions' event time has got. */
+export interface WindowShare {
+  windows: Array<{ start: number; contents: unknown }>;
+  sourceType: string | undefined;
+  /** The smallest event time over the shard's partitions that are not idle (none before any event). */
+  sourceWatermark: number | undefined;
+  maxEventTime: number | null;
 }
 
 /** What a stage may ask of the processor it runs in. */

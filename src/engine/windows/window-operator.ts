@@ -4,7 +4,7 @@
 // already closed go to the DLQ.
 import { PipelineError } from '../contract.js';
 import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
-import type { Operator, StageContext } from '../stages/operator.js';
+import type { Operator, StageContext, WindowShare } from '../stages/operator.js';
 import { durationMs, offsetMs, optionalDurationMs } from './durations.js';
 import { checkStageOptions } from '../stage-options.js';
 import { InnerPipeline } from './inner-pipeline.js';
@@ -19,6 +19,12 @@ export interface WindowDeps {
   tsField: string;
   sourceWatermark: (() => number | undefined) | undefined;
   buildInner(stages: Doc[]): Operator[];
+  /**
+   * This worker is one of several reading a Kafka source's partitions, but not the one that
+   * emits: it accumulates windows for its partitions and hands them over (takeShare) instead
+   * of closing them.
+   */
+  handsOver?: boolean;
 }
 
 export function createWindowOperator(name: string, spec: Value, ctx: StageContext, deps: WindowDeps): Operator {
@@ -75,6 +81,9 @@ class TimeWindowOperator implements Operator {
   private closedLine = Number.NEGATIVE_INFINITY;
   private lastArrival = Date.now();
   private sourceType: string | undefined;
+  /** The source watermark each other shard last reported (the emitting worker of a split source). */
+  private readonly shardWatermarks = new Map<number, number>();
+  private restored = false;
 
   constructor(
     readonly name: string,
@@ -133,8 +142,39 @@ class TimeWindowOperator implements Operator {
   }
 
   watermark(): number {
-    const fromSource = this.deps.sourceWatermark?.();
+    // Over every partition, also those other shards read.
+    let fromSource = this.deps.sourceWatermark?.();
+    for (const reported of this.shardWatermarks.values()) fromSource = fromSource === undefined ? reported : Math.min(fromSource, reported);
     return fromSource === undefined ? this.maxEventTime : Math.min(fromSource, this.maxEventTime);
+  }
+
+  /**
+   * Everything accumulated since the last hand-over. Once the emitting worker has this
+   * shard's watermark it may close windows up to it (less the lateness), so from then on
+   * this shard treats documents for those windows as late itself.
+   */
+  takeShare(): WindowShare {
+    const sourceWatermark = this.deps.sourceWatermark?.();
+    if (sourceWatermark !== undefined) this.closedLine = Math.max(this.closedLine, sourceWatermark - this.config.lateness);
+    const windows = [...this.windows].map(([start, contents]) => ({ start, contents: contents.snapshot() }));
+    this.windows.clear();
+    return { windows, sourceType: this.sourceType, sourceWatermark, maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null };
+  }
+
+  async mergeShare(from: number, share: WindowShare): Promise<Doc[]> {
+    if (share.sourceWatermark !== undefined) this.shardWatermarks.set(from, share.sourceWatermark);
+    if (share.maxEventTime !== null && share.maxEventTime > this.maxEventTime) this.maxEventTime = share.maxEventTime;
+    this.sourceType ??= share.sourceType;
+    for (const { start, contents } of share.windows) {
+      const arrived = this.inner.restoreContents(contents);
+      if (start + this.config.size > this.closedLine) {
+        this.contentsOf(start).merge(arrived);
+        continue;
+      }
+      // The shard had not yet heard that this window closed: what it held for it is late.
+      for (const doc of arrived.results()) this.ctx.deadLetter(doc, LATE_REASON, { missedWindowStartTimes: [new Date(start)] });
+    }
+    return this.closeThrough(this.watermark() - this.config.lateness);
   }
 
   stateSize(): number {
@@ -151,11 +191,16 @@ class TimeWindowOperator implements Operator {
     };
   }
 
+  /**
+   * Called again for each other shard's state when a split Kafka source resumes: their
+   * windows merge in; the line of closed windows stays the first (emitting) state's.
+   */
   restore(state: unknown): void {
     const s = state as { maxEventTime: number | null; closedLine: number | null; windows: Array<{ start: number; contents: unknown }> };
-    this.maxEventTime = s.maxEventTime ?? Number.NEGATIVE_INFINITY;
-    this.closedLine = s.closedLine ?? Number.NEGATIVE_INFINITY;
-    for (const w of s.windows) this.windows.set(w.start, this.inner.restoreContents(w.contents));
+    if (!this.restored) this.closedLine = s.closedLine ?? Number.NEGATIVE_INFINITY;
+    this.restored = true;
+    this.maxEventTime = Math.max(this.maxEventTime, s.maxEventTime ?? Number.NEGATIVE_INFINITY);
+    for (const w of s.windows) this.contentsOf(w.start).merge(this.inner.restoreContents(w.contents));
   }
 
   private eventTime(doc: Doc): number | undefined {
@@ -204,6 +249,7 @@ class TimeWindowOperator implements Operator {
 
   private async closeThrough(line: number): Promise<Doc[]> {
     if (line > this.closedLine) this.closedLine = line;
+    if (this.deps.handsOver) return [];
     const due = [...this.windows.keys()].filter((start) => start + this.config.size <= line).sort((a, b) => a - b);
     const out: Doc[] = [];
     for (const start of due) {

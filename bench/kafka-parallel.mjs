@@ -1,0 +1,105 @@
+// One hot Kafka processor with kafkaSourceParallelism 1 and then 2, in the same rounds,
+// through the kcat mock cluster (topics have 4 partitions): a stateless pipeline that does a
+// little arithmetic per event, and a tumbling-window $group. Each figure is events/s from the
+// moment every partition has been read from (the consumer group has settled) to the last
+// event out, and events per CPU-second of this process (all its threads: the machine may be
+// shared, so CPU time says more than wall time). Runs as its own process under tsx:
+//   node --import tsx bench/kafka-parallel.mjs '{"messages":30000,"rounds":3}'
+// Prints one JSON line: per round and pipeline, events/s and events per CPU-second for 1 and 2 workers.
+import { Kafka, logLevel } from 'kafkajs';
+import { createEngine } from '../dist/engine/index.js';
+import { startMockKafka } from '../src/engine/testing/kcat-mock.ts';
+
+const { messages, rounds } = JSON.parse(process.argv[2] ?? '{}');
+const mock = await startMockKafka();
+const kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const base = Date.UTC(2026, 0, 1);
+
+async function fill(topic) {
+  const producer = kafka.producer();
+  await producer.connect();
+  for (let i = 0; i < messages; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, messages - i) }, (_, j) => {
+      const n = i + j;
+      return { partition: n % 4, value: JSON.stringify({ id: n, device: `d${n % 50}`, watts: n % 400, at: new Date(base + n * 10).toISOString() }) };
+    });
+    await producer.send({ topic, messages: batch });
+  }
+  await producer.disconnect();
+}
+
+const PIPELINES = {
+  stateless: [
+    { $addFields: { load: { $reduce: { input: { $range: [0, 200] }, initialValue: 0, in: { $add: ['$$value', { $multiply: ['$$this', '$watts'] }] } } } } },
+    { $match: { load: { $gte: 0 } } },
+    { $project: { id: 1, device: 1, load: 1, label: { $concat: ['device-', '$device'] } } },
+  ],
+  window: [
+    {
+      $tumblingWindow: {
+        interval: { size: 1, unit: 'second' }, allowedLateness: { size: 0, unit: 'second' },
+        pipeline: [{ $group: { _id: '$device', total: { $sum: '$watts' }, high: { $max: '$watts' }, mean: { $avg: '$watts' } } }],
+      },
+    },
+  ],
+};
+
+/** events/s and events per CPU-second for one processor reading `input`. */
+async function engineRun(input, pipeline, parallelism, round) {
+  let failure;
+  const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async (_id, message) => { failure = message; } };
+  const engine = createEngine(host, { checkpointIntervalMs: 3_600_000, kafkaSourceParallelism: parallelism });
+  const id = `${(round * 10 + parallelism).toString(16).padStart(24, 'b')}`;
+  const connection = { name: 'k', type: 'Kafka', bootstrapServers: mock.bootstrapServers, security: { protocol: 'PLAINTEXT' } };
+  const timeField = { $dateFromString: { dateString: '$at' } };
+  await engine.start({
+    id, name: `hot${round}-${parallelism}`, groupId: '0'.repeat(24), instanceName: 'bench', tier: 'SP10',
+    pipeline: [
+      { $source: { connectionName: 'k', topic: input, timeField, config: { auto_offset_reset: 'earliest', group_id: `hot-${input}-${parallelism}` } } },
+      ...PIPELINES[pipeline],
+      { $emit: { connectionName: 'k', topic: `${input}-out-${parallelism}` } },
+    ],
+    connections: { k: connection },
+  }, { resumeFromCheckpoint: false });
+  let from;
+  let last;
+  let stats;
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline && failure === undefined) {
+    stats = engine.stats(id);
+    const seen = stats?.inputMessageCount ?? 0;
+    // Timed once every partition has been read from: the group has settled.
+    if ((stats?.kafkaPartitions?.length ?? 0) === 4) from ??= { at: performance.now(), cpu: process.cpuUsage(), seen };
+    if (seen >= messages) {
+      last = { at: performance.now(), cpu: process.cpuUsage(from?.cpu) };
+      break;
+    }
+    await sleep(20);
+  }
+  await engine.close();
+  if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages in 300 s (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status}${failure ? `, failed: ${failure}` : ''})`);
+  const events = messages - from.seen;
+  return { perSecond: events / ((last.at - from.at) / 1000), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6) };
+}
+
+const results = [];
+try {
+  for (let round = 0; round < rounds; round++) {
+    const row = {};
+    for (const pipeline of Object.keys(PIPELINES)) {
+      const input = `hot-${pipeline}-${round}`;
+      await fill(input);
+      // Alternating which goes first, so neither always meets a warmer broker.
+      const order = round % 2 === 0 ? [1, 2] : [2, 1];
+      const runs = {};
+      for (const parallelism of order) runs[parallelism] = await engineRun(input, pipeline, parallelism, round);
+      row[pipeline] = { one: runs[1], two: runs[2] };
+    }
+    results.push(row);
+  }
+} finally {
+  await mock.stop();
+}
+process.stdout.write(`${JSON.stringify(results)}\n`);
+process.exit(0);

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { createEngine } from './index.js';
+import type { ConnectionDefinition, Document, ProcessorRunner } from './contract.js';
+import { MemoryHost, definition, eventually } from './testing/memory-host.js';
+import { kcatAvailable, startMockKafka, type MockKafka } from './testing/kcat-mock.js';
+import { countSequence, produceSequence } from './testing/kafka-sequence.js';
+
+// kafkaSourceParallelism: one processor's Kafka partitions (the mock's topics have 4) split
+// across workers through the consumer group.
+describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split across workers (kcat mock cluster)', () => {
+  let mock: MockKafka;
+  let kafka: Kafka;
+  const readers: Consumer[] = [];
+
+  beforeAll(async () => {
+    mock = await startMockKafka();
+    kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
+  });
+
+  afterAll(async () => {
+    for (const reader of readers) await reader.disconnect();
+    await mock?.stop();
+  });
+
+  const connections = (): Record<string, ConnectionDefinition> => ({ kafka1: { name: 'kafka1', type: 'Kafka', bootstrapServers: mock.bootstrapServers } });
+
+  it('two workers share the partitions, deliver every event, and resume from one checkpoint with one worker or two', async () => {
+    const host = new MemoryHost();
+    const seen = new Map<number, number>();
+    readers.push(await countSequence(kafka, 'split-out', 'split-reader', seen));
+    const def = definition([
+      { $source: { connectionName: 'kafka1', topic: 'split-in', config: { auto_offset_reset: 'earliest' } } },
+      { $addFields: { doubled: { $multiply: ['$seq', 2] } } },
+      { $emit: { connectionName: 'kafka1', topic: 'split-out' } },
+    ], { connections: connections() });
+    const everyEventArrived = (to: number) => () => Array.from({ length: to }, (_, seq) => seen.has(seq)).every(Boolean);
+
+    await produceSequence(kafka, 'split-in', 0, 2000);
+    const two = createEngine(host, { kafkaSourceParallelism: 2, checkpointIntervalMs: 300 });
+    await two.start(def, { resumeFromCheckpoint: true });
+    await eventually(everyEventArrived(2000), 60_000);
+    const stats = await eventually(() => {
+      const s = two.stats(def.id);
+      return s && s.inputMessageCount === 2000 && s.kafkaPartitions?.length === 4 ? s : undefined;
+    }, 30_000);
+    // Partition p is read by worker p mod 2, and both workers read.
+    expect(stats.kafkaPartitions!.map((p) => [p.partition, p.worker]).sort()).toEqual([[0, 0], [1, 1], [2, 0], [3, 1]]);
+    expect(stats).toMatchObject({ status: 'running', outputMessageCount: 2000 });
+    expect(stats.operatorStats.map((o) => o.inputMessageCount)).toEqual([2000, 2000, 2000]);
+
+    // Stopped mid-stream: events keep arriving while it is down and while it restarts.
+    await produceSequence(kafka, 'split-in', 2000, 3000);
+    await two.stop(def.id);
+    await produceSequence(kafka, 'split-in', 3000, 4000);
+    const one = createEngine(host, { kafkaSourceParallelism: 1, checkpointIntervalMs: 300 });
+    await one.start(def, { resumeFromCheckpoint: true });
+    await produceSequence(kafka, 'split-in', 4000, 5000);
+    await eventually(everyEventArrived(5000), 60_000);
+    // One worker resumed all four partitions; the counts go on from the two workers' sum.
+    const resumed = await eventually(() => {
+      const s = one.stats(def.id);
+      return s && s.inputMessageCount >= 5000 && s.kafkaPartitions?.length === 4 ? s : undefined;
+    }, 30_000);
+    expect(resumed.kafkaPartitions!.every((p) => p.worker === undefined)).toBe(true);
+    await one.stop(def.id);
+
+    // And back to two workers.
+    await produceSequence(kafka, 'split-in', 5000, 6000);
+    await two.start(def, { resumeFromCheckpoint: true });
+    await eventually(everyEventArrived(6000), 60_000);
+    await two.stop(def.id);
+    // At-least-once with offsets resumed from the checkpoint: nothing before the first stop is read again.
+    expect([...seen].filter(([seq, times]) => seq < 2000 && times > 1)).toEqual([]);
+    expect(host.failures.size).toBe(0);
+    await two.close();
+    await one.close();
+  }, 180_000);
+
+  it('a tumbling $group split over two workers gives the same windows as one worker, across stops and a change to one worker', async () => {
+    const base = Date.UTC(2024, 0, 1);
+    // Every device in every partition; each partition in time order; ten one-minute windows.
+    const event = (i: number) => ({ partition: i % 4, value: JSON.stringify({ at: new Date(base + i * 1000).toISOString(), device: `d${Math.floor(i / 4) % 5}`, watts: i % 17 }) });
+    const produce = async (messages: Array<{ partition: number; value: string }>) => {
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'window-in', messages });
+      await producer.disconnect();
+    };
+    const windowed = (outTopic: string) => definition([
+      { $source: { connectionName: 'kafka1', topic: 'window-in', timeField: { $dateFromString: { dateString: '$at' } }, config: { auto_offset_reset: 'earliest' } } },
+      {
+        // Nothing closes before every partition has seen the flush events (a day's lateness),
+        // which open a window of their own that stays open.
+        $tumblingWindow: {
+          interval: { size: 1, unit: 'minute' }, allowedLateness: { size: 1, unit: 'day' },
+          pipeline: [{
+            $group: {
+              _id: '$device', total: { $sum: '$watts' }, count: { $count: {} }, low: { $min: '$watts' }, high: { $max: '$watts' },
+              mean: { $avg: '$watts' }, all: { $push: '$watts' }, distinct: { $addToSet: '$watts' },
+            },
+          }],
+        },
+      },
+      { $project: { _id: 0, device: '$_id', total: 1, count: 1, low: 1, high: 1, mean: 1, all: 1, distinct: 1, start: { $meta: 'stream.window.start' } } },
+      { $emit: { connectionName: 'kafka1', topic: outTopic } },
+    ], { connections: connections() });
+    const readWindows = async (topic: string) => {
+      const docs: Document[] = [];
+      const reader = kafka.consumer({ groupId: `reader-${topic}`, maxWaitTimeInMs: 200 });
+      await reader.connect();
+      await reader.subscribe({ topic, fromBeginning: true });
+      await reader.run({ eachMessage: async ({ message }) => { docs.push(JSON.parse(message.value!.toString()) as Document); } });
+      readers.push(reader);
+      return docs;
+    };
+    // Order within $push and $addToSet follows arrival, which workers interleave differently.
+    const canonical = (docs: Document[]) => docs
+      .map((d) => JSON.stringify({ ...d, all: [...(d['all'] as number[])].sort((a, b) => a - b), distinct: [...(d['distinct'] as number[])].sort((a, b) => a - b) }))
+      .sort();
+    const consumed = (engine: ProcessorRunner, id: string, count: number) => eventually(() => (engine.stats(id)?.inputMessageCount ?? 0) >= count, 120_000);
+
+    await produce(Array.from({ length: 300 }, (_, i) => event(i)));
+    const host = new MemoryHost();
+    const one = createEngine(host, { checkpointIntervalMs: 300 });
+    const two = createEngine(host, { kafkaSourceParallelism: 2, checkpointIntervalMs: 300 });
+    const reference = windowed('windows-one');
+    const split = windowed('windows-split');
+    const fromOne = await readWindows('windows-one');
+    const fromSplit = await readWindows('windows-split');
+    await one.start(reference, { resumeFromCheckpoint: false });
+    await two.start(split, { resumeFromCheckpoint: true });
+    await consumed(two, split.id, 300);
+    // Stopped with windows open: their partial state (both workers') is in the checkpoint.
+    await two.stop(split.id);
+    await two.start(split, { resumeFromCheckpoint: true });
+    await produce(Array.from({ length: 300 }, (_, i) => event(300 + i)));
+    await consumed(two, split.id, 600);
+    expect(two.stats(split.id)!.kafkaPartitions!.map((p) => p.worker).sort()).toEqual([0, 0, 1, 1]);
+    await two.stop(split.id);
+    // The rest with one worker, from the two workers' checkpoint.
+    await one.start(split, { resumeFromCheckpoint: true });
+    await consumed(one, split.id, 600);
+    await consumed(one, reference.id, 600);
+    await produce([0, 1, 2, 3].map((partition) => ({ partition, value: JSON.stringify({ at: new Date(base + 2 * 86_400_000).toISOString(), device: 'flush' }) })));
+    await eventually(() => fromOne.length >= 50 && fromSplit.length >= 50, 60_000);
+    expect(fromSplit).toHaveLength(50);
+    expect(canonical(fromSplit)).toEqual(canonical(fromOne));
+    // And the windows are right: d0 in the first minute holds events 0-3, 20-23 and 40-43.
+    const first = fromOne.find((d) => d['device'] === 'd0' && (d['start'] as { $date: string }).$date === '2024-01-01T00:00:00Z');
+    const watts = [0, 1, 2, 3, 20, 21, 22, 23, 40, 41, 42, 43].map((i) => i % 17);
+    expect(first).toMatchObject({ count: 12, total: watts.reduce((a, b) => a + b, 0), low: 0, high: 9, mean: watts.reduce((a, b) => a + b, 0) / 12 });
+    expect(host.failures.size).toBe(0);
+    await one.close();
+    await two.close();
+  }, 400_000);
+});

@@ -1,0 +1,33 @@
+// Windows over a Kafka source split across workers (kafkaSourceParallelism): every shard
+// keeps the windows of its own partitions, and all but the first hand what they accumulated
+// to the first (the emitting worker) every tick, with their partitions' watermark. The
+// emitting worker merges the shares (incremental $group state, or buffered documents), closes
+// windows on the watermark over all partitions, and runs the rest of the pipeline and the sink.
+//
+// Checkpoints are one for the processor, taken as a consistent cut over direct, ordered
+// channels between the emitting worker and each shard: the emitting worker asks every shard
+// for its state (offsets, counts, what it has not handed over yet); a share that reached it
+// before a shard's state is in its own state, one after is held back until its own state is
+// taken. So every document is counted once, in exactly one place, in the checkpoint.
+import type { MessagePort } from 'node:worker_threads';
+
+/** This worker's channels to the others when windows are split: to the emitting worker, or from every other shard. */
+export type ShardLinks = { toEmitter: MessagePort } | { fromShards: MessagePort[] };
+
+export type ToShard =
+  | { type: 'snapshot'; round: number }
+  | { type: 'saved'; round: number };
+
+export type FromShard =
+  /** A WindowShare, encoded as checkpoint state is (its values keep their BSON types). */
+  | { type: 'share'; share: Uint8Array }
+  | { type: 'state'; round: number; state: Uint8Array };
+
+/** The processor's checkpoint state: the emitting worker's state first, then each shard's (runtime/sharded-checkpoint.ts reads it). */
+export function joinShardStates(states: Uint8Array[]): Uint8Array {
+  const parts = [new TextEncoder().encode('{"shards":['), ...states.flatMap((state, i) => (i === 0 ? [state] : [new TextEncoder().encode(','), state])), new TextEncoder().encode(']}')];
+  const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) { joined.set(part, at); at += part.length; }
+  return joined;
+}
