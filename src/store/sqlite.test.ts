@@ -26,6 +26,22 @@ describe('SQLite store', () => {
     await reopened.close();
   });
 
+  it('writes a journal batch of any size whole and in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    const store = openSqliteStore({ path });
+    // More than one multi-row INSERT's worth, and a remainder, for each of two instances.
+    const at = (i: number) => `2026-01-01T00:00:${String(Math.floor(i / 10)).padStart(2, '0')}.${String(i % 10)}00Z`;
+    for (let i = 0; i < 123; i++) store.journal(i % 3 === 0 ? 'g/other' : 'g/i', { at: at(i), n: i });
+    await store.close();
+    const reopened = openSqliteStore({ path });
+    const stored = await reopened.read((tx) => tx.listAudit('g/i', at(0), at(122), Number.MAX_SAFE_INTEGER));
+    expect(stored).toEqual([...Array(123).keys()].filter((i) => i % 3 !== 0).map((i) => ({ at: at(i), n: i })));
+    expect(await reopened.read((tx) => tx.listAudit('g/other', at(0), at(122), Number.MAX_SAFE_INTEGER))).toHaveLength(41);
+    await reopened.close();
+  });
+
   it('moves its generation on when a transaction changes entities, not when it only reads', async () => {
     const store = openSqliteStore({ path: ':memory:' });
     const start = store.generation();

@@ -95,9 +95,7 @@ export function openSqliteStore({ path, onJournalError = () => {} }: SqliteOptio
       db.close();
     },
   };
-  journal = new AuditJournal((batch) => store.transaction(async (t) => {
-    for (const { scopeId, event } of batch) await t.appendAudit(scopeId, event);
-  }), onJournalError);
+  journal = new AuditJournal((batch) => store.transaction(async () => tx.appendAudits(batch)), onJournalError);
   return store;
 }
 
@@ -120,7 +118,15 @@ function isUniqueViolation(error: unknown): boolean {
 
 type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEvent[];
 
-function sqliteTx(db: Database.Database, changes: { entities: boolean }, waitingAudit: WaitingAudit): StoreTx {
+/** Rows a single INSERT of the journal's batches carries: binding them in one statement costs about half as much per row as one statement a row. */
+const AUDIT_ROWS_PER_INSERT = 50;
+
+interface SqliteTx extends StoreTx {
+  /** A batch of the journal's events, in order; inside a transaction. */
+  appendAudits(batch: ReadonlyArray<{ scopeId: string; event: AuditEvent }>): void;
+}
+
+function sqliteTx(db: Database.Database, changes: { entities: boolean }, waitingAudit: WaitingAudit): SqliteTx {
   const q = {
     get: db.prepare('SELECT doc FROM entities WHERE kind = ? AND id = ?').pluck(),
     getByName: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? AND name = ?').pluck(),
@@ -141,6 +147,7 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
     deleteAudit: db.prepare('DELETE FROM audit_events WHERE scope_id = ?'),
     deleteAllAudit: db.prepare('DELETE FROM audit_events'),
     appendAudit: db.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)'),
+    appendAudits: db.prepare(`INSERT INTO audit_events (scope_id, at, seq, event) VALUES ${Array(AUDIT_ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`),
     nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
     listAudit: db.prepare(`SELECT event FROM (SELECT event, SUM(octet_length(event)) OVER (ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS upto
       FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ?) WHERE upto <= ? ORDER BY upto`).pluck(),
@@ -214,6 +221,22 @@ function sqliteTx(db: Database.Database, changes: { entities: boolean }, waiting
       // One process holds the file (the data-dir lock), so the sequence is read once, not per event.
       auditSeq ??= q.nextAuditSeq.get() as number;
       q.appendAudit.run(scopeId, event.at, auditSeq++, JSON.stringify(event));
+    },
+    appendAudits(batch) {
+      auditSeq ??= q.nextAuditSeq.get() as number;
+      let at = 0;
+      for (; at + AUDIT_ROWS_PER_INSERT <= batch.length; at += AUDIT_ROWS_PER_INSERT) {
+        const values: unknown[] = [];
+        for (let i = at; i < at + AUDIT_ROWS_PER_INSERT; i++) {
+          const { scopeId, event } = batch[i]!;
+          values.push(scopeId, event.at, auditSeq++, JSON.stringify(event));
+        }
+        q.appendAudits.run(values);
+      }
+      for (; at < batch.length; at++) {
+        const { scopeId, event } = batch[at]!;
+        q.appendAudit.run(scopeId, event.at, auditSeq++, JSON.stringify(event));
+      }
     },
     async listAudit(scopeId, fromIso, toIso, maxBytes) {
       const stored = q.listAudit.all(scopeId, fromIso, toIso, maxBytes).map((e) => JSON.parse(e as string) as AuditEvent);
