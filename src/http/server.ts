@@ -24,6 +24,7 @@ import { isJsonBodyType, negotiateVersion } from './versions.js';
 import type { Principal } from './principal.js';
 
 const API_PREFIX = '/api/atlas/v2';
+const UNAUTHENTICATED_PREFIX = `${API_PREFIX}/unauth/`;
 
 export interface ApiServerOptions {
   services: Services;
@@ -247,7 +248,7 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   const { req, path } = x;
   const route = matchRoute(req.method ?? 'GET', path);
   x.operation = route.kind === 'found' ? route.operation : undefined;
-  const anonymous = path.startsWith(`${API_PREFIX}/unauth/`);
+  const anonymous = path.startsWith(UNAUTHENTICATED_PREFIX);
   if (!anonymous && !(await authenticated(x, options.services))) return;
   if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
   if (route.kind === 'method-not-allowed') {
@@ -260,8 +261,9 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.searchParams);
-  const json = isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
-  const rawBody = hasBody(req) ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
+  const withBody = hasBody(req);
+  const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
+  const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
   const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
   const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
   const cached = cacheKey && cache.get(cacheKey);
