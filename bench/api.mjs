@@ -53,7 +53,7 @@ export async function runApiBench({ quick }) {
       }),
       figure('api.bearerGetCpu', 'GET one connection, bearer: CPU time per request, bare per emulator (wrk)', per(cpu('wrkBare'), cpu('wrkBearer'), (a, b) => a / b), {
         target: 0.5, baseline: `bare node:http ${median(cpu('wrkBare')).toFixed(1)} µs of CPU a request`,
-        detail: `emulator ${median(cpu('wrkBearer')).toFixed(1)} µs a request (user + system time of each server process over its run: other processes' load barely moves it)`,
+        detail: `emulator ${median(cpu('wrkBearer')).toFixed(1)} µs a request (user + system time of each server process over its run; a busy machine raises both, so only rounds run side by side compare)`,
       }),
       figure('api.digest', 'GET, Digest both legs, per bearer GET (Node pool)', per(rps('digest'), rps('poolBearer'), (a, b) => a / b), {
         target: 0.4, baseline: `bearer GET from the pool ${fmt(median(rps('poolBearer')))} req/s`,

@@ -16,6 +16,7 @@ import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
 import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
 import { connectionReadsOfStoreAlone } from './domain/streams/connections.js';
+import { CREDENTIAL_FREE_KINDS } from './domain/streams/common.js';
 import { bootstrap, type BootstrapEnvironment, type BootstrapResult } from './domain/identity/bootstrap.js';
 import { dropStoredSecrets } from './domain/identity/stored-secrets.js';
 import { KIND } from './domain/identity/model.js';
@@ -124,6 +125,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   const backend = await openStore({
     databaseUrl: config.databaseUrl, sqlitePath: config.inMemory ? ':memory:' : join(config.dataDir, 'atlas-streams.db'),
     onJournalError: (error) => log.error({ err: error }, 'writing audit events failed'),
+    credentialFreeKinds: CREDENTIAL_FREE_KINDS,
   });
   const { store } = backend;
   const masterKey = loadMasterKey(config.inMemory ? undefined : join(config.dataDir, 'secret.key'));

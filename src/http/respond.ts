@@ -10,7 +10,8 @@ export interface Presentation {
   pretty: boolean;
 }
 
-const PLAIN: Presentation = { envelope: false, pretty: false };
+/** No envelope, not pretty: what a request without those query parameters gets (shared: never changed). */
+export const PLAIN_PRESENTATION: Presentation = Object.freeze({ envelope: false, pretty: false });
 
 function render(value: unknown, presentation: Presentation): string {
   return presentation.pretty ? prettyJson(value) : compactJson(value);
@@ -28,7 +29,7 @@ export function errorBody(error: ApiError): Record<string, unknown> {
   return body;
 }
 
-export function sendError(res: ServerResponse, error: ApiError, presentation: Presentation = PLAIN, headers: Record<string, string> = {}): void {
+export function sendError(res: ServerResponse, error: ApiError, presentation: Presentation = PLAIN_PRESENTATION, headers: Record<string, string> = {}): void {
   const body = errorBody(error);
   const text = render(presentation.envelope ? { content: body, status: error.status } : body, presentation);
   res.writeHead(error.status, {

@@ -1,5 +1,7 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../testing/harness.js';
+import { digestAuthorizationHeader } from './auth/digest.js';
 
 let server: TestServer;
 beforeAll(async () => { server = await startTestServer(); });
@@ -99,7 +101,38 @@ describe('paths', () => {
     expect(res.status).toBe(200);
     expect(res.json.id).toBe(server.orgId);
   });
+
+  it('reads dot segments and escapes in the target as a URL parser does, query included', async () => {
+    const org = `{\n  "id" : "${server.orgId}",\n  "isDeleted" : false,\n  "name" : "Local-Organization",\n  "skipDefaultAlertsSettings" : false\n}`;
+    for (const target of [`/api/atlas/v2/orgs/./${server.orgId}?pretty=true`, `/api/atlas/v2/groups/../orgs/${server.orgId}?pretty=true`,
+      `/api/atlas/v2/orgs/%${server.orgId.charCodeAt(0).toString(16)}${server.orgId.slice(1)}?pretty=%74rue`]) {
+      const res = await digestGetOfRawTarget(target);
+      expect({ target, status: res.status, text: res.text }).toEqual({ target, status: 200, text: org });
+    }
+    // A trailing dot segment leaves a trailing slash: no route has one.
+    for (const target of [`/api/atlas/v2/orgs/${server.orgId}/.`, `/api/atlas/v2/orgs/${server.orgId}/x/..`]) {
+      const res = await digestGetOfRawTarget(target);
+      expect({ target, status: res.status, parameters: JSON.parse(res.text).parameters }).toEqual({ target, status: 404, parameters: [`/api/atlas/v2/orgs/${server.orgId}/`] });
+    }
+  });
 });
+
+/** GET of a target sent as it is (fetch would resolve its dot segments first), with Digest's two legs. */
+async function digestGetOfRawTarget(target: string): Promise<{ status: number; text: string }> {
+  const get = (authorization?: string) => new Promise<{ status: number; text: string; challenge?: string }>((resolve, reject) => {
+    const headers: Record<string, string> = { Accept: ACCEPT.identity, ...(authorization ? { Authorization: authorization } : {}) };
+    const req = request(`${server.url}/`, { path: target, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode!, text, challenge: res.headers['www-authenticate'] }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const nonce = /nonce="([^"]+)"/.exec((await get()).challenge ?? '')![1]!;
+  return get(digestAuthorizationHeader({ method: 'GET', uri: target, username: server.owner.publicKey, password: server.owner.privateKey, nonce, algorithm: 'MD5', nc: '00000001' }));
+}
 
 describe('Digest uri', () => {
   it('refuses an answer computed for another path', async () => {

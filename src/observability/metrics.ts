@@ -14,9 +14,11 @@ export interface Metrics {
 export function createMetrics(services: Pick<Services, 'store' | 'runner' | 'log'>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'atlas_streams_' });
-  const calls = new Counter({
+  const callCounts = new CallCounts();
+  const calls: Counter<'operation' | 'status'> = new Counter({
     name: 'atlas_streams_api_requests_total', help: 'Authenticated Admin API calls by operation and status.',
     labelNames: ['operation', 'status'] as const, registers: [registry],
+    collect: () => callCounts.moveInto(calls),
   });
   const latency = new Histogram({
     name: 'atlas_streams_api_request_duration_seconds', help: 'Admin API call latency by operation.',
@@ -48,10 +50,14 @@ export function createMetrics(services: Pick<Services, 'store' | 'runner' | 'log
     }
   };
 
+  // One observer per operation, made once: latency.observe({ operation }, ...) builds one a call.
+  const observers = new Map<string, (seconds: number) => void>();
   return {
     recordCall(call) {
-      calls.inc({ operation: call.operationId, status: String(call.status) });
-      latency.observe({ operation: call.operationId }, call.durationMs / 1000);
+      callCounts.add(call.operationId, call.status);
+      let observe = observers.get(call.operationId);
+      if (!observe) observers.set(call.operationId, (observe = latency.labels(call.operationId).observe));
+      observe(call.durationMs / 1000);
     },
     async serve(_req, res) {
       try {
@@ -66,4 +72,35 @@ export function createMetrics(services: Pick<Services, 'store' | 'runner' | 'log
       }
     },
   };
+}
+
+/**
+ * Calls by operation and status, counted here and handed to the counter when Prometheus
+ * scrapes: two Map lookups a call, where the counter's inc hashes and checks its labels at
+ * every call. Label sets reach the counter in the order they were first seen, as inc would
+ * have added them.
+ */
+class CallCounts {
+  private readonly byOperation = new Map<string, Map<number, { labels: { operation: string; status: string }; count: number }>>();
+  private readonly inOrder: Array<{ labels: { operation: string; status: string }; count: number }> = [];
+
+  add(operation: string, status: number): void {
+    let byStatus = this.byOperation.get(operation);
+    if (!byStatus) this.byOperation.set(operation, (byStatus = new Map()));
+    let entry = byStatus.get(status);
+    if (!entry) {
+      entry = { labels: { operation, status: String(status) }, count: 0 };
+      byStatus.set(status, entry);
+      this.inOrder.push(entry);
+    }
+    entry.count += 1;
+  }
+
+  moveInto(counter: Counter<'operation' | 'status'>): void {
+    for (const entry of this.inOrder) {
+      if (entry.count === 0) continue;
+      counter.inc(entry.labels, entry.count);
+      entry.count = 0;
+    }
+  }
 }

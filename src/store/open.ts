@@ -15,6 +15,8 @@ export interface StoreChoice {
   sqlitePath: string;
   /** Told when writing batched audit events fails. */
   onJournalError?: (error: unknown) => void;
+  /** Kinds whose writes cannot change what a credential resolves to (SQLite only: see Store.identityGeneration). */
+  credentialFreeKinds?: ReadonlySet<string>;
 }
 
 export interface Backend {
@@ -39,7 +41,7 @@ export async function openStore(choice: StoreChoice): Promise<Backend> {
     };
   }
   return {
-    store: openSqliteStore({ path: choice.sqlitePath, onJournalError: choice.onJournalError }), rateCounter: memoryRateCounter(),
+    store: openSqliteStore({ path: choice.sqlitePath, onJournalError: choice.onJournalError, credentialFreeKinds: choice.credentialFreeKinds }), rateCounter: memoryRateCounter(),
     ping: async () => undefined, sweep: async () => undefined,
   };
 }

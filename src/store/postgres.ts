@@ -84,6 +84,7 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
     // Another node may change what a cache holds without this process knowing: a new
     // generation at every call means nothing read here is ever reused.
     generation: () => ++generation,
+    identityGeneration: () => ++generation,
     async close() {
       await journal!.flush();
       await pool.end();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from './sqlite.js';
+import type { StoreTx } from './store.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -23,6 +24,22 @@ describe('SQLite store', () => {
     const reopened = openSqliteStore({ path });
     const stored = await reopened.read((tx) => tx.listAudit('g/i', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.500Z', Number.MAX_SAFE_INTEGER));
     expect(stored.map((e) => e['operationId'])).toEqual(['first']);
+    await reopened.close();
+  });
+
+  it('writes a journal batch of any size whole and in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    const store = openSqliteStore({ path });
+    // More than one multi-row INSERT's worth, and a remainder, for each of two instances.
+    const at = (i: number) => `2026-01-01T00:00:${String(Math.floor(i / 10)).padStart(2, '0')}.${String(i % 10)}00Z`;
+    for (let i = 0; i < 123; i++) store.journal(i % 3 === 0 ? 'g/other' : 'g/i', { at: at(i), n: i });
+    await store.close();
+    const reopened = openSqliteStore({ path });
+    const stored = await reopened.read((tx) => tx.listAudit('g/i', at(0), at(122), Number.MAX_SAFE_INTEGER));
+    expect(stored).toEqual([...Array(123).keys()].filter((i) => i % 3 !== 0).map((i) => ({ at: at(i), n: i })));
+    expect(await reopened.read((tx) => tx.listAudit('g/other', at(0), at(122), Number.MAX_SAFE_INTEGER))).toHaveLength(41);
     await reopened.close();
   });
 
@@ -51,6 +68,46 @@ describe('SQLite store', () => {
     expect(afterWrite).not.toBe(start);
     expect(await store.transaction((tx) => tx.insertOnce('revoked', 'jti', Date.now() + 60_000))).toBe(true);
     expect(store.generation()).not.toBe(afterWrite);
+    await store.close();
+  });
+
+  it('keeps its identity generation for writes of credential-free kinds alone, and moves it for any other kind', async () => {
+    const store = openSqliteStore({ path: ':memory:', credentialFreeKinds: new Set(['connection']) });
+    const start = store.identityGeneration();
+    await store.transaction(async (tx) => {
+      await tx.insert('connection', { id: 'c', parentId: 'w', name: 'c' }, { v: 1 });
+      await tx.update('connection', 'c', { v: 2 });
+      await tx.put('connection', { id: 'd', parentId: 'w' }, { v: 1 });
+      await tx.delete('connection', 'c');
+      await tx.deleteChildren('connection', 'w');
+    });
+    expect(store.generation()).not.toBe(start);
+    expect(store.identityGeneration()).toBe(start);
+    const writes: Array<(tx: StoreTx) => Promise<unknown>> = [
+      (tx) => tx.insert('apiKey', { id: 'k' }, { v: 1 }),
+      (tx) => tx.update('apiKey', 'k', { v: 2 }),
+      (tx) => tx.put('revokedToken', { id: 'j' }, {}),
+      (tx) => tx.insertOnce('revokedToken', 'j2', Date.now() + 60_000),
+      (tx) => tx.delete('apiKey', 'k'),
+      (tx) => tx.deleteChildren('accessEntry', 'k'),
+    ];
+    for (const write of writes) {
+      const before = store.identityGeneration();
+      await store.transaction(write);
+      expect(store.identityGeneration()).not.toBe(before);
+    }
+    // A rolled-back write may have been read inside its transaction: it counts as well.
+    const beforeRollback = store.identityGeneration();
+    await expect(store.transaction(async (tx) => { await tx.insert('apiKey', { id: 'gone' }, {}); throw new Error('rolled back'); })).rejects.toThrow('rolled back');
+    expect(store.identityGeneration()).not.toBe(beforeRollback);
+    await store.close();
+  });
+
+  it('moves its identity generation for every write when told of no credential-free kind', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    const start = store.identityGeneration();
+    await store.transaction((tx) => tx.insert('connection', { id: 'c' }, { v: 1 }));
+    expect(store.identityGeneration()).not.toBe(start);
     await store.close();
   });
 });

@@ -86,6 +86,13 @@ export interface Store {
    * at one generation stays valid while the generation does.
    */
   generation(): number;
+  /**
+   * Like generation(), but left as it was by writes of the kinds the store was told cannot
+   * change what a credential resolves to (a connection, a processor): a cache of credential
+   * checks stays valid while this does. Every other kind moves it on, so a kind nobody
+   * thought about counts as one that can.
+   */
+  identityGeneration(): number;
   close(): Promise<void>;
 }
 

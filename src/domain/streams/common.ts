@@ -23,6 +23,13 @@ export const STREAMS_KIND = {
   checkpoint: 'checkpoint',
 } as const;
 
+/**
+ * Every Streams kind: no credential check reads them (who may call is decided by identity
+ * kinds alone), so their writes keep the store's identity generation, and with it the cached
+ * credential checks (see Store.identityGeneration).
+ */
+export const CREDENTIAL_FREE_KINDS: ReadonlySet<string> = new Set(Object.values(STREAMS_KIND));
+
 export interface StoredInstance {
   _id: string;
   groupId: string;

@@ -28,7 +28,7 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
     const known = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal<Principal>(store, cacheKey);
     if (known) return known;
     const { principal, accessEntry, generation } = await store.read(async (tx) => ({
-      ...(await bearer(token, tx, signingKey, clientIp, now)), generation: store.generation(),
+      ...(await bearer(token, tx, signingKey, clientIp, now)), generation: store.identityGeneration(),
     }));
     // A use of an access list entry is counted, so such callers are never served from the cache.
     if (accessEntry) await store.transaction((tx) => recordAccessListUse(tx, KIND.serviceAccountAccess, accessEntry, clientIp, now));
@@ -55,7 +55,7 @@ async function digest(header: string, method: string, requestTarget: string, tx:
   const nonce = checkNonce(signingKey, credentials.nonce, now.getTime());
   if (nonce !== 'valid') throw new AuthenticationRequired(nonce === 'stale', `${nonce} nonce`);
   // Read inside the transaction, before its writes: the generation the lookups below belong to.
-  const generation = store.generation();
+  const generation = store.identityGeneration();
   const cacheKey = `digest ${credentials.username}`;
   const known = cachedPrincipal<DigestIdentity>(store, cacheKey);
   const key = known ? undefined : await tx.findByName<ApiKey>(KIND.apiKey, credentials.username);
