@@ -56,16 +56,29 @@ const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 /** Dead letter queue records kept per processor for watchDeadLetters. */
 const DEAD_LETTER_RING_SIZE = 100;
 
-/** The latest documents of one kind (output, dead letters) as EJSON text, parsed only when someone watches. */
+/** One watch of a channel: documents reach it once it has caught up with the worker's recent output. */
+interface Watcher {
+  deliver(text: string): void;
+  includeRecent: boolean;
+  caughtUp: boolean;
+}
+
+/**
+ * The latest documents of one kind (output, dead letters) as EJSON text, parsed only when
+ * someone watches. Dead letters always cross from the worker; output crosses only while
+ * someone watches it, so its ring is current only then (and after a stop or a failure).
+ */
 interface Channel {
   ring: string[];
   ringChars: number;
   ringSize: number;
-  watchers: Set<(text: string) => void>;
+  watchers: Set<Watcher>;
+  /** The worker's recent output was asked for with this number and has not come yet. */
+  request: number | undefined;
 }
 
 function newChannel(ringSize: number): Channel {
-  return { ring: [], ringChars: 0, ringSize, watchers: new Set() };
+  return { ring: [], ringChars: 0, ringSize, watchers: new Set(), request: undefined };
 }
 
 interface Running {
@@ -97,6 +110,7 @@ class Engine implements ProcessorRunner {
   private readonly heapMb: number;
   private readonly stopTimeoutMs: number;
   private readonly watchdog: Watchdog;
+  private outputRequests = 0;
 
   constructor(private readonly host: ProcessorHost, options: EngineOptions) {
     this.log = options.logger ?? silentLogger;
@@ -169,7 +183,7 @@ class Engine implements ProcessorRunner {
       });
     });
     this.post(entry, { type: 'start', definition, checkpoint, startOptions: options, settings: this.settings,
-      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, recentOutputLimit: this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
       deadLetterLimit: DEAD_LETTER_RING_SIZE });
     try {
       await compiled;
@@ -184,6 +198,7 @@ class Engine implements ProcessorRunner {
     switch (message.type) {
       case 'stats': entry.stats = message.stats; break;
       case 'output': publish(entry.output, message.docs); break;
+      case 'recent-output': catchUp(entry.output, message.docs, message.request); break;
       case 'dead-letters': publish(entry.deadLetters, message.docs); break;
       case 'checkpoint':
         this.host.saveCheckpoint(id, message.checkpoint).then(
@@ -281,14 +296,20 @@ class Engine implements ProcessorRunner {
     const entry = this.running.get(processorId);
     if (!entry) return;
     const channel = entry[kind];
-    const queue: string[] = options.includeRecent === false ? [] : [...channel.ring];
+    const queue: string[] = [];
     let wake: (() => void) | undefined;
-    const watcher = (text: string) => { queue.push(text); wake?.(); };
+    const watcher: Watcher = { deliver: (text) => { queue.push(text); wake?.(); }, includeRecent: options.includeRecent !== false, caughtUp: true };
+    if (kind === 'output' && channel.watchers.size === 0) {
+      // The first watch: the worker kept the output to itself; it answers with its recent
+      // output, then sends output as it comes until the last watch ends.
+      channel.request = ++this.outputRequests;
+      this.post(entry, { type: 'watch', request: channel.request });
+    }
+    if (channel.request !== undefined) watcher.caughtUp = false;
+    else if (watcher.includeRecent) queue.push(...channel.ring);
     const onAbort = () => wake?.();
     channel.watchers.add(watcher);
     signal.addEventListener('abort', onAbort);
-    // Dead letters always cross from the worker; output only while someone watches it.
-    if (kind === 'output') this.post(entry, { type: 'watch', watching: true });
     try {
       while (!signal.aborted) {
         const next = queue.shift();
@@ -300,7 +321,10 @@ class Engine implements ProcessorRunner {
     } finally {
       channel.watchers.delete(watcher);
       signal.removeEventListener('abort', onAbort);
-      if (kind === 'output' && channel.watchers.size === 0 && this.running.get(processorId) === entry) this.post(entry, { type: 'watch', watching: false });
+      if (kind === 'output' && channel.watchers.size === 0 && this.running.get(processorId) === entry) {
+        channel.request = undefined;
+        this.post(entry, { type: 'unwatch' });
+      }
     }
   }
 
@@ -313,9 +337,27 @@ function publish(channel: Channel, texts: string[]): void {
   for (const text of texts) {
     channel.ring.push(text);
     channel.ringChars += text.length;
-    for (const watcher of channel.watchers) watcher(text);
+    for (const watcher of channel.watchers) if (watcher.caughtUp) watcher.deliver(text);
   }
-  // Bounded in count and in size: a pipeline of large documents cannot fill the main heap.
+  trim(channel);
+}
+
+/** The worker's recent output replaces the ring; the watches waiting for it (`request`) start from it. */
+function catchUp(channel: Channel, texts: string[], request: number | undefined): void {
+  channel.ring = texts;
+  channel.ringChars = texts.reduce((sum, text) => sum + text.length, 0);
+  trim(channel);
+  if (request === undefined || request !== channel.request) return;
+  channel.request = undefined;
+  for (const watcher of channel.watchers) {
+    if (watcher.caughtUp) continue;
+    watcher.caughtUp = true;
+    if (watcher.includeRecent) for (const text of channel.ring) watcher.deliver(text);
+  }
+}
+
+/** Bounded in count and in size: a pipeline of large documents cannot fill the main heap. */
+function trim(channel: Channel): void {
   while (channel.ring.length > channel.ringSize || (channel.ringChars > MAX_RING_CHARS && channel.ring.length > 1)) {
     channel.ringChars -= channel.ring.shift()!.length;
   }

@@ -3,12 +3,15 @@ import type { Checkpoint, ProcessorDefinition, ProcessorStats, StartOptions } fr
 import type { EngineSettings } from './environment.js';
 
 export type ToWorker =
-  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string }
+  | { type: 'start'; definition: ProcessorDefinition; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; recentOutputLimit: number; deadLetterLimit: number; sinkFault?: string }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }
   | { type: 'checkpoint-failed'; id: number; message: string }
-  | { type: 'watch'; watching: boolean };
+  /** A watch of the output begins: answer `request` with the recent output, then send output as it comes. */
+  | { type: 'watch'; request: number }
+  /** Nobody watches the output any more: keep it in the worker. */
+  | { type: 'unwatch' };
 
 export type FromWorker =
   | { type: 'compiled' }
@@ -20,6 +23,12 @@ export type FromWorker =
    * a flat string crosses cheaply, and the main thread parses one only for a watcher.
    */
   | { type: 'output'; docs: string[] }
+  /**
+   * The latest documents output, which the worker keeps while nobody watches: the answer to
+   * a watch's `request`, and sent unasked at stop and at a failure. Replaces what the main
+   * thread keeps; same text form as output.
+   */
+  | { type: 'recent-output'; docs: string[]; request?: number }
   /** Dead letter queue records, as Atlas writes them to the DLQ collection; same text form as output. */
   | { type: 'dead-letters'; docs: string[] }
   | { type: 'checkpoint'; checkpoint: Checkpoint }
