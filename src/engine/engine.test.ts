@@ -122,7 +122,7 @@ describe('engine', () => {
     ]);
     await engine.start(sample, { resumeFromCheckpoint: false });
     await eventually(() => (engine!.stats(sample.id)?.outputMessageCount ?? 0) >= 2);
-    engine.setSinkFault(sample.id, 'connection refused');
+    engine.setSinkFault!(sample.id, 'connection refused');
     await eventually(() => host.failures.has(sample.id), 30_000);
     const last = engine.lastOutputOf!(sample.id);
     expect(last.length).toBeGreaterThanOrEqual(2);

@@ -65,20 +65,22 @@ interface Watcher {
 
 /**
  * The latest documents of one kind (output, dead letters) as EJSON text, parsed only when
- * someone watches. Dead letters always cross from the worker; output crosses only while
- * someone watches it, so its ring is current only then (and after a stop or a failure).
+ * someone watches. A live channel's documents always cross from the worker (dead letters,
+ * and an interactive run's output, which must lose nothing); other output crosses only
+ * while someone watches it, so its ring is current only then (and after a stop or a failure).
  */
 interface Channel {
   ring: string[];
   ringChars: number;
   ringSize: number;
+  live: boolean;
   watchers: Set<Watcher>;
   /** The worker's recent output was asked for with this number and has not come yet. */
   request: number | undefined;
 }
 
-function newChannel(ringSize: number): Channel {
-  return { ring: [], ringChars: 0, ringSize, watchers: new Set(), request: undefined };
+function newChannel(ringSize: number, live: boolean): Channel {
+  return { ring: [], ringChars: 0, ringSize, live, watchers: new Set(), request: undefined };
 }
 
 interface Running {
@@ -144,8 +146,8 @@ class Engine implements ProcessorRunner {
       definition,
       worker,
       stats: undefined,
-      output: newChannel(this.ringSize),
-      deadLetters: newChannel(DEAD_LETTER_RING_SIZE),
+      output: newChannel(this.ringSize, options.keepAllOutput === true),
+      deadLetters: newChannel(DEAD_LETTER_RING_SIZE, true),
       stopped: new Promise<void>((resolve) => { markStopped = resolve; }),
       compiled: false,
       stopping: false,
@@ -299,7 +301,7 @@ class Engine implements ProcessorRunner {
     const queue: string[] = [];
     let wake: (() => void) | undefined;
     const watcher: Watcher = { deliver: (text) => { queue.push(text); wake?.(); }, includeRecent: options.includeRecent !== false, caughtUp: true };
-    if (kind === 'output' && channel.watchers.size === 0) {
+    if (!channel.live && channel.watchers.size === 0) {
       // The first watch: the worker kept the output to itself; it answers with its recent
       // output, then sends output as it comes until the last watch ends.
       channel.request = ++this.outputRequests;
@@ -321,7 +323,7 @@ class Engine implements ProcessorRunner {
     } finally {
       channel.watchers.delete(watcher);
       signal.removeEventListener('abort', onAbort);
-      if (kind === 'output' && channel.watchers.size === 0 && this.running.get(processorId) === entry) {
+      if (!channel.live && channel.watchers.size === 0 && this.running.get(processorId) === entry) {
         channel.request = undefined;
         this.post(entry, { type: 'unwatch' });
       }

@@ -64,6 +64,8 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   output = new OutputRelay(message.outputLimit, (docs) => post({ type: 'output', docs }));
   const relay = output;
   recentOutput = new RecentOutput(message.recentOutputLimit);
+  // An interactive run's output all crosses, watched or not: its reader must lose nothing.
+  watching = message.startOptions.keepAllOutput === true;
   const recent = recentOutput;
   deadLetters = new OutputRelay(message.deadLetterLimit, (docs) => post({ type: 'dead-letters', docs }));
   const dlqRelay = deadLetters;
