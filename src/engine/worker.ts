@@ -57,7 +57,8 @@ port.on('message', (message: ToWorker) => {
 
 /** The latest output for the main thread (a watch begins, the processor stops or fails). */
 function sendRecentOutput(request?: number): void {
-  if (recentOutput) post({ type: 'recent-output', docs: recentOutput.encode(), ...(request === undefined ? {} : { request }) });
+  // Always answered, even with nothing: a watch waits for the answer.
+  post({ type: 'recent-output', docs: recentOutput?.encode() ?? [], ...(request === undefined ? {} : { request }) });
 }
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
