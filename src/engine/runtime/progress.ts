@@ -23,10 +23,7 @@ export function installProgress(buffer: SharedArrayBuffer): void {
 
 /** A stage finished one document (a no-op outside a worker: benchmarks, unit tests). */
 export function markProgress(): void {
-  // A plain increment, not Atomics.add: only this thread writes the cell, an aligned Int32
-  // write never tears, and a locked add per document per stage was a few percent of a
-  // stateless pipeline's time. The main thread reads it with Atomics.load.
-  if (cells) cells[PROGRESS] = (cells[PROGRESS]! + 1) | 0;
+  if (cells) Atomics.add(cells, PROGRESS, 1);
 }
 
 /** In the main thread: a value that changes whenever the worker's loop is free or a document moves on. */
