@@ -104,6 +104,32 @@ describe('engine', () => {
     expect(engine.stats(busy.id)!.status).toBe('running');
   });
 
+  it('keeps the latest output for a watch that begins after it and for a processor that failed', async () => {
+    const host = new MemoryHost();
+    engine = createEngine(host, { outputRingSize: 5 });
+    const finite = definition([
+      { $source: { documents: Array.from({ length: 8 }, (_, n) => ({ n })) } },
+      { $emit: { connectionName: '__testLog' } },
+    ]);
+    await engine.start(finite, { resumeFromCheckpoint: false });
+    await eventually(() => engine!.stats(finite.id)?.outputMessageCount === 8);
+    // Nobody watched while the documents went by: a watch begins with the latest five.
+    expect((await collectOutput(engine, finite.id, 5)).map((d) => d['n'])).toEqual([3, 4, 5, 6, 7]);
+
+    const sample = definition([
+      { $source: { connectionName: 'sample_stream_solar', config: { seed: 3 } } },
+      { $emit: { connectionName: '__testLog' } },
+    ]);
+    await engine.start(sample, { resumeFromCheckpoint: false });
+    await eventually(() => (engine!.stats(sample.id)?.outputMessageCount ?? 0) >= 2);
+    engine.setSinkFault!(sample.id, 'connection refused');
+    await eventually(() => host.failures.has(sample.id), 30_000);
+    const last = engine.lastOutputOf!(sample.id);
+    expect(last.length).toBeGreaterThanOrEqual(2);
+    expect(last.length).toBeLessThanOrEqual(5);
+    for (const doc of last) expect(doc).toMatchObject({ device_id: expect.stringMatching(/^device_\d+$/) });
+  }, 40_000);
+
   it('writes the event time to tsFieldName', async () => {
     engine = createEngine(new MemoryHost());
     const def = definition([

@@ -68,16 +68,35 @@ const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 /** Dead letter queue records kept per processor for watchDeadLetters. */
 const DEAD_LETTER_RING_SIZE = 100;
 
-/** The latest documents of one kind (output, dead letters) as EJSON text, parsed only when someone watches. */
+/** One watch of a channel: documents reach it once it has caught up with the worker's recent output. */
+interface Watcher {
+  deliver(text: string): void;
+  includeRecent: boolean;
+  caughtUp: boolean;
+}
+
+/**
+ * The latest documents of one kind (output, dead letters) as EJSON text, parsed only when
+ * someone watches. A live channel's documents always cross from the worker (dead letters,
+ * and an interactive run's output, which must lose nothing); other output crosses only
+ * while someone watches it, so its ring is current only then (and after a stop or a failure).
+ */
 interface Channel {
   ring: string[];
   ringChars: number;
   ringSize: number;
-  watchers: Set<(text: string) => void>;
+  live: boolean;
+  watchers: Set<Watcher>;
+  /** The workers' recent output was asked for with this number and has not all come yet. */
+  request: number | undefined;
+  /** Answers to `request` still to come: one from each worker of the processor. */
+  awaitedReplies: number;
+  /** Each worker's recent output as it last sent it: with a split source, the ring is all of theirs. */
+  recentByWorker: Map<ShardWorker, string[]>;
 }
 
-function newChannel(ringSize: number): Channel {
-  return { ring: [], ringChars: 0, ringSize, watchers: new Set() };
+function newChannel(ringSize: number, live: boolean): Channel {
+  return { ring: [], ringChars: 0, ringSize, live, watchers: new Set(), request: undefined, awaitedReplies: 0, recentByWorker: new Map() };
 }
 
 /** One worker thread of a processor: the only one, or one shard of its Kafka source. */
@@ -119,6 +138,7 @@ class Engine implements ProcessorRunner {
   private readonly stopTimeoutMs: number;
   private readonly watchdog: Watchdog;
   private readonly kafkaSourceParallelism: number;
+  private outputRequests = 0;
 
   constructor(private readonly host: ProcessorHost, options: EngineOptions) {
     this.log = options.logger ?? silentLogger;
@@ -156,8 +176,8 @@ class Engine implements ProcessorRunner {
       // With a window the emitting worker takes the whole checkpoint itself (runtime/window-shards.ts).
       shardedCheckpoints: count > 1 && !windowed ? new ShardedCheckpoints(resumed, stored?.id ?? 0) : undefined,
       saving: Promise.resolve(),
-      output: newChannel(this.ringSize),
-      deadLetters: newChannel(DEAD_LETTER_RING_SIZE),
+      output: newChannel(this.ringSize, options.keepAllOutput === true),
+      deadLetters: newChannel(DEAD_LETTER_RING_SIZE, true),
       stopping: false,
       redact: createRedactor(collectSecrets(definition.connections)),
     };
@@ -219,7 +239,7 @@ class Engine implements ProcessorRunner {
       });
     });
     worker.postMessage({ type: 'start', definition: { ...definition, pipeline: [] }, pipelineJson, checkpoint, startOptions: options, settings: this.settings,
-      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
+      outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, recentOutputLimit: this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
       deadLetterLimit: DEAD_LETTER_RING_SIZE, ...(shard ? { shard } : {}), ...(shardLinks ? { shardLinks } : {}) } satisfies ToWorker,
     shardLinks ? ('toEmitter' in shardLinks ? [shardLinks.toEmitter] : shardLinks.fromShards) : []);
     return ready;
@@ -229,6 +249,7 @@ class Engine implements ProcessorRunner {
     switch (message.type) {
       case 'stats': shard.stats = message.stats; break;
       case 'output': publish(entry.output, message.docs); break;
+      case 'recent-output': catchUp(entry.output, shard, message.docs, message.request); break;
       case 'dead-letters': publish(entry.deadLetters, message.docs); break;
       case 'checkpoint': this.saveCheckpoint(entry, shard, message.checkpoint); break;
       case 'failed': void this.failed(entry, boundedMessage(message.message)); break;
@@ -338,14 +359,21 @@ class Engine implements ProcessorRunner {
     const entry = this.running.get(processorId);
     if (!entry) return;
     const channel = entry[kind];
-    const queue: string[] = options.includeRecent === false ? [] : [...channel.ring];
+    const queue: string[] = [];
     let wake: (() => void) | undefined;
-    const watcher = (text: string) => { queue.push(text); wake?.(); };
+    const watcher: Watcher = { deliver: (text) => { queue.push(text); wake?.(); }, includeRecent: options.includeRecent !== false, caughtUp: true };
+    if (!channel.live && channel.watchers.size === 0) {
+      // The first watch: the worker kept the output to itself; it answers with its recent
+      // output, then sends output as it comes until the last watch ends.
+      channel.request = ++this.outputRequests;
+      channel.awaitedReplies = entry.shards.length;
+      this.post(entry, { type: 'watch', request: channel.request });
+    }
+    if (channel.request !== undefined) watcher.caughtUp = false;
+    else if (watcher.includeRecent) queue.push(...channel.ring);
     const onAbort = () => wake?.();
     channel.watchers.add(watcher);
     signal.addEventListener('abort', onAbort);
-    // Dead letters always cross from the worker; output only while someone watches it.
-    if (kind === 'output') this.post(entry, { type: 'watch', watching: true });
     try {
       while (!signal.aborted) {
         const next = queue.shift();
@@ -357,7 +385,10 @@ class Engine implements ProcessorRunner {
     } finally {
       channel.watchers.delete(watcher);
       signal.removeEventListener('abort', onAbort);
-      if (kind === 'output' && channel.watchers.size === 0 && this.running.get(processorId) === entry) this.post(entry, { type: 'watch', watching: false });
+      if (!channel.live && channel.watchers.size === 0 && this.running.get(processorId) === entry) {
+        channel.request = undefined;
+        this.post(entry, { type: 'unwatch' });
+      }
     }
   }
 
@@ -370,9 +401,28 @@ function publish(channel: Channel, texts: string[]): void {
   for (const text of texts) {
     channel.ring.push(text);
     channel.ringChars += text.length;
-    for (const watcher of channel.watchers) watcher(text);
+    for (const watcher of channel.watchers) if (watcher.caughtUp) watcher.deliver(text);
   }
-  // Bounded in count and in size: a pipeline of large documents cannot fill the main heap.
+  trim(channel);
+}
+
+/** The workers' recent output replaces the ring; the watches waiting for it (`request`) start from it once every worker answered. */
+function catchUp(channel: Channel, worker: ShardWorker, texts: string[], request: number | undefined): void {
+  channel.recentByWorker.set(worker, texts);
+  channel.ring = [...channel.recentByWorker.values()].flat();
+  channel.ringChars = channel.ring.reduce((sum, text) => sum + text.length, 0);
+  trim(channel);
+  if (request === undefined || request !== channel.request || --channel.awaitedReplies > 0) return;
+  channel.request = undefined;
+  for (const watcher of channel.watchers) {
+    if (watcher.caughtUp) continue;
+    watcher.caughtUp = true;
+    if (watcher.includeRecent) for (const text of channel.ring) watcher.deliver(text);
+  }
+}
+
+/** Bounded in count and in size: a pipeline of large documents cannot fill the main heap. */
+function trim(channel: Channel): void {
   while (channel.ring.length > channel.ringSize || (channel.ringChars > MAX_RING_CHARS && channel.ring.length > 1)) {
     channel.ringChars -= channel.ring.shift()!.length;
   }

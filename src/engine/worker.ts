@@ -5,7 +5,7 @@ import type { Checkpoint, ProcessorDefinition } from './contract.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
 import type { Logger } from './runtime/environment.js';
 import { boundedMessage } from './limits.js';
-import { OutputRelay } from './runtime/output-relay.js';
+import { OutputRelay, RecentOutput } from './runtime/output-relay.js';
 import { installProgress } from './runtime/progress.js';
 import { Processor } from './runtime/processor.js';
 
@@ -19,6 +19,7 @@ installProgress((workerData as { progress: SharedArrayBuffer }).progress);
 
 let processor: Processor | undefined;
 let output: OutputRelay | undefined;
+let recentOutput: RecentOutput | undefined;
 let deadLetters: OutputRelay | undefined;
 let watching = false;
 let redact: (text: string) => string = (text) => text;
@@ -41,16 +42,32 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'start': void start(message); break;
     case 'stop': void stop(); break;
-    case 'watch': watching = message.watching; break;
+    case 'watch':
+      watching = true;
+      // Output still waiting to cross belongs to an earlier watch: the recent output holds it.
+      output?.discard();
+      sendRecentOutput(message.request);
+      break;
+    case 'unwatch': watching = false; break;
     case 'sink-fault': processor?.setSinkFault(message.message); break;
     case 'checkpoint-saved': pendingCheckpoints.get(message.id)?.resolve(); pendingCheckpoints.delete(message.id); break;
     case 'checkpoint-failed': pendingCheckpoints.get(message.id)?.reject(new Error(message.message)); pendingCheckpoints.delete(message.id); break;
   }
 });
 
+/** The latest output for the main thread (a watch begins, the processor stops or fails). */
+function sendRecentOutput(request?: number): void {
+  // Always answered, even with nothing: a watch waits for the answer.
+  post({ type: 'recent-output', docs: recentOutput?.encode() ?? [], ...(request === undefined ? {} : { request }) });
+}
+
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   output = new OutputRelay(message.outputLimit, (docs) => post({ type: 'output', docs }));
   const relay = output;
+  recentOutput = new RecentOutput(message.recentOutputLimit);
+  // An interactive run's output all crosses, watched or not: its reader must lose nothing.
+  watching = message.startOptions.keepAllOutput === true;
+  const recent = recentOutput;
   deadLetters = new OutputRelay(message.deadLetterLimit, (docs) => post({ type: 'dead-letters', docs }));
   const dlqRelay = deadLetters;
   const pipeline = JSON.parse(Buffer.concat(message.pipelineJson).toString('utf8')) as ProcessorDefinition['pipeline'];
@@ -65,10 +82,17 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       const transfer = checkpoint.state instanceof Uint8Array ? [checkpoint.state.buffer as ArrayBuffer] : [];
       port.postMessage({ type: 'checkpoint', checkpoint } satisfies FromWorker, transfer);
     }),
-    publishOutput: (docs) => relay.push(docs),
+    publishOutput: (docs) => {
+      recent.push(docs);
+      if (watching) relay.push(docs);
+    },
     publishDeadLetters: (records) => dlqRelay.push(records),
     wantsOutput: () => watching,
-    failed: (reason) => post({ type: 'failed', message: boundedMessage(reason) }),
+    failed: (reason) => {
+      // Before the failure: the main thread keeps a failed processor's last output.
+      sendRecentOutput();
+      post({ type: 'failed', message: boundedMessage(reason) });
+    },
     statsChanged: () => post({ type: 'stats', stats: current.stats() }),
   }, message.checkpoint, message.startOptions);
   redact = current.redact;
@@ -92,6 +116,7 @@ async function stop(): Promise<void> {
     log.error({ err: (error as Error).message }, 'final checkpoint failed');
   }
   output?.flush();
+  sendRecentOutput();
   deadLetters?.flush();
   if (processor) post({ type: 'stats', stats: processor.stats() });
   post({ type: 'stopped' });

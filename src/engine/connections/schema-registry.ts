@@ -4,9 +4,10 @@
 // (`POST /subjects/{subject}/versions`, `POST /subjects/{subject}`), trying the connection's
 // URLs in order. `avsc` does the Avro encoding; the registry's REST calls are a handful of
 // fetches, so no registry client library (the npm ones pull in a second Avro implementation).
-import avro from 'avsc';
+import type avro from 'avsc';
 import { Binary } from 'bson';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
+import { avroLibrary } from './client-libraries.js';
 import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
 
 const MAGIC_BYTE = 0;
@@ -104,7 +105,7 @@ export class SchemaRegistryClient {
 export function parseSchema(schema: unknown, what: string): avro.Type {
   try {
     const definition = typeof schema === 'string' ? JSON.parse(schema) : schema;
-    return avro.Type.forSchema(definition as avro.Schema);
+    return avroLibrary().Type.forSchema(definition as avro.Schema);
   } catch (error) {
     throw new PipelineError(`${what} is not a valid Avro schema: ${(error as Error).message}`);
   }

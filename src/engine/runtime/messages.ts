@@ -6,12 +6,15 @@ import type { ShardLinks } from './window-shards.js';
 
 export type ToWorker =
   /** The definition's pipeline travels as its JSON text (pipelineJson), the definition's own left empty. */
-  | { type: 'start'; definition: ProcessorDefinition; pipelineJson: Uint8Array[]; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; deadLetterLimit: number; sinkFault?: string; shard?: SourceShard; shardLinks?: ShardLinks }
+  | { type: 'start'; definition: ProcessorDefinition; pipelineJson: Uint8Array[]; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; recentOutputLimit: number; deadLetterLimit: number; sinkFault?: string; shard?: SourceShard; shardLinks?: ShardLinks }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }
   | { type: 'checkpoint-failed'; id: number; message: string }
-  | { type: 'watch'; watching: boolean };
+  /** A watch of the output begins: answer `request` with the recent output, then send output as it comes. */
+  | { type: 'watch'; request: number }
+  /** Nobody watches the output any more: keep it in the worker. */
+  | { type: 'unwatch' };
 
 export type FromWorker =
   | { type: 'compiled' }
@@ -23,6 +26,12 @@ export type FromWorker =
    * a flat string crosses cheaply, and the main thread parses one only for a watcher.
    */
   | { type: 'output'; docs: string[] }
+  /**
+   * The latest documents output, which the worker keeps while nobody watches: the answer to
+   * a watch's `request`, and sent unasked at stop and at a failure. Replaces what the main
+   * thread keeps; same text form as output.
+   */
+  | { type: 'recent-output'; docs: string[]; request?: number }
   /** Dead letter queue records, as Atlas writes them to the DLQ collection; same text form as output. */
   | { type: 'dead-letters'; docs: string[] }
   | { type: 'checkpoint'; checkpoint: Checkpoint }

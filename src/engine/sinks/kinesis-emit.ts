@@ -9,8 +9,8 @@
 // Emulator difference (docs/differences-from-atlas.md): credentials and endpoint come from
 // the AWS SDK's environment (AWS_ENDPOINT_URL_KINESIS, ...), not the connection's role.
 import { randomUUID } from 'node:crypto';
-import { DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { KinesisClient, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { httpHandlerLibrary, kinesisLibrary } from '../connections/client-libraries.js';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
 import type { Doc, Evaluate } from '../expressions/values.js';
@@ -41,6 +41,8 @@ export class KinesisSink implements Sink {
   }
 
   async open(): Promise<void> {
+    const { DescribeStreamSummaryCommand, KinesisClient } = kinesisLibrary();
+    const { NodeHttpHandler } = httpHandlerLibrary();
     this.client = new KinesisClient({
       region: this.region ?? process.env['AWS_REGION'] ?? 'us-east-1',
       maxAttempts: 1, // withRetries retries, as for every sink
@@ -83,7 +85,7 @@ export class KinesisSink implements Sink {
   private async put(records: PutRecordsRequestEntry[]): Promise<void> {
     let pending = records;
     await withRetries(`writing to stream ${this.stream} of Kinesis connection ${this.connection.name}`, async () => {
-      const answer = await this.client!.send(new PutRecordsCommand({ StreamName: this.stream, Records: pending }));
+      const answer = await this.client!.send(new (kinesisLibrary().PutRecordsCommand)({ StreamName: this.stream, Records: pending }));
       if (!answer.FailedRecordCount) return;
       const failed = pending.filter((_, i) => answer.Records?.[i]?.ErrorCode);
       pending = failed;

@@ -11,7 +11,8 @@
 // (`.gz` added when compressed): the page does not say how Atlas names them. snappy is
 // refused: no maintained snappy codec for Node 20 works without native binaries.
 import { gzipSync } from 'node:zlib';
-import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Library } from '../connections/client-libraries.js';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
 import { compileExpression } from '../expressions/compile-expression.js';
 import { isPlainObject, type Doc, type Evaluate } from '../expressions/values.js';
@@ -78,6 +79,7 @@ export class S3Sink implements Sink {
 
   async open(): Promise<void> {
     const endpointOverride = process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['AWS_ENDPOINT_URL'];
+    const { HeadBucketCommand, S3Client } = s3Library();
     this.client = new S3Client({
       region: this.region ?? process.env['AWS_REGION'] ?? 'us-east-1',
       forcePathStyle: endpointOverride !== undefined,
@@ -143,7 +145,7 @@ export class S3Sink implements Sink {
     const text = Buffer.from(object.entries.join(this.delimiter));
     const body = this.gzipLevel === undefined ? text : gzipSync(text, { level: this.gzipLevel });
     const key = `${object.path.replace(/\/+$/, '')}/${Date.now()}-${this.processorId}-${this.written}.json${this.gzipLevel === undefined ? '' : '.gz'}`;
-    await withRetries(`writing ${key} to bucket ${this.bucket} of S3 connection ${this.connection.name}`, () => this.client!.send(new PutObjectCommand({
+    await withRetries(`writing ${key} to bucket ${this.bucket} of S3 connection ${this.connection.name}`, () => this.client!.send(new (s3Library().PutObjectCommand)({
       Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json', ...(this.gzipLevel === undefined ? {} : { ContentEncoding: 'gzip' }),
     })));
     this.pending.delete(object.path);
