@@ -409,7 +409,7 @@ function publish(channel: Channel, texts: string[]): void {
 /** The workers' recent output replaces the ring; the watches waiting for it (`request`) start from it once every worker answered. */
 function catchUp(channel: Channel, worker: ShardWorker, texts: string[], request: number | undefined): void {
   channel.recentByWorker.set(worker, texts);
-  channel.ring = [...channel.recentByWorker.values()].flat();
+  channel.ring = newestOfEach([...channel.recentByWorker.values()]);
   channel.ringChars = channel.ring.reduce((sum, text) => sum + text.length, 0);
   trim(channel);
   if (request === undefined || request !== channel.request || --channel.awaitedReplies > 0) return;
@@ -419,6 +419,14 @@ function catchUp(channel: Channel, worker: ShardWorker, texts: string[], request
     watcher.caughtUp = true;
     if (watcher.includeRecent) for (const text of channel.ring) watcher.deliver(text);
   }
+}
+
+/** The workers' lists merged oldest to newest, taking each worker's newest in turn, so trimming the ring keeps some of every worker's. */
+function newestOfEach(lists: string[][]): string[] {
+  const merged: string[] = [];
+  const longest = Math.max(0, ...lists.map((list) => list.length));
+  for (let back = 1; back <= longest; back++) for (const list of lists) if (list.length >= back) merged.push(list[list.length - back]!);
+  return merged.reverse();
 }
 
 /** Bounded in count and in size: a pipeline of large documents cannot fill the main heap. */

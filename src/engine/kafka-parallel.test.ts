@@ -31,7 +31,7 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     readers.push(await countSequence(kafka, 'split-out', 'split-reader', seen));
     const def = definition([
       { $source: { connectionName: 'kafka1', topic: 'split-in', config: { auto_offset_reset: 'earliest' } } },
-      { $addFields: { doubled: { $multiply: ['$seq', 2] } } },
+      { $addFields: { doubled: { $multiply: ['$seq', 2] }, partition: { $meta: 'stream.source.partition' } } },
       { $emit: { connectionName: 'kafka1', topic: 'split-out' } },
     ], { connections: connections() });
     const everyEventArrived = (to: number) => () => Array.from({ length: to }, (_, seq) => seen.has(seq)).every(Boolean);
@@ -49,8 +49,18 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     expect(stats).toMatchObject({ status: 'running', outputMessageCount: 2000 });
     expect(stats.operatorStats.map((o) => o.inputMessageCount)).toEqual([2000, 2000, 2000]);
 
+    // A watch of the output sees both workers' documents.
+    const watching = new AbortController();
+    const watchedPartitions = new Set<unknown>();
+    const watched = (async () => {
+      for await (const doc of two.watchOutput(def.id, watching.signal)) watchedPartitions.add(doc['partition']);
+    })();
     // Stopped mid-stream: events keep arriving while it is down and while it restarts.
     await produceSequence(kafka, 'split-in', 2000, 3000);
+    await eventually(() => watchedPartitions.size === 4, 30_000);
+    watching.abort();
+    await watched;
+    expect([...watchedPartitions].sort()).toEqual([0, 1, 2, 3]);
     await two.stop(def.id);
     await produceSequence(kafka, 'split-in', 3000, 4000);
     const one = createEngine(host, { kafkaSourceParallelism: 1, checkpointIntervalMs: 300 });
