@@ -167,9 +167,7 @@ class Engine implements ProcessorRunner {
     const stored = options.resumeFromCheckpoint ? await this.host.loadCheckpoint(definition.id) : undefined;
     const { count, windowed } = splitOf(definition, this.kafkaSourceParallelism);
     const resumed = splitCheckpoint(stored, count);
-    // Posted as JSON text, written in slices: the structured clone of a 16 MB pipeline held
-    // the API thread for a quarter of a second; a clone of bytes is a copy.
-    const { pieces: pipelineJson } = await jsonPieces(definition.pipeline);
+    const pipelineJson = await pipelineText(definition.pipeline);
     const entry: Running = {
       definition,
       shards: [],
@@ -195,7 +193,7 @@ class Engine implements ProcessorRunner {
   }
 
   /** Starts one worker; resolves once its pipeline compiled. */
-  private startShard(entry: Running, pipelineJson: Uint8Array[], checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined, shardLinks: ShardLinks | undefined): Promise<void> {
+  private startShard(entry: Running, pipelineJson: Uint8Array[] | undefined, checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined, shardLinks: ShardLinks | undefined): Promise<void> {
     const { definition } = entry;
     const progress = createProgressBuffer();
     const worker = spawnWorker(progress, this.heapMb);
@@ -238,7 +236,7 @@ class Engine implements ProcessorRunner {
           : new PipelineError(`compiling the pipeline took longer than ${seconds} s`));
       });
     });
-    worker.postMessage({ type: 'start', definition: { ...definition, pipeline: [] }, pipelineJson, checkpoint, startOptions: options, settings: this.settings,
+    worker.postMessage({ type: 'start', definition: pipelineJson ? { ...definition, pipeline: [] } : definition, ...(pipelineJson ? { pipelineJson } : {}), checkpoint, startOptions: options, settings: this.settings,
       outputLimit: options.keepAllOutput ? Number.MAX_SAFE_INTEGER : this.ringSize, recentOutputLimit: this.ringSize, sinkFault: this.unreachableSinks.get(definition.id),
       deadLetterLimit: DEAD_LETTER_RING_SIZE, ...(shard ? { shard } : {}), ...(shardLinks ? { shardLinks } : {}) } satisfies ToWorker,
     shardLinks ? ('toEmitter' in shardLinks ? [shardLinks.toEmitter] : shardLinks.fromShards) : []);
@@ -418,6 +416,34 @@ function catchUp(channel: Channel, worker: ShardWorker, texts: string[], request
     if (watcher.caughtUp) continue;
     watcher.caughtUp = true;
     if (watcher.includeRecent) for (const text of channel.ring) watcher.deliver(text);
+  }
+}
+
+/**
+ * The pipeline as JSON text for its workers, written in slices: the structured clone of a
+ * 16 MB pipeline held the API thread for a quarter of a second, and a clone of bytes is a
+ * copy. Undefined when JSON would change a value (dates and BSON values, which a library
+ * caller may pass; the control plane's pipelines are plain JSON): that pipeline is cloned.
+ */
+async function pipelineText(pipeline: Document[]): Promise<Uint8Array[] | undefined> {
+  let plain = true;
+  const { pieces } = await jsonPieces(pipeline, function (this: unknown, key, value) {
+    if (plain && !isPlainJson((this as Record<string, unknown>)[key])) plain = false;
+    return value;
+  });
+  return plain ? pieces : undefined;
+}
+
+function isPlainJson(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string': case 'boolean': return true;
+    case 'number': return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      const prototype = Object.getPrototypeOf(value);
+      return prototype === Object.prototype || prototype === Array.prototype || prototype === null;
+    }
+    default: return false;
   }
 }
 

@@ -22,11 +22,11 @@ async function* inSlices<T>(items: Iterable<T>): AsyncGenerator<T> {
   }
 }
 
-/** JSON.stringify(value)'s UTF-8 bytes, in pieces of about 64 KiB. */
-export async function jsonPieces(value: unknown): Promise<{ pieces: Buffer[]; bytes: number }> {
+/** JSON.stringify(value, replacer)'s UTF-8 bytes, in pieces of about 64 KiB. */
+export async function jsonPieces(value: unknown, replacer?: (this: unknown, key: string, value: unknown) => unknown): Promise<{ pieces: Buffer[]; bytes: number }> {
   const pieces: Buffer[] = [];
   let bytes = 0;
-  for await (const text of inSlices(stringifyChunked(value, { highWaterMark: PIECE_BYTES }) as Iterable<string>)) {
+  for await (const text of inSlices(stringifyChunked(value, { highWaterMark: PIECE_BYTES, ...(replacer ? { replacer } : {}) }) as Iterable<string>)) {
     const piece = Buffer.from(text, 'utf8');
     pieces.push(piece);
     bytes += piece.length;
