@@ -44,8 +44,10 @@ beforeAll(async () => {
   });
   expect(account.status, account.text).toBe(201);
   token = await fetchToken(server.url, account.json.clientId, account.json.secrets[0].secret);
-  // Processors a mutated request started write checkpoints by themselves.
-  state = openFileState(join(dataDir, 'atlas-streams.db'), [STREAMS_KIND.checkpoint]);
+  // Processors a mutated request started write checkpoints by themselves, and a workspace a
+  // request created gets its wire endpoint's listener record once the port is open, which may
+  // land during a later batch.
+  state = openFileState(join(dataDir, 'atlas-streams.db'), [STREAMS_KIND.checkpoint, STREAMS_KIND.wireEndpoint]);
 }, 60_000);
 afterAll(async () => {
   agent.destroy();
