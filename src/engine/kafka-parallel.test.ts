@@ -42,7 +42,9 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     await eventually(everyEventArrived(2000), 60_000);
     const stats = await eventually(() => {
       const s = two.stats(def.id);
-      return s && s.inputMessageCount === 2000 && s.kafkaPartitions?.length === 4 ? s : undefined;
+      // Each worker posts its stats between batches: wait until both posted their last.
+      return s && s.inputMessageCount === 2000 && s.outputMessageCount === 2000 && s.kafkaPartitions?.length === 4
+        && s.operatorStats.every((o) => o.inputMessageCount === 2000) ? s : undefined;
     }, 30_000);
     // Partition p is read by worker p mod 2, and both workers read.
     expect(stats.kafkaPartitions!.map((p) => [p.partition, p.worker]).sort()).toEqual([[0, 0], [1, 1], [2, 0], [3, 1]]);
