@@ -46,7 +46,9 @@ const scenarios = {
   },
   /** GET of one of `names` stored connections, spread over them. */
   async getOne(k, j) {
-    const res = await request(`${job.url}/c${pick(k, j)}`, { headers: job.headers });
+    // `uncached`: a query parameter the API ignores makes every target new to the server's
+    // response cache, so the read goes to the store whatever the number of names.
+    const res = await request(`${job.url}/c${pick(k, j)}${job.uncached ? `?read=${process.pid}.${k}.${j}` : ''}`, { headers: job.headers });
     return res.status === 200;
   },
   /** The seed operation: DELETE a connection, then create it again (timed as one op unless `timeOnly` says which leg). */

@@ -63,7 +63,9 @@ const clientSecret = `mdb_sa_sk_${randomBytes(24).toString('base64url')}`;
 
 export async function startEmulator({ dataDir } = {}) {
   const storage = dataDir ? ['--data-dir', dataDir] : ['--in-memory'];
-  const proc = await startProcess(process.execPath, [join(root, 'dist/cli/main.js'), 'serve', ...storage, '--port', '0', '--log-level', 'silent'],
+  // BENCH_CPU_PROF_DIR: each emulator writes a V8 CPU profile there when it stops, to see where a figure's time goes.
+  const profiling = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+  const proc = await startProcess(process.execPath, [...profiling, join(root, 'dist/cli/main.js'), 'serve', ...storage, '--port', '0', '--log-level', 'silent'],
     { MONGODB_ATLAS_CLIENT_ID: clientId, MONGODB_ATLAS_CLIENT_SECRET: clientSecret, MONGODB_ATLAS_PUBLIC_KEY: 'benchpub', MONGODB_ATLAS_PRIVATE_KEY: 'bench-private-key-0000-0000' },
     /listening on (\S+)[\s\S]*project:\s+(\w+)/);
   const [, url, projectId] = proc.match;

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrations } from './migrations.js';
 import { openSqliteStore } from './sqlite.js';
 import type { StoreTx } from './store.js';
 
@@ -9,6 +11,26 @@ const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('SQLite store', () => {
+  it('counts the stored bytes of documents written before the running totals existed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    // A database as an earlier release left it: the shared steps applied, none of SQLite's own.
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    migrations.forEach((sql, index) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(index + 1, '2026-01-01'); });
+    const insert = old.prepare("INSERT INTO entities (kind, id, parent_id, name, seq, doc) VALUES ('c', ?, ?, ?, ?, ?)");
+    insert.run('c1', 'w1', 'one', 1, '{"v":"é"}');
+    insert.run('c2', 'w1', 'two', 2, '{"v":"abc"}');
+    insert.run('c3', 'w2', 'one', 3, '{"v":"x"}');
+    old.close();
+    const store = openSqliteStore({ path });
+    expect(await store.read((tx) => tx.storedBytes('c', 'w1'))).toBe(Buffer.byteLength('{"v":"é"}{"v":"abc"}'));
+    await store.transaction((tx) => tx.insert('c', { id: 'c4', parentId: 'w2', name: 'two' }, { v: 'yy' }));
+    expect(await store.read((tx) => tx.storedBytes('c', 'w2'))).toBe(Buffer.byteLength('{"v":"x"}{"v":"yy"}'));
+    await store.close();
+  });
+
   it('shows journaled audit events at once and keeps them across a close and reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'store-'));
     dirs.push(dir);

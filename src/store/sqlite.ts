@@ -112,17 +112,46 @@ export function openSqliteStore({ path, onJournalError = () => {}, credentialFre
   return store;
 }
 
+/**
+ * Steps only SQLite needs, numbered from 2001 in the same schema_migrations table (PostgreSQL's
+ * own steps start at 1001). Append only.
+ */
+const SQLITE_MIGRATIONS: readonly string[] = [
+  // storedBytes, read on every create and modify of a connection or processor, from a running
+  // total kept by triggers: summing the documents instead costs a read of every one of the
+  // workspace's rows, milliseconds a write with ten thousand connections.
+  `CREATE TABLE entity_bytes (kind TEXT NOT NULL, parent_id TEXT NOT NULL, bytes INTEGER NOT NULL, PRIMARY KEY (kind, parent_id)) WITHOUT ROWID;
+   INSERT INTO entity_bytes (kind, parent_id, bytes) SELECT kind, parent_id, SUM(octet_length(doc)) FROM entities GROUP BY kind, parent_id;
+   CREATE TRIGGER entity_bytes_insert AFTER INSERT ON entities BEGIN
+     INSERT INTO entity_bytes (kind, parent_id, bytes) VALUES (NEW.kind, NEW.parent_id, octet_length(NEW.doc))
+       ON CONFLICT (kind, parent_id) DO UPDATE SET bytes = bytes + excluded.bytes;
+   END;
+   CREATE TRIGGER entity_bytes_delete AFTER DELETE ON entities BEGIN
+     UPDATE entity_bytes SET bytes = bytes - octet_length(OLD.doc) WHERE kind = OLD.kind AND parent_id = OLD.parent_id;
+     DELETE FROM entity_bytes WHERE kind = OLD.kind AND parent_id = OLD.parent_id AND bytes = 0;
+   END;
+   CREATE TRIGGER entity_bytes_update AFTER UPDATE OF kind, parent_id, doc ON entities BEGIN
+     UPDATE entity_bytes SET bytes = bytes - octet_length(OLD.doc) WHERE kind = OLD.kind AND parent_id = OLD.parent_id;
+     INSERT INTO entity_bytes (kind, parent_id, bytes) VALUES (NEW.kind, NEW.parent_id, octet_length(NEW.doc))
+       ON CONFLICT (kind, parent_id) DO UPDATE SET bytes = bytes + excluded.bytes;
+   END;`,
+];
+const SQLITE_FIRST_VERSION = 2001;
+
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
-  migrations.forEach((sql, index) => {
-    const version = index + 1;
-    if (applied.has(version)) return;
+  const steps = [
+    ...migrations.map((sql, index) => ({ sql, version: index + 1 })),
+    ...SQLITE_MIGRATIONS.map((sql, index) => ({ sql, version: SQLITE_FIRST_VERSION + index })),
+  ];
+  for (const { sql, version } of steps) {
+    if (applied.has(version)) continue;
     db.transaction(() => {
       db.exec(sql);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, new Date().toISOString());
     })();
-  });
+  }
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -152,7 +181,7 @@ function sqliteTx(db: Database.Database, changes: Changes, credentialFreeKinds: 
     // the whole query; the children of one parent are few, so pages are cut in JavaScript.
     list: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? ORDER BY seq').pluck(),
     listAll: db.prepare('SELECT doc FROM entities WHERE kind = ? ORDER BY seq').pluck(),
-    storedBytes: db.prepare('SELECT COALESCE(SUM(octet_length(doc)), 0) FROM entities WHERE kind = ? AND parent_id = ?').pluck(),
+    storedBytes: db.prepare('SELECT COALESCE(SUM(bytes), 0) FROM entity_bytes WHERE kind = ? AND parent_id = ?').pluck(),
     nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM entities').pluck(),
     insert: db.prepare('INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     update: db.prepare('UPDATE entities SET doc = ? WHERE kind = ? AND id = ?'),

@@ -70,6 +70,31 @@ describe.each(backends)('Store contract: $name', (backend) => {
     });
   });
 
+  test('storedBytes follows updates, renames, puts, deletes and rolled-back writes', async () => {
+    const bytes = (...docs: unknown[]): number => docs.reduce<number>((sum, doc) => sum + Buffer.byteLength(JSON.stringify(doc)), 0);
+    const stored = (): Promise<number> => store.read((tx) => tx.storedBytes('sizedToo', 'p'));
+    await store.transaction(async (tx) => {
+      await tx.insert('sizedToo', { id: 't1', parentId: 'p', name: 'one' }, { v: 'a' });
+      await tx.insert('sizedToo', { id: 't2', parentId: 'p', name: 'two' }, { v: 'bb' });
+      await tx.put('sizedToo', { id: 't3', parentId: 'p' }, { v: 'ccc' });
+    });
+    expect(await stored()).toBe(bytes({ v: 'a' }, { v: 'bb' }, { v: 'ccc' }));
+    await store.transaction(async (tx) => {
+      await tx.update('sizedToo', 't1', { v: 'a'.repeat(100) }, 'uno');
+      await tx.put('sizedToo', { id: 't3', parentId: 'p' }, { v: 'c' });
+      await tx.delete('sizedToo', 't2');
+    });
+    expect(await stored()).toBe(bytes({ v: 'a'.repeat(100) }, { v: 'c' }));
+    await expect(store.transaction(async (tx) => {
+      await tx.insert('sizedToo', { id: 't4', parentId: 'p' }, { v: 'x'.repeat(500) });
+      expect(await tx.storedBytes('sizedToo', 'p')).toBe(bytes({ v: 'a'.repeat(100) }, { v: 'c' }, { v: 'x'.repeat(500) }));
+      throw new Error('changed my mind');
+    })).rejects.toThrow('changed my mind');
+    expect(await stored()).toBe(bytes({ v: 'a'.repeat(100) }, { v: 'c' }));
+    await store.transaction(async (tx) => { await tx.deleteChildren('sizedToo', 'p'); });
+    expect(await stored()).toBe(0);
+  });
+
   test('a taken id or name is a DuplicateKeyError and the transaction can go on', async () => {
     await store.transaction(async (tx) => {
       await expect(tx.insert('thing', { id: 'a' }, {})).rejects.toBeInstanceOf(DuplicateKeyError);
