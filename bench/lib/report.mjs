@@ -14,6 +14,7 @@ export function report(figures, { machine }) {
   for (const f of figures) {
     if (f.ratio === undefined) {
       console.log(`  ${f.label}\n      ${f.detail}`);
+      if (f.met === false) short.push(f);
       continue;
     }
     const goal = f.target === undefined ? '' : `target ${f.lowerIsBetter ? '<=' : '>='} ${f.target}: ${f.met ? 'met' : 'SHORT'}`;
