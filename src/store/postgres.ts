@@ -154,6 +154,8 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
     },
     async storedBytes(kind, parentId) {
       if (unstorable([kind, parentId])) return 0;
+      // Summed, not a running total as on SQLite: one totals row per parent would make every
+      // concurrent write under that parent (nonces, checkpoints) a serialization conflict.
       const { rows } = await conn.query<{ bytes: string }>('SELECT COALESCE(SUM(octet_length(doc)), 0) AS bytes FROM entities WHERE kind = $1 AND parent_id = $2', [kind, parentId]);
       return Number(rows[0]?.bytes ?? 0);
     },
