@@ -190,7 +190,7 @@ async function handle(options: ApiServerOptions, cache: ResponseCache, req: Inco
     }
     if (principal && operation && params && options.onCallCompleted) {
       options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path: x.path, status: res.statusCode, params, durationMs, requiredRoles: x.requiredRoles });
+        path: x.path, status: res.statusCode, params, durationMs, at: Date.now(), requiredRoles: x.requiredRoles });
     }
   });
 
