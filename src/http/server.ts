@@ -9,7 +9,7 @@ import { matchRoute } from '../protocol/router.js';
 import { parseQuery, validateBody, validatePathParams, type QueryValues } from '../protocol/validate.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { normalizeAddress } from './auth/access-list.js';
-import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
+import { authenticate, AuthenticationRequired, knownBearer } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
@@ -43,8 +43,8 @@ export interface ApiServerOptions {
    * 16 MB pipeline (pipeline-blobs.ts). The body is not validated yet; the caller is authenticated.
    */
   prepareLargeBody?: (operationId: string, body: unknown) => Promise<void>;
-  /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
-  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
+  /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). Undefined: nothing to wait for. */
+  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void> | undefined;
   /**
    * Operations (GET) whose answer depends on the store and the request alone: their serialized
    * answers are reused while the store is unchanged (see response-cache.ts).
@@ -226,11 +226,19 @@ export function answerProbe(res: ServerResponse, ready: boolean): void {
   res.end(text);
 }
 
-/** Sets the principal, or answers the Digest challenge and returns false. */
-async function authenticated(x: Exchange, services: Services): Promise<boolean> {
+/**
+ * Sets the principal, or answers the Digest challenge and returns false. A bearer token
+ * whose principal is cached is answered at once, without a promise to make and await.
+ */
+function authenticated(x: Exchange, services: Services): boolean | Promise<boolean> {
   // Every Digest call's first leg comes without credentials: it is answered without building
   // an AuthenticationRequired, whose stack trace costs more than the rest of the answer.
   if (!x.req.headers.authorization) return refused(x, services, 'no credentials', false);
+  x.principal = knownBearer(x.req, services.store, services.signingKey, x.clientIp, services.now());
+  return x.principal !== undefined || authenticatedByStore(x, services);
+}
+
+async function authenticatedByStore(x: Exchange, services: Services): Promise<boolean> {
   try {
     x.principal = await authenticate(x.req, services.store, services.signingKey, x.clientIp, services.now());
     return true;
@@ -255,7 +263,8 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   const route = matchRoute(req.method ?? 'GET', path);
   x.operation = route.kind === 'found' ? route.operation : undefined;
   const anonymous = path.startsWith(UNAUTHENTICATED_PREFIX);
-  if (!anonymous && !(await authenticated(x, options.services))) return;
+  const admitted = anonymous || authenticated(x, options.services);
+  if (admitted !== true && !(await admitted)) return;
   if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
   if (route.kind === 'method-not-allowed') {
     x.res.setHeader('Allow', route.allowed.join(', '));
@@ -263,14 +272,16 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   }
   const op = route.operation;
   x.params = route.params;
-  if (options.beforeOperation) await options.beforeOperation(op.operationId, req.method ?? 'GET', path);
+  const beforeOperation = options.beforeOperation?.(op.operationId, req.method ?? 'GET', path);
+  if (beforeOperation) await beforeOperation;
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   validatePathParams(op, route.params);
   const query = parseQuery(op, x.searchParams);
   const withBody = hasBody(req);
   const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
   const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
-  const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
+  const taken = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
+  const rateHeaders = taken instanceof Promise ? await taken : taken;
   const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
   const cached = cacheKey && cache.get(cacheKey);
   if (cached) return sendAnswer(x.res, cached, rateHeaders);

@@ -17,15 +17,30 @@ export class AuthenticationRequired extends Error {
   }
 }
 
+const BEARER = /^Bearer\s/i;
+
+/**
+ * The principal of a bearer token whose lookups are cached for the current identities, at
+ * once; undefined when authenticate must ask the store (or refuse). The token's signature and
+ * expiry are checked on every call; only the lookups are cached.
+ */
+export function knownBearer(req: IncomingMessage, store: Store, signingKey: Buffer, clientIp: string, now: Date): Principal | undefined {
+  const header = req.headers.authorization;
+  if (!header || !BEARER.test(header)) return undefined;
+  const token = header.slice(7).trim();
+  return (verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal<Principal>(store, bearerCacheKey(clientIp, token))) || undefined;
+}
+
+const bearerCacheKey = (clientIp: string, token: string) => `bearer ${clientIp} ${token}`;
+
 /** Digest answers cost a write (the nonce use); bearer tokens are checked on a read. */
 export async function authenticate(req: IncomingMessage, store: Store, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
   const header = req.headers.authorization;
   if (!header) throw new AuthenticationRequired();
-  if (/^Bearer\s/i.test(header)) {
+  if (BEARER.test(header)) {
     const token = header.slice(7).trim();
-    const cacheKey = `bearer ${clientIp} ${token}`;
-    // The token's signature and expiry are checked on every call; only the lookups are cached.
-    const known = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal<Principal>(store, cacheKey);
+    const cacheKey = bearerCacheKey(clientIp, token);
+    const known = knownBearer(req, store, signingKey, clientIp, now);
     if (known) return known;
     const { principal, accessEntry, generation } = await store.read(async (tx) => ({
       ...(await bearer(token, tx, signingKey, clientIp, now)), generation: store.identityGeneration(),
