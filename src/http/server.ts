@@ -166,6 +166,11 @@ class Exchange {
     return this.parsedUrl;
   }
 
+  /** False when a plain target has an empty query or none: its search parameters are known to be empty. */
+  get hasQuery(): boolean {
+    return this.search !== '';
+  }
+
   get searchParams(): URLSearchParams {
     return this.search === undefined ? this.url.searchParams : new URLSearchParams(this.search);
   }
@@ -275,8 +280,12 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   const beforeOperation = options.beforeOperation?.(op.operationId, req.method ?? 'GET', path);
   if (beforeOperation) await beforeOperation;
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
-  validatePathParams(op, route.params);
-  const query = parseQuery(op, x.searchParams);
+  // A remembered route match's params are shared and frozen: valid once, valid every time.
+  if (!validPathParams.has(route.params)) {
+    validatePathParams(op, route.params);
+    validPathParams.add(route.params);
+  }
+  const query = x.hasQuery ? parseQuery(op, x.searchParams) : queryWithoutParameters(op);
   const withBody = hasBody(req);
   const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
   const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
@@ -288,6 +297,16 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
   const answer = await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
   if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
+}
+
+const validPathParams = new WeakSet<Record<string, string>>();
+const queryDefaults = new WeakMap<OperationSpec, QueryValues>();
+
+/** An operation's query values for a target without a query: its defaults, the same every time (handlers only read them). */
+function queryWithoutParameters(op: OperationSpec): QueryValues {
+  let query = queryDefaults.get(op);
+  if (!query) queryDefaults.set(op, (query = Object.freeze(parseQuery(op, new URLSearchParams()))));
+  return query;
 }
 
 /** The body's value, or undefined when it is not JSON: parseBody refuses it later, in its turn. */
