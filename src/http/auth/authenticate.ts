@@ -28,10 +28,20 @@ export function knownBearer(req: IncomingMessage, store: Store, signingKey: Buff
   const header = req.headers.authorization;
   if (!header || !BEARER.test(header)) return undefined;
   const token = header.slice(7).trim();
-  return (verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal<Principal>(store, bearerCacheKey(clientIp, token))) || undefined;
+  if (!verifyToken(signingKey, token, Math.floor(now.getTime() / 1000))) return undefined;
+  const known = cachedPrincipal<BearerIdentity>(store, token);
+  return known?.clientIp === clientIp ? known.principal : undefined;
 }
 
-const bearerCacheKey = (clientIp: string, token: string) => `bearer ${clientIp} ${token}`;
+/**
+ * A token's principal for calls from one address. Cached under the token itself (a JWT has no
+ * space, so it is never a "digest ..." key): the same string verifyToken just looked up, whose
+ * hash V8 keeps, where a key made of it would be a new 400-character string to hash at every call.
+ */
+interface BearerIdentity {
+  clientIp: string;
+  principal: Principal;
+}
 
 /** Digest answers cost a write (the nonce use); bearer tokens are checked on a read. */
 export async function authenticate(req: IncomingMessage, store: Store, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
@@ -39,7 +49,6 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
   if (!header) throw new AuthenticationRequired();
   if (BEARER.test(header)) {
     const token = header.slice(7).trim();
-    const cacheKey = bearerCacheKey(clientIp, token);
     const known = knownBearer(req, store, signingKey, clientIp, now);
     if (known) return known;
     const { principal, accessEntry, generation } = await store.read(async (tx) => ({
@@ -47,7 +56,7 @@ export async function authenticate(req: IncomingMessage, store: Store, signingKe
     }));
     // A use of an access list entry is counted, so such callers are never served from the cache.
     if (accessEntry) await store.transaction((tx) => recordAccessListUse(tx, KIND.serviceAccountAccess, accessEntry, clientIp, now));
-    else rememberPrincipal(store, cacheKey, generation, principal);
+    else rememberPrincipal<BearerIdentity>(store, token, generation, { clientIp, principal });
     return principal;
   }
   if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', req.url ?? '/', tx, store, signingKey, clientIp, now));
