@@ -185,12 +185,18 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
         [SPEC_PATH]: serveSpec,
       },
     }));
+  const memoryTrim = trimMemoryWhenIdle();
+  // Counted in the handler rather than by a second 'request' listener, which makes Node copy its listener list at every request.
+  const countedHandler: RequestListener = (req, res) => {
+    memoryTrim.noteRequest();
+    handler(req, res);
+  };
   const tls = config.tlsCert && config.tlsKey;
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...config.limits };
   const connectionsCheckingInterval = connectionsCheckingIntervalMs(limits);
   const server = tls
-    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), connectionsCheckingInterval }, handler)
-    : createHttpServer({ connectionsCheckingInterval }, handler);
+    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), connectionsCheckingInterval }, countedHandler)
+    : createHttpServer({ connectionsCheckingInterval }, countedHandler);
   server.keepAliveTimeout = 65_000;
   applyServerLimits(server, limits, log);
   server.on('clientError', answerClientError);
@@ -201,6 +207,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (error) {
+    memoryTrim.stop();
     database.stop();
     await runner.close();
     await store.close();
@@ -208,8 +215,6 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`);
     throw error;
   }
-  const memoryTrim = trimMemoryWhenIdle();
-  server.on('request', memoryTrim.noteRequest);
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   url = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;

@@ -68,7 +68,7 @@ export interface FaultInjector {
   remove(id: string): boolean;
   clear(): void;
   /** Waits and throws as the first matching rule says; resolves at once when none matches. */
-  apply(operationId: string, method: string, path: string): Promise<void>;
+  apply(operationId: string, method: string, path: string): Promise<void> | undefined;
 }
 
 export function createFaultInjector(random: () => number = Math.random): FaultInjector {
@@ -102,17 +102,21 @@ export function createFaultInjector(random: () => number = Math.random): FaultIn
       rules.length = 0;
       compiled.clear();
     },
-    async apply(operationId, method, path) {
-      if (rules.length === 0) return;
-      const rule = rules.find((r) => (r.count === undefined || r.fired < r.count) && matches(r, operationId, method, path));
-      if (!rule || random() >= (rule.probability ?? 1)) return;
-      rule.fired += 1;
-      if (rule.latencyMs) await new Promise((resolve) => setTimeout(resolve, rule.latencyMs));
-      if (rule.error) {
-        const { errorCode, parameters = [], retryAfterSeconds } = rule.error;
-        throw new ApiError(errorCode as ErrorCode, parameters, undefined,
-          retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) });
-      }
+    // Without rules (every call but a fault test's) nothing to wait for: no promise to make and await.
+    apply(operationId, method, path) {
+      return rules.length === 0 ? undefined : applyRules(operationId, method, path);
     },
   };
+
+  async function applyRules(operationId: string, method: string, path: string): Promise<void> {
+    const rule = rules.find((r) => (r.count === undefined || r.fired < r.count) && matches(r, operationId, method, path));
+    if (!rule || random() >= (rule.probability ?? 1)) return;
+    rule.fired += 1;
+    if (rule.latencyMs) await new Promise((resolve) => setTimeout(resolve, rule.latencyMs));
+    if (rule.error) {
+      const { errorCode, parameters = [], retryAfterSeconds } = rule.error;
+      throw new ApiError(errorCode as ErrorCode, parameters, undefined,
+        retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(retryAfterSeconds) });
+    }
+  }
 }

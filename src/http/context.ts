@@ -73,6 +73,8 @@ export interface CompletedCall {
   params: Record<string, string>;
   /** From the request's arrival to the response's last byte. */
   durationMs: number;
+  /** When the response's last byte went (epoch ms). */
+  at: number;
   /** When refused for want of a role: the roles of which one was needed. */
   requiredRoles?: readonly string[];
 }

@@ -2,7 +2,7 @@
 // Counts go to a RateCounter: per process, or shared by every node on PostgreSQL. Refusing
 // past the limit is opt-in (see docs/differences-from-atlas.md).
 import type { OperationSpec } from '../protocol/operation-spec.js';
-import { memoryRateCounter, type RateCounter } from '../store/rate-counter.js';
+import { memoryRateCounter, type RateCounter, type RateWindow } from '../store/rate-counter.js';
 import { ApiError } from './errors.js';
 
 export const RATE_WINDOW_MS = 60_000;
@@ -17,11 +17,18 @@ export class RateLimiter {
     private readonly counter: RateCounter = memoryRateCounter(),
   ) {}
 
-  /** Counts one request and returns the headers to send; throws RATE_LIMITED when enforcing and over. */
-  async take(callerId: string, operation: OperationSpec): Promise<Record<string, string>> {
+  /**
+   * Counts one request and returns the headers to send (at once when the counter answers at
+   * once); throws RATE_LIMITED when enforcing and over.
+   */
+  take(callerId: string, operation: OperationSpec): Record<string, string> | Promise<Record<string, string>> {
     const limit = LIMITS[operation.tag] ?? DEFAULT_LIMIT;
     const now = this.now();
-    const window = await this.counter.hit(`${callerId}:${operation.tag}`, now, RATE_WINDOW_MS);
+    const window = this.counter.hit(`${callerId}:${operation.tag}`, now, RATE_WINDOW_MS);
+    return window instanceof Promise ? window.then((w) => this.headers(w, limit, now, operation)) : this.headers(window, limit, now, operation);
+  }
+
+  private headers(window: RateWindow, limit: number, now: number, operation: OperationSpec): Record<string, string> {
     if (this.enforce && window.count > limit) {
       const retryAfter = Math.ceil((window.start + RATE_WINDOW_MS - now) / 1000);
       throw new ApiError('RATE_LIMITED', [operation.tag, limit, 1], undefined, { 'Retry-After': String(retryAfter) });

@@ -89,16 +89,29 @@ export function sendSuccess(res: ServerResponse, status: number, body: unknown, 
 export function sendAnswer(res: ServerResponse, answer: Answer, extraHeaders: Record<string, string>): void {
   if (answer.parts) {
     const length = answer.parts.reduce((n, part) => n + (typeof part === 'string' ? Buffer.byteLength(part) : part.length), 0);
-    res.writeHead(answer.status, { ...extraHeaders, ...answer.headers, 'Content-Length': length });
+    res.writeHead(answer.status, headerList(extraHeaders, answer.headers, length));
     for (const part of answer.parts) res.write(part);
     res.end();
     return;
   }
   if (answer.text === undefined) {
-    res.writeHead(answer.status, { ...extraHeaders, ...answer.headers });
+    res.writeHead(answer.status, headerList(extraHeaders, answer.headers));
     res.end();
     return;
   }
-  res.writeHead(answer.status, { ...extraHeaders, ...answer.headers, 'Content-Length': Buffer.byteLength(answer.text) });
+  res.writeHead(answer.status, headerList(extraHeaders, answer.headers, Buffer.byteLength(answer.text)));
   res.end(answer.text);
+}
+
+/**
+ * Names and values in one flat list, as writeHead takes them: copying two small objects into
+ * a third (a spread) was a visible part of a cached GET's CPU. The answer's own headers
+ * (Content-Type) and the extra ones (rate limits) never share a name.
+ */
+function headerList(extra: Record<string, string>, own: Record<string, string>, contentLength?: number): Array<string | number> {
+  const list: Array<string | number> = [];
+  for (const name in extra) list.push(name, extra[name]!);
+  for (const name in own) list.push(name, own[name]!);
+  if (contentLength !== undefined) list.push('Content-Length', contentLength);
+  return list;
 }

@@ -9,7 +9,7 @@ import { matchRoute } from '../protocol/router.js';
 import { parseQuery, validateBody, validatePathParams, type QueryValues } from '../protocol/validate.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { normalizeAddress } from './auth/access-list.js';
-import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
+import { authenticate, AuthenticationRequired, knownBearer } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
@@ -43,8 +43,8 @@ export interface ApiServerOptions {
    * 16 MB pipeline (pipeline-blobs.ts). The body is not validated yet; the caller is authenticated.
    */
   prepareLargeBody?: (operationId: string, body: unknown) => Promise<void>;
-  /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). */
-  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void>;
+  /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). Undefined: nothing to wait for. */
+  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void> | undefined;
   /**
    * Operations (GET) whose answer depends on the store and the request alone: their serialized
    * answers are reused while the store is unchanged (see response-cache.ts).
@@ -166,6 +166,11 @@ class Exchange {
     return this.parsedUrl;
   }
 
+  /** False when a plain target has an empty query or none: its search parameters are known to be empty. */
+  get hasQuery(): boolean {
+    return this.search !== '';
+  }
+
   get searchParams(): URLSearchParams {
     return this.search === undefined ? this.url.searchParams : new URLSearchParams(this.search);
   }
@@ -190,7 +195,7 @@ async function handle(options: ApiServerOptions, cache: ResponseCache, req: Inco
     }
     if (principal && operation && params && options.onCallCompleted) {
       options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path: x.path, status: res.statusCode, params, durationMs, requiredRoles: x.requiredRoles });
+        path: x.path, status: res.statusCode, params, durationMs, at: Date.now(), requiredRoles: x.requiredRoles });
     }
   });
 
@@ -226,11 +231,19 @@ export function answerProbe(res: ServerResponse, ready: boolean): void {
   res.end(text);
 }
 
-/** Sets the principal, or answers the Digest challenge and returns false. */
-async function authenticated(x: Exchange, services: Services): Promise<boolean> {
+/**
+ * Sets the principal, or answers the Digest challenge and returns false. A bearer token
+ * whose principal is cached is answered at once, without a promise to make and await.
+ */
+function authenticated(x: Exchange, services: Services): boolean | Promise<boolean> {
   // Every Digest call's first leg comes without credentials: it is answered without building
   // an AuthenticationRequired, whose stack trace costs more than the rest of the answer.
   if (!x.req.headers.authorization) return refused(x, services, 'no credentials', false);
+  x.principal = knownBearer(x.req, services.store, services.signingKey, x.clientIp, services.now());
+  return x.principal !== undefined || authenticatedByStore(x, services);
+}
+
+async function authenticatedByStore(x: Exchange, services: Services): Promise<boolean> {
   try {
     x.principal = await authenticate(x.req, services.store, services.signingKey, x.clientIp, services.now());
     return true;
@@ -255,7 +268,8 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   const route = matchRoute(req.method ?? 'GET', path);
   x.operation = route.kind === 'found' ? route.operation : undefined;
   const anonymous = path.startsWith(UNAUTHENTICATED_PREFIX);
-  if (!anonymous && !(await authenticated(x, options.services))) return;
+  const admitted = anonymous || authenticated(x, options.services);
+  if (admitted !== true && !(await admitted)) return;
   if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
   if (route.kind === 'method-not-allowed') {
     x.res.setHeader('Allow', route.allowed.join(', '));
@@ -263,20 +277,36 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   }
   const op = route.operation;
   x.params = route.params;
-  if (options.beforeOperation) await options.beforeOperation(op.operationId, req.method ?? 'GET', path);
+  const beforeOperation = options.beforeOperation?.(op.operationId, req.method ?? 'GET', path);
+  if (beforeOperation) await beforeOperation;
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
-  validatePathParams(op, route.params);
-  const query = parseQuery(op, x.searchParams);
+  // A remembered route match's params are shared and frozen: valid once, valid every time.
+  if (!validPathParams.has(route.params)) {
+    validatePathParams(op, route.params);
+    validPathParams.add(route.params);
+  }
+  const query = x.hasQuery ? parseQuery(op, x.searchParams) : queryWithoutParameters(op);
   const withBody = hasBody(req);
   const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
   const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
-  const rateHeaders = x.principal ? await options.rateLimiter.take(x.principal.id, op) : {};
+  const taken = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
+  const rateHeaders = taken instanceof Promise ? await taken : taken;
   const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
   const cached = cacheKey && cache.get(cacheKey);
   if (cached) return sendAnswer(x.res, cached, rateHeaders);
   if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
   const answer = await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
   if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
+}
+
+const validPathParams = new WeakSet<Record<string, string>>();
+const queryDefaults = new WeakMap<OperationSpec, QueryValues>();
+
+/** An operation's query values for a target without a query: its defaults, the same every time (handlers only read them). */
+function queryWithoutParameters(op: OperationSpec): QueryValues {
+  let query = queryDefaults.get(op);
+  if (!query) queryDefaults.set(op, (query = Object.freeze(parseQuery(op, new URLSearchParams()))));
+  return query;
 }
 
 /** The body's value, or undefined when it is not JSON: parseBody refuses it later, in its turn. */

@@ -21,9 +21,24 @@ function unsupportedVersion(versions: readonly string[], format: string): ApiErr
   return new ApiError('INVALID_VERSION_DATE', [], undefined, { [SUPPORTED_VERSIONS_HEADER]: mediaTypes });
 }
 
+/** Answers already given, by an operation's versions, its format and the Accept header (clients repeat the same few). */
+const negotiated = new WeakMap<readonly string[], Map<string, Map<string, NegotiatedVersion>>>();
+
 /** Picks the served version from the Accept header, or throws 406 INVALID_VERSION_DATE naming the versions served. */
 export function negotiateVersion(accept: string | undefined, versions: readonly string[], format: string): NegotiatedVersion {
-  const requested = requestedDate(accept, format);
+  let byFormat = negotiated.get(versions);
+  if (!byFormat) negotiated.set(versions, (byFormat = new Map()));
+  let byAccept = byFormat.get(format);
+  if (!byAccept) byFormat.set(format, (byAccept = new Map()));
+  const known = accept === undefined ? undefined : byAccept.get(accept);
+  if (known) return known;
+  const answer = Object.freeze(negotiate(accept, versions, format));
+  if (accept !== undefined && byAccept.size < 100) byAccept.set(accept, answer);
+  return answer;
+}
+
+function negotiate(accept: string | undefined, versions: readonly string[], format: string): NegotiatedVersion {
+  const requested = accept ? parseRequestedDate(accept, format) : undefined;
   if (requested === undefined) throw unsupportedVersion(versions, format);
   let served: string | undefined;
   for (const version of versions) if (version <= requested) served = version;
@@ -33,18 +48,6 @@ export function negotiateVersion(accept: string | undefined, versions: readonly 
 
 export function contentTypeOf(version: string, format: string): string {
   return format === 'json' ? `application/vnd.atlas.${version}+json;charset=utf-8` : `application/vnd.atlas.${version}+${format}`;
-}
-
-const parsedAccept = new Map<string, string | undefined>();
-
-/** Clients send the same few Accept values over and over: parse each once. */
-function requestedDate(accept: string | undefined, format: string): string | undefined {
-  if (!accept) return undefined;
-  const key = `${format} ${accept}`;
-  if (parsedAccept.has(key)) return parsedAccept.get(key);
-  const date = parseRequestedDate(accept, format);
-  if (parsedAccept.size < 1000) parsedAccept.set(key, date);
-  return date;
 }
 
 /** The date from the first versioned media type of the right format in Accept. */

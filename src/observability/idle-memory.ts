@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Quiet this long after the last request counts as idle. */
+/** Quiet this long (give or take half of it) after the last request counts as idle. */
 const IDLE_AFTER_MS = 500;
 /** Fewer requests than this since the last collection cannot have grown the heap worth a collection. */
 const MIN_REQUESTS = 1000;
@@ -30,18 +30,26 @@ function collector(): () => void {
 }
 
 export function trimMemoryWhenIdle(): IdleMemoryTrim {
+  // Counted and nothing else: the timer, not every request, notices when the count stops moving.
   let sinceCollection = 0;
-  let lastRequestAt = 0;
+  let countAtLastLook = 0;
+  let lastMovedAt = Date.now();
   const timer = setInterval(() => {
-    if (sinceCollection < MIN_REQUESTS || Date.now() - lastRequestAt < IDLE_AFTER_MS) return;
+    const now = Date.now();
+    if (sinceCollection !== countAtLastLook) {
+      countAtLastLook = sinceCollection;
+      lastMovedAt = now;
+      return;
+    }
+    if (sinceCollection < MIN_REQUESTS || now - lastMovedAt < IDLE_AFTER_MS) return;
     sinceCollection = 0;
+    countAtLastLook = 0;
     collector()();
   }, IDLE_AFTER_MS / 2);
   timer.unref();
   return {
     noteRequest() {
       sinceCollection += 1;
-      lastRequestAt = Date.now();
     },
     stop: () => clearInterval(timer),
   };

@@ -1,7 +1,10 @@
 // The request journal: the last calls, kept in memory (a ring, so a read costs no write and
 // memory stays bounded), for a person asking "what did my client just do, and why was it
-// refused?" through the admin API, the CLI and the console.
+// refused?" through the admin API, the CLI and the console. The ring holds the calls as the
+// HTTP layer reported them; they become entries only when someone asks, so a call costs one
+// store into an array.
 import type { CompletedCall } from '../http/context.js';
+import { isoTime } from '../model/iso-time.js';
 
 export interface JournalEntry {
   at: string;
@@ -29,27 +32,31 @@ export interface RequestJournal {
 
 export const DEFAULT_JOURNAL_SIZE = 1000;
 
-export function createRequestJournal(size = DEFAULT_JOURNAL_SIZE, now: () => Date = () => new Date()): RequestJournal {
-  const ring: JournalEntry[] = new Array(size);
+function entryOf(call: CompletedCall): JournalEntry {
+  return {
+    at: isoTime(call.at), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path,
+    status: call.status, durationMs: Math.round(call.durationMs * 1000) / 1000,
+    ...(call.requiredRoles ? { requiredRoles: call.requiredRoles } : {}),
+  };
+}
+
+export function createRequestJournal(size = DEFAULT_JOURNAL_SIZE): RequestJournal {
+  const ring: CompletedCall[] = new Array(size);
   let next = 0;
   let count = 0;
   return {
     record(call) {
-      ring[next] = {
-        at: now().toISOString(), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path,
-        status: call.status, durationMs: Math.round(call.durationMs * 1000) / 1000,
-        ...(call.requiredRoles ? { requiredRoles: call.requiredRoles } : {}),
-      };
-      next = (next + 1) % size;
-      count = Math.min(count + 1, size);
+      ring[next] = call;
+      next = next + 1 === size ? 0 : next + 1;
+      if (count < size) count += 1;
     },
     entries({ status, operationId, limit = size } = {}) {
       const out: JournalEntry[] = [];
       for (let i = 1; i <= count && out.length < limit; i += 1) {
-        const entry = ring[(next - i + size) % size]!;
-        if (status !== undefined && entry.status !== status) continue;
-        if (operationId !== undefined && entry.operationId !== operationId) continue;
-        out.push(entry);
+        const call = ring[(next - i + size) % size]!;
+        if (status !== undefined && call.status !== status) continue;
+        if (operationId !== undefined && call.operationId !== operationId) continue;
+        out.push(entryOf(call));
       }
       return out;
     },

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { Counter, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/sqlite.js';
 import { createMetrics } from './metrics.js';
@@ -15,8 +15,8 @@ async function scrape(serve: (req: never, res: ServerResponse) => Promise<void>)
   return text;
 }
 
-const call = (operationId: string, status: number): CompletedCall => ({
-  principal: 'p', operationId, method: 'GET', path: '/x', status, params: {}, durationMs: 3,
+const call = (operationId: string, status: number, durationMs = 3): CompletedCall => ({
+  principal: 'p', operationId, method: 'GET', path: '/x', status, params: {}, durationMs, at: Date.now(),
 });
 
 /** The counter's lines as prom-client prints them when every call is counted with inc at once. */
@@ -45,5 +45,23 @@ describe('API call metrics', () => {
     ]);
     expect(text).toMatch(/^atlas_streams_api_request_duration_seconds_bucket\{le="0.005",operation="getGroup"\} 3$/m);
     expect(text).toMatch(/^atlas_streams_api_request_duration_seconds_count\{operation="listOrgs"\} 3$/m);
+  });
+
+  it('print call latency as a prom-client histogram observing each call prints it', async () => {
+    const metrics = createMetrics({ store, runner: { stats: () => undefined } as never, log: undefined as never });
+    const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+    const registry = new Registry();
+    const histogram = new Histogram({ name: 'atlas_streams_api_request_duration_seconds', help: 'Admin API call latency by operation.',
+      labelNames: ['operation'], buckets, registers: [registry] });
+    const calls: Array<[string, number]> = [['getGroup', 0.2], ['listOrgs', 1], ['getGroup', 2.5], ['getGroup', 2.5001], ['listOrgs', 7300],
+      ['getGroup', 0.0371], ['createGroup', 250], ['listOrgs', 0.999]];
+    for (const [operation, ms] of calls) {
+      metrics.recordCall(call(operation, 200, ms));
+      histogram.observe({ operation }, ms / 1000);
+    }
+    const latencyLines = (text: string) => text.split('\n').filter((line) => line.includes('atlas_streams_api_request_duration_seconds'));
+    const expected = latencyLines(await registry.metrics());
+    expect(expected).toContain('atlas_streams_api_request_duration_seconds_bucket{le="+Inf",operation="listOrgs"} 3');
+    expect(latencyLines(await scrape(metrics.serve))).toEqual(expected);
   });
 });

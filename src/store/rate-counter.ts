@@ -10,8 +10,11 @@ export interface RateWindow {
 }
 
 export interface RateCounter {
-  /** Counts one request under key; a window older than windowMs starts afresh. */
-  hit(key: string, nowMs: number, windowMs: number): Promise<RateWindow>;
+  /**
+   * Counts one request under key; a window older than windowMs starts afresh. In one process
+   * the answer comes at once (no promise for every request to make and await).
+   */
+  hit(key: string, nowMs: number, windowMs: number): RateWindow | Promise<RateWindow>;
 }
 
 const MAX_KEYS = 10_000;
@@ -19,7 +22,7 @@ const MAX_KEYS = 10_000;
 export function memoryRateCounter(): RateCounter {
   const windows = new Map<string, RateWindow>();
   return {
-    async hit(key, nowMs, windowMs) {
+    hit(key, nowMs, windowMs) {
       let window = windows.get(key);
       if (!window || nowMs - window.start >= windowMs) {
         window = { start: nowMs, count: 0 };

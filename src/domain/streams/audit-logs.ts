@@ -2,6 +2,7 @@
 // /streams/{tenantName}, recorded by the HTTP layer once its status is known, and served as
 // gzip-compressed JSON lines, one call per line.
 import type { CompletedCall, HandlerTable } from '../../http/context.js';
+import { isoTime } from '../../model/iso-time.js';
 import type { Store } from '../../store/store.js';
 import { requireInstance } from './common.js';
 import { gzipDownload, logWindow, MAX_LOG_DOWNLOAD_BYTES } from './log-window.js';
@@ -18,7 +19,7 @@ export function auditScope(groupId: string, tenantName: string): string {
 export function recordStreamsAudit(store: Store, call: CompletedCall): void {
   const { groupId, tenantName } = call.params;
   if (groupId === undefined || tenantName === undefined) return;
-  const event = { at: new Date().toISOString(), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path, status: call.status };
+  const event = { at: isoTime(call.at), principal: call.principal, operationId: call.operationId, method: call.method, path: call.path, status: call.status };
   store.journal(auditScope(groupId, tenantName), event);
 }
 

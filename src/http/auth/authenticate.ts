@@ -17,22 +17,46 @@ export class AuthenticationRequired extends Error {
   }
 }
 
+const BEARER = /^Bearer\s/i;
+
+/**
+ * The principal of a bearer token whose lookups are cached for the current identities, at
+ * once; undefined when authenticate must ask the store (or refuse). The token's signature and
+ * expiry are checked on every call; only the lookups are cached.
+ */
+export function knownBearer(req: IncomingMessage, store: Store, signingKey: Buffer, clientIp: string, now: Date): Principal | undefined {
+  const header = req.headers.authorization;
+  if (!header || !BEARER.test(header)) return undefined;
+  const token = header.slice(7).trim();
+  if (!verifyToken(signingKey, token, Math.floor(now.getTime() / 1000))) return undefined;
+  const known = cachedPrincipal<BearerIdentity>(store, token);
+  return known?.clientIp === clientIp ? known.principal : undefined;
+}
+
+/**
+ * A token's principal for calls from one address. Cached under the token itself (a JWT has no
+ * space, so it is never a "digest ..." key): the same string verifyToken just looked up, whose
+ * hash V8 keeps, where a key made of it would be a new 400-character string to hash at every call.
+ */
+interface BearerIdentity {
+  clientIp: string;
+  principal: Principal;
+}
+
 /** Digest answers cost a write (the nonce use); bearer tokens are checked on a read. */
 export async function authenticate(req: IncomingMessage, store: Store, signingKey: Buffer, clientIp: string, now: Date): Promise<Principal> {
   const header = req.headers.authorization;
   if (!header) throw new AuthenticationRequired();
-  if (/^Bearer\s/i.test(header)) {
+  if (BEARER.test(header)) {
     const token = header.slice(7).trim();
-    const cacheKey = `bearer ${clientIp} ${token}`;
-    // The token's signature and expiry are checked on every call; only the lookups are cached.
-    const known = verifyToken(signingKey, token, Math.floor(now.getTime() / 1000)) && cachedPrincipal<Principal>(store, cacheKey);
+    const known = knownBearer(req, store, signingKey, clientIp, now);
     if (known) return known;
     const { principal, accessEntry, generation } = await store.read(async (tx) => ({
       ...(await bearer(token, tx, signingKey, clientIp, now)), generation: store.identityGeneration(),
     }));
     // A use of an access list entry is counted, so such callers are never served from the cache.
     if (accessEntry) await store.transaction((tx) => recordAccessListUse(tx, KIND.serviceAccountAccess, accessEntry, clientIp, now));
-    else rememberPrincipal(store, cacheKey, generation, principal);
+    else rememberPrincipal<BearerIdentity>(store, token, generation, { clientIp, principal });
     return principal;
   }
   if (/^Digest\s/i.test(header)) return store.transaction((tx) => digest(header, req.method ?? 'GET', req.url ?? '/', tx, store, signingKey, clientIp, now));

@@ -16,7 +16,7 @@ interface Entry {
 
 const byStore = new WeakMap<Store, Map<string, Entry>>();
 
-/** The caller names the key's kind in the key ("bearer ...", "digest ..."), so one key never holds two types. */
+/** Keys of different kinds never meet: "digest <username>", and a bearer token itself (a JWT has no space). */
 export function cachedPrincipal<T>(store: Store, key: string): T | undefined {
   const entry = byStore.get(store)?.get(key);
   return entry && entry.generation === store.identityGeneration() ? (entry.value as T) : undefined;
