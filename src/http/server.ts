@@ -332,7 +332,7 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
     x.res.end(result.raw.data);
     return undefined;
   }
-  const answer = successAnswer(status, result.body, call.contentType, x.presentation);
+  const answer = await successAnswer(status, result.body, call.contentType, x.presentation);
   sendAnswer(x.res, answer, call.rateHeaders);
   return { ...answer, generation };
 }
