@@ -109,6 +109,9 @@ function postgresBlobs(pool: pg.Pool): BlobStore {
       const { rows } = await pool.query<{ data: Buffer }>('SELECT data FROM blobs WHERE kind = $1 AND owner = $2 AND version = $3', [kind, owner, version]);
       return rows[0]?.data;
     },
+    async delete(kind, owner, version) {
+      await pool.query('DELETE FROM blobs WHERE kind = $1 AND owner = $2 AND version = $3', [kind, owner, version]);
+    },
     async deleteAll(kind, owner, exceptVersion) {
       if (exceptVersion === undefined) await pool.query('DELETE FROM blobs WHERE kind = $1 AND owner = $2', [kind, owner]);
       else await pool.query('DELETE FROM blobs WHERE kind = $1 AND owner = $2 AND version <> $3', [kind, owner, exceptVersion]);
