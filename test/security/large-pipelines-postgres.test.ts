@@ -14,11 +14,14 @@ import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from
 const serverUrl = testDatabaseUrl();
 if (!serverUrl) console.warn(SKIP_MESSAGE);
 
-/** A pipeline well past the size kept in the processor's row (64 KiB); `marker` tells versions apart. */
+/**
+ * A pipeline well past the size kept in the processor's row (64 KiB), and read back from the
+ * table in more than one piece (1 MiB each); `marker` tells versions apart.
+ */
 function largePipeline(marker: string): unknown[] {
   return [
     { $source: { connectionName: 'sample_stream_solar' } },
-    { $match: { device_id: { $in: Array.from({ length: 10_000 }, (_, i) => `${marker}-é-${i}`) } } },
+    { $match: { device_id: { $in: Array.from({ length: 80_000 }, (_, i) => `${marker}-é-${i}`) } } },
     { $emit: { connectionName: '__testLog' } },
   ];
 }
