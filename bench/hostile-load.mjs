@@ -6,6 +6,7 @@
 // phase. The server keeps its data in a directory (the default SQLite store, large pipelines
 // beside it), not in memory. Run after `npm run build`:
 //   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
+//   node bench/hostile-load.mjs operations (only each operation alone, 16 MB beside small; HOSTILE_OPERATION_ROUNDS=3)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -39,13 +39,6 @@ export class ClientGone extends Error {
   }
 }
 
-/**
- * A body parsed as it arrives is read in slices of about this long: the socket hands over
- * whatever chunks are waiting (up to 2 MiB per read of a busy socket) one after another, so
- * its reads are paused for a turn of the event loop once a slice has run this long.
- */
-const PARSE_SLICE_MS = 8;
-
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError('BODY_TOO_LARGE', [maxBytes], undefined, { Connection: 'close' });
 }
@@ -58,17 +51,11 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let sliceStart = performance.now();
-    let finished = false;
     const finish = (error?: Error) => {
-      finished = true;
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onGone);
       req.off('close', onGone);
-      // A refused body's rest is still read (and dropped) while the refusal is answered: left
-      // unread in a paused socket, closing the connection would reset it and lose the answer.
-      if (req.isPaused()) req.resume();
       if (error) reject(error);
       // A body parsed as it came has its value already: copying 17 MiB into one buffer held the event loop for 70 ms and more.
       else resolve(json?.parsing ? Buffer.alloc(0) : Buffer.concat(chunks, size));
@@ -81,16 +68,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       } catch (error) {
         return finish(error as Error);
       }
-      if (!json?.parsing) {
-        chunks.push(chunk);
-        return;
-      }
-      if (performance.now() - sliceStart <= PARSE_SLICE_MS) return;
-      req.pause();
-      setImmediate(() => {
-        sliceStart = performance.now();
-        if (!finished) req.resume();
-      });
+      if (!json?.parsing) chunks.push(chunk);
     };
     const onEnd = () => finish();
     // 'error' (aborted) or 'close' before 'end': the client disconnected mid-body.
