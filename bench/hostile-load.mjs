@@ -6,6 +6,7 @@
 // phase. The server keeps its data in a directory (the default SQLite store, large pipelines
 // beside it), not in memory. Run after `npm run build`:
 //   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
+//   node bench/hostile-load.mjs operations (only each operation alone, 16 MB beside small; HOSTILE_OPERATION_ROUNDS=3)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,52 @@ async function phase(name, server, token, kind) {
     `(${times.length} GETs${kind ? `; ${requests} hostile requests, statuses ${JSON.stringify(statuses)}` : ''})`);
 }
 
+const OPERATION_ROUNDS = Number(process.env.HOSTILE_OPERATION_ROUNDS ?? 3);
+
+/**
+ * Each operation on one processor alone, nothing else running: the server's longest event loop
+ * stall during it (and the background work it starts, such as a start's hand-over or the
+ * deletion of a replaced pipeline), with a maximal pipeline and, as the baseline, with a small
+ * one, in the same run. The largest over OPERATION_ROUNDS rounds.
+ */
+async function operationStalls(server, token) {
+  const workspace = `${server.url}/api/atlas/v2/groups/${server.projectId}/streams/hostile`;
+  const headers = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };
+  const smallBody = JSON.stringify({ name: 'alone', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $match: { k: 1 } }, { $emit: { connectionName: '__testLog' } }] });
+  const largeBody = maximalBody(false).replace('"name":"hostile"', '"name":"alone"');
+  const operations = (body) => [
+    ['create', 'POST', '/processor', body],
+    ['get', 'GET', '/processor/alone'],
+    ['get ?pretty=true', 'GET', '/processor/alone?pretty=true'],
+    ['list', 'GET', '/processors'],
+    ['modify (PATCH, new pipeline)', 'PATCH', '/processor/alone', body],
+    ['modify ?pretty=true', 'PATCH', '/processor/alone?pretty=true', body],
+    ['start', 'POST', '/processor/alone:start'],
+    ['stop', 'POST', '/processor/alone:stop'],
+    ['delete', 'DELETE', '/processor/alone'],
+  ];
+  const worst = async (body) => {
+    const stalls = new Map();
+    for (let round = 0; round < OPERATION_ROUNDS; round++) {
+      for (const [name, method, path, payload] of operations(body)) {
+        await loopStallMs(server);
+        const status = await send(`${workspace}${path}`, { method, headers, body: payload });
+        if (status >= 300) throw new Error(`${name} answered ${status}`);
+        // The work an operation leaves running after its answer counts too.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stalls.set(name, Math.max(stalls.get(name) ?? 0, await loopStallMs(server)));
+      }
+    }
+    return stalls;
+  };
+  const small = await worst(smallBody);
+  const large = await worst(largeBody);
+  console.log(`one operation alone, longest server loop stall over ${OPERATION_ROUNDS} rounds: ${(Buffer.byteLength(largeBody) / 1048576).toFixed(2)} MiB pipeline (small pipeline)`);
+  for (const [name, stall] of large) {
+    console.log(`  ${name.padEnd(44)} ${fmt(stall)} ms  (small ${fmt(small.get(name))} ms, x${(stall / small.get(name)).toFixed(1)})`);
+  }
+}
+
 /** One hostile client (a child process): sends its kind of request until the phase ends. */
 async function attack(kind, url, projectId, token) {
   const auth = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };
@@ -136,7 +183,8 @@ async function attack(kind, url, projectId, token) {
   process.send({ requests: count, statuses }, () => process.exit(0));
 }
 
-export async function runHostileLoadBench() {
+/** `onlyOperations`: the one-operation-alone phase only (`node bench/hostile-load.mjs operations`). */
+export async function runHostileLoadBench({ onlyOperations = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ase-hostile-'));
   const server = await startEmulator({ dataDir });
   try {
@@ -151,6 +199,7 @@ export async function runHostileLoadBench() {
       method: 'POST', headers: auth, body: JSON.stringify({ name: 'stored', pipeline: [{ $source: { connectionName: 'sample_stream_solar' } }, { $emit: { connectionName: '__testLog' } }] }),
     });
     if (processor !== 200) throw new Error(`creating the processor answered ${processor}`);
+    if (onlyOperations) return await operationStalls(server, token);
     console.log(`hostile load: ${SECONDS} s per phase, ${HOSTILE_CLIENTS} hostile client processes, maximal body ${(Buffer.byteLength(maximalBody()) / 1048576).toFixed(2)} MiB`);
     await phase('alone', server, token);
     await phase('+ maximal bodies, no credentials', server, token, 'anonymous');
@@ -159,6 +208,7 @@ export async function runHostileLoadBench() {
     await phase('+ the maximal pipeline stored, fetched', server, token, 'fetched');
     await phase('+ oversized bodies (Content-Length > limit)', server, token, 'oversized');
     await phase('+ 1,000,000 levels of nesting, authenticated', server, token, 'deep');
+    await operationStalls(server, token);
   } finally {
     server.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
@@ -169,6 +219,6 @@ if (process.argv[2] === 'attack') {
   const [, , , kind, url, projectId, token] = process.argv;
   await attack(kind, url, projectId, token);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
-  await runHostileLoadBench();
+  await runHostileLoadBench({ onlyOperations: process.argv[2] === 'operations' });
   process.exit(0);
 }

@@ -17,7 +17,7 @@ import type { ShardLinks } from './runtime/window-shards.js';
 import { createProgressBuffer } from './runtime/progress.js';
 import { collectSecrets, createRedactor } from './runtime/secrets.js';
 import { Watchdog } from './runtime/watchdog.js';
-import { jsonPieces } from './runtime/sliced-json.js';
+import { jsonPieces, sliceBreaks } from './runtime/sliced-json.js';
 import { ShardedCheckpoints, splitCheckpoint } from './runtime/sharded-checkpoint.js';
 import { combineShardStats } from './runtime/stats.js';
 
@@ -193,7 +193,7 @@ class Engine implements ProcessorRunner {
   }
 
   /** Starts one worker; resolves once its pipeline compiled. */
-  private startShard(entry: Running, pipelineJson: Uint8Array[] | undefined, checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined, shardLinks: ShardLinks | undefined): Promise<void> {
+  private startShard(entry: Running, pipelineJson: Uint8Array | undefined, checkpoint: Checkpoint | undefined, options: StartOptions, shard: SourceShard | undefined, shardLinks: ShardLinks | undefined): Promise<void> {
     const { definition } = entry;
     const progress = createProgressBuffer();
     const worker = spawnWorker(progress, this.heapMb);
@@ -420,18 +420,30 @@ function catchUp(channel: Channel, worker: ShardWorker, texts: string[], request
 }
 
 /**
- * The pipeline as JSON text for its workers, written in slices: the structured clone of a
- * 16 MB pipeline held the API thread for a quarter of a second, and a clone of bytes is a
- * copy. Undefined when JSON would change a value (dates and BSON values, which a library
- * caller may pass; the control plane's pipelines are plain JSON): that pipeline is cloned.
+ * The pipeline as JSON text for its workers, written in slices into memory they share: the
+ * structured clone of a 16 MB pipeline held the API thread for a quarter of a second, and so
+ * did posting its text as buffers (each is copied); a SharedArrayBuffer crosses as it is, to
+ * every worker of the processor. Undefined when JSON would change a value (dates and BSON
+ * values, which a library caller may pass; the control plane's pipelines are plain JSON):
+ * that pipeline is cloned.
  */
-async function pipelineText(pipeline: Document[]): Promise<Uint8Array[] | undefined> {
+async function pipelineText(pipeline: Document[]): Promise<Uint8Array | undefined> {
   let plain = true;
-  const { pieces } = await jsonPieces(pipeline, function (this: unknown, key, value) {
+  const { pieces, bytes } = await jsonPieces(pipeline, function (this: unknown, key, value) {
     if (plain && !isPlainJson((this as Record<string, unknown>)[key])) plain = false;
     return value;
   });
-  return plain ? pieces : undefined;
+  if (!plain) return undefined;
+  // Copied in slices too: filling 16 MB of new memory took over 100 ms here.
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes));
+  const sliceBreak = sliceBreaks();
+  let at = 0;
+  for (const piece of pieces) {
+    shared.set(piece, at);
+    at += piece.length;
+    await sliceBreak();
+  }
+  return shared;
 }
 
 function isPlainJson(value: unknown): boolean {

@@ -70,7 +70,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const recent = recentOutput;
   deadLetters = new OutputRelay(message.deadLetterLimit, (docs) => post({ type: 'dead-letters', docs }));
   const dlqRelay = deadLetters;
-  const pipeline = message.pipelineJson ? JSON.parse(Buffer.concat(message.pipelineJson).toString('utf8')) as ProcessorDefinition['pipeline'] : message.definition.pipeline;
+  const pipeline = message.pipelineJson ? JSON.parse(Buffer.from(message.pipelineJson.buffer, message.pipelineJson.byteOffset, message.pipelineJson.byteLength).toString('utf8')) as ProcessorDefinition['pipeline'] : message.definition.pipeline;
   const current = new Processor({ ...message.definition, pipeline }, {
     settings: message.settings,
     log,

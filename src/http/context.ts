@@ -49,6 +49,8 @@ export interface RequestContext {
   log: Logger;
   /** Work to do once the transaction has committed (engine start and stop). */
   afterCommit(task: () => Promise<void>): void;
+  /** Undoes what this run of the transaction did outside the store, should it not commit (transaction.ts). */
+  unlessCommitted(task: () => Promise<void>): void;
 }
 
 export interface HandlerResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, compactJson, compactJsonParts, keepOrder, prettyJson, RawJson } from './json.js';
+import { canonical, compactJson, compactJsonParts, keepOrder, prettyJson, prettyJsonParts, RawJson } from './json.js';
 
 describe('compactJson', () => {
   it('writes what JSON.stringify writes of the sorted copy, keeping caller-ordered documents as written', () => {
@@ -29,5 +29,17 @@ describe('RawJson', () => {
     expect(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))).toString()).toBe(compactJson(expected));
     expect(compactJson(doc)).toBe(compactJson(expected));
     expect(prettyJson(doc)).toBe(prettyJson(expected));
+  });
+});
+
+describe('prettyJsonParts', () => {
+  it('writes what prettyJson writes, a large stored pipeline included, in pieces', async () => {
+    const pipeline = [{ $source: { connectionName: 'c' } }, { $match: { k: { $in: Array.from({ length: 20_000 }, (_, i) => `é-${i}-"x"`) } } }, { $emit: {} }];
+    const bytes = Buffer.from(JSON.stringify(pipeline));
+    const doc = { results: [{ pipeline: new RawJson([bytes.subarray(0, 1001), bytes.subarray(1001)]), name: 'p', empty: [], none: {} }], totalCount: 1 };
+    const parts = await prettyJsonParts(doc);
+    expect(parts.length).toBeGreaterThan(2);
+    expect(Buffer.concat(parts).toString('utf8')).toBe(prettyJson({ results: [{ pipeline: keepOrder(pipeline), name: 'p', empty: [], none: {} }], totalCount: 1 }));
+    expect(Buffer.concat(await prettyJsonParts({ b: 1, a: [] })).toString('utf8')).toBe('{\n  "a" : [ ],\n  "b" : 1\n}');
   });
 });

@@ -2,6 +2,8 @@
 // object, the caller's own order inside documents the caller wrote, and Jackson's
 // DefaultPrettyPrinter layout for pretty=true.
 
+import { parseInSlices, sliceBreaks } from '../engine/runtime/sliced-json.js';
+
 const userOrdered = new WeakSet<object>();
 
 /**
@@ -106,19 +108,87 @@ function write(value: unknown, raws?: RawJson[]): string | undefined {
 
 /** Jackson DefaultPrettyPrinter: objects broken over lines, arrays inline, `"key" : value`, `[ ]`/`{ }` when empty. */
 export function prettyJson(value: unknown, sort = true): string {
-  return pretty(sort ? canonical(value) : value, 0);
+  const steps = prettySteps(sort ? canonical(value) : value);
+  let text = '';
+  for (let step = steps.next(); !step.done;) {
+    if (typeof step.value === 'string') {
+      text += step.value;
+      step = steps.next();
+    } else step = steps.next(step.value.parse());
+  }
+  return text;
 }
 
-function pretty(value: unknown, depth: number): string {
-  if (value instanceof RawJson) return pretty(value.parse(), depth);
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[ ]';
-    return `[ ${value.map((v) => pretty(v ?? null, depth)).join(', ')} ]`;
+/**
+ * prettyJson's text as UTF-8 pieces, written in slices that give way to other events: a large
+ * stored pipeline (RawJson) is parsed in slices, then laid out a piece at a time. In one go,
+ * pretty printing 16 MB held the event loop for seconds on a busy machine.
+ */
+export async function prettyJsonParts(value: unknown): Promise<Buffer[]> {
+  const parts: Buffer[] = [];
+  const sliceBreak = sliceBreaks();
+  const steps = prettySteps(canonical(value));
+  for (let step = steps.next(); !step.done;) {
+    if (typeof step.value === 'string') {
+      parts.push(Buffer.from(step.value, 'utf8'));
+      step = steps.next();
+    } else step = steps.next(await parseInSlices(step.value.chunks));
+    await sliceBreak();
   }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '{ }';
-  const inner = '  '.repeat(depth + 1);
-  const lines = entries.map(([k, v]) => `${inner}${JSON.stringify(k)} : ${pretty(v, depth + 1)}`);
-  return `{\n${lines.join(',\n')}\n${'  '.repeat(depth)}}`;
+  return parts;
+}
+
+/** Pretty text pieces flush at about this many characters. */
+const PRETTY_PIECE_CHARS = 64 * 1024;
+
+/**
+ * The pretty text in pieces of about PRETTY_PIECE_CHARS. At a RawJson it yields the RawJson
+ * and goes on with the parsed value the caller passes back to next(): parsing it is the
+ * caller's choice (at once, or in slices).
+ */
+function* prettySteps(root: unknown): Generator<string | RawJson, void, unknown> {
+  let text = '';
+  function* write(value: unknown, depth: number): Generator<string | RawJson, void, unknown> {
+    if (value instanceof RawJson) {
+      if (text) yield text;
+      text = '';
+      yield* write(yield value, depth);
+      return;
+    }
+    if (value === null || typeof value !== 'object') {
+      text += JSON.stringify(value) ?? 'null';
+      return;
+    }
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        text += '[ ]';
+        return;
+      }
+      text += '[ ';
+      for (let i = 0; i < value.length; i++) {
+        if (i) text += ', ';
+        yield* write(value[i] ?? null, depth);
+        if (text.length >= PRETTY_PIECE_CHARS) {
+          yield text;
+          text = '';
+        }
+      }
+      text += ' ]';
+      return;
+    }
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) {
+      text += '{ }';
+      return;
+    }
+    const inner = '  '.repeat(depth + 1);
+    text += '{\n';
+    for (const [i, [key, v]] of entries.entries()) {
+      text += `${i ? ',\n' : ''}${inner}${JSON.stringify(key)} : `;
+      yield* write(v, depth + 1);
+    }
+    text += `\n${'  '.repeat(depth)}}`;
+  }
+  yield* write(root, 0);
+  if (text) yield text;
 }

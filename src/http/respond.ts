@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { ApiError } from './errors.js';
-import { compactJson, compactJsonParts, prettyJson } from './json.js';
+import { compactJson, compactJsonParts, prettyJson, prettyJsonParts } from './json.js';
 
 export interface Presentation {
   envelope: boolean;
@@ -64,15 +64,16 @@ export interface Answer {
   parts?: Array<string | Uint8Array>;
 }
 
-function textAnswer(status: number, value: unknown, contentType: string, presentation: Presentation): Answer {
+async function textAnswer(status: number, value: unknown, contentType: string, presentation: Presentation): Promise<Answer> {
   const headers = { 'Content-Type': contentType };
-  if (presentation.pretty) return { status, headers, text: prettyJson(value) };
+  // Laid out in slices: a body may hold a 16 MB pipeline.
+  if (presentation.pretty) return { status, headers, parts: await prettyJsonParts(value) };
   const parts = compactJsonParts(value);
   return parts.length === 1 ? { status, headers, text: parts[0] as string } : { status, headers, parts };
 }
 
 /** A success: 204 has no body; with envelope a body-less status becomes 200 carrying it. */
-export function successAnswer(status: number, body: unknown, contentType: string, presentation: Presentation): Answer {
+export async function successAnswer(status: number, body: unknown, contentType: string, presentation: Presentation): Promise<Answer> {
   if (presentation.envelope) {
     const isList = body !== null && typeof body === 'object' && !Array.isArray(body) && 'results' in body;
     const wrapped = isList ? { ...(body as object), status } : { content: body ?? null, status };
@@ -82,8 +83,8 @@ export function successAnswer(status: number, body: unknown, contentType: string
   return textAnswer(status, body, contentType, presentation);
 }
 
-export function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): void {
-  sendAnswer(res, successAnswer(status, body, contentType, presentation), headers);
+export async function sendSuccess(res: ServerResponse, status: number, body: unknown, contentType: string, presentation: Presentation, headers: Record<string, string>): Promise<void> {
+  sendAnswer(res, await successAnswer(status, body, contentType, presentation), headers);
 }
 
 export function sendAnswer(res: ServerResponse, answer: Answer, extraHeaders: Record<string, string>): void {

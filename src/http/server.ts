@@ -14,10 +14,11 @@ import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
 import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
-import type { CompletedCall, HandlerTable, RequestContext, OwnAuthRoutes, RouteExtension, Services } from './context.js';
+import type { CompletedCall, HandlerResult, HandlerTable, RequestContext, OwnAuthRoutes, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
 import { RateLimiter } from './rate-limit.js';
+import { withTransactionTasks } from './transaction.js';
 import { PLAIN_PRESENTATION, rawErrorResponse, sendAnswer, sendError, successAnswer, type Answer, type Presentation } from './respond.js';
 import { ResponseCache } from './response-cache.js';
 import { isJsonBodyType, negotiateVersion } from './versions.js';
@@ -337,13 +338,10 @@ interface CheckedCall {
 async function runOperation(options: ApiServerOptions, x: Exchange, call: CheckedCall): Promise<(Answer & { generation: number }) | undefined> {
   const { services } = options;
   const { op, params, version } = call;
-  const afterCommit: Array<() => Promise<void>> = [];
   let generation = 0;
   // Reads need no write lock: a GET sees committed state and changes nothing.
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
-  const result = await inStore(async (tx) => {
-    // A networked store may run this function again after losing a race: only the last run's tasks count.
-    afterCommit.length = 0;
+  const result = await withTransactionTasks<HandlerResult>(inStore, async (tx, tasks) => {
     generation = services.store.generation();
     const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
     const body = parseBody(op, version, call, x.req.headers['content-type'], params);
@@ -351,18 +349,17 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
     if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
     const ctx: RequestContext = {
       operation: op, version, params, query: call.query, body, principal: x.principal ?? anonymousPrincipal, tx, services,
-      ...scope, get url() { return x.url; }, clientIp: x.clientIp, get log() { return x.log; }, afterCommit: (task) => afterCommit.push(task),
+      ...scope, get url() { return x.url; }, clientIp: x.clientIp, get log() { return x.log; }, afterCommit: tasks.afterCommit, unlessCommitted: tasks.unlessCommitted,
     };
     return handler(ctx);
   });
-  for (const task of afterCommit) await task();
   const status = result.status ?? op.successStatus;
   if (result.raw) {
     x.res.writeHead(status, { ...call.rateHeaders, ...result.raw.headers, 'Content-Length': result.raw.data.length });
     x.res.end(result.raw.data);
     return undefined;
   }
-  const answer = successAnswer(status, result.body, call.contentType, x.presentation);
+  const answer = await successAnswer(status, result.body, call.contentType, x.presentation);
   sendAnswer(x.res, answer, call.rateHeaders);
   return { ...answer, generation };
 }

@@ -14,6 +14,8 @@ export type BlobData = Uint8Array | readonly Uint8Array[];
 export interface BlobStore {
   write(kind: string, owner: string, version: string, data: BlobData): Promise<void>;
   read(kind: string, owner: string, version: string): Promise<Uint8Array | undefined>;
+  /** Deletes one version of the owner's value. */
+  delete(kind: string, owner: string, version: string): Promise<void>;
   /** Deletes the owner's values, all of them or all but one version. */
   deleteAll(kind: string, owner: string, exceptVersion?: string): Promise<void>;
 }
@@ -49,6 +51,9 @@ export function fileBlobStore(directory: string): BlobStore {
         throw error;
       }
     },
+    async delete(kind, owner, version) {
+      await rm(join(ownerDir(kind, owner), checkName(version)), { force: true });
+    },
     async deleteAll(kind, owner, exceptVersion) {
       const dir = ownerDir(kind, owner);
       if (exceptVersion === undefined) {
@@ -73,6 +78,9 @@ export function memoryBlobStore(): BlobStore {
     },
     async read(kind, owner, version) {
       return values.get(key(kind, owner))?.get(version);
+    },
+    async delete(kind, owner, version) {
+      values.get(key(kind, owner))?.delete(version);
     },
     async deleteAll(kind, owner, exceptVersion) {
       const versions = values.get(key(kind, owner));

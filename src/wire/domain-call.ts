@@ -7,6 +7,7 @@ import { handlers } from '../domain/handlers.js';
 import { KIND, type Project } from '../domain/identity/model.js';
 import type { HandlerResult, HandlerTable, RequestContext, Services } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
+import { withTransactionTasks } from '../http/transaction.js';
 import type { Principal } from '../http/principal.js';
 import { operationById } from '../protocol/router.js';
 import { validateBody } from '../protocol/validate.js';
@@ -43,8 +44,7 @@ export async function callDomain(services: Services, log: Logger, call: DomainCa
   if (!handler) throw new Error(`no handler for ${op.operationId}`);
   const params = { groupId: call.groupId, ...call.params };
   const version = op.versions[op.versions.length - 1]!;
-  const afterCommit: Array<() => Promise<void>> = [];
-  const result = await services.store.transaction(async (tx) => {
+  return withTransactionTasks(services.store.transaction.bind(services.store), async (tx, tasks) => {
     const project = await tx.get<Project>(KIND.project, call.groupId);
     if (!project) throw new ApiError('GROUP_NOT_FOUND', [call.groupId]);
     const schema = op.requestBody ? op.requestBody.schemas[version] ?? Object.values(op.requestBody.schemas)[0] : undefined;
@@ -52,10 +52,8 @@ export async function callDomain(services: Services, log: Logger, call: DomainCa
     const ctx: RequestContext = {
       operation: op, version, params, query: {}, body: call.body, principal: principalFor(call.label, call.groupId), tx, services,
       project, url: new URL(`http://wire.invalid/api/atlas/v2/groups/${call.groupId}`), clientIp: '127.0.0.1', log,
-      afterCommit: (task) => afterCommit.push(task),
+      afterCommit: tasks.afterCommit, unlessCommitted: tasks.unlessCommitted,
     };
     return handler(ctx);
   });
-  for (const task of afterCommit) await task();
-  return result;
 }

@@ -60,6 +60,11 @@ export async function storePipeline(blobs: BlobStore, processorId: string, pipel
   return { pipelineBlob: { version, bytes, stages: stageNames(pipeline), connections: [...connections()] } };
 }
 
+/** A version storePipeline wrote for a write of the processor that did not commit. */
+export async function deletePipelineVersion(blobs: BlobStore, processorId: string, version: string): Promise<void> {
+  await blobs.delete(STREAMS_KIND.processor, processorId, version);
+}
+
 /** After a write of the processor committed: the versions its row does not name go. */
 export async function keepOnlyStoredPipeline(blobs: BlobStore, processor: StoredPipeline & { _id: string }): Promise<void> {
   await blobs.deleteAll(STREAMS_KIND.processor, processor._id, processor.pipelineBlob?.version);

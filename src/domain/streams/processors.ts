@@ -23,7 +23,7 @@ import {
 import { listConnections, loadConnectionDefinitions } from './connections.js';
 import { failoverDefinitions, failoverRegionsOf } from './failover-connections.js';
 import { checkProcessorDefinition, connectionsUsedBy, type DlqOptions } from './pipelines.js';
-import { deleteStoredPipeline, keepOnlyStoredPipeline, loadPipeline, pipelineForResponse, stageNamesOf, storePipeline } from './pipeline-blobs.js';
+import { deletePipelineVersion, deleteStoredPipeline, keepOnlyStoredPipeline, loadPipeline, pipelineForResponse, stageNamesOf, storePipeline, type StoredPipeline } from './pipeline-blobs.js';
 import { logProcessorEvent, recordProcessorEvent } from './operational-logs.js';
 import { clusterProjectDenial } from './cluster-projects.js';
 import type { StreamsStartStreamProcessorWith } from '../../protocol/generated/types.js';
@@ -232,21 +232,21 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
 }
 
 /**
- * Runs the writes of a processor whose pipeline storePipeline may have just written as a new
- * blob version: should they fail, that version goes again; once they commit, the versions the
- * row no longer names do.
+ * storePipeline for a write of the processor: should the transaction not commit (refused, or
+ * run again after losing a race), what it wrote goes again, so a new processor leaves nothing
+ * behind; once it commits, the versions the row no longer names go.
  */
-async function unlessStored(ctx: RequestContext, processor: StoredProcessor, previous: StoredProcessor | undefined, writes: () => Promise<void>): Promise<void> {
+async function storeProcessorPipeline(ctx: RequestContext, processorId: string, pipeline: Document[], created: boolean): Promise<StoredPipeline> {
   const { blobs } = ctx.services.store;
-  try {
-    await writes();
-  } catch (error) {
-    await keepOnlyStoredPipeline(blobs, { _id: processor._id, pipelineBlob: previous?.pipelineBlob });
-    throw error;
+  const stored = await storePipeline(blobs, processorId, pipeline, () => connectionsUsedBy({ pipeline }));
+  const written = stored.pipelineBlob?.version;
+  const failed = (what: string) => (error: unknown) => ctx.log.error({ processorId, err: error }, what);
+  if (written) {
+    ctx.unlessCommitted(() => (created ? deleteStoredPipeline(blobs, processorId) : deletePipelineVersion(blobs, processorId, written))
+      .catch(failed('deleting the pipeline of a write that did not commit failed')));
   }
-  ctx.afterCommit(() => keepOnlyStoredPipeline(blobs, processor).catch((error: unknown) => {
-    ctx.log.error({ processorId: processor._id, err: error }, 'deleting an earlier pipeline version failed');
-  }));
+  ctx.afterCommit(() => keepOnlyStoredPipeline(blobs, { _id: processorId, ...stored }).catch(failed('deleting an earlier pipeline version failed')));
+  return stored;
 }
 
 /** A deleted processor's values beside the store (blob-files.ts): its checkpoint state and a large pipeline. */
@@ -273,15 +273,13 @@ export const processorHandlers: HandlerTable = {
     const id = newObjectId(now.getTime());
     const processor: StoredProcessor = {
       _id: id, instanceId: instance._id, groupId: instance.groupId, instanceName: instance.name, name,
-      ...await storePipeline(ctx.services.store.blobs, id, pipeline, () => connectionsUsedBy({ pipeline })),
+      ...await storeProcessorPipeline(ctx, id, pipeline, true),
       state: 'CREATED', resumeFromCheckpoint: true, createdAt: now.toISOString(), lastStateChange: now.toISOString(),
     };
     if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
-    await unlessStored(ctx, processor, undefined, async () => {
-      await insertUnique(ctx.tx, STREAMS_KIND.processor, { id, parentId: instance._id, name }, processor, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
-      await checkWorkspaceStorage(ctx.tx, instance, 'processors');
-      await logProcessorEvent(ctx.tx, processor, 'created', now);
-    });
+    await insertUnique(ctx.tx, STREAMS_KIND.processor, { id, parentId: instance._id, name }, processor, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
+    await checkWorkspaceStorage(ctx.tx, instance, 'processors');
+    await logProcessorEvent(ctx.tx, processor, 'created', now);
     // The create response is a StreamsProcessor (the definition), without state or stats.
     const { state: _state, ...definition } = await renderProcessor(ctx.services, processor, false);
     return { status: 200, body: definition };
@@ -316,7 +314,7 @@ export const processorHandlers: HandlerTable = {
     if (newPipeline !== undefined) {
       delete updated.pipeline;
       delete updated.pipelineBlob;
-      Object.assign(updated, await storePipeline(ctx.services.store.blobs, processor._id, newPipeline, () => connectionsUsedBy({ pipeline: newPipeline })));
+      Object.assign(updated, await storeProcessorPipeline(ctx, processor._id, newPipeline, false));
     }
     if (dlq) updated.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
     else delete updated.options;
@@ -325,10 +323,8 @@ export const processorHandlers: HandlerTable = {
       await ctx.tx.delete(STREAMS_KIND.checkpoint, processor._id);
       updated.resumeFromCheckpoint = false;
     }
-    await unlessStored(ctx, updated, processor, async () => {
-      await updateUnique(ctx.tx, STREAMS_KIND.processor, processor._id, updated, name, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
-      await checkWorkspaceStorage(ctx.tx, instance, 'processors');
-    });
+    await updateUnique(ctx.tx, STREAMS_KIND.processor, processor._id, updated, name, 'STREAM_PROCESSOR_NAME_ALREADY_EXISTS');
+    await checkWorkspaceStorage(ctx.tx, instance, 'processors');
     return { body: await renderProcessor(ctx.services, updated, true) };
   },
 

@@ -5,8 +5,11 @@ import type { SourceShard } from '../sources/kafka-shards.js';
 import type { ShardLinks } from './window-shards.js';
 
 export type ToWorker =
-  /** With pipelineJson, the definition's pipeline travels as that JSON text and the definition's own is left empty. */
-  | { type: 'start'; definition: ProcessorDefinition; pipelineJson?: Uint8Array[]; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; recentOutputLimit: number; deadLetterLimit: number; sinkFault?: string; shard?: SourceShard; shardLinks?: ShardLinks }
+  /**
+   * With pipelineJson, the definition's pipeline travels as that JSON text (UTF-8, in memory
+   * shared with the engine's thread) and the definition's own is left empty.
+   */
+  | { type: 'start'; definition: ProcessorDefinition; pipelineJson?: Uint8Array; checkpoint: Checkpoint | undefined; startOptions: StartOptions; settings: EngineSettings; outputLimit: number; recentOutputLimit: number; deadLetterLimit: number; sinkFault?: string; shard?: SourceShard; shardLinks?: ShardLinks }
   | { type: 'sink-fault'; message: string | undefined }
   | { type: 'stop' }
   | { type: 'checkpoint-saved'; id: number }

@@ -10,15 +10,24 @@ import { parseChunked, stringifyChunked } from '@discoveryjs/json-ext';
 const SLICE_MS = 8;
 const PIECE_BYTES = 64 * 1024;
 
+/**
+ * For a loop over a large value: call the answer between steps; it gives way to other events
+ * (and resolves once they had their turn) whenever the current slice has run SLICE_MS.
+ */
+export function sliceBreaks(): () => Promise<void> | undefined {
+  let sliceStart = performance.now();
+  return () => {
+    if (performance.now() - sliceStart <= SLICE_MS) return undefined;
+    return nextTurn().then(() => { sliceStart = performance.now(); });
+  };
+}
+
 /** Iterates `items`, yielding to the event loop whenever a slice has run SLICE_MS. */
 async function* inSlices<T>(items: Iterable<T>): AsyncGenerator<T> {
-  let sliceStart = performance.now();
+  const sliceBreak = sliceBreaks();
   for (const item of items) {
     yield item;
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
+    await sliceBreak();
   }
 }
 
@@ -39,7 +48,7 @@ export function* piecesOf(data: Uint8Array): Generator<Uint8Array> {
   for (let at = 0; at < data.length; at += PIECE_BYTES) yield data.subarray(at, at + PIECE_BYTES);
 }
 
-/** JSON.parse of UTF-8 JSON text. */
-export async function parseInSlices(data: Uint8Array): Promise<unknown> {
-  return parseChunked(inSlices(piecesOf(data)));
+/** JSON.parse of UTF-8 JSON text, whole or in pieces. */
+export async function parseInSlices(data: Uint8Array | readonly Uint8Array[]): Promise<unknown> {
+  return parseChunked(inSlices(data instanceof Uint8Array ? piecesOf(data) : data));
 }

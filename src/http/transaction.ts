@@ -1,0 +1,40 @@
+// A handler's store transaction with the work that belongs to it outside the store: what to
+// do once it committed (engine start and stop), and what to undo should it not commit (a
+// large pipeline written beside the store first). A networked store may run the transaction
+// function again after losing a race, so each run's tasks are its own: a run that did not
+// commit has its undo tasks run (before the next run, or before its error goes on), and only
+// the committing run's afterCommit tasks run, once it committed.
+import type { StoreTx } from '../store/store.js';
+
+type Task = () => Promise<void>;
+
+export interface TransactionTasks {
+  afterCommit(task: Task): void;
+  unlessCommitted(task: Task): void;
+}
+
+export async function withTransactionTasks<T>(
+  inStore: (fn: (tx: StoreTx) => Promise<T>) => Promise<T>,
+  fn: (tx: StoreTx, tasks: TransactionTasks) => Promise<T>,
+): Promise<T> {
+  let afterCommit: Task[] = [];
+  let undo: Task[] = [];
+  const undoLastRun = async () => {
+    const tasks = undo;
+    undo = [];
+    for (const task of tasks) await task();
+  };
+  let result: T;
+  try {
+    result = await inStore(async (tx) => {
+      await undoLastRun();
+      afterCommit = [];
+      return fn(tx, { afterCommit: (task) => afterCommit.push(task), unlessCommitted: (task) => undo.push(task) });
+    });
+  } catch (error) {
+    await undoLastRun();
+    throw error;
+  }
+  for (const task of afterCommit) await task();
+  return result;
+}
