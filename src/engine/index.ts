@@ -506,9 +506,7 @@ function splitOf(definition: ProcessorDefinition, parallelism: number): { count:
     const [name, spec] = Object.entries(stage)[0] as [string, Document];
     return name !== '$sessionWindow' && spec?.['boundary'] !== 'processingTime' && !spec?.['idleTimeout'];
   });
-  // Windows stay on one worker for now: the split window hand-over (runtime/window-shards.ts)
-  // lost a processor under heavy load in CI and in the bench, for a reason not yet found.
-  return splittable && windows.length === 0 ? { count: parallelism, windowed: false } : single;
+  return splittable ? { count: parallelism, windowed: windows.length > 0 } : single;
 }
 
 /** One channel between the emitting worker (shard 0) and each other shard. */

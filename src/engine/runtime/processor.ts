@@ -56,6 +56,9 @@ export class Processor {
   private roundId = 0;
   /** A shard's positions by checkpoint round, committed once the emitting worker says the round is saved. */
   private readonly roundPositions = new Map<number, unknown>();
+  /** The newest saved position the source has not been told of yet (commitSaved). */
+  private uncommitted: unknown;
+  private commits = Promise.resolve();
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -141,7 +144,7 @@ export class Processor {
         const position = this.roundPositions.get(message.round);
         for (const round of this.roundPositions.keys()) if (round <= message.round) this.roundPositions.delete(round);
         // Once stopped the consumer has left the group; the checkpoint holds the offsets anyway.
-        if (position !== undefined && this.state === 'running') void this.source.checkpointSaved?.(position);
+        if (position !== undefined && this.state === 'running') this.commitSaved(position);
         return;
       }
       // Answered whatever this shard's state (also once stopped): the emitting worker's final checkpoint needs it.
@@ -328,8 +331,26 @@ export class Processor {
         state: shardStates.length === 0 ? own : joinShardStates([own, ...shardStates]),
       });
       afterSaved?.();
-      await this.source.checkpointSaved?.(state.source);
+      this.commitSaved(state.source);
     });
+  }
+
+  /**
+   * Tells the source that a checkpoint holding `position` is saved (Kafka commits its offsets),
+   * outside the queue and one at a time, skipping to the newest: during a rebalance a commit
+   * waits seconds for the group, and batches, whose heartbeats keep this member in the group,
+   * must not wait behind it. A commit that fails only makes the group's view lag (the
+   * checkpoint holds the offsets, and a resumed processor seeks to them).
+   */
+  private commitSaved(position: unknown): void {
+    const none = this.uncommitted === undefined;
+    this.uncommitted = position;
+    if (!none) return;
+    this.commits = this.commits.then(async () => {
+      const newest = this.uncommitted;
+      this.uncommitted = undefined;
+      await this.source.checkpointSaved?.(newest);
+    }).catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'could not tell the source a checkpoint was saved'));
   }
 
   /** Asks every shard for its state; the checkpoint is taken once all have answered (window-shards.ts). */
@@ -366,6 +387,8 @@ export class Processor {
         .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));
       // A shard that hands its windows over is in the emitting worker's final checkpoint.
       if (!(this.env.shardLinks && 'toEmitter' in this.env.shardLinks)) await this.takeCheckpoint();
+      // The group sees the final offsets before this member leaves it.
+      await this.commits;
     } finally {
       this.state = 'stopped';
       await this.source.close?.().catch(() => undefined);

@@ -4,7 +4,7 @@
 // are not idle (partitionIdleTimeout). With `schemaRegistry`, values are Avro in the
 // registry's wire format, decoded with the schema their id names.
 import { EJSON, Binary } from 'bson';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, KafkaMessage } from 'kafkajs';
 import { PipelineError, type ConnectionDefinition } from '../contract.js';
 import { createKafka } from '../connections/kafka.js';
 import { AvroRecordError, SchemaRegistryClient } from '../connections/schema-registry.js';
@@ -17,6 +17,9 @@ import type { Deliver, Source, SourceContext } from './source.js';
 
 const UNPARSEABLE_REASON = 'Input message could not be parsed as JSON or Extended JSON';
 const MAX_BATCH = 1000;
+/** Joins again after the group refused this member's join, in a row, before the processor fails. */
+const REFUSED_JOIN_RETRIES = 5;
+const REJOIN_DELAY_MS = 300;
 
 interface PartitionClock { maxEventTime: number; lastSeen: number }
 
@@ -32,6 +35,8 @@ export class KafkaSource implements Source {
   private committed: Offsets;
   private readonly clocks = new Map<string, PartitionClock>();
   private stopped = false;
+  /** A join again pending after the group refused this member's (the consumer is not running meanwhile). */
+  private rejoin: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -58,19 +63,50 @@ export class KafkaSource implements Source {
 
   async start(deliver: Deliver): Promise<void> {
     const kafka = createKafka(this.connection, `asp-${this.options.processorId}`, this.options.settings, this.ctx.log);
+    const runConfig: ConsumerRunConfig = {
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        for (let i = 0; i < batch.messages.length && isRunning() && !isStale() && !this.stopped; i += MAX_BATCH) {
+          const messages = batch.messages.slice(i, i + MAX_BATCH);
+          await this.deliverMessages(deliver, batch.topic, batch.partition, messages);
+          await heartbeat();
+        }
+      },
+    };
     // A short fetch wait keeps stop (which waits for the fetch in flight) quick.
     const consumer = kafka.consumer({
       groupId: this.groupId, allowAutoTopicCreation: true, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000,
       ...(this.options.shard ? { partitionAssigners: [shardAssigner(this.options.shard)] } : {}),
     });
     this.consumer = consumer;
+    // Between a (re)start or a rebalance and the group's answer with this member's partitions.
+    let joining = true;
+    let refusedJoins = 0;
+    consumer.on(consumer.events.REBALANCING, () => { joining = true; });
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.ctx.fail(`Kafka source stopped: ${event.payload.error.message}`);
+      if (event.payload.restart) return;
+      const error = event.payload.error as Error & { type?: string };
+      // librdkafka's mock cluster (kcat: the tests' and the bench's broker) answers a member
+      // whose SyncGroup reaches it after the leader's with INVALID_REQUEST, where Kafka
+      // answers with the member's partitions; kafkajs takes that as fatal. A busy worker is
+      // often that late member, so it joins the group again (kafkajs left it on the crash).
+      if (joining && error.type === 'INVALID_REQUEST' && !this.stopped && refusedJoins < REFUSED_JOIN_RETRIES) {
+        refusedJoins += 1;
+        this.ctx.log.warn({ groupId: this.groupId, err: error.message }, 'the Kafka group refused this member\'s join; joining again');
+        this.rejoin = setTimeout(() => {
+          this.rejoin = undefined;
+          consumer.run(runConfig).catch((e: Error) => this.ctx.fail(`Kafka source stopped: ${e.message}`));
+        }, REJOIN_DELAY_MS);
+        return;
+      }
+      this.ctx.fail(`Kafka source stopped: ${error.message}`);
     });
     // A resumed processor starts from its checkpoint's offsets, which may be ahead of the
     // group's if the commit after the last checkpoint did not happen; after a rebalance (a
     // shard joining) the partitions kept go on from where this run got to, not from the commit.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      joining = false;
+      refusedJoins = 0;
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const offset = this.current[`${topic}:${partition}`];
@@ -85,16 +121,7 @@ export class KafkaSource implements Source {
       // kafkajs errors name neither the connection nor the step (e.g. a refused SASL login).
       throw new Error(`Kafka source could not connect through connection ${this.connection.name}: ${(error as Error).message}`);
     }
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        for (let i = 0; i < batch.messages.length && isRunning() && !isStale() && !this.stopped; i += MAX_BATCH) {
-          const messages = batch.messages.slice(i, i + MAX_BATCH);
-          await this.deliverMessages(deliver, batch.topic, batch.partition, messages);
-          await heartbeat();
-        }
-      },
-    });
+    await consumer.run(runConfig);
   }
 
   private async deliverMessages(deliver: Deliver, topic: string, partition: number, messages: KafkaMessage[]): Promise<void> {
@@ -220,10 +247,16 @@ export class KafkaSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.rejoin) {
+      clearTimeout(this.rejoin);
+      this.rejoin = undefined;
+      return;
+    }
     this.consumer?.pause(this.topics.map((topic) => ({ topic })));
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.rejoin);
     await this.consumer?.disconnect();
   }
 }
