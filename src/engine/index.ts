@@ -8,7 +8,7 @@ import {
   PipelineError,
   type Checkpoint, type Document, type ProcessorDefinition, type ProcessorHost, type ProcessorRunner, type ProcessorStats, type StartOptions, type WatchOptions,
 } from './contract.js';
-import { checkConnectionsExist, checkPipelineShape, WINDOWS } from './pipeline-shape.js';
+import { checkConnectionsExist, checkPipelineShapeInSlices, WINDOWS } from './pipeline-shape.js';
 import { boundedMessage } from './limits.js';
 import type { EngineSettings, Logger } from './runtime/environment.js';
 import type { FromWorker, ToWorker } from './runtime/messages.js';
@@ -161,7 +161,7 @@ class Engine implements ProcessorRunner {
 
   async start(definition: ProcessorDefinition, options: StartOptions): Promise<void> {
     if (this.running.has(definition.id)) throw new PipelineError(`stream processor ${definition.name} is already running`);
-    const used = checkPipelineShape(definition.pipeline);
+    const used = await checkPipelineShapeInSlices(definition.pipeline);
     if (definition.options?.dlq) used.add(definition.options.dlq.connectionName);
     checkConnectionsExist(used, new Set(Object.keys(definition.connections)));
     const stored = options.resumeFromCheckpoint ? await this.host.loadCheckpoint(definition.id) : undefined;

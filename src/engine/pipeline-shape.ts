@@ -2,6 +2,7 @@
 // pipeline names. Checked on create, modify and start, before anything runs.
 import { PipelineError, type Document } from './contract.js';
 import { MAX_DEFINITION_DEPTH, MAX_PIPELINE_STAGES } from './limits.js';
+import { sliceBreaks } from './runtime/sliced-json.js';
 import { checkStageOptions } from './stage-options.js';
 
 const ANYWHERE = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith', '$match',
@@ -25,9 +26,34 @@ export function stageName(stage: unknown, index: number): string {
 
 /** Throws PipelineError when the pipeline's shape breaks the rules; returns the connection names it uses. */
 export function checkPipelineShape(pipeline: unknown): Set<string> {
-  if (!Array.isArray(pipeline) || pipeline.length === 0) throw new PipelineError('pipeline must be a non-empty array of stages');
+  const stages = checkIsStageList(pipeline);
   // Before anything walks it recursively: a deep definition would overflow the stack there.
-  checkDepth(pipeline);
+  depthWalk(stages)(Infinity);
+  return checkStages(stages);
+}
+
+/** Values the depth walk visits between two looks at the clock. */
+const DEPTH_WALK_STEP = 4096;
+
+/**
+ * checkPipelineShape for the API thread: the walk over every value (10 to 65 ms for a 16 MB
+ * pipeline in one pass) gives way to other events whenever a slice has run its time.
+ */
+export async function checkPipelineShapeInSlices(pipeline: unknown): Promise<Set<string>> {
+  const stages = checkIsStageList(pipeline);
+  const walk = depthWalk(stages);
+  const sliceBreak = sliceBreaks();
+  while (!walk(DEPTH_WALK_STEP)) await sliceBreak();
+  return checkStages(stages);
+}
+
+function checkIsStageList(pipeline: unknown): unknown[] {
+  if (!Array.isArray(pipeline) || pipeline.length === 0) throw new PipelineError('pipeline must be a non-empty array of stages');
+  return pipeline;
+}
+
+/** The rules on the stages themselves, once the depth walk passed. */
+function checkStages(pipeline: unknown[]): Set<string> {
   const used = new Set<string>();
   const names = pipeline.map((stage, i) => stageName(stage, i));
   if (names[0] !== '$source') throw new PipelineError('the first stage must be $source');
@@ -101,18 +127,30 @@ function checkLength(pipeline: unknown[], names: string[]): void {
   }
 }
 
-/** Nesting of objects and arrays, walked without recursion. */
-function checkDepth(root: unknown[]): void {
-  // Only containers are queued and arrays are not copied: a 16 MB pipeline is mostly scalars
-  // (a long $in list), and queueing each of them held the API thread for seconds.
-  const pending: Array<[object, number]> = [[root, 1]];
-  while (pending.length > 0) {
-    const [value, depth] = pending.pop()!;
-    if (depth > MAX_DEFINITION_DEPTH) {
-      throw new PipelineError(`the pipeline nests deeper than ${MAX_DEFINITION_DEPTH} levels of objects and arrays`);
+/**
+ * Nesting of objects and arrays, walked without recursion: each call visits at most `budget`
+ * values and says whether the walk is over, so that a caller may give way between calls.
+ */
+function depthWalk(root: unknown[]): (budget: number) => boolean {
+  // Only containers are stacked, one per level, and arrays are not copied: a 16 MB pipeline is
+  // mostly scalars (a long $in list), and queueing each of them held the API thread for seconds.
+  const levels: Array<{ children: unknown[]; next: number }> = [{ children: root, next: 0 }];
+  return (budget) => {
+    for (let visited = 0; levels.length > 0; visited++) {
+      if (visited === budget) return false;
+      const level = levels[levels.length - 1]!;
+      if (level.next === level.children.length) {
+        levels.pop();
+        continue;
+      }
+      const child = level.children[level.next++];
+      if (child === null || typeof child !== 'object') continue;
+      // The root is level 1, so the child becomes level levels.length + 1.
+      if (levels.length + 1 > MAX_DEFINITION_DEPTH) {
+        throw new PipelineError(`the pipeline nests deeper than ${MAX_DEFINITION_DEPTH} levels of objects and arrays`);
+      }
+      levels.push({ children: Array.isArray(child) ? child : Object.values(child), next: 0 });
     }
-    for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
-    }
-  }
+    return true;
+  };
 }

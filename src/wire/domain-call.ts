@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { handlers } from '../domain/handlers.js';
 import { KIND, type Project } from '../domain/identity/model.js';
+import { prepareLargeBody } from '../domain/streams/pipeline-blobs.js';
 import type { HandlerResult, HandlerTable, RequestContext, Services } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
 import { withTransactionTasks } from '../http/transaction.js';
@@ -44,6 +45,9 @@ export async function callDomain(services: Services, log: Logger, call: DomainCa
   if (!handler) throw new Error(`no handler for ${op.operationId}`);
   const params = { groupId: call.groupId, ...call.params };
   const version = op.versions[op.versions.length - 1]!;
+  // As the HTTP layer does for a large body: the passes over a pipeline in slices, before the
+  // transaction that holds every other one back.
+  await prepareLargeBody(op.operationId, call.body);
   return withTransactionTasks(services.store.transaction.bind(services.store), async (tx, tasks) => {
     const project = await tx.get<Project>(KIND.project, call.groupId);
     if (!project) throw new ApiError('GROUP_NOT_FOUND', [call.groupId]);

@@ -10,7 +10,7 @@ import { PipelineError, type Document, type ProcessorRunner } from '../../engine
 import type { Services } from '../../http/context.js';
 import { ApiError } from '../../http/errors.js';
 import type { StoredInstance, StoredProcessor } from './common.js';
-import { TEST_LOG_CONNECTION } from './pipelines.js';
+import { checkShapeAhead, TEST_LOG_CONNECTION } from './pipelines.js';
 import { buildDefinition, checkDefinition, serially } from './processors.js';
 
 /** Output must have stopped changing for this long before a finite run counts as complete. */
@@ -48,6 +48,8 @@ export async function startInteractive(services: Services, log: Logger, instance
     state: 'STARTED', resumeFromCheckpoint: false, createdAt: now.toISOString(), lastStateChange: now.toISOString(),
   };
   if (dlq) processor.options = { dlq: dlq as { connectionName: string; db: string; coll: string } };
+  // The walk over a large pipeline, before the transaction that holds every other one back.
+  await checkShapeAhead(runPipeline);
   const definition = await services.store.read(async (tx) => {
     await checkDefinition(tx, instance, name, runPipeline, dlq);
     return buildDefinition(tx, services, instance, processor);

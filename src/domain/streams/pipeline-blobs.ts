@@ -13,6 +13,7 @@ import { keepOrder, RawJson } from '../../http/json.js';
 import type { BlobStore } from '../../store/blob-files.js';
 import { StaleReadError } from '../../store/store.js';
 import { isObject, STREAMS_KIND, type StoredProcessor } from './common.js';
+import { checkShapeAhead } from './pipelines.js';
 
 /** Pipelines whose JSON text is longer stay out of the row: below it, JSON work takes a millisecond or so. */
 export const PIPELINE_INLINE_BYTES = 64 * 1024;
@@ -33,11 +34,13 @@ const preparedTexts = new WeakMap<object, ReturnType<typeof jsonPieces>>();
 const PIPELINE_OPERATIONS = new Set(['createStreamProcessor', 'updateStreamProcessor']);
 
 /**
- * For the HTTP layer, before a large body's transaction: writes the JSON text of the body's
- * pipeline, which storePipeline then takes instead of writing it inside the transaction.
+ * For the HTTP layer (and the wire's), before a large body's transaction: checks the shape of
+ * the body's pipeline and writes its JSON text, which checkProcessorDefinition and storePipeline
+ * then take instead of doing it inside the transaction. A pipeline refused is not written.
  */
 export async function prepareLargeBody(operationId: string, body: unknown): Promise<void> {
   if (!PIPELINE_OPERATIONS.has(operationId) || !isObject(body) || !Array.isArray(body['pipeline'])) return;
+  if (!await checkShapeAhead(body['pipeline'])) return;
   const text = jsonPieces(body['pipeline']);
   preparedTexts.set(body['pipeline'], text);
   await text;
@@ -49,15 +52,15 @@ function stageNames(pipeline: unknown[]): string[] {
 
 /**
  * Stores a processor's new pipeline: in the row when small, otherwise as a new blob version
- * (the row then names it). `connections` is what connectionsUsedBy finds in it.
+ * (the row then names it). `connections` are those its stages name (checkProcessorDefinition's answer).
  * Once the row naming it is committed, keepOnlyStoredPipeline drops the other versions.
  */
-export async function storePipeline(blobs: BlobStore, processorId: string, pipeline: Document[], connections: () => Set<string>): Promise<StoredPipeline> {
+export async function storePipeline(blobs: BlobStore, processorId: string, pipeline: Document[], connections: ReadonlySet<string>): Promise<StoredPipeline> {
   const { pieces, bytes } = await (preparedTexts.get(pipeline) ?? jsonPieces(pipeline));
   if (bytes <= PIPELINE_INLINE_BYTES) return { pipeline };
   const version = randomUUID();
   await blobs.write(STREAMS_KIND.processor, processorId, version, pieces);
-  return { pipelineBlob: { version, bytes, stages: stageNames(pipeline), connections: [...connections()] } };
+  return { pipelineBlob: { version, bytes, stages: stageNames(pipeline), connections: [...connections] } };
 }
 
 /** A version storePipeline wrote for a write of the processor that did not commit. */

@@ -2,7 +2,7 @@
 // rules, src/engine/README.md; the connections it names exist), and which connections does
 // it hold on to. The shape rules belong to the engine (pipeline-shape.ts); this adds the DLQ.
 import { PipelineError, type Document } from '../../engine/contract.js';
-import { checkConnectionsExist, checkPipelineShape } from '../../engine/pipeline-shape.js';
+import { checkConnectionsExist, checkPipelineShape, checkPipelineShapeInSlices } from '../../engine/pipeline-shape.js';
 
 /** The built-in sink that needs no connection (`{$emit: {connectionName: "__testLog"}}`). */
 export { TEST_LOG_CONNECTION } from '../../engine/pipeline-shape.js';
@@ -15,13 +15,31 @@ export interface DlqOptions {
 }
 
 /**
- * Throws PipelineError when the pipeline or its dead letter queue cannot run in an instance
- * whose connections are `connectionTypes` (name -> type).
+ * Shape checks of request bodies' pipelines made before the request's transaction, by pipeline:
+ * a store transaction holds every other one back while it runs, however it gives way.
  */
-export function checkProcessorDefinition(pipeline: unknown, dlq: unknown, connectionTypes: Map<string, string>): void {
-  const used = checkPipelineShape(pipeline);
+const shapesCheckedAhead = new WeakMap<object, Promise<Set<string>>>();
+
+/**
+ * Checks the pipeline's shape now, in slices, for checkProcessorDefinition to take when the
+ * request gets there; says whether it passed (a failure is thrown there, in its usual place).
+ */
+export function checkShapeAhead(pipeline: unknown[]): Promise<boolean> {
+  const checked = checkPipelineShapeInSlices(pipeline);
+  shapesCheckedAhead.set(pipeline, checked);
+  return checked.then(() => true, () => false);
+}
+
+/**
+ * Throws PipelineError when the pipeline or its dead letter queue cannot run in an instance
+ * whose connections are `connectionTypes` (name -> type); otherwise returns the connections
+ * the pipeline (without its DLQ) uses.
+ */
+export async function checkProcessorDefinition(pipeline: unknown, dlq: unknown, connectionTypes: Map<string, string>): Promise<ReadonlySet<string>> {
+  const checkedAhead = typeof pipeline === 'object' && pipeline !== null ? shapesCheckedAhead.get(pipeline) : undefined;
+  const used = await (checkedAhead ?? checkPipelineShapeInSlices(pipeline));
   checkConnectionsExist(used, new Set(connectionTypes.keys()));
-  if (dlq === undefined) return;
+  if (dlq === undefined) return used;
   if (!isObject(dlq)) throw new PipelineError('options.dlq must be an object');
   for (const field of ['connectionName', 'db', 'coll'] as const) {
     if (typeof dlq[field] !== 'string' || dlq[field] === '') throw new PipelineError(`options.dlq.${field} is required`);
@@ -30,6 +48,7 @@ export function checkProcessorDefinition(pipeline: unknown, dlq: unknown, connec
   checkConnectionsExist([name], new Set(connectionTypes.keys()));
   // Atlas writes dead letters to an Atlas database only.
   if (connectionTypes.get(name) !== 'Cluster') throw new PipelineError(`the dead letter queue connection ${name} must be a Cluster connection`);
+  return used;
 }
 
 /**

@@ -32,11 +32,14 @@ function genericError(name: string, message: string): ApiError {
   return new ApiError('STREAM_PROCESSOR_GENERIC_ERROR', [name, message]);
 }
 
-/** Checks a definition against the instance's connections; a PipelineError becomes Atlas's 400. */
-export async function checkDefinition(tx: StoreTx, instance: StoredInstance, name: string, pipeline: unknown, dlq: unknown): Promise<void> {
+/**
+ * Checks a definition against the instance's connections; a PipelineError becomes Atlas's 400.
+ * Returns the connections the pipeline uses.
+ */
+export async function checkDefinition(tx: StoreTx, instance: StoredInstance, name: string, pipeline: unknown, dlq: unknown): Promise<ReadonlySet<string>> {
   const types = new Map((await listConnections(tx, instance)).map((c) => [c.name, c.type]));
   try {
-    checkProcessorDefinition(pipeline, dlq, types);
+    return await checkProcessorDefinition(pipeline, dlq, types);
   } catch (error) {
     if (error instanceof PipelineError) throw genericError(name, error.message);
     throw error;
@@ -236,9 +239,9 @@ async function start(ctx: RequestContext, request: StartRequest = {}): Promise<{
  * run again after losing a race), what it wrote goes again, so a new processor leaves nothing
  * behind; once it commits, the versions the row no longer names go.
  */
-async function storeProcessorPipeline(ctx: RequestContext, processorId: string, pipeline: Document[], created: boolean): Promise<StoredPipeline> {
+async function storeProcessorPipeline(ctx: RequestContext, processorId: string, pipeline: Document[], connections: ReadonlySet<string>, created: boolean): Promise<StoredPipeline> {
   const { blobs } = ctx.services.store;
-  const stored = await storePipeline(blobs, processorId, pipeline, () => connectionsUsedBy({ pipeline }));
+  const stored = await storePipeline(blobs, processorId, pipeline, connections);
   const written = stored.pipelineBlob?.version;
   const failed = (what: string) => (error: unknown) => ctx.log.error({ processorId, err: error }, what);
   if (written) {
@@ -268,12 +271,12 @@ export const processorHandlers: HandlerTable = {
     const options = isObject(body['options']) ? body['options'] : undefined;
     const dlq = options?.['dlq'] as DlqOptions | undefined;
     const pipeline = body['pipeline'] as Document[];
-    await checkDefinition(ctx.tx, instance, name, pipeline, dlq);
+    const connections = await checkDefinition(ctx.tx, instance, name, pipeline, dlq);
     const now = ctx.services.now();
     const id = newObjectId(now.getTime());
     const processor: StoredProcessor = {
       _id: id, instanceId: instance._id, groupId: instance.groupId, instanceName: instance.name, name,
-      ...await storeProcessorPipeline(ctx, id, pipeline, true),
+      ...await storeProcessorPipeline(ctx, id, pipeline, connections, true),
       state: 'CREATED', resumeFromCheckpoint: true, createdAt: now.toISOString(), lastStateChange: now.toISOString(),
     };
     if (dlq) processor.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
@@ -309,12 +312,12 @@ export const processorHandlers: HandlerTable = {
     // An empty dlq object removes the dead letter queue (mongosh's modify({dlq: {}})).
     const removesDlq = isObject(options['dlq']) && Object.keys(options['dlq']).length === 0;
     const dlq = (removesDlq ? undefined : options['dlq'] ?? processor.options?.dlq) as DlqOptions | undefined;
-    await checkDefinition(ctx.tx, instance, name, newPipeline ?? await loadPipeline(ctx.services.store.blobs, processor), dlq);
+    const connections = await checkDefinition(ctx.tx, instance, name, newPipeline ?? await loadPipeline(ctx.services.store.blobs, processor), dlq);
     const updated: StoredProcessor = { ...processor, name };
     if (newPipeline !== undefined) {
       delete updated.pipeline;
       delete updated.pipelineBlob;
-      Object.assign(updated, await storeProcessorPipeline(ctx, processor._id, newPipeline, false));
+      Object.assign(updated, await storeProcessorPipeline(ctx, processor._id, newPipeline, connections, false));
     }
     if (dlq) updated.options = { dlq: { connectionName: dlq.connectionName, db: dlq.db, coll: dlq.coll } };
     else delete updated.options;
