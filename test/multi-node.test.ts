@@ -1,7 +1,8 @@
 // Two API nodes, separate processes, on one PostgreSQL database: whichever node a client
 // reaches, it gets the same answer. A Digest challenge from one node is answered at the other
 // and cannot be replayed at either; a token from one is honoured, and once revoked refused,
-// by both; rate-limit counts are shared; racing deletes end with one winner.
+// by both; rate-limit counts are shared; racing deletes end with one winner; an answer a node
+// reuses (src/http/response-cache.ts) shows the next call what the other node wrote.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCEPT, callAnonymous, callBearer, callDigest, digestAuthorization, fetchToken, type CallOptions } from '../src/testing/harness.js';
 import { clusterEnvironment, startNodes, stopNodes, type ClusterEnvironment } from '../src/testing/cluster.js';
@@ -54,7 +55,8 @@ describe.skipIf(!serverUrl)('two API nodes on one PostgreSQL database', () => {
   it('honours a token issued by one node at the other, and refuses it everywhere once revoked', async () => {
     const token = await fetchToken(a.url, cluster.clientId, cluster.clientSecret);
     const path = `${V2}/groups/${a.projectId}`;
-    expect((await callBearer(`${b.url}${path}`, token, { accept: ACCEPT.identity })).status).toBe(200);
+    // Twice at each: the second call is answered from what the node remembers of the token.
+    for (const node of [a, b, a, b]) expect((await callBearer(`${node.url}${path}`, token, { accept: ACCEPT.identity })).status).toBe(200);
     const revoke = await fetch(`${b.url}/api/oauth/revoke`, {
       method: 'POST',
       headers: {
@@ -76,6 +78,33 @@ describe.skipIf(!serverUrl)('two API nodes on one PostgreSQL database', () => {
     const remaining = (res: typeof first) => Number(res.headers.get('ratelimit-remaining'));
     // Other tests' calls may land in between, never fewer than this one.
     expect(remaining(second)).toBeLessThan(remaining(first));
+  });
+
+  it('gives each of many calls at once its own count', async () => {
+    const token = await fetchToken(a.url, cluster.clientId, cluster.clientSecret);
+    const path = `${V2}/groups/${a.projectId}/streams`;
+    const calls = await Promise.all(Array.from({ length: 12 }, (_, i) => callBearer(`${(i % 3 === 0 ? b : a).url}${path}`, token, { accept: ACCEPT.streams })));
+    for (const call of calls) expect(call.status).toBe(200);
+    const remaining = calls.map((c) => Number(c.headers.get('ratelimit-remaining'))).sort((x, y) => x - y);
+    // Other tests' calls may land in between: distinct counts, none shared.
+    expect(new Set(remaining).size).toBe(calls.length);
+  });
+
+  it('shows a read one node answered before an edit and a deletion made through the other', async () => {
+    const instances = `${V2}/groups/${a.projectId}/streams`;
+    expect((await digest(a, instances, { method: 'POST', accept: ACCEPT.streams,
+      body: { name: 'reused', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } } })).status).toBe(200);
+    const connections = `${instances}/reused/connections`;
+    expect((await digest(a, connections, { method: 'POST', accept: ACCEPT.streams,
+      body: { name: 'hook', type: 'Https', url: 'https://example.com/before' } })).status).toBe(200);
+    const token = await fetchToken(b.url, cluster.clientId, cluster.clientSecret);
+    const read = () => callBearer(`${b.url}${connections}/hook`, token, { accept: ACCEPT.streams });
+    for (let i = 0; i < 3; i++) expect((await read()).json.url).toBe('https://example.com/before');
+    expect((await digest(a, `${connections}/hook`, { method: 'PATCH', accept: ACCEPT.streams,
+      body: { name: 'hook', type: 'Https', url: 'https://example.com/after' } })).status).toBe(200);
+    expect((await read()).json.url).toBe('https://example.com/after');
+    expect((await digest(a, `${connections}/hook`, { method: 'DELETE', accept: ACCEPT.streams })).status).toBe(202);
+    expectError(await read(), 404, 'STREAM_CONNECTION_NOT_FOUND_FOR_NAME');
   });
 
   it('sees on one node what was written through the other', async () => {

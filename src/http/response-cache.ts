@@ -3,8 +3,8 @@
 // client polling one resource would otherwise pay on every call for the store reads,
 // authorization, rendering and JSON of an answer that cannot have changed. Any committed
 // entity write (a role change, a revoked token, an edited connection) moves the store's
-// generation on and empties the cache; on PostgreSQL the generation moves at every call,
-// because another node may have written, so nothing is ever reused there.
+// generation on and empties the cache; on PostgreSQL a write at any node does, seen by the
+// next call anywhere (the request first catches up with the database's generations).
 import type { Store } from '../store/store.js';
 import type { Answer } from './respond.js';
 

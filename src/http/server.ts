@@ -240,6 +240,13 @@ function authenticated(x: Exchange, services: Services): boolean | Promise<boole
   // Every Digest call's first leg comes without credentials: it is answered without building
   // an AuthenticationRequired, whose stack trace costs more than the rest of the answer.
   if (!x.req.headers.authorization) return refused(x, services, 'no credentials', false);
+  // The credential and answer caches are kept by the store's generations: on a shared
+  // database they first take in what other nodes wrote.
+  const caughtUp = services.store.catchUp();
+  return caughtUp ? caughtUp.then(() => authenticatedNow(x, services)) : authenticatedNow(x, services);
+}
+
+function authenticatedNow(x: Exchange, services: Services): boolean | Promise<boolean> {
   x.principal = knownBearer(x.req, services.store, services.signingKey, x.clientIp, services.now());
   return x.principal !== undefined || authenticatedByStore(x, services);
 }

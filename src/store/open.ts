@@ -15,7 +15,7 @@ export interface StoreChoice {
   sqlitePath: string;
   /** Told when writing batched audit events fails. */
   onJournalError?: (error: unknown) => void;
-  /** Kinds whose writes cannot change what a credential resolves to (SQLite only: see Store.identityGeneration). */
+  /** Kinds whose writes cannot change what a credential resolves to (see Store.identityGeneration). */
   credentialFreeKinds?: ReadonlySet<string>;
 }
 
@@ -32,7 +32,7 @@ export interface Backend {
 
 export async function openStore(choice: StoreChoice): Promise<Backend> {
   if (choice.databaseUrl) {
-    const store = await openPostgresStore({ url: choice.databaseUrl, onJournalError: choice.onJournalError });
+    const store = await openPostgresStore({ url: choice.databaseUrl, onJournalError: choice.onJournalError, credentialFreeKinds: choice.credentialFreeKinds });
     const { pool } = store;
     return {
       store, pool, rateCounter: postgresRateCounter(pool),

@@ -72,8 +72,11 @@ export function leaseStore(pool: pg.Pool, runnerId: string, ttlMs: number) {
         [lease.processorId, runnerId, lease.epoch]);
     },
 
-    /** Runs write inside a transaction that holds the lease row, only while the lease is this runner's at this epoch. */
-    async fenced<T>(lease: Lease, write: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    /**
+     * Runs write inside a transaction that holds the lease row, only while the lease is this
+     * runner's at this epoch; ends it with commit's statement (commitStatement, once written).
+     */
+    async fenced<T>(lease: Lease, write: (client: pg.PoolClient) => Promise<T>, commit: () => string = () => 'COMMIT'): Promise<T> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
@@ -81,7 +84,7 @@ export function leaseStore(pool: pg.Pool, runnerId: string, ttlMs: number) {
           [lease.processorId, runnerId, lease.epoch]);
         if (!rowCount) throw new LeaseLostError(`runner ${runnerId} no longer holds processor ${lease.processorId} at epoch ${lease.epoch}`);
         const result = await write(client);
-        await client.query('COMMIT');
+        await client.query(commit());
         return result;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -10,11 +10,14 @@ const LOCK_KEY = 0x41545353;
 /**
  * PostgreSQL-only objects, recreated idempotently after the shared steps: sequences give
  * concurrent transactions creation-order numbers without reading MAX(seq) (which would make
- * every two inserts conflict under SERIALIZABLE).
+ * every two inserts conflict under SERIALIZABLE), and count the writes every node's caches
+ * follow (the store's generations, postgres.ts).
  */
 const POSTGRES_OBJECTS = `
   CREATE SEQUENCE IF NOT EXISTS entities_seq_gen;
-  CREATE SEQUENCE IF NOT EXISTS audit_events_seq_gen;`;
+  CREATE SEQUENCE IF NOT EXISTS audit_events_seq_gen;
+  CREATE SEQUENCE IF NOT EXISTS entity_generation;
+  CREATE SEQUENCE IF NOT EXISTS identity_generation;`;
 
 /**
  * Steps only PostgreSQL needs (what nodes share beyond entities), numbered from 1001 in the

@@ -10,6 +10,7 @@ import { wholeBlob, type BlobStore } from './blob-files.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { pageOf } from './paging.js';
 import { DuplicateKeyError, StaleReadError, type AuditEvent, type EntityKey, type Store, type StoreTx } from './store.js';
+import { markWrite, noChanges, type Changes } from './write-changes.js';
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database[?options=-c search_path=...] */
@@ -18,6 +19,8 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** Told when writing batched audit events fails. */
   onJournalError?: (error: unknown) => void;
+  /** Kinds whose writes leave identityGeneration() as it was (see Store); none unless given. */
+  credentialFreeKinds?: ReadonlySet<string>;
 }
 
 export interface PostgresStore extends Store {
@@ -29,7 +32,7 @@ export interface PostgresStore extends Store {
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 30;
 
-export async function openPostgresStore({ url, maxConnections = 10, onJournalError = () => {} }: PostgresOptions): Promise<PostgresStore> {
+export async function openPostgresStore({ url, maxConnections = 10, onJournalError = () => {}, credentialFreeKinds = new Set() }: PostgresOptions): Promise<PostgresStore> {
   const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 5000 });
   // An idle connection the server dropped: the pool discards it and the next query reconnects.
   // Without a listener the error would end the process.
@@ -49,14 +52,17 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
   let journal: AuditJournal | undefined;
   const waiting: WaitingAudit = (scopeId, fromIso, toIso) => journal?.waiting(scopeId, fromIso, toIso) ?? [];
 
+  const generations = new SharedGenerations(pool);
+
   async function run<T>(begin: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const conn = await pool.connect();
       let broken = false;
       try {
         await conn.query(begin);
-        const result = await fn(postgresTx(conn, waiting));
-        await conn.query('COMMIT');
+        const changes = noChanges();
+        const result = await fn(postgresTx(conn, { waitingAudit: waiting, changes, credentialFreeKinds }));
+        generations.note(await conn.query(commitStatement(changes)));
         return result;
       } catch (error) {
         await conn.query('ROLLBACK').catch(() => { broken = true; });
@@ -71,7 +77,6 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
     }
   }
 
-  let generation = 0;
   const store: PostgresStore = {
     pool,
     blobs: postgresBlobs(pool),
@@ -81,21 +86,80 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
     journal(scopeId, event) {
       journal!.record(scopeId, event);
     },
-    // Another node may change what a cache holds without this process knowing: a new
-    // generation at every call means nothing read here is ever reused.
-    generation: () => ++generation,
-    identityGeneration: () => ++generation,
+    generation: () => generations.entity,
+    identityGeneration: () => generations.identity,
+    catchUp: () => generations.catchUp(),
     async close() {
       await journal!.flush();
       await pool.end();
     },
   };
   // On PostgreSQL the journal's waiting events are this node's only: another node's calls show
-  // up in its trail once written (within the journal's flush delay).
-  journal = new AuditJournal((batch) => store.transaction(async (t) => {
-    for (const { scopeId, event } of batch) await t.appendAudit(scopeId, event);
-  }), onJournalError);
+  // up in its trail once written (within the journal's flush delay). A batch is one statement,
+  // atomic by itself: a round trip per event made the database the limit of a busy node.
+  journal = new AuditJournal(async (batch) => {
+    await pool.query(`INSERT INTO audit_events (scope_id, at, seq, event)
+      SELECT scope_id, at, nextval('audit_events_seq_gen'), event FROM unnest($1::text[], $2::text[], $3::text[]) AS batch(scope_id, at, event)`,
+    [batch.map((p) => p.scopeId), batch.map((p) => p.event.at), batch.map((p) => JSON.stringify(p.event))]);
+  }, onJournalError);
   return store;
+}
+
+/**
+ * The store's generations, shared by every node: two sequences (entity_generation, and
+ * identity_generation for writes of kinds a credential check may read) that a write moves on
+ * after it commits, in the same message as its COMMIT (commitStatement), so that the server
+ * runs both even if the writing process dies once it has sent them. A node that reads a value
+ * the write left therefore sees the write in any snapshot it takes afterwards, and a cache kept
+ * at an older value is not used again. Sequences rather than a row, because every two writers
+ * updating one row would conflict under SERIALIZABLE.
+ */
+class SharedGenerations {
+  entity = 0;
+  identity = 0;
+  private reading?: Promise<void>;
+  private nextRead?: Promise<void>;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Reads both sequences. Callers that arrive while a read is on its way share the next one
+   * (sent after they arrived, so it sees every write committed before): many requests at
+   * once make two reads, not one each.
+   */
+  catchUp(): Promise<void> {
+    if (!this.reading) {
+      this.reading = this.read().finally(() => { this.reading = undefined; });
+      return this.reading;
+    }
+    this.nextRead ??= this.reading.catch(() => undefined).then(() => {
+      this.nextRead = undefined;
+      return this.catchUp();
+    });
+    return this.nextRead;
+  }
+
+  /** Takes the values a commit (commitStatement) or a read returned; never goes back. */
+  note(results: pg.QueryResult | pg.QueryResult[]): void {
+    const row = (Array.isArray(results) ? results.at(-1) : results)?.rows[0] as { entity?: string; identity?: string } | undefined;
+    if (row?.entity !== undefined) this.entity = Math.max(this.entity, Number(row.entity));
+    if (row?.identity !== undefined) this.identity = Math.max(this.identity, Number(row.identity));
+  }
+
+  private async read(): Promise<void> {
+    // A sequence nextval never took shows its start value (1), the value its first nextval gives.
+    this.note(await this.pool.query(`SELECT
+      (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM entity_generation) AS entity,
+      (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM identity_generation) AS identity`));
+  }
+}
+
+/** Ends a transaction that made these changes, moving the shared generations on once it commits (see SharedGenerations). */
+export function commitStatement(changes: Changes): string {
+  if (!changes.entities) return 'COMMIT';
+  return changes.identity
+    ? "COMMIT; SELECT nextval('entity_generation') AS entity, nextval('identity_generation') AS identity"
+    : "COMMIT; SELECT nextval('entity_generation') AS entity";
 }
 
 /**
@@ -142,8 +206,16 @@ type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEv
  */
 const unstorable = (values: unknown[]): boolean => values.some((v) => typeof v === 'string' && v.includes('\u0000'));
 
+export interface PostgresTxOptions {
+  waitingAudit?: WaitingAudit;
+  /** Marked as entities are written: the transaction then ends with commitStatement(changes). */
+  changes?: Changes;
+  credentialFreeKinds?: ReadonlySet<string>;
+}
+
 /** The store's operations on one connection, inside whatever transaction it has open (fenced writes use it). */
-export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () => []): StoreTx {
+export function postgresTx(conn: pg.PoolClient, { waitingAudit = () => [], changes = noChanges(), credentialFreeKinds = new Set() }: PostgresTxOptions = {}): StoreTx {
+  const wrote = (kind: string): void => markWrite(changes, credentialFreeKinds, kind);
   const one = async (sql: string, values: unknown[]): Promise<string | undefined> =>
     unstorable(values) ? undefined : (await conn.query<{ doc: string }>(sql, values)).rows[0]?.doc;
   const docs = async (sql: string, values: unknown[]): Promise<string[]> =>
@@ -153,10 +225,12 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
     unstorable(values) ? 0 : (await conn.query(sql, values)).rowCount ?? 0;
   // ON CONFLICT DO NOTHING rather than catching the unique violation: an error would abort the
   // whole transaction, where SQLite lets the caller go on.
-  const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): Promise<number> => count(
-    `INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc)
-     VALUES ($1, $2, $3, $4, nextval('entities_seq_gen'), $5, $6) ON CONFLICT DO NOTHING`,
+  const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): Promise<number> => {
+    wrote(kind);
+    return count(`INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc)
+      VALUES ($1, $2, $3, $4, nextval('entities_seq_gen'), $5, $6) ON CONFLICT DO NOTHING`,
     [kind, key.id, key.parentId ?? '', key.name ?? null, expiresAt, JSON.stringify(doc)]);
+  };
 
   return {
     async get(kind, id) { return parse(await one('SELECT doc FROM entities WHERE kind = $1 AND id = $2', [kind, id])); },
@@ -183,6 +257,7 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
       if (await insertRow(kind, key, null, doc) === 0) throw new DuplicateKeyError(`${kind} ${key.name ?? key.id} exists`);
     },
     async update(kind, id, doc, name) {
+      wrote(kind);
       if (name === undefined) return await count('UPDATE entities SET doc = $1 WHERE kind = $2 AND id = $3', [JSON.stringify(doc), kind, id]) > 0;
       // A rename may collide with a sibling: a savepoint keeps the transaction usable after it.
       await conn.query('SAVEPOINT rename');
@@ -197,16 +272,31 @@ export function postgresTx(conn: pg.PoolClient, waitingAudit: WaitingAudit = () 
       }
     },
     async put(kind, key, doc) {
+      wrote(kind);
       await conn.query(
         `INSERT INTO entities (kind, id, parent_id, name, seq, expires_at, doc)
          VALUES ($1, $2, $3, $4, nextval('entities_seq_gen'), NULL, $5)
          ON CONFLICT (kind, id) DO UPDATE SET doc = EXCLUDED.doc`,
         [kind, key.id, key.parentId ?? '', key.name ?? null, JSON.stringify(doc)]);
     },
-    async delete(kind, id) { return await count('DELETE FROM entities WHERE kind = $1 AND id = $2', [kind, id]) > 0; },
-    deleteChildren: (kind, parentId) => count('DELETE FROM entities WHERE kind = $1 AND parent_id = $2', [kind, parentId]),
+    async delete(kind, id) {
+      wrote(kind);
+      return await count('DELETE FROM entities WHERE kind = $1 AND id = $2', [kind, id]) > 0;
+    },
+    deleteChildren(kind, parentId) {
+      wrote(kind);
+      return count('DELETE FROM entities WHERE kind = $1 AND parent_id = $2', [kind, parentId]);
+    },
+    // Only expired entities go: no cached live entity can change.
     deleteExpired: (kind, nowMs) => count('DELETE FROM entities WHERE kind = $1 AND expires_at IS NOT NULL AND expires_at < $2', [kind, nowMs]),
-    async insertOnce(kind, id, expiresAtMs) { return await insertRow(kind, { id }, expiresAtMs, {}) > 0; },
+    async insertOnce(kind, id, expiresAtMs, { seenByReads = true } = {}) {
+      const changedBefore = { ...changes };
+      try {
+        return await insertRow(kind, { id }, expiresAtMs, {}) > 0;
+      } finally {
+        if (!seenByReads) Object.assign(changes, changedBefore);
+      }
+    },
     async appendAudit(scopeId, event) {
       await conn.query("INSERT INTO audit_events (scope_id, at, seq, event) VALUES ($1, $2, nextval('audit_events_seq_gen'), $3)",
         [scopeId, event.at, JSON.stringify(event)]);

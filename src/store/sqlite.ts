@@ -9,6 +9,7 @@ import { fileBlobStore, memoryBlobStore } from './blob-files.js';
 import { migrations } from './migrations.js';
 import { pageOf } from './paging.js';
 import { DuplicateKeyError, type AuditEvent, type EntityKey, type ListResult, type Page, type Store, type StoreTx } from './store.js';
+import { markWrite, noChanges, type Changes } from './write-changes.js';
 
 export interface SqliteOptions {
   /** A file path, or ':memory:'. */
@@ -17,12 +18,6 @@ export interface SqliteOptions {
   onJournalError?: (error: unknown) => void;
   /** Kinds whose writes leave identityGeneration() as it was (see Store); none unless given. */
   credentialFreeKinds?: ReadonlySet<string>;
-}
-
-/** What the open transaction wrote: any entity, and any entity a credential check may read. */
-interface Changes {
-  entities: boolean;
-  identity: boolean;
 }
 
 /** Opens (or creates) the database, or throws naming the file and what to do about it. */
@@ -58,7 +53,7 @@ export function openSqliteStore({ path, onJournalError = () => {}, credentialFre
   let generation = 0;
   let identityGeneration = 0;
   // Set by entity writes inside a transaction; counted once the transaction commits.
-  const changes: Changes = { entities: false, identity: false };
+  const changes = noChanges();
   // The journal writes through this store's own transactions, so it is made after the store.
   let journal: AuditJournal;
   const tx = sqliteTx(db, changes, credentialFreeKinds, (scopeId, fromIso, toIso) => journal.waiting(scopeId, fromIso, toIso));
@@ -102,6 +97,8 @@ export function openSqliteStore({ path, onJournalError = () => {}, credentialFre
     },
     generation: () => generation,
     identityGeneration: () => identityGeneration,
+    // Only this process writes the file: its counters are always up to date.
+    catchUp: () => undefined,
     async close() {
       await journal.flush();
       await queue;
@@ -169,10 +166,7 @@ interface SqliteTx extends StoreTx {
 }
 
 function sqliteTx(db: Database.Database, changes: Changes, credentialFreeKinds: ReadonlySet<string>, waitingAudit: WaitingAudit): SqliteTx {
-  const wrote = (kind: string): void => {
-    changes.entities = true;
-    if (!credentialFreeKinds.has(kind)) changes.identity = true;
-  };
+  const wrote = (kind: string): void => markWrite(changes, credentialFreeKinds, kind);
   const q = {
     get: db.prepare('SELECT doc FROM entities WHERE kind = ? AND id = ?').pluck(),
     getByName: db.prepare('SELECT doc FROM entities WHERE kind = ? AND parent_id = ? AND name = ?').pluck(),

@@ -93,6 +93,12 @@ export interface Store {
    * thought about counts as one that can.
    */
   identityGeneration(): number;
+  /**
+   * Brings generation() and identityGeneration() up to date with what other processes sharing
+   * the database committed before this call; undefined, at once, when no other process writes
+   * to it. A caller about to consult a cache kept by generation calls this first.
+   */
+  catchUp(): Promise<void> | undefined;
   close(): Promise<void>;
 }
 

@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import type { ProcessorHost } from '../../engine/contract.js';
 import type { BlobStore } from '../../store/blob-files.js';
 import { LeaseLostError, type Lease, type LeaseStore } from '../../store/postgres-leases.js';
-import { postgresTx } from '../../store/postgres.js';
-import { STREAMS_KIND } from './common.js';
+import { commitStatement, postgresTx } from '../../store/postgres.js';
+import { noChanges } from '../../store/write-changes.js';
+import { CREDENTIAL_FREE_KINDS, STREAMS_KIND } from './common.js';
 import { loadStoredCheckpoint, saveStoredCheckpoint, type StoredCheckpoint } from './processor-host.js';
 import { markProcessorFailed } from './processors.js';
 
@@ -16,7 +17,8 @@ export function createFencedHost(leases: LeaseStore, blobs: BlobStore, leaseOf: 
   const fenced = async <T>(processorId: string, write: (tx: ReturnType<typeof postgresTx>) => Promise<T>): Promise<T> => {
     const lease = leaseOf(processorId);
     if (!lease) throw new LeaseLostError(`processor ${processorId} is not held by this runner`);
-    return leases.fenced(lease, (client) => write(postgresTx(client)));
+    const changes = noChanges();
+    return leases.fenced(lease, (client) => write(postgresTx(client, { changes, credentialFreeKinds: CREDENTIAL_FREE_KINDS })), () => commitStatement(changes));
   };
   return {
     // Reading needs no fence: the new owner reads after its claim committed.
