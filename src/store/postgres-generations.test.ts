@@ -16,7 +16,8 @@ describe.skipIf(!serverUrl)('generations shared by the nodes of one database', (
   beforeAll(async () => {
     schema = await createTestSchema(serverUrl!);
     const credentialFreeKinds = new Set(['connection']);
-    [reader, writer] = await Promise.all([0, 1].map(() => openPostgresStore({ url: schema.url, credentialFreeKinds })));
+    reader = await openPostgresStore({ url: schema.url, credentialFreeKinds });
+    writer = await openPostgresStore({ url: schema.url, credentialFreeKinds });
     await reader.catchUp();
   });
   afterAll(async () => {
