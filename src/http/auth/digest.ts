@@ -2,7 +2,8 @@
 // Nonces are stateless: a timestamp sealed with an HMAC, so any server process sharing the
 // store's key can check them. Replays are refused by recording each (nonce, nc) once
 // (src/store/replay-ledger.ts).
-import { createHash, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { fillRandom } from '../../crypto/random-block.js';
 
 export const DIGEST_REALM = 'MMS Public API';
 export const NONCE_LIFETIME_MS = 5 * 60 * 1000;
@@ -28,23 +29,8 @@ export function digestHa1(publicKey: string, privateKey: string): { md5: string;
 export function makeNonce(key: Buffer, nowMs: number): string {
   const head = Buffer.alloc(12);
   head.writeUIntBE(nowMs, 0, 6);
-  takeRandom(head, 6);
+  fillRandom(head, 6, 6);
   return Buffer.concat([head, nonceMac(key, head)]).toString('base64');
-}
-
-// Every challenge needs 6 random bytes: one call into the CSPRNG for each cost about as much
-// as the rest of the nonce, so they come from a block filled once per 682 challenges (the same
-// CSPRNG's bytes, each handed out once).
-const randomBlock = Buffer.alloc(4092);
-let randomAt = randomBlock.length;
-
-function takeRandom(target: Buffer, offset: number): void {
-  if (randomAt === randomBlock.length) {
-    randomFillSync(randomBlock);
-    randomAt = 0;
-  }
-  randomBlock.copy(target, offset, randomAt, randomAt + 6);
-  randomAt += 6;
 }
 
 function nonceMac(key: Buffer, head: Buffer): Buffer {
