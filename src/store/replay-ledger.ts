@@ -20,6 +20,10 @@ export interface ReplayLedger {
 /** Marks are grouped by the minute they expire in, so that expired ones go a group at a time, not one by one. */
 const SLOT_MS = 60_000;
 
+/**
+ * About 100 bytes a mark, kept until its nonce expires (5 minutes): a megabyte for every
+ * 10,000 Digest calls of the last few minutes. Only an answer that proves the key adds one.
+ */
 export function memoryReplayLedger(startedAtMs: number): ReplayLedger {
   const slots = new Map<number, Set<string>>();
   let swept = startedAtMs;
