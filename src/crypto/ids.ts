@@ -8,7 +8,8 @@
 // must each keep their own sequence. Cryptographic material that is not an identifier (key
 // file, nonces, salts, IVs, token ids) stays random whatever the seed.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHmac, randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { randomBytesFromBlock } from './random-block.js';
 
 /**
  * Bytes from HMAC-SHA256(seed, counter) in counter mode: a dozen lines, where a seeded PRNG
@@ -52,7 +53,7 @@ export function idSource(seed: string | undefined): IdSource {
 }
 
 export function randomBytes(count: number): Buffer {
-  return deterministic.getStore()?.bytes(count) ?? cryptoRandomBytes(count);
+  return deterministic.getStore()?.bytes(count) ?? randomBytesFromBlock(count);
 }
 
 /** A 24-hex id shaped like a MongoDB ObjectId: seconds since the epoch, then random bytes. */

@@ -13,8 +13,10 @@ export interface Scope {
   org?: Organization;
 }
 
-/** log may be a function giving the request's logger, so that it is made only when a refusal is logged. */
-export async function authorize(operation: OperationSpec, params: Record<string, string>, principal: Principal, tx: StoreTx, log: Logger | (() => Logger)): Promise<Scope> {
+/** A logger, or a function giving the request's logger, so that it is made only when something is logged. */
+export type LazyLogger = Logger | (() => Logger);
+
+export async function authorize(operation: OperationSpec, params: Record<string, string>, principal: Principal, tx: StoreTx, log: LazyLogger): Promise<Scope> {
   const logOf = typeof log === 'function' ? log : () => log;
   const required = requiredRoles(operation);
   const refuse = (held: Iterable<string>, where: string): never => {

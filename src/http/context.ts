@@ -6,6 +6,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { OperationId } from '../protocol/generated/types.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import type { QueryValues } from '../protocol/validate.js';
+import type { ReplayLedger } from '../store/replay-ledger.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { Organization, Project } from '../domain/identity/model.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,6 +17,8 @@ export interface Services {
   store: Store;
   /** HMAC key for Digest nonces and OAuth tokens, derived from the key file (never in the store). */
   signingKey: Buffer;
+  /** Where each Digest (nonce, nc) pair's use is recorded, so that a replay is refused. */
+  nonceUses: ReplayLedger;
   secretBox: SecretBox;
   runner: ProcessorRunner;
   log: Logger;

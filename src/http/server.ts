@@ -9,7 +9,7 @@ import { matchRoute } from '../protocol/router.js';
 import { parseQuery, validateBody, validatePathParams, type QueryValues } from '../protocol/validate.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { normalizeAddress } from './auth/access-list.js';
-import { authenticate, AuthenticationRequired, knownBearer } from './auth/authenticate.js';
+import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize } from './authorize.js';
@@ -233,8 +233,9 @@ export function answerProbe(res: ServerResponse, ready: boolean): void {
 }
 
 /**
- * Sets the principal, or answers the Digest challenge and returns false. A bearer token
- * whose principal is cached is answered at once, without a promise to make and await.
+ * Sets the principal, or answers the Digest challenge and returns false. A caller whose
+ * credentials need nothing from the store (authenticate.ts) is answered at once, without a
+ * promise to make and await.
  */
 function authenticated(x: Exchange, services: Services): boolean | Promise<boolean> {
   // Every Digest call's first leg comes without credentials: it is answered without building
@@ -247,18 +248,26 @@ function authenticated(x: Exchange, services: Services): boolean | Promise<boole
 }
 
 function authenticatedNow(x: Exchange, services: Services): boolean | Promise<boolean> {
-  x.principal = knownBearer(x.req, services.store, services.signingKey, x.clientIp, services.now());
-  return x.principal !== undefined || authenticatedByStore(x, services);
+  let principal: Principal | Promise<Principal>;
+  try {
+    principal = authenticate(x.req, services, x.clientIp, services.now());
+  } catch (error) {
+    return refusedFor(x, services, error);
+  }
+  if (principal instanceof Promise) {
+    return principal.then((p) => {
+      x.principal = p;
+      return true;
+    }, (error: unknown) => refusedFor(x, services, error));
+  }
+  x.principal = principal;
+  return true;
 }
 
-async function authenticatedByStore(x: Exchange, services: Services): Promise<boolean> {
-  try {
-    x.principal = await authenticate(x.req, services.store, services.signingKey, x.clientIp, services.now());
-    return true;
-  } catch (error) {
-    if (!(error instanceof AuthenticationRequired)) throw error;
-    return refused(x, services, error.reason, error.stale);
-  }
+/** Answers the challenge for an AuthenticationRequired; any other error is the caller's to answer. */
+function refusedFor(x: Exchange, services: Services, error: unknown): false {
+  if (!(error instanceof AuthenticationRequired)) throw error;
+  return refused(x, services, error.reason, error.stale);
 }
 
 /** Answers the Digest challenge; returns false. */

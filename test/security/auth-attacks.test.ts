@@ -1,9 +1,12 @@
 // Credentials an attacker has or makes: a captured Digest answer replayed (as sent, on
-// another path, query or method), a nonce that is stale or was not issued here, and OAuth
+// another path, query or method, after a restart), a nonce that is stale or was not issued here, and OAuth
 // tokens expired, revoked, signed by another server's key, unsigned (`alg: none`) or
 // tampered with. Every one gets the Digest challenge and changes nothing. (Replay of a GET,
 // an answer for another path and the nonce arithmetic are in src/http; these are the rest.)
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeNonce, NONCE_LIFETIME_MS } from '../../src/http/auth/digest.js';
 import { signToken } from '../../src/http/auth/tokens.js';
@@ -91,6 +94,34 @@ describe('Digest', () => {
       renewed = /nonce="([^"]+)"/.exec(res.headers.get('www-authenticate') ?? '')![1]!;
     });
     expect((await post(url, digestAuthorization(url, 'POST', server.owner, renewed))).status).toBe(200);
+  });
+
+  it('an answer used before a restart is refused after it: its nonce is stale there, and the new nonce works', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ase-replay-'));
+    let first = await startTestServer({ inMemory: false, dataDir, logLevel: 'warn' });
+    const { owner } = first;
+    try {
+      const url = `${first.url}/api/atlas/v2/groups`;
+      const challenge = await callAnonymous(url, { method: 'POST' });
+      const nonce = /nonce="([^"]+)"/.exec(challenge.headers.get('www-authenticate') ?? '')![1]!;
+      const used = digestAuthorization(url, 'POST', owner, nonce);
+      const body = JSON.stringify({ name: 'before-restart', orgId: first.orgId });
+      expect((await post(url, used, body)).status).toBe(200);
+      await first.close();
+      first = await startTestServer({ inMemory: false, dataDir, logLevel: 'warn' });
+      const again = `${first.url}/api/atlas/v2/groups`;
+      const before = await storeState(first.app.store);
+      // The same answer, and one with a count never used: either could have been used before the restart.
+      const replayed = await post(again, digestAuthorization(again, 'POST', owner, nonce), body);
+      expectChallenge(replayed, true);
+      expectChallenge(await post(again, digestAuthorization(again, 'POST', owner, nonce, 'MD5', '00000002'), body), true);
+      expect(await storeState(first.app.store)).toEqual(before);
+      const renewed = /nonce="([^"]+)"/.exec(replayed.headers.get('www-authenticate') ?? '')![1]!;
+      expect((await post(again, digestAuthorization(again, 'POST', owner, renewed), JSON.stringify({ name: 'after-restart', orgId: first.orgId }))).status).toBe(200);
+    } finally {
+      await first.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('a nonce this server did not issue (another key, from the future, altered) is refused without stale', async () => {

@@ -5,7 +5,7 @@
 // again that whoever wrote the connection still holds them and that the project is still
 // in the instance's organization.
 import type { Logger } from 'pino';
-import { authorize } from '../../http/authorize.js';
+import { authorize, type LazyLogger } from '../../http/authorize.js';
 import { ApiError } from '../../http/errors.js';
 import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../../http/principal.js';
 import { operationById } from '../../protocol/router.js';
@@ -21,7 +21,7 @@ export function foreignClusterProject(definition: Record<string, unknown>, insta
 }
 
 /** The rights to write connections in the project: what reaching its clusters from a processor needs. */
-async function authorizeIn(tx: StoreTx, principal: Principal, instance: StoredInstance, groupId: string, log: Logger): Promise<void> {
+async function authorizeIn(tx: StoreTx, principal: Principal, instance: StoredInstance, groupId: string, log: LazyLogger): Promise<void> {
   await authorize(operationById('createStreamConnection'), { groupId }, principal, tx, log);
   const [target, home] = await Promise.all([tx.get<Project>(KIND.project, groupId), tx.get<Project>(KIND.project, instance.groupId)]);
   // Atlas connects clusters across projects of one organization only.
@@ -30,7 +30,7 @@ async function authorizeIn(tx: StoreTx, principal: Principal, instance: StoredIn
 
 /** At create or update: refuses (Atlas's 401/404) a caller without those rights in the named project. */
 export async function checkClusterProjectAccess(tx: StoreTx, principal: Principal, instance: StoredInstance,
-  definition: Record<string, unknown>, log: Logger): Promise<void> {
+  definition: Record<string, unknown>, log: LazyLogger): Promise<void> {
   const groupId = foreignClusterProject(definition, instance);
   if (groupId !== undefined) await authorizeIn(tx, principal, instance, groupId, log);
 }

@@ -320,7 +320,7 @@ export async function insertConnection(ctx: RequestContext, instance: StoredInst
   const name = checkObjectName(def['name'], 'Stream connection');
   if (name === '__testLog') throw invalidField('name', name, '__testLog is the built-in test sink and cannot be a connection name.');
   await validateDefinition(ctx.tx, instance.groupId, def);
-  await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
+  await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, () => ctx.log);
   const { definition, sealed } = seal(def, ctx.services.secretBox);
   const connection: StoredConnection = {
     id: newObjectId(ctx.services.now().getTime()), instanceId: instance._id, name, type: def['type'] as string,
@@ -373,7 +373,7 @@ export const connectionHandlers: HandlerTable = {
     const name = checkObjectName(def['name'], 'Stream connection');
     if (name === '__testLog') throw invalidField('name', name, '__testLog is the built-in test sink and cannot be a connection name.');
     await validateDefinition(ctx.tx, instance.groupId, def);
-    await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, ctx.log);
+    await checkClusterProjectAccess(ctx.tx, ctx.principal, instance, def, () => ctx.log);
     const { definition, sealed } = seal(def, ctx.services.secretBox, current.sealed);
     const updated: StoredConnection = { ...current, name, type: def['type'] as string, definition, sealed, author: authorOf(ctx) };
     await updateUnique(ctx.tx, STREAMS_KIND.connection, current.id, updated, name, 'STREAM_CONNECTION_NAME_ALREADY_EXISTS');

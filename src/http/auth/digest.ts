@@ -1,7 +1,9 @@
 // HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (docs/atlas-behaviour.md, "Authentication").
 // Nonces are stateless: a timestamp sealed with an HMAC, so any server process sharing the
-// store's key can check them. Replays are refused by recording each (nonce, nc) once.
-import { createHash, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+// store's key can check them. Replays are refused by recording each (nonce, nc) once
+// (src/store/replay-ledger.ts).
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { fillRandom } from '../../crypto/random-block.js';
 
 export const DIGEST_REALM = 'MMS Public API';
 export const NONCE_LIFETIME_MS = 5 * 60 * 1000;
@@ -27,7 +29,7 @@ export function digestHa1(publicKey: string, privateKey: string): { md5: string;
 export function makeNonce(key: Buffer, nowMs: number): string {
   const head = Buffer.alloc(12);
   head.writeUIntBE(nowMs, 0, 6);
-  randomFillSync(head, 6, 6);
+  fillRandom(head, 6, 6);
   return Buffer.concat([head, nonceMac(key, head)]).toString('base64');
 }
 
@@ -37,14 +39,15 @@ function nonceMac(key: Buffer, head: Buffer): Buffer {
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid';
 
-export function checkNonce(key: Buffer, nonce: string, nowMs: number): NonceCheck {
+/** issuedSinceMs: a nonce issued earlier is stale (its uses may have been recorded where this process cannot see them). */
+export function checkNonce(key: Buffer, nonce: string, nowMs: number, issuedSinceMs = 0): NonceCheck {
   const raw = Buffer.from(nonce, 'base64');
   if (raw.length !== 24 || raw.toString('base64') !== nonce) return 'invalid';
   const head = raw.subarray(0, 12);
   if (!timingSafeEqual(nonceMac(key, head), raw.subarray(12))) return 'invalid';
   const issued = head.readUIntBE(0, 6);
   if (issued > nowMs + 60_000) return 'invalid';
-  return nowMs - issued > NONCE_LIFETIME_MS ? 'stale' : 'valid';
+  return nowMs - issued > NONCE_LIFETIME_MS || issued < issuedSinceMs ? 'stale' : 'valid';
 }
 
 export function challengeHeader(nonce: string, stale: boolean): string {
@@ -74,7 +77,8 @@ export function parseDigestAuthorization(header: string): DigestCredentials | un
   const pattern = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)/g;
   let part: RegExpExecArray | null;
   while ((part = pattern.exec(m[1]!)) !== null) {
-    fields[part[1]!.toLowerCase()] = part[2] !== undefined ? part[2].replace(/\\(.)/g, '$1') : part[3]!;
+    const quoted = part[2];
+    fields[part[1]!.toLowerCase()] = quoted === undefined ? part[3]! : quoted.includes('\\') ? quoted.replace(/\\(.)/g, '$1') : quoted;
   }
   const algorithm = (fields['algorithm'] ?? 'MD5').toUpperCase();
   if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return undefined;
