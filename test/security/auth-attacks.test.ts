@@ -96,7 +96,10 @@ describe('Digest', () => {
     expect((await post(url, digestAuthorization(url, 'POST', server.owner, renewed))).status).toBe(200);
   });
 
-  it('an answer used before a restart is refused after it: its nonce is stale there, and the new nonce works', async () => {
+  // On SQLite the marks are kept in memory, so a nonce from before the restart goes stale; on
+  // PostgreSQL they are in the database, so the same answer is refused as a replay.
+  const marksInMemory = process.env['ATLAS_STREAMS_TEST_STORE'] !== 'postgres';
+  it('an answer used before a restart is refused after it (its nonce stale where marks are kept in memory), and a new nonce works', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ase-replay-'));
     let first = await startTestServer({ inMemory: false, dataDir, logLevel: 'warn' });
     const { owner } = first;
@@ -113,8 +116,8 @@ describe('Digest', () => {
       const before = await storeState(first.app.store);
       // The same answer, and one with a count never used: either could have been used before the restart.
       const replayed = await post(again, digestAuthorization(again, 'POST', owner, nonce), body);
-      expectChallenge(replayed, true);
-      expectChallenge(await post(again, digestAuthorization(again, 'POST', owner, nonce, 'MD5', '00000002'), body), true);
+      expectChallenge(replayed, marksInMemory);
+      if (marksInMemory) expectChallenge(await post(again, digestAuthorization(again, 'POST', owner, nonce, 'MD5', '00000002'), body), true);
       expect(await storeState(first.app.store)).toEqual(before);
       const renewed = /nonce="([^"]+)"/.exec(replayed.headers.get('www-authenticate') ?? '')![1]!;
       expect((await post(again, digestAuthorization(again, 'POST', owner, renewed), JSON.stringify({ name: 'after-restart', orgId: first.orgId }))).status).toBe(200);
