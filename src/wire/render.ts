@@ -11,8 +11,17 @@ export async function pipelineOf(blobs: BlobStore, processor: StoredProcessor): 
   return EJSON.deserialize(pipeline as unknown as Document, { relaxed: true }) as unknown as Document[];
 }
 
+/** Values a large frame's decoding (large-frames.ts) already turned into what toJsonValue makes. */
+const alreadyJson = new WeakSet<object>();
+
+export function markAsJsonValue<T extends object>(value: T): T {
+  alreadyJson.add(value);
+  return value;
+}
+
 /** A command's BSON value as the domain (JSON) keeps it. */
 export function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && alreadyJson.has(value)) return value;
   return EJSON.serialize(value as Document, { relaxed: true });
 }
 

@@ -5,11 +5,12 @@
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
 import { findDatabaseUser } from '../domain/identity/database-users.js';
-import { encodeMsg, encodeResponse, OP_QUERY, parseFrame, type Command } from './codec.js';
+import { encodeMsg, encodeResponse, OP_QUERY, type Command } from './codec.js';
 import { COMMANDS } from './commands/table.js';
 import type { CommandContext, SessionState } from './commands/types.js';
 import { errorReply, MESSAGES, replyForError, WireError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
+import { decodeFrame } from './large-frames.js';
 import { requireAccess } from './privileges.js';
 import type { Endpoint } from './workspace.js';
 
@@ -73,13 +74,16 @@ export class Session {
   }
 
   private async runFrame(frame: Buffer): Promise<void> {
+    // Read first: a large frame's memory is handed over to the decoding worker.
+    const requestId = frame.readInt32LE(4);
+    const opCode = frame.readInt32LE(12);
     let command: Command;
     try {
-      command = parseFrame(frame);
+      command = await decodeFrame(frame);
     } catch (error) {
-      const requestId = frame.readInt32LE(4);
-      const opCode = frame.readInt32LE(12);
-      this.write(encodeResponse({ opCode: opCode === OP_QUERY ? OP_QUERY : 0, requestId }, replyForError(error).reply));
+      const { reply, unexpected } = replyForError(error);
+      if (unexpected) this.endpoint.log.error({ err: error, connectionId: this.state.connectionId }, 'wire frame decoding failed unexpectedly');
+      this.write(encodeResponse({ opCode: opCode === OP_QUERY ? OP_QUERY : 0, requestId }, reply));
       return;
     }
     const reply = await this.dispatch(command);
