@@ -153,22 +153,30 @@ function headerFor(length: number, responseTo: number, opCode: number): Buffer {
   return header;
 }
 
-/** OP_REPLY carrying one document: the answer to an OP_QUERY. */
-export function encodeReply(responseTo: number, doc: Document): Buffer {
-  const body = BSON.serialize(doc);
+/** OP_REPLY carrying one document (as BSON bytes): the answer to an OP_QUERY. */
+function encodeReply(responseTo: number, body: Uint8Array): Buffer {
   const fields = Buffer.alloc(20); // responseFlags, cursorID (int64), startingFrom, numberReturned
   fields.writeInt32LE(1, 16);
   return Buffer.concat([headerFor(HEADER_BYTES + 20 + body.length, responseTo, OP_REPLY), fields, body]);
 }
 
-/** OP_MSG with a single body section. */
-export function encodeMsg(responseTo: number, doc: Document): Buffer {
-  const body = BSON.serialize(doc);
+/** OP_MSG with a single body section (as BSON bytes). */
+function encodeMsgBytes(responseTo: number, body: Uint8Array): Buffer {
   const prefix = Buffer.alloc(5); // flagBits 0, section kind 0
   return Buffer.concat([headerFor(HEADER_BYTES + 5 + body.length, responseTo, OP_MSG), prefix, body]);
 }
 
+/** OP_MSG with a single body section. */
+export function encodeMsg(responseTo: number, doc: Document): Buffer {
+  return encodeMsgBytes(responseTo, BSON.serialize(doc));
+}
+
+/** The reply, already BSON, in the opcode the request came in (OP_REPLY for OP_QUERY). */
+export function encodeResponseBytes(request: { opCode: number; requestId: number }, body: Uint8Array): Buffer {
+  return request.opCode === OP_QUERY ? encodeReply(request.requestId, body) : encodeMsgBytes(request.requestId, body);
+}
+
 /** The reply in the opcode the request came in (OP_REPLY for OP_QUERY). */
 export function encodeResponse(request: { opCode: number; requestId: number }, doc: Document): Buffer {
-  return request.opCode === OP_QUERY ? encodeReply(request.requestId, doc) : encodeMsg(request.requestId, doc);
+  return encodeResponseBytes(request, BSON.serialize(doc));
 }

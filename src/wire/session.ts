@@ -10,7 +10,7 @@ import { COMMANDS } from './commands/table.js';
 import type { CommandContext, SessionState } from './commands/types.js';
 import { errorReply, MESSAGES, replyForError, WireError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
-import { decodeFrame } from './large-frames.js';
+import { decodeFrame, encodeReplyFrame } from './large-frames.js';
 import { requireAccess } from './privileges.js';
 import type { Endpoint } from './workspace.js';
 
@@ -87,7 +87,13 @@ export class Session {
       return;
     }
     const reply = await this.dispatch(command);
-    if (!command.noReply) this.write(encodeResponse(command, reply));
+    if (command.noReply) return;
+    try {
+      this.write(await encodeReplyFrame(command, reply));
+    } catch (error) {
+      this.endpoint.log.error({ err: error, connectionId: this.state.connectionId }, 'wire reply encoding failed unexpectedly');
+      this.write(encodeResponse(command, replyForError(error).reply));
+    }
   }
 
   /** Runs one command; always answers a document. */
@@ -95,7 +101,7 @@ export class Session {
     const name = Object.keys(command.body)[0] ?? '';
     const started = performance.now();
     try {
-      const reply = await runCommand({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state });
+      const reply = await runCommand({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state, pipelinesAsText: true });
       this.logCommand(name, started, true);
       return reply;
     } catch (error) {

@@ -137,6 +137,12 @@ describe('a large valid pipeline', () => {
     const modified = await listedPipeline('valuesLarge');
     expect(modified[1]).toEqual(longMatch('modified'));
     expect(modified[2]).toEqual(small[1]);
+    // Read one, and through a filter on the pipeline itself (which needs its values to match).
+    expect((await db.command({ getStreamProcessor: 'valuesLarge' }))['pipeline']).toEqual(modified);
+    const filtered = await db.command({ listStreamProcessors: 1, filter: { name: 'valuesLarge', pipeline: { $size: 4 } } });
+    expect(filtered['streamProcessors'].map((p: { pipeline: unknown }) => p.pipeline)).toEqual([modified]);
+    const notMatching = await db.command({ listStreamProcessors: 1, filter: { name: 'valuesLarge', pipeline: { $size: 3 } } });
+    expect(notMatching['streamProcessors']).toEqual([]);
   });
 
   it('round-trips over the wire: created, listed equal, started and stopped', async () => {
