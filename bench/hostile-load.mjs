@@ -6,19 +6,24 @@
 // phase. The server keeps its data in a directory (the default SQLite store, large pipelines
 // beside it), not in memory. Run after `npm run build`:
 //   node bench/hostile-load.mjs            (HOSTILE_SECONDS=5 HOSTILE_CLIENTS=2 by default)
-//   node bench/hostile-load.mjs operations (only each operation alone, 16 MB beside small; HOSTILE_OPERATION_ROUNDS=3)
+//   node bench/hostile-load.mjs operations (only each operation alone, 16 MB beside small, over HTTP then
+//   the wire endpoint; HOSTILE_OPERATION_ROUNDS=3)
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { BSON, MongoClient } from 'mongodb';
 import { bearerToken, startEmulator } from './lib/processes.mjs';
 
 const SECONDS = Number(process.env.HOSTILE_SECONDS ?? 5);
 const HOSTILE_CLIENTS = Number(process.env.HOSTILE_CLIENTS ?? 2);
 const MAX_BODY = 17 * 1024 * 1024;
 const ACCEPT = 'application/vnd.atlas.2024-05-30+json';
+
+const DB_USER = 'hostile-wire';
+const DB_PASSWORD = 'hostile-wire-pa55word';
 
 const quiet = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -148,9 +153,57 @@ async function operationStalls(server, token) {
   };
   const small = await worst(smallBody);
   const large = await worst(largeBody);
-  console.log(`one operation alone, longest server loop stall over ${OPERATION_ROUNDS} rounds: ${(Buffer.byteLength(largeBody) / 1048576).toFixed(2)} MiB pipeline (small pipeline)`);
+  printStalls(`${(Buffer.byteLength(largeBody) / 1048576).toFixed(2)} MiB pipeline`, large, small);
+  await wireOperationStalls(server, token, JSON.parse(smallBody).pipeline, JSON.parse(largeBody).pipeline);
+}
+
+function printStalls(what, large, small) {
+  console.log(`one operation alone, longest server loop stall over ${OPERATION_ROUNDS} rounds: ${what} (small pipeline)`);
   for (const [name, stall] of large) {
     console.log(`  ${name.padEnd(44)} ${fmt(stall)} ms  (small ${fmt(small.get(name))} ms, x${(stall / small.get(name)).toFixed(1)})`);
+  }
+}
+
+/** The largest of `pipeline`'s leading items that fits a BSON command (16 MiB): its $match list shortened. */
+function fittingWirePipeline(pipeline) {
+  const list = pipeline[1].$match.k.$in;
+  const bytes = BSON.calculateObjectSize({ pipeline });
+  const kept = Math.floor(list.length * (15.5 * 1048576) / bytes);
+  return [pipeline[0], { $match: { k: { $in: list.slice(0, kept) } } }, pipeline[2]];
+}
+
+/** The same over the wire endpoint (mongosh's commands), as a database user. */
+async function wireOperationStalls(server, token, smallPipeline, maximalPipeline) {
+  const route = await fetch(`${server.url}/emulator/v1/groups/${server.projectId}/streams/hostile`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!route.ok) throw new Error(`the workspace's endpoint route answered ${route.status}`);
+  const client = new MongoClient((await route.json()).connectionString, { auth: { username: DB_USER, password: DB_PASSWORD }, directConnection: true });
+  await client.connect();
+  const db = client.db('admin');
+  const largePipeline = fittingWirePipeline(maximalPipeline);
+  const operations = (pipeline) => [
+    ['wire createStreamProcessor', { createStreamProcessor: 'aloneWire', pipeline }],
+    ['wire listStreamProcessors', { listStreamProcessors: 1, filter: { name: 'aloneWire' } }],
+    ['wire modifyStreamProcessor', { modifyStreamProcessor: 'aloneWire', pipeline }],
+    ['wire dropStreamProcessor', { dropStreamProcessor: 'aloneWire' }],
+  ];
+  const worst = async (pipeline) => {
+    const stalls = new Map();
+    for (let round = 0; round < OPERATION_ROUNDS; round++) {
+      for (const [name, command] of operations(pipeline)) {
+        await loopStallMs(server);
+        await db.command(command);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stalls.set(name, Math.max(stalls.get(name) ?? 0, await loopStallMs(server)));
+      }
+    }
+    return stalls;
+  };
+  try {
+    const small = await worst(smallPipeline);
+    const large = await worst(largePipeline);
+    printStalls(`${(BSON.calculateObjectSize({ pipeline: largePipeline }) / 1048576).toFixed(2)} MiB BSON pipeline`, large, small);
+  } finally {
+    await client.close();
   }
 }
 
@@ -186,7 +239,7 @@ async function attack(kind, url, projectId, token) {
 /** `onlyOperations`: the one-operation-alone phase only (`node bench/hostile-load.mjs operations`). */
 export async function runHostileLoadBench({ onlyOperations = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ase-hostile-'));
-  const server = await startEmulator({ dataDir });
+  const server = await startEmulator({ dataDir, env: { MONGODB_ATLAS_DB_USERNAME: DB_USER, MONGODB_ATLAS_DB_PASSWORD: DB_PASSWORD } });
   try {
     const token = await bearerToken(server);
     const auth = { Authorization: `Bearer ${token}`, Accept: ACCEPT, 'Content-Type': 'application/json' };

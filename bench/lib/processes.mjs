@@ -56,17 +56,17 @@ export async function startBare() {
   return { ...proc, url: `http://127.0.0.1:${proc.match[1]}` };
 }
 
-/** The built emulator (dist/), in memory unless a data directory is given. */
+/** The built emulator (dist/), in memory unless a data directory is given; `env` adds to its environment. */
 // One set of credentials per bench run, so a restarted emulator on the same data keeps them.
 const clientId = `mdb_sa_id_${randomBytes(12).toString('hex')}`;
 const clientSecret = `mdb_sa_sk_${randomBytes(24).toString('base64url')}`;
 
-export async function startEmulator({ dataDir } = {}) {
+export async function startEmulator({ dataDir, env = {} } = {}) {
   const storage = dataDir ? ['--data-dir', dataDir] : ['--in-memory'];
   // BENCH_CPU_PROF_DIR: each emulator writes a V8 CPU profile there when it stops, to see where a figure's time goes.
   const profiling = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
   const proc = await startProcess(process.execPath, [...profiling, join(root, 'dist/cli/main.js'), 'serve', ...storage, '--port', '0', '--log-level', 'silent'],
-    { MONGODB_ATLAS_CLIENT_ID: clientId, MONGODB_ATLAS_CLIENT_SECRET: clientSecret, MONGODB_ATLAS_PUBLIC_KEY: 'benchpub', MONGODB_ATLAS_PRIVATE_KEY: 'bench-private-key-0000-0000' },
+    { MONGODB_ATLAS_CLIENT_ID: clientId, MONGODB_ATLAS_CLIENT_SECRET: clientSecret, MONGODB_ATLAS_PUBLIC_KEY: 'benchpub', MONGODB_ATLAS_PRIVATE_KEY: 'bench-private-key-0000-0000', ...env },
     /listening on (\S+)[\s\S]*project:\s+(\w+)/);
   const [, url, projectId] = proc.match;
   return { ...proc, url, projectId, publicKey: 'benchpub', privateKey: 'bench-private-key-0000-0000', clientId, clientSecret };

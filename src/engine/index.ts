@@ -2,7 +2,7 @@
 // runs each processor in its own worker thread and relays checkpoints, failures, stats
 // and output through the ProcessorHost callbacks.
 import { randomUUID } from 'node:crypto';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { EJSON } from 'bson';
 import {
   PipelineError,
@@ -18,6 +18,7 @@ import { createProgressBuffer } from './runtime/progress.js';
 import { collectSecrets, createRedactor } from './runtime/secrets.js';
 import { Watchdog } from './runtime/watchdog.js';
 import { jsonPieces, sliceBreaks } from './runtime/sliced-json.js';
+import { startModuleWorker } from './runtime/module-worker.js';
 import { ShardedCheckpoints, splitCheckpoint } from './runtime/sharded-checkpoint.js';
 import { combineShardStats } from './runtime/stats.js';
 
@@ -477,14 +478,7 @@ function trim(channel: Channel): void {
 function spawnWorker(progress: SharedArrayBuffer, heapMb: number): Worker {
   // A hard heap limit: past it Node stops this worker (ERR_WORKER_OUT_OF_MEMORY) instead of
   // the whole process running out of memory.
-  const options = { workerData: { progress }, resourceLimits: { maxOldGenerationSizeMb: heapMb } };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), options);
-  // Running from TypeScript sources (vitest): Node 20 workers ignore `execArgv: ['--import', 'tsx']`,
-  // so the worker registers tsx's loader itself before loading the TypeScript entry.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, ...options });
+  return startModuleWorker(import.meta.url, 'worker', { workerData: { progress }, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
 }
 
 /**

@@ -1,10 +1,12 @@
 // Reading a request body, bounded: the API and the emulator's own routes share it.
 // A body is refused as early as possible: by its Content-Length before a byte is read, as
 // soon as it passes the size limit or (for JSON) the nesting limit while it streams in. A
-// refused body is not read any further: the answer carries `Connection: close`.
+// refused body is not parsed any further: the answer carries `Connection: close`, and the
+// connection closes once the client stops sending (lingering-close.ts).
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from './errors.js';
 import type { JsonBody } from './json-body.js';
+import { lingerOnClose } from './lingering-close.js';
 
 /**
  * Atlas refuses a stream processor pipeline definition over 16 MB (Atlas Stream Processing
@@ -39,36 +41,63 @@ export class ClientGone extends Error {
   }
 }
 
+/**
+ * A body parsed as it arrives is read in slices of about this long: the socket hands over
+ * whatever chunks are waiting (up to 2 MiB per read of a busy socket) one after another, so
+ * its reads are paused for a turn of the event loop once a slice has run this long.
+ */
+const PARSE_SLICE_MS = 8;
+
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError('BODY_TOO_LARGE', [maxBytes], undefined, { Connection: 'close' });
+}
+
+/** A refusal of the body before it is all read: its connection lingers as it closes. */
+function refusal(req: IncomingMessage, error: ApiError): ApiError {
+  lingerOnClose(req.socket);
+  return error;
 }
 
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   const { maxBytes, json } = limits;
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(refusal(req, tooLarge(maxBytes)));
   if (req.destroyed) return Promise.reject(new ClientGone());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let sliceStart = performance.now();
+    let finished = false;
     const finish = (error?: Error) => {
+      finished = true;
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onGone);
       req.off('close', onGone);
+      // A refused body's rest is read (and dropped) while the refusal is answered.
+      if (req.isPaused()) req.resume();
       if (error) reject(error);
       // A body parsed as it came has its value already: copying 17 MiB into one buffer held the event loop for 70 ms and more.
       else resolve(json?.parsing ? Buffer.alloc(0) : Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) return finish(tooLarge(maxBytes));
+      if (size > maxBytes) return finish(refusal(req, tooLarge(maxBytes)));
       try {
         json?.feed(chunk);
       } catch (error) {
-        return finish(error as Error);
+        return finish(error instanceof ApiError ? refusal(req, error) : error as Error);
       }
-      if (!json?.parsing) chunks.push(chunk);
+      if (!json?.parsing) {
+        chunks.push(chunk);
+        return;
+      }
+      if (performance.now() - sliceStart <= PARSE_SLICE_MS) return;
+      req.pause();
+      setImmediate(() => {
+        sliceStart = performance.now();
+        if (!finished) req.resume();
+      });
     };
     const onEnd = () => finish();
     // 'error' (aborted) or 'close' before 'end': the client disconnected mid-body.

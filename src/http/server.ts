@@ -17,6 +17,7 @@ import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.
 import type { CompletedCall, HandlerResult, HandlerTable, RequestContext, OwnAuthRoutes, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
+import { isLingering } from './lingering-close.js';
 import { RateLimiter } from './rate-limit.js';
 import { withTransactionTasks } from './transaction.js';
 import { PLAIN_PRESENTATION, rawErrorResponse, sendAnswer, sendError, successAnswer, type Answer, type Presentation } from './respond.js';
@@ -78,6 +79,10 @@ export function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const cache = new ResponseCache(options.services.store, new Set(options.storeOnlyReads ?? []));
   return (req, res) => {
+    if (isLingering(req.socket)) {
+      req.socket.destroy();
+      return;
+    }
     handle(options, cache, req, res).catch((error: unknown) => {
       if (error instanceof ClientGone) {
         options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');

@@ -1,6 +1,6 @@
 import { BSON } from 'bson';
 import { describe, expect, it } from 'vitest';
-import { encodeMsg, encodeReply, OP_MSG, OP_QUERY, parseFrame, readHeader } from './codec.js';
+import { encodeMsg, encodeResponse, OP_MSG, OP_QUERY, parseFrame, readHeader } from './codec.js';
 import { WireError } from './errors.js';
 
 function msg(flags: number, sections: Uint8Array[]): Buffer {
@@ -45,7 +45,7 @@ describe('codec', () => {
   });
 
   it('writes replies that answer the request', () => {
-    const reply = encodeReply(42, { ok: 1 });
+    const reply = encodeResponse({ opCode: OP_QUERY, requestId: 42 }, { ok: 1 });
     expect(readHeader(reply)).toMatchObject({ messageLength: reply.length, responseTo: 42, opCode: 1 });
     expect(reply.readInt32LE(32)).toBe(1);
     expect(BSON.deserialize(reply.subarray(36))).toEqual({ ok: 1 });

@@ -44,14 +44,23 @@ export function readHeader(buffer: Buffer): Header {
   };
 }
 
+/** How the endpoint reads BSON: promoteLongs false, so an Int64 stays an Int64 end to end, as a server would see it. */
+export const BSON_READ_OPTIONS = { promoteLongs: false, validation: { utf8: true } } as const;
+
+/**
+ * How the values are read: `promoted` as commands take them (doubles and Int32s as numbers);
+ * `exact` keeps every number's BSON type, for a frame that is written back as BSON.
+ */
+export type ValueReading = 'promoted' | 'exact';
+
 /** Reads one BSON document at `offset`; its declared size must fit what is left. */
-function readDocument(frame: Buffer, offset: number, end: number): { doc: Document; next: number } {
+function readDocument(frame: Buffer, offset: number, end: number, reading: ValueReading): { doc: Document; next: number } {
   if (offset + 5 > end) throw new WireError('InvalidBSON', 'a BSON document is cut short');
   const size = frame.readInt32LE(offset);
   if (size < 5 || offset + size > end) throw new WireError('InvalidBSON', `a BSON document declares ${size} bytes, more than the message holds`);
   try {
-    // promoteLongs false: an Int64 stays an Int64 end to end, as a server would see it.
-    const doc = BSON.deserialize(frame.subarray(offset, offset + size), { promoteLongs: false, validation: { utf8: true } });
+    const options = reading === 'exact' ? { ...BSON_READ_OPTIONS, promoteValues: false } : BSON_READ_OPTIONS;
+    const doc = BSON.deserialize(frame.subarray(offset, offset + size), options);
     return { doc, next: offset + size };
   } catch (error) {
     throw new WireError('InvalidBSON', `unparseable BSON: ${(error as Error).message}`);
@@ -65,10 +74,10 @@ function readCString(frame: Buffer, offset: number, end: number): { text: string
 }
 
 /** OP_QUERY: flags, "db.$cmd", skip, return, the command document (a projection may follow). */
-function parseQuery(frame: Buffer, header: Header): Command {
+function parseQuery(frame: Buffer, header: Header, reading: ValueReading): Command {
   const end = frame.length;
   const { text: namespace, next } = readCString(frame, HEADER_BYTES + 4, end);
-  const { doc } = readDocument(frame, next + 8, end);
+  const { doc } = readDocument(frame, next + 8, end, reading);
   const dot = namespace.indexOf('.');
   const db = dot < 0 ? namespace : namespace.slice(0, dot);
   // Legacy clients may wrap the command as {$query: {...}, $readPreference: ...}.
@@ -77,7 +86,7 @@ function parseQuery(frame: Buffer, header: Header): Command {
 }
 
 /** OP_MSG: flag bits, one body section (kind 0) and any document sequences (kind 1), optional CRC-32C. */
-function parseMsg(frame: Buffer, header: Header): Command {
+function parseMsg(frame: Buffer, header: Header, reading: ValueReading): Command {
   const flags = frame.readUInt32LE(HEADER_BYTES);
   const end = flags & MSG_CHECKSUM_PRESENT ? frame.length - 4 : frame.length;
   let offset = HEADER_BYTES + 4;
@@ -88,7 +97,7 @@ function parseMsg(frame: Buffer, header: Header): Command {
     offset += 1;
     if (kind === 0) {
       if (body) throw new WireError('ProtocolError', 'an OP_MSG may carry only one body section');
-      const read = readDocument(frame, offset, end);
+      const read = readDocument(frame, offset, end, reading);
       body = read.doc;
       offset = read.next;
     } else if (kind === 1) {
@@ -100,7 +109,7 @@ function parseMsg(frame: Buffer, header: Header): Command {
       const docs: Document[] = [];
       let at = next;
       while (at < sectionEnd) {
-        const read = readDocument(frame, at, sectionEnd);
+        const read = readDocument(frame, at, sectionEnd, reading);
         docs.push(read.doc);
         at = read.next;
       }
@@ -118,15 +127,15 @@ function parseMsg(frame: Buffer, header: Header): Command {
 }
 
 /** A whole frame (header included) as a command; WireError says what is wrong with it. */
-export function parseFrame(frame: Buffer): Command {
+export function parseFrame(frame: Buffer, reading: ValueReading = 'promoted'): Command {
   const header = readHeader(frame);
   if (header.opCode === OP_QUERY) {
     if (frame.length < HEADER_BYTES + 4 + 1 + 8 + 5) throw new WireError('ProtocolError', 'an OP_QUERY message is too short');
-    return parseQuery(frame, header);
+    return parseQuery(frame, header, reading);
   }
   if (header.opCode === OP_MSG) {
     if (frame.length < HEADER_BYTES + 4 + 1 + 5) throw new WireError('ProtocolError', 'an OP_MSG message is too short');
-    return parseMsg(frame, header);
+    return parseMsg(frame, header, reading);
   }
   if (header.opCode === OP_COMPRESSED) throw new WireError('ProtocolError', 'OP_COMPRESSED is not supported: no compressor was negotiated');
   throw new WireError('ProtocolError', `unsupported opCode ${header.opCode}`);
@@ -144,22 +153,30 @@ function headerFor(length: number, responseTo: number, opCode: number): Buffer {
   return header;
 }
 
-/** OP_REPLY carrying one document: the answer to an OP_QUERY. */
-export function encodeReply(responseTo: number, doc: Document): Buffer {
-  const body = BSON.serialize(doc);
+/** OP_REPLY carrying one document (as BSON bytes): the answer to an OP_QUERY. */
+function encodeReply(responseTo: number, body: Uint8Array): Buffer {
   const fields = Buffer.alloc(20); // responseFlags, cursorID (int64), startingFrom, numberReturned
   fields.writeInt32LE(1, 16);
   return Buffer.concat([headerFor(HEADER_BYTES + 20 + body.length, responseTo, OP_REPLY), fields, body]);
 }
 
-/** OP_MSG with a single body section. */
-export function encodeMsg(responseTo: number, doc: Document): Buffer {
-  const body = BSON.serialize(doc);
+/** OP_MSG with a single body section (as BSON bytes). */
+function encodeMsgBytes(responseTo: number, body: Uint8Array): Buffer {
   const prefix = Buffer.alloc(5); // flagBits 0, section kind 0
   return Buffer.concat([headerFor(HEADER_BYTES + 5 + body.length, responseTo, OP_MSG), prefix, body]);
 }
 
+/** OP_MSG with a single body section. */
+export function encodeMsg(responseTo: number, doc: Document): Buffer {
+  return encodeMsgBytes(responseTo, BSON.serialize(doc));
+}
+
+/** The reply, already BSON, in the opcode the request came in (OP_REPLY for OP_QUERY). */
+export function encodeResponseBytes(request: { opCode: number; requestId: number }, body: Uint8Array): Buffer {
+  return request.opCode === OP_QUERY ? encodeReply(request.requestId, body) : encodeMsgBytes(request.requestId, body);
+}
+
 /** The reply in the opcode the request came in (OP_REPLY for OP_QUERY). */
 export function encodeResponse(request: { opCode: number; requestId: number }, doc: Document): Buffer {
-  return request.opCode === OP_QUERY ? encodeReply(request.requestId, doc) : encodeMsg(request.requestId, doc);
+  return encodeResponseBytes(request, BSON.serialize(doc));
 }

@@ -2,25 +2,47 @@
 // (dates as dates, counts as Int64), the pipeline as the user wrote it.
 import { EJSON, Long, type Document } from 'bson';
 import type { StoredInstance, StoredProcessor } from '../domain/streams/common.js';
-import { loadPipeline } from '../domain/streams/pipeline-blobs.js';
+import { loadPipeline, pipelineForResponse } from '../domain/streams/pipeline-blobs.js';
+import type { RawJson } from '../http/json.js';
 import type { BlobStore } from '../store/blob-files.js';
+import type { CommandContext } from './commands/types.js';
+
+/**
+ * How a reply carries a large (blob) pipeline: `text`, its stored JSON text (RawJson), which
+ * encodeReplyFrame turns into BSON off the event loop (large-frames.ts); `values` otherwise.
+ */
+export type LargePipelineAs = 'values' | 'text';
+
+export function largePipelineAs(ctx: CommandContext): LargePipelineAs {
+  return ctx.pipelinesAsText ? 'text' : 'values';
+}
 
 /** A stored (JSON) pipeline back to BSON values: EJSON wrappers such as {$date} become dates again. */
-export async function pipelineOf(blobs: BlobStore, processor: StoredProcessor): Promise<Document[]> {
+export async function pipelineOf(blobs: BlobStore, processor: StoredProcessor, large: LargePipelineAs): Promise<Document[] | RawJson> {
+  if (large === 'text' && processor.pipelineBlob) return await pipelineForResponse(blobs, processor) as RawJson;
   const pipeline = await loadPipeline(blobs, processor);
   return EJSON.deserialize(pipeline as unknown as Document, { relaxed: true }) as unknown as Document[];
 }
 
+/** Values a large frame's decoding (large-frames.ts) already turned into what toJsonValue makes. */
+const alreadyJson = new WeakSet<object>();
+
+export function markAsJsonValue<T extends object>(value: T): T {
+  alreadyJson.add(value);
+  return value;
+}
+
 /** A command's BSON value as the domain (JSON) keeps it. */
 export function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && alreadyJson.has(value)) return value;
   return EJSON.serialize(value as Document, { relaxed: true });
 }
 
-export async function renderListed(blobs: BlobStore, processor: StoredProcessor, instance: StoredInstance): Promise<Document> {
+export async function renderListed(blobs: BlobStore, processor: StoredProcessor, instance: StoredInstance, large: LargePipelineAs): Promise<Document> {
   const out: Document = {
     id: processor._id,
     name: processor.name,
-    pipeline: await pipelineOf(blobs, processor),
+    pipeline: await pipelineOf(blobs, processor, large),
     state: processor.state,
     tier: instance.streamConfig.tier,
     errorMsg: processor.errorMsg ?? '',

@@ -5,11 +5,12 @@
 import type { Socket } from 'node:net';
 import type { Document } from 'bson';
 import { findDatabaseUser } from '../domain/identity/database-users.js';
-import { encodeMsg, encodeResponse, OP_QUERY, parseFrame, type Command } from './codec.js';
+import { encodeMsg, encodeResponse, OP_QUERY, type Command } from './codec.js';
 import { COMMANDS } from './commands/table.js';
 import type { CommandContext, SessionState } from './commands/types.js';
 import { errorReply, MESSAGES, replyForError, WireError } from './errors.js';
 import { FrameReader } from './frame-reader.js';
+import { decodeFrame, encodeReplyFrame } from './large-frames.js';
 import { requireAccess } from './privileges.js';
 import type { Endpoint } from './workspace.js';
 
@@ -73,17 +74,26 @@ export class Session {
   }
 
   private async runFrame(frame: Buffer): Promise<void> {
+    // Read first: a large frame's memory is handed over to the decoding worker.
+    const requestId = frame.readInt32LE(4);
+    const opCode = frame.readInt32LE(12);
     let command: Command;
     try {
-      command = parseFrame(frame);
+      command = await decodeFrame(frame);
     } catch (error) {
-      const requestId = frame.readInt32LE(4);
-      const opCode = frame.readInt32LE(12);
-      this.write(encodeResponse({ opCode: opCode === OP_QUERY ? OP_QUERY : 0, requestId }, replyForError(error).reply));
+      const { reply, unexpected } = replyForError(error);
+      if (unexpected) this.endpoint.log.error({ err: error, connectionId: this.state.connectionId }, 'wire frame decoding failed unexpectedly');
+      this.write(encodeResponse({ opCode: opCode === OP_QUERY ? OP_QUERY : 0, requestId }, reply));
       return;
     }
     const reply = await this.dispatch(command);
-    if (!command.noReply) this.write(encodeResponse(command, reply));
+    if (command.noReply) return;
+    try {
+      this.write(await encodeReplyFrame(command, reply));
+    } catch (error) {
+      this.endpoint.log.error({ err: error, connectionId: this.state.connectionId }, 'wire reply encoding failed unexpectedly');
+      this.write(encodeResponse(command, replyForError(error).reply));
+    }
   }
 
   /** Runs one command; always answers a document. */
@@ -91,7 +101,7 @@ export class Session {
     const name = Object.keys(command.body)[0] ?? '';
     const started = performance.now();
     try {
-      const reply = await runCommand({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state });
+      const reply = await runCommand({ name, body: command.body, db: command.db, endpoint: this.endpoint, session: this.state, pipelinesAsText: true });
       this.logCommand(name, started, true);
       return reply;
     } catch (error) {

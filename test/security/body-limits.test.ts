@@ -66,6 +66,22 @@ describe('oversized bodies', () => {
   });
 });
 
+describe('a refused body on a connection that goes on', () => {
+  it('answers the refusal alone: a request sent after the refused body on the same connection is neither run nor answered', async () => {
+    const raw = await openRaw(server.url);
+    const body = `{"name":${'['.repeat(MAX_JSON_DEPTH + 10)}${']'.repeat(MAX_JSON_DEPTH + 10)}}`;
+    const create = JSON.stringify({ name: 'pipelined', dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } });
+    const next = await authenticatedHead(instancesPath(), `Content-Length: ${create.length}\r\n`) + create;
+    raw.socket.write(await authenticatedHead(instancesPath(), `Content-Length: ${body.length}\r\n`) + body + next);
+    const { closed, text } = await raw.closed(10_000);
+    expectAtlasError(firstResponse(text), 400, 'INVALID_JSON');
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(closed).toBe(true);
+    const read = await callDigest(`${server.url}${instancesPath()}/pipelined`, server.owner, { accept: ACCEPT.streams });
+    expect(read.status).toBe(404);
+  });
+});
+
 describe('body limits per operation', () => {
   it('only the operations that carry a pipeline take more than 1 MiB', async () => {
     const padding = 'x'.repeat(MAX_OTHER_BODY_BYTES + 1024);

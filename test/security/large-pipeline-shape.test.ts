@@ -4,10 +4,11 @@
 // long pipeline gets the same 400 and message however large it is, nothing is kept of it, and a
 // large valid pipeline is stored, answered and started as before. How long the event loop
 // stalls is measured by `node bench/hostile-load.mjs operations`, not here.
-import { MongoServerError, type Db } from 'mongodb';
+import { Decimal128, Int32, Long, MongoServerError, ObjectId, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_DEFINITION_DEPTH, MAX_PIPELINE_STAGES } from '../../src/engine/limits.js';
 import { INCREMENTAL_JSON_BYTES } from '../../src/http/json-body.js';
+import { LARGE_FRAME_BYTES } from '../../src/wire/large-frames.js';
 import { PIPELINE_INLINE_BYTES } from '../../src/domain/streams/pipeline-blobs.js';
 import { expectError, streamsPath } from '../streams-fixtures.js';
 import { connect, createWorkspace, startWireServer, type WireServer } from '../wire/wire-fixtures.js';
@@ -115,6 +116,33 @@ describe('a large valid pipeline', () => {
     expect((await w.api.call('getStreamProcessor', processorPath('valid'))).json.state).toBe('STARTED');
     expect((await w.api.call('stopStreamProcessor', `${processorPath('valid')}:stop`, { method: 'POST' })).status).toBe(200);
     expect((await w.api.call('getStreamProcessor', processorPath('valid'))).json.state).toBe('STOPPED');
+  });
+
+  it('over the wire, its values read back as a small one\'s (a large frame is decoded in a worker): created, then modified', async () => {
+    const values = () => ({ $addFields: {
+      at: new Date('2026-01-02T03:04:05.678Z'), big: Long.fromString('1234567890123'), small: Long.fromNumber(7), n: new Int32(3), half: 0.5,
+      whole: 2.0, negative: -0, nan: NaN, dec: Decimal128.fromString('1.25'), oid: new ObjectId('0123456789ab0123456789ab'), text: 'é ✓',
+      nested: { list: [1, 'two', null, true], empty: {} },
+    } });
+    const listedPipeline = async (name: string) =>
+      (await db.command({ listStreamProcessors: 1, filter: { name } }))['streamProcessors'][0].pipeline as Array<Record<string, unknown>>;
+    expect(await db.command({ createStreamProcessor: 'valuesSmall', pipeline: [SOURCE, values(), EMIT] })).toEqual({ ok: 1 });
+    const large = [SOURCE, values(), longMatch('values'), EMIT];
+    expect(JSON.stringify(large).length).toBeGreaterThan(LARGE_FRAME_BYTES);
+    expect(await db.command({ createStreamProcessor: 'valuesLarge', pipeline: large })).toEqual({ ok: 1 });
+    const small = await listedPipeline('valuesSmall');
+    expect((await listedPipeline('valuesLarge'))[1]).toEqual(small[1]);
+    // Nested under options, as some clients send it.
+    expect(await db.command({ modifyStreamProcessor: 'valuesLarge', options: { pipeline: [SOURCE, longMatch('modified'), values(), EMIT] } })).toEqual({ ok: 1 });
+    const modified = await listedPipeline('valuesLarge');
+    expect(modified[1]).toEqual(longMatch('modified'));
+    expect(modified[2]).toEqual(small[1]);
+    // Read one, and through a filter on the pipeline itself (which needs its values to match).
+    expect((await db.command({ getStreamProcessor: 'valuesLarge' }))['pipeline']).toEqual(modified);
+    const filtered = await db.command({ listStreamProcessors: 1, filter: { name: 'valuesLarge', pipeline: { $size: 4 } } });
+    expect(filtered['streamProcessors'].map((p: { pipeline: unknown }) => p.pipeline)).toEqual([modified]);
+    const notMatching = await db.command({ listStreamProcessors: 1, filter: { name: 'valuesLarge', pipeline: { $size: 3 } } });
+    expect(notMatching['streamProcessors']).toEqual([]);
   });
 
   it('round-trips over the wire: created, listed equal, started and stopped', async () => {

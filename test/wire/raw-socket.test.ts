@@ -136,6 +136,52 @@ describe('the wire endpoint with a raw socket', () => {
     await c.closed;
   });
 
+  it('answers other clients while it decodes a 16 MB createStreamProcessor frame, then answers that frame', async () => {
+    const items = Array.from({ length: 315_000 }, (_, i) => `device-${i}-abcdefghijklmnopqrstuvwxyz`);
+    const frame = opMsg(70, { createStreamProcessor: 'huge', pipeline: [{ $match: { device_id: { $in: items } } }], $db: 'admin' });
+    expect(frame.length).toBeGreaterThan(15 * 1024 * 1024);
+    const sender = await raw();
+    const other = await raw();
+    const hello = async (requestId: number) => {
+      other.socket.write(opMsg(requestId, { hello: 1, $db: 'admin' }));
+      return (await other.next()).doc['ok'];
+    };
+    // All but the last byte, and a round of hellos so that the server has read them: the
+    // frame is complete, and being decoded, from the moment its last byte comes in.
+    await new Promise<void>((resolve, reject) => sender.socket.write(frame.subarray(0, frame.length - 1), (e) => (e ? reject(e) : resolve())));
+    for (let i = 0; i < 20; i++) expect(await hello(100 + i)).toBe(1);
+    const events: string[] = [];
+    sender.socket.write(frame.subarray(frame.length - 1));
+    const answered = sender.next().then((reply) => { events.push('createStreamProcessor'); return reply; });
+    for (let i = 0; i < 5; i++) {
+      expect(await hello(200 + i)).toBe(1);
+      events.push('hello');
+    }
+    const reply = await answered;
+    // Decoding the frame on the event loop, as it once was, answered no hello before it.
+    expect(events).toEqual(['hello', 'hello', 'hello', 'hello', 'hello', 'createStreamProcessor']);
+    expect({ responseTo: reply.responseTo, ...reply.doc }).toEqual({
+      responseTo: 70, ok: 0, code: 13, codeName: 'Unauthorized', errmsg: 'command createStreamProcessor requires authentication',
+    });
+  });
+
+  it('refuses unparseable BSON in a large frame as in a small one, and goes on', async () => {
+    const c = await raw();
+    const corrupted = (padding: number) => {
+      const doc = BSON.serialize({ hello: 1, padding: 'x'.repeat(padding), broken: 'ab', $db: 'admin' });
+      const at = doc.lastIndexOf(Buffer.from('ab\0'));
+      doc[at] = 0xff; // not UTF-8
+      return Buffer.concat([header(16 + 5 + doc.length, 80, 2013), Buffer.alloc(5), doc]);
+    };
+    c.socket.write(corrupted(10));
+    const small = (await c.next()).doc;
+    expect(small).toMatchObject({ ok: 0, code: 22, codeName: 'InvalidBSON' });
+    c.socket.write(corrupted(2 * 1024 * 1024));
+    expect((await c.next()).doc).toEqual(small);
+    c.socket.write(opMsg(81, { hello: 1, $db: 'admin' }));
+    expect((await c.next()).doc).toMatchObject({ ok: 1 });
+  });
+
   it("leaves other clients' sessions alone while one sends garbage", async () => {
     const { client, admin } = await connect(`mongodb://127.0.0.1:${port}/`);
     const garbage = await raw();

@@ -1,13 +1,13 @@
 // The stream commands that only read: list processors and connections (with a MongoDB query
 // as filter), one processor, its stats, the workspace's defaults. Read straight from the
 // store, rendered for the wire (render.ts); the processors are the Admin API's own.
-import type { Document } from 'bson';
+import { EJSON, type Document } from 'bson';
 import { Query } from 'mingo';
 import { listConnections } from '../../domain/streams/connections.js';
 import { STREAMS_KIND, type StoredProcessor } from '../../domain/streams/common.js';
 import { statsOf } from '../../domain/streams/processors.js';
 import { MESSAGES, WireError } from '../errors.js';
-import { pipelineOf, renderListed, renderStats } from '../render.js';
+import { largePipelineAs, pipelineOf, renderListed, renderStats } from '../render.js';
 import { loadInstance, loadProcessor } from '../workspace.js';
 import { optionsOf, stringArg } from './processors.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -27,13 +27,20 @@ function filterOf(ctx: CommandContext): (doc: Document) => boolean {
   }
 }
 
+/** A filter that may read the pipeline (any mention of it, even in $expr) needs its values. */
+function filterReadsPipeline(ctx: CommandContext): boolean {
+  const filter = ctx.body['filter'];
+  return filter !== undefined && filter !== null && EJSON.stringify(filter as Document).includes('pipeline');
+}
+
 async function listProcessors(ctx: CommandContext): Promise<Document> {
   const { endpoint } = ctx;
   const matches = filterOf(ctx);
+  const large = filterReadsPipeline(ctx) ? 'values' : largePipelineAs(ctx);
   const rendered = await endpoint.services.store.read(async (tx) => {
     const instance = await loadInstance(tx, endpoint);
     const { items } = await tx.list<StoredProcessor>(STREAMS_KIND.processor, instance._id);
-    return Promise.all(items.map((p) => renderListed(endpoint.services.store.blobs, p, instance)));
+    return Promise.all(items.map((p) => renderListed(endpoint.services.store.blobs, p, instance, large)));
   });
   return { streamProcessors: rendered.filter(matches), ok: 1 };
 }
@@ -44,7 +51,7 @@ async function getProcessor(ctx: CommandContext): Promise<Document> {
   return endpoint.services.store.read(async (tx) => {
     const instance = await loadInstance(tx, endpoint);
     const processor = await loadProcessor(tx, instance, name);
-    const listed = await renderListed(endpoint.services.store.blobs, processor, instance);
+    const listed = await renderListed(endpoint.services.store.blobs, processor, instance, largePipelineAs(ctx));
     return {
       ...listed, dlq: processor.options?.dlq ?? null, lastModifiedAt: listed['lastModified'],
       stats: renderStats(statsOf(endpoint.services.runner, processor), 1, false), errorCode: 0, errorRetryable: false, ok: 1,
@@ -74,7 +81,7 @@ async function stats(ctx: CommandContext): Promise<Document> {
       processorId: processor._id,
       state: processor.state,
       stats: renderStats(statsOf(endpoint.services.runner, processor), scale, verbose),
-      pipeline: await pipelineOf(endpoint.services.store.blobs, processor),
+      pipeline: await pipelineOf(endpoint.services.store.blobs, processor, largePipelineAs(ctx)),
       ok: 1,
     };
   });

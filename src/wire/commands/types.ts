@@ -25,6 +25,11 @@ export interface CommandContext {
   db: string;
   endpoint: Endpoint;
   session: SessionState;
+  /**
+   * The reply is written by encodeReplyFrame (a wire connection, not the console): a large
+   * stored pipeline may then stay its JSON text (RawJson), made BSON off the event loop.
+   */
+  pipelinesAsText?: boolean;
 }
 
 export type CommandHandler = (ctx: CommandContext) => Promise<Document>;
