@@ -30,7 +30,7 @@ const TICK_MS = 200;
 export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown; mergedOperators?: unknown[][] }
 
 /** A checkpoint the emitting worker of a split source is collecting from the other shards. */
-interface Round { id: number; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Uint8Array }>; done: Promise<void>; finish(job: Promise<void>): void }
+interface Round { id: number; final: boolean; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Uint8Array }>; done: Promise<void>; finish(job: Promise<void>): void }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -59,6 +59,12 @@ export class Processor {
   /** The newest saved position the source has not been told of yet (commitSaved). */
   private uncommitted: unknown;
   private commits = Promise.resolve();
+  /** Set once stop begins: resolves once stopped. */
+  private stopped: Promise<void> | undefined;
+  /** Set once stop begins: resolves once the source stopped and, on a shard, all it held was handed over. */
+  private readingStopped: Promise<void> | undefined;
+  /** The final checkpoint's state is taken: nothing more runs (what arrives later is read again after a resume). */
+  private sealed = false;
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -116,6 +122,10 @@ export class Processor {
 
   async start(): Promise<void> {
     this.state = 'running';
+    // Listening before the source connects: a stop meanwhile still has its final round answered.
+    const links = this.env.shardLinks;
+    if (links && 'toEmitter' in links) this.listenAsShard(links.toEmitter);
+    else if (links) links.fromShards.forEach((port, i) => this.listenAsEmitter(port, i + 1));
     try {
       await this.sink.open();
       await this.source.start((docs, read, positionAfter) => this.deliver(docs, read, positionAfter));
@@ -127,15 +137,22 @@ export class Processor {
     this.counters.status = 'running';
     this.env.statsChanged?.();
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
-    const links = this.env.shardLinks;
     if (links && 'toEmitter' in links) {
       // A shard that hands its windows over: its checkpoints are the emitting worker's to take.
-      this.listenAsShard(links.toEmitter);
       this.timers.push(setInterval(() => void this.handOver(links.toEmitter), TICK_MS));
       return;
     }
-    if (links) links.fromShards.forEach((port, i) => this.listenAsEmitter(port, i + 1));
-    this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+    this.timers.push(setInterval(() => void this.takeCheckpoint(false).catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+  }
+
+  /** A shard that hands its windows over to the emitting worker. */
+  private handsOver(): boolean {
+    return this.env.shardLinks !== undefined && 'toEmitter' in this.env.shardLinks;
+  }
+
+  /** Batches, shares and checkpoints run while running and stopping, until the final checkpoint's state is taken. */
+  private working(): boolean {
+    return !this.sealed && (this.state === 'running' || this.state === 'stopping');
   }
 
   private listenAsShard(port: MessagePort): void {
@@ -148,18 +165,28 @@ export class Processor {
         return;
       }
       // Answered whatever this shard's state (also once stopped): the emitting worker's final checkpoint needs it.
-      void this.queue.run(async () => {
+      const answer = () => this.queue.run(async () => {
         const state = this.checkpointState();
+        // Nothing follows this shard's final state: what it reads later is read again after a resume.
+        if (message.final) this.sealed = true;
         this.roundPositions.set(message.round, state.source);
         const bytes = encodeCheckpointState(state);
         port.postMessage({ type: 'state', round: message.round, state: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
       });
+      if (!message.final) {
+        void answer();
+        return;
+      }
+      // The emitting worker is stopping: this shard stops too (whichever of the two requests
+      // comes first), and answers once it has stopped reading and handed over all it held.
+      void this.stop();
+      void (this.readingStopped ?? Promise.resolve()).catch(() => undefined).then(answer);
     });
   }
 
   private handOver(port: MessagePort): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running') return;
+      if (!this.working()) return;
       const bytes = encodeCheckpointState(this.operators[this.windowIndex]!.takeShare!());
       port.postMessage({ type: 'share', share: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
     });
@@ -188,7 +215,7 @@ export class Processor {
 
   private mergeShare(from: number, share: Uint8Array): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running' && this.state !== 'stopping') return;
+      if (!this.working()) return;
       try {
         const out = await this.operators[this.windowIndex]!.mergeShare!(from, decodeCheckpointState(share) as WindowShare);
         this.operatorCounters[this.windowIndex]!.outputMessageCount += out.length;
@@ -210,7 +237,7 @@ export class Processor {
 
   private deliver(docs: Doc[], read: SourceRead | undefined, positionAfter: unknown): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running' && this.state !== 'stopping') return;
+      if (!this.working()) return;
       try {
         let size = read?.bytes;
         if (size === undefined) {
@@ -312,17 +339,22 @@ export class Processor {
     return { source: this.position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted(), sink: this.sink.snapshot() };
   }
 
-  takeCheckpoint(): Promise<void> {
+  /** final: the checkpoint at stop, after which nothing more runs. */
+  private async takeCheckpoint(final: boolean): Promise<void> {
     const links = this.env.shardLinks;
-    if (links && 'fromShards' in links) return this.startRound(links.fromShards);
-    return this.saveOwnCheckpoint([]);
+    if (!links || !('fromShards' in links)) return this.saveOwnCheckpoint([], final);
+    // A round under way may hold a shard's state from before that shard stopped reading: the
+    // final checkpoint is a round of its own, after it.
+    if (final) while (this.round) await this.round.done.catch(() => undefined);
+    return this.startRound(links.fromShards, final);
   }
 
   /** Saves this worker's state (with the other shards', when it emits for them); resolves once saved. */
-  private saveOwnCheckpoint(shardStates: Uint8Array[], afterSaved?: () => void): Promise<void> {
+  private saveOwnCheckpoint(shardStates: Uint8Array[], final: boolean, afterSaved?: () => void): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running' && this.state !== 'stopping') return;
+      if (!this.working()) return;
       const state = this.checkpointState();
+      if (final) this.sealed = true;
       const own = encodeCheckpointState(state);
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
@@ -354,39 +386,45 @@ export class Processor {
   }
 
   /** Asks every shard for its state; the checkpoint is taken once all have answered (window-shards.ts). */
-  private startRound(ports: MessagePort[]): Promise<void> {
+  private startRound(ports: MessagePort[], final: boolean): Promise<void> {
     if (this.round) return this.round.done;
     let finish!: (job: Promise<void>) => void;
     const done = new Promise<void>((resolve, reject) => { finish = (job) => job.then(resolve, reject); });
     this.roundId += 1;
-    this.round = { id: this.roundId, states: new Map(), held: [], done, finish };
-    for (const port of ports) port.postMessage({ type: 'snapshot', round: this.roundId } satisfies ToShard);
+    this.round = { id: this.roundId, final, states: new Map(), held: [], done, finish };
+    for (const port of ports) port.postMessage({ type: 'snapshot', round: this.roundId, final } satisfies ToShard);
     return done;
   }
 
   private finishRound(round: Round): void {
     const links = this.env.shardLinks as { fromShards: MessagePort[] };
     const states = links.fromShards.map((_, i) => round.states.get(i + 1)!);
-    round.finish(this.saveOwnCheckpoint(states, () => {
+    round.finish(this.saveOwnCheckpoint(states, round.final, () => {
       for (const port of links.fromShards) port.postMessage({ type: 'saved', round: round.id } satisfies ToShard);
     }));
     this.round = undefined;
     for (const { from, share } of round.held) void this.mergeShare(from, share);
   }
 
-  /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects. */
-  async stop(): Promise<void> {
-    if (this.state !== 'running') return;
+  /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects (once, however often called). */
+  stop(): Promise<void> {
+    if (this.state === 'running') this.stopped = this.stopRunning();
+    return this.stopped ?? Promise.resolve();
+  }
+
+  private async stopRunning(): Promise<void> {
     this.state = 'stopping';
     this.counters.status = 'stopping';
     this.clearTimers();
-    await this.source.stop();
+    // Set before this returns: a shard's final round waits for it (listenAsShard).
+    this.readingStopped = this.stopReading();
     try {
+      await this.readingStopped;
       // What the sink could not write stays in the checkpoint and is written after a restart.
       await this.queue.run(async () => { await this.sink.flush(); })
         .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));
       // A shard that hands its windows over is in the emitting worker's final checkpoint.
-      if (!(this.env.shardLinks && 'toEmitter' in this.env.shardLinks)) await this.takeCheckpoint();
+      if (!this.handsOver()) await this.takeCheckpoint(true);
       // The group sees the final offsets before this member leaves it.
       await this.commits;
     } finally {
@@ -394,6 +432,13 @@ export class Processor {
       await this.source.close?.().catch(() => undefined);
       await this.release();
     }
+  }
+
+  /** The source stops; a shard then hands over, behind the batches the source delivered, all it holds. */
+  private async stopReading(): Promise<void> {
+    await this.source.stop();
+    const links = this.env.shardLinks;
+    if (links && 'toEmitter' in links) await this.handOver(links.toEmitter);
   }
 
   private async fail(error: unknown): Promise<void> {

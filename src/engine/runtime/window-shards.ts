@@ -9,13 +9,20 @@
 // for its state (offsets, counts, what it has not handed over yet); a share that reached it
 // before a shard's state is in its own state, one after is held back until its own state is
 // taken. So every document is counted once, in exactly one place, in the checkpoint.
+//
+// At stop the emitting worker stops its source and runs what it delivered, waits for a round
+// under way (its shards' states may predate their stop), then takes a final round: each shard
+// stops reading on that request (or its own stop, whichever comes first), hands over all it
+// holds, then answers; nothing runs after a final state is taken, on either side, so nothing
+// emitted after the final checkpoint is emitted again after a resume.
 import type { MessagePort } from 'node:worker_threads';
 
 /** This worker's channels to the others when windows are split: to the emitting worker, or from every other shard. */
 export type ShardLinks = { toEmitter: MessagePort } | { fromShards: MessagePort[] };
 
 export type ToShard =
-  | { type: 'snapshot'; round: number }
+  /** final: the emitting worker is stopping (the shard stops reading and hands over all it holds before it answers). */
+  | { type: 'snapshot'; round: number; final: boolean }
   | { type: 'saved'; round: number };
 
 export type FromShard =
