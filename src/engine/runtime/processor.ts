@@ -17,7 +17,7 @@ import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
 import { waitForWritePermit } from './write-fence.js';
-import { joinShardStates, type FromShard, type ToShard } from './window-shards.js';
+import { joinShardStates, outputOwner, pack, unpack, type FromShard, type Packed, type ToShard } from './window-shards.js';
 import type { MessagePort } from 'node:worker_threads';
 
 const TICK_MS = 200;
@@ -26,11 +26,16 @@ const TICK_MS = 200;
  * counters: absent in checkpoints taken before stats were kept (they start from zero).
  * mergedOperators: other shards' operator states, restored into this worker's after its own
  * (a split Kafka source resuming: runtime/sharded-checkpoint.ts).
+ * pendingOutput: window output the emitting worker had sent to other shards after asking for
+ * their states, for the rest of the pipeline and the sink; run first after a resume.
  */
-export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown; mergedOperators?: unknown[][] }
+export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown; mergedOperators?: unknown[][]; pendingOutput?: Doc[] }
 
-/** A checkpoint the emitting worker of a split source is collecting from the other shards. */
-interface Round { id: number; final: boolean; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Uint8Array }>; done: Promise<void>; finish(job: Promise<void>): void }
+/**
+ * A checkpoint the emitting worker of a split source is collecting from the other shards,
+ * until its own state is taken. routed: window output sent to shards meanwhile (in no shard's state).
+ */
+interface Round { id: number; final: boolean; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Packed<WindowShare> }>; routed: Doc[]; done: Promise<void>; finish(job: Promise<void>): void }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -65,6 +70,13 @@ export class Processor {
   private readingStopped: Promise<void> | undefined;
   /** The final checkpoint's state is taken: nothing more runs (what arrives later is read again after a resume). */
   private sealed = false;
+  /** A shard asked for its final state: window output arriving later is in the emitting worker's final checkpoint instead. */
+  private finalRequested = false;
+  /** A shard: resolves once it answered the final round (its sink is needed until then). */
+  private finalAnswered!: () => void;
+  private readonly answeredFinal = new Promise<void>((resolve) => { this.finalAnswered = resolve; });
+  /** Window output from a checkpoint, run through the rest of the pipeline before anything is read. */
+  private pendingOutput: Doc[] = [];
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -115,7 +127,8 @@ export class Processor {
     for (const operators of [restored?.operators ?? [], ...(restored?.mergedOperators ?? [])]) {
       operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
     }
-    if (this.env.shardLinks) this.windowIndex = this.operators.findIndex((o) => o.takeShare);
+    if (this.env.shardLinks || restored?.pendingOutput) this.windowIndex = this.operators.findIndex((o) => o.takeShare);
+    this.pendingOutput = restored?.pendingOutput ?? [];
     if (restored?.sink !== undefined) this.sink.restore(restored.sink);
     this.position = restored?.source ?? this.source.position();
   }
@@ -128,6 +141,9 @@ export class Processor {
     else if (links) links.fromShards.forEach((port, i) => this.listenAsEmitter(port, i + 1));
     try {
       await this.sink.open();
+      const pending = this.pendingOutput;
+      this.pendingOutput = [];
+      if (pending.length > 0) await this.queue.run(() => this.runFrom(this.windowIndex + 1, pending));
       await this.source.start((docs, read, positionAfter) => this.deliver(docs, read, positionAfter));
     } catch (error) {
       await this.fail(error);
@@ -157,6 +173,10 @@ export class Processor {
 
   private listenAsShard(port: MessagePort): void {
     port.on('message', (message: ToShard) => {
+      if (message.type === 'output') {
+        if (!this.finalRequested) void this.runWindowOutput(unpack(message.docs));
+        return;
+      }
       if (message.type === 'saved') {
         const position = this.roundPositions.get(message.round);
         for (const round of this.roundPositions.keys()) if (round <= message.round) this.roundPositions.delete(round);
@@ -172,11 +192,13 @@ export class Processor {
         this.roundPositions.set(message.round, state.source);
         const bytes = encodeCheckpointState(state);
         port.postMessage({ type: 'state', round: message.round, state: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
+        if (message.final) this.finalAnswered();
       });
       if (!message.final) {
         void answer();
         return;
       }
+      this.finalRequested = true;
       // The emitting worker is stopping: this shard stops too (whichever of the two requests
       // comes first), and answers once it has stopped reading and handed over all it held.
       void this.stop();
@@ -187,8 +209,8 @@ export class Processor {
   private handOver(port: MessagePort): Promise<void> {
     return this.queue.run(async () => {
       if (!this.working()) return;
-      const bytes = encodeCheckpointState(this.operators[this.windowIndex]!.takeShare!());
-      port.postMessage({ type: 'share', share: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
+      const { packed, transfer } = pack(this.operators[this.windowIndex]!.takeShare!());
+      port.postMessage({ type: 'share', share: packed } satisfies FromShard, transfer);
     });
   }
 
@@ -213,13 +235,51 @@ export class Processor {
     return links && 'fromShards' in links ? links.fromShards.length + 1 : 1;
   }
 
-  private mergeShare(from: number, share: Uint8Array): Promise<void> {
+  /** A shard: the rest of the pipeline and the sink for window output the emitting worker sent (outputOwner). */
+  private runWindowOutput(docs: Doc[]): Promise<void> {
     return this.queue.run(async () => {
       if (!this.working()) return;
       try {
-        const out = await this.operators[this.windowIndex]!.mergeShare!(from, decodeCheckpointState(share) as WindowShare);
+        await this.runFrom(this.windowIndex + 1, docs);
+      } catch (error) {
+        void this.fail(error);
+      }
+    });
+  }
+
+  /**
+   * The emitting worker: each shard runs the rest of the pipeline and the sink for its share
+   * of the window output, so that work is split too; this worker's share is returned.
+   * Output sent while a checkpoint round is under way goes into that checkpoint (the shards'
+   * states are taken), and is run again after a resume from it.
+   */
+  private routeWindowOutput(docs: Doc[]): Doc[] {
+    const links = this.env.shardLinks;
+    if (!links || !('fromShards' in links) || docs.length === 0) return docs;
+    const ports = links.fromShards;
+    const own: Doc[] = [];
+    const toShards: Doc[][] = ports.map(() => []);
+    for (const doc of docs) {
+      const owner = outputOwner(doc['_id'], ports.length + 1);
+      if (owner === 0) own.push(doc);
+      else toShards[owner - 1]!.push(doc);
+    }
+    toShards.forEach((batch, i) => {
+      if (batch.length === 0) return;
+      const { packed, transfer } = pack(batch);
+      ports[i]!.postMessage({ type: 'output', docs: packed } satisfies ToShard, transfer);
+      this.round?.routed.push(...batch);
+    });
+    return own;
+  }
+
+  private mergeShare(from: number, share: Packed<WindowShare>): Promise<void> {
+    return this.queue.run(async () => {
+      if (!this.working()) return;
+      try {
+        const out = await this.operators[this.windowIndex]!.mergeShare!(from, unpack(share));
         this.operatorCounters[this.windowIndex]!.outputMessageCount += out.length;
-        await this.runFrom(this.windowIndex + 1, out);
+        await this.runFrom(this.windowIndex + 1, this.routeWindowOutput(out));
       } catch (error) {
         void this.fail(error);
       }
@@ -267,7 +327,7 @@ export class Processor {
       const result = operator.process(docs);
       const out = result instanceof Promise ? await result : result;
       counters.record(docs.length, out.length, performance.now() - started);
-      docs = out;
+      docs = i === this.windowIndex ? this.routeWindowOutput(out) : out;
     }
     this.checkStateBudget();
     await waitForWritePermit(this.startOptions?.writeFence);
@@ -311,7 +371,7 @@ export class Processor {
           if (!operator.onTick) continue;
           const out = await operator.onTick(now);
           this.operatorCounters[i]!.outputMessageCount += out.length;
-          if (out.length > 0) await this.runFrom(i + 1, out);
+          if (out.length > 0) await this.runFrom(i + 1, i === this.windowIndex ? this.routeWindowOutput(out) : out);
         }
         await this.sink.onTick(now);
         this.checkStateBudget();
@@ -349,11 +409,20 @@ export class Processor {
     return this.startRound(links.fromShards, final);
   }
 
-  /** Saves this worker's state (with the other shards', when it emits for them); resolves once saved. */
-  private saveOwnCheckpoint(shardStates: Uint8Array[], final: boolean, afterSaved?: () => void): Promise<void> {
+  /**
+   * Saves this worker's state (with the other shards' of `round`, when it emits for them);
+   * resolves once saved. The round ends as this state is taken: what arrives later belongs after it.
+   */
+  private saveOwnCheckpoint(shardStates: Uint8Array[], final: boolean, round?: Round, afterSaved?: () => void): Promise<void> {
     return this.queue.run(async () => {
-      if (!this.working()) return;
-      const state = this.checkpointState();
+      const working = this.working();
+      const state = working ? this.checkpointState() : undefined;
+      if (round) {
+        this.round = undefined;
+        for (const { from, share } of round.held) void this.mergeShare(from, share);
+        if (state && round.routed.length > 0) state.pendingOutput = round.routed;
+      }
+      if (!state) return;
       if (final) this.sealed = true;
       const own = encodeCheckpointState(state);
       this.checkpointId += 1;
@@ -391,7 +460,7 @@ export class Processor {
     let finish!: (job: Promise<void>) => void;
     const done = new Promise<void>((resolve, reject) => { finish = (job) => job.then(resolve, reject); });
     this.roundId += 1;
-    this.round = { id: this.roundId, final, states: new Map(), held: [], done, finish };
+    this.round = { id: this.roundId, final, states: new Map(), held: [], routed: [], done, finish };
     for (const port of ports) port.postMessage({ type: 'snapshot', round: this.roundId, final } satisfies ToShard);
     return done;
   }
@@ -399,11 +468,9 @@ export class Processor {
   private finishRound(round: Round): void {
     const links = this.env.shardLinks as { fromShards: MessagePort[] };
     const states = links.fromShards.map((_, i) => round.states.get(i + 1)!);
-    round.finish(this.saveOwnCheckpoint(states, round.final, () => {
+    round.finish(this.saveOwnCheckpoint(states, round.final, round, () => {
       for (const port of links.fromShards) port.postMessage({ type: 'saved', round: round.id } satisfies ToShard);
     }));
-    this.round = undefined;
-    for (const { from, share } of round.held) void this.mergeShare(from, share);
   }
 
   /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects (once, however often called). */
@@ -420,6 +487,8 @@ export class Processor {
     this.readingStopped = this.stopReading();
     try {
       await this.readingStopped;
+      // A shard runs window output for the emitting worker until that one's final round.
+      if (this.handsOver()) await this.answeredFinal;
       // What the sink could not write stays in the checkpoint and is written after a restart.
       await this.queue.run(async () => { await this.sink.flush(); })
         .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));

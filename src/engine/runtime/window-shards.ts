@@ -1,7 +1,8 @@
 // Windows over a Kafka source split across workers (kafkaSourceParallelism): every shard
-// keeps the windows of its own partitions, and all but the first hand what they accumulated
-// to the first (the emitting worker) every tick, with their partitions' watermark. The
-// emitting worker merges the shares (incremental $group state, or buffered documents), closes
+// keeps the windows of its own partitions (incremental $group state, or buffered documents),
+// and all but the first tell the first (the emitting worker) their partitions' watermark
+// every tick, with the windows that watermark has passed, each once. The emitting worker
+// combines those with its own ($sum adds, $max compares, ... accumulators.ts merge), closes
 // windows on the watermark over all partitions, and runs the rest of the pipeline and the sink.
 //
 // Checkpoints are one for the processor, taken as a consistent cut over direct, ordered
@@ -16,6 +17,10 @@
 // holds, then answers; nothing runs after a final state is taken, on either side, so nothing
 // emitted after the final checkpoint is emitted again after a resume.
 import type { MessagePort } from 'node:worker_threads';
+import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
+import { keyId } from '../stages/group-state.js';
+import type { WindowShare } from '../stages/operator.js';
+import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
 
 /** This worker's channels to the others when windows are split: to the emitting worker, or from every other shard. */
 export type ShardLinks = { toEmitter: MessagePort } | { fromShards: MessagePort[] };
@@ -23,11 +28,12 @@ export type ShardLinks = { toEmitter: MessagePort } | { fromShards: MessagePort[
 export type ToShard =
   /** final: the emitting worker is stopping (the shard stops reading and hands over all it holds before it answers). */
   | { type: 'snapshot'; round: number; final: boolean }
-  | { type: 'saved'; round: number };
+  | { type: 'saved'; round: number }
+  /** Window output this shard runs the rest of the pipeline and the sink for (outputOwner). */
+  | { type: 'output'; docs: Packed<Doc[]> };
 
 export type FromShard =
-  /** A WindowShare, encoded as checkpoint state is (its values keep their BSON types). */
-  | { type: 'share'; share: Uint8Array }
+  | { type: 'share'; share: Packed<WindowShare> }
   | { type: 'state'; round: number; state: Uint8Array };
 
 /** The processor's checkpoint state: the emitting worker's state first, then each shard's (runtime/sharded-checkpoint.ts reads it). */
@@ -37,4 +43,46 @@ export function joinShardStates(states: Uint8Array[]): Uint8Array {
   let at = 0;
   for (const part of parts) { joined.set(part, at); at += part.length; }
   return joined;
+}
+
+/** What travels between shards: as it is (postMessage clones it) or encoded as checkpoint state is. */
+export type Packed<T> = T | Uint8Array;
+
+/**
+ * Plain data goes as it is: the structured clone postMessage makes costs a fraction of
+ * Extended JSON both ways. Anything holding BSON classes (ObjectId, Long, Decimal128, ...),
+ * whose prototypes a clone drops, is encoded as checkpoint state is, keeping their types.
+ */
+export function pack<T>(value: T): { packed: Packed<T>; transfer: ArrayBuffer[] } {
+  if (clonesAsIs(value)) return { packed: value, transfer: [] };
+  const bytes = encodeCheckpointState(value);
+  return { packed: bytes, transfer: [bytes.buffer as ArrayBuffer] };
+}
+
+export function unpack<T>(packed: Packed<T>): T {
+  return packed instanceof Uint8Array ? decodeCheckpointState(packed) as T : packed;
+}
+
+/** Whether a structured clone of `value` is equal to it, prototypes included. */
+function clonesAsIs(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
+  if (value instanceof Date) return true;
+  if (Array.isArray(value)) return value.every(clonesAsIs);
+  if (!isPlainObject(value)) return false;
+  for (const key in value) if (!clonesAsIs((value as Record<string, unknown>)[key])) return false;
+  return true;
+}
+
+/**
+ * Which shard runs the rest of the pipeline and the sink for a window's output document: by
+ * its _id (the $group key), so one key's documents keep their order; the emitting worker's
+ * own when there is none. FNV-1a over the key's text: a few lines, stable across workers
+ * (unlike any per-process hash), so no library for it.
+ */
+export function outputOwner(id: Value, count: number): number {
+  if (id === undefined) return 0;
+  const text = keyId(id);
+  let hash = 2166136261;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return (hash >>> 0) % count;
 }
