@@ -129,11 +129,21 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
             $group: {
               _id: '$device', total: { $sum: '$watts' }, count: { $count: {} }, low: { $min: '$watts' }, high: { $max: '$watts' },
               mean: { $avg: '$watts' }, all: { $push: '$watts' }, distinct: { $addToSet: '$watts' },
+              // A date, and a BSON type a structured clone would not keep (the shares holding it go as Extended JSON).
+              earliest: { $min: { $dateFromString: { dateString: '$at' } } },
+              topId: { $max: { $toObjectId: { $concat: ['00000000000000000000000', { $toString: { $mod: ['$watts', 10] } }] } } },
+              // The same in every partition: whichever worker's comes first or last.
+              firstDevice: { $first: '$device' }, lastDevice: { $last: '$device' }, merged: { $mergeObjects: { device: '$device' } },
             },
           }],
         },
       },
-      { $project: { _id: 0, device: '$_id', total: 1, count: 1, low: 1, high: 1, mean: 1, all: 1, distinct: 1, start: { $meta: 'stream.window.start' } } },
+      {
+        $project: {
+          _id: 0, device: '$_id', total: 1, count: 1, low: 1, high: 1, mean: 1, all: 1, distinct: 1, earliest: 1, topId: 1, firstDevice: 1, lastDevice: 1, merged: 1,
+          start: { $meta: 'stream.window.start' },
+        },
+      },
       { $emit: { connectionName: 'kafka1', topic: outTopic } },
     ], { connections: connections() });
     // Order within $push and $addToSet follows arrival, which workers interleave differently.
@@ -188,7 +198,10 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     // And the windows are right: d0 in the first minute holds events 0-3, 20-23 and 40-43.
     const first = fromOne.find((d) => d['device'] === 'd0' && (d['start'] as { $date: string }).$date === '2024-01-01T00:00:00Z');
     const watts = [0, 1, 2, 3, 20, 21, 22, 23, 40, 41, 42, 43].map((i) => i % 17);
-    expect(first).toMatchObject({ count: 12, total: watts.reduce((a, b) => a + b, 0), low: 0, high: 9, mean: watts.reduce((a, b) => a + b, 0) / 12 });
+    expect(first).toMatchObject({
+      count: 12, total: watts.reduce((a, b) => a + b, 0), low: 0, high: 9, mean: watts.reduce((a, b) => a + b, 0) / 12,
+      earliest: { $date: '2024-01-01T00:00:00Z' }, topId: { $oid: '000000000000000000000009' }, firstDevice: 'd0', lastDevice: 'd0', merged: { device: 'd0' },
+    });
     expect(host.failures.size).toBe(0);
     await one.close();
     await two.close();
