@@ -3,19 +3,24 @@
 // and all but the first tell the first (the emitting worker) their partitions' watermark
 // every tick, with the windows that watermark has passed, each once. The emitting worker
 // combines those with its own ($sum adds, $max compares, ... accumulators.ts merge), closes
-// windows on the watermark over all partitions, and runs the rest of the pipeline and the sink.
+// windows on the watermark over all partitions, and sends each output document, by its _id,
+// to the shard that runs the rest of the pipeline and the sink for it (itself included), so
+// the per-event work and the output's are split and only the windows' partial state crosses.
 //
 // Checkpoints are one for the processor, taken as a consistent cut over direct, ordered
 // channels between the emitting worker and each shard: the emitting worker asks every shard
-// for its state (offsets, counts, what it has not handed over yet); a share that reached it
-// before a shard's state is in its own state, one after is held back until its own state is
-// taken. So every document is counted once, in exactly one place, in the checkpoint.
+// for its state (offsets, counts, the windows it keeps); a share that reached it before a
+// shard's state is in its own state, one after is held back until its own state is taken.
+// Output it sends a shard after asking for its state (which that shard runs after answering)
+// goes into its own state as pendingOutput, run first after a resume. So every document is
+// counted once, in exactly one place, in the checkpoint.
 //
 // At stop the emitting worker stops its source and runs what it delivered, waits for a round
 // under way (its shards' states may predate their stop), then takes a final round: each shard
-// stops reading on that request (or its own stop, whichever comes first), hands over all it
-// holds, then answers; nothing runs after a final state is taken, on either side, so nothing
-// emitted after the final checkpoint is emitted again after a resume.
+// stops reading on that request (or its own stop, whichever comes first), hands over what its
+// watermark passed, then answers, and keeps its sink until then; nothing runs after a final
+// state is taken, on either side, so nothing emitted after the final checkpoint is emitted
+// again after a resume.
 import type { MessagePort } from 'node:worker_threads';
 import { isPlainObject, type Doc, type Value } from '../expressions/values.js';
 import { keyId } from '../stages/group-state.js';
