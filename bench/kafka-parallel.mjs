@@ -2,10 +2,14 @@
 // through the kcat mock cluster (topics have 4 partitions): a stateless pipeline that does a
 // little arithmetic per event, and a tumbling-window $group. Each figure is events/s from the
 // moment every partition has been read from (the consumer group has settled) to the last
-// event out, and events per CPU-second of this process (all its threads: the machine may be
-// shared, so CPU time says more than wall time). Runs as its own process under tsx:
+// event out, events per CPU-second of this process (all its threads: the machine may be
+// shared, so CPU time says more than wall time), and (Linux) events per CPU-second of the
+// busiest worker thread: the work on the longest path, which a second core can shorten only
+// when the work is split evenly (with a window, worker 0 combines the windows and every worker
+// runs the sink for its share of the output). Runs as its own process under tsx:
 //   node --import tsx bench/kafka-parallel.mjs '{"messages":30000,"rounds":3}'
 // Prints one JSON line: per round and pipeline, events/s and events per CPU-second for 1 and 2 workers.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { createEngine } from '../dist/engine/index.js';
 import { startMockKafka } from '../src/engine/testing/kcat-mock.ts';
@@ -15,6 +19,16 @@ const mock = await startMockKafka();
 const kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const base = Date.UTC(2026, 0, 1);
+
+/** CPU milliseconds of each thread of this process (Linux: /proc), by thread id; empty elsewhere. */
+function threadCpuMs() {
+  if (!existsSync('/proc/self/task')) return new Map();
+  const ticksMs = 10; // USER_HZ is 100 on Linux
+  return new Map(readdirSync('/proc/self/task').map((tid) => {
+    const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return [tid, (Number(fields[11]) + Number(fields[12])) * ticksMs];
+  }));
+}
 
 async function fill(topic) {
   const producer = kafka.producer();
@@ -50,6 +64,8 @@ async function engineRun(input, pipeline, parallelism, round) {
   let failure;
   const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async (_id, message) => { failure = message; } };
   const engine = createEngine(host, { checkpointIntervalMs: 3_600_000, kafkaSourceParallelism: parallelism });
+  // Threads the engine's workers start are the ones not here yet.
+  const before = threadCpuMs();
   const id = `${(round * 10 + parallelism).toString(16).padStart(24, 'b')}`;
   const connection = { name: 'k', type: 'Kafka', bootstrapServers: mock.bootstrapServers, security: { protocol: 'PLAINTEXT' } };
   const timeField = { $dateFromString: { dateString: '$at' } };
@@ -70,9 +86,9 @@ async function engineRun(input, pipeline, parallelism, round) {
     stats = engine.stats(id);
     const seen = stats?.inputMessageCount ?? 0;
     // Timed once every partition has been read from: the group has settled.
-    if ((stats?.kafkaPartitions?.length ?? 0) === 4) from ??= { at: performance.now(), cpu: process.cpuUsage(), seen };
+    if ((stats?.kafkaPartitions?.length ?? 0) === 4) from ??= { at: performance.now(), cpu: process.cpuUsage(), seen, threads: threadCpuMs() };
     if (seen >= messages) {
-      last = { at: performance.now(), cpu: process.cpuUsage(from?.cpu) };
+      last = { at: performance.now(), cpu: process.cpuUsage(from?.cpu), threads: threadCpuMs() };
       break;
     }
     await sleep(20);
@@ -80,7 +96,11 @@ async function engineRun(input, pipeline, parallelism, round) {
   await engine.close();
   if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages in 300 s (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status}${failure ? `, failed: ${failure}` : ''})`);
   const events = messages - from.seen;
-  return { perSecond: events / ((last.at - from.at) / 1000), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6) };
+  const workerMs = [...last.threads].filter(([tid]) => !before.has(tid)).map(([tid, ms]) => ms - (from.threads.get(tid) ?? 0));
+  return {
+    perSecond: events / ((last.at - from.at) / 1000), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6),
+    ...(workerMs.length > 0 ? { perBusiestWorkerCpuSecond: events / (Math.max(...workerMs) / 1000) } : {}),
+  };
 }
 
 const results = [];

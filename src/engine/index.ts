@@ -297,6 +297,9 @@ class Engine implements ProcessorRunner {
     const entry = this.running.get(processorId);
     if (!entry) return;
     entry.stopping = true;
+    // Every worker at once: with split windows the emitting worker's final round also stops
+    // the shards that have not had this message yet (runtime/window-shards.ts), and no worker
+    // is terminated before all have stopped (or the limits below), so that round completes.
     this.post(entry, { type: 'stop' });
     // A worker held by one document cannot take a final checkpoint: once its heartbeat has
     // stood still for STALLED_MS it is terminated (it resumes from its last checkpoint,

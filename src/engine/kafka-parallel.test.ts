@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { createEngine } from './index.js';
-import type { ConnectionDefinition, Document, ProcessorRunner } from './contract.js';
+import type { ConnectionDefinition, Document, ProcessorDefinition, ProcessorRunner } from './contract.js';
 import { MemoryHost, definition, eventually } from './testing/memory-host.js';
 import { kcatAvailable, startMockKafka, type MockKafka } from './testing/kcat-mock.js';
 import { countSequence, produceSequence } from './testing/kafka-sequence.js';
@@ -24,6 +24,25 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
   });
 
   const connections = (): Record<string, ConnectionDefinition> => ({ kafka1: { name: 'kafka1', type: 'Kafka', bootstrapServers: mock.bootstrapServers } });
+  /** A processor on one worker (the reference) and the same on two, each emitting to its own topic, read as it arrives. */
+  const oneAndTwo = async (host: MemoryHost, windowed: (outTopic: string) => ProcessorDefinition, prefix: string, checkpointIntervalMs: number) => ({
+    one: createEngine(host, { checkpointIntervalMs }),
+    two: createEngine(host, { kafkaSourceParallelism: 2, checkpointIntervalMs }),
+    reference: windowed(`${prefix}-one`),
+    split: windowed(`${prefix}-split`),
+    fromOne: await readWindows(`${prefix}-one`),
+    fromSplit: await readWindows(`${prefix}-split`),
+  });
+  /** Every document that reaches `topic`, as it arrives. */
+  const readWindows = async (topic: string) => {
+    const docs: Document[] = [];
+    const reader = kafka.consumer({ groupId: `reader-${topic}`, maxWaitTimeInMs: 200 });
+    await reader.connect();
+    await reader.subscribe({ topic, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => { docs.push(JSON.parse(message.value!.toString()) as Document); } });
+    readers.push(reader);
+    return docs;
+  };
 
   it('two workers share the partitions, deliver every event, and resume from one checkpoint with one worker or two', async () => {
     const host = new MemoryHost();
@@ -110,22 +129,23 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
             $group: {
               _id: '$device', total: { $sum: '$watts' }, count: { $count: {} }, low: { $min: '$watts' }, high: { $max: '$watts' },
               mean: { $avg: '$watts' }, all: { $push: '$watts' }, distinct: { $addToSet: '$watts' },
+              // A date, and a BSON type a structured clone would not keep (the shares holding it go as Extended JSON).
+              earliest: { $min: { $dateFromString: { dateString: '$at' } } },
+              topId: { $max: { $toObjectId: { $concat: ['00000000000000000000000', { $toString: { $mod: ['$watts', 10] } }] } } },
+              // The same in every partition: whichever worker's comes first or last.
+              firstDevice: { $first: '$device' }, lastDevice: { $last: '$device' }, merged: { $mergeObjects: { device: '$device' } },
             },
           }],
         },
       },
-      { $project: { _id: 0, device: '$_id', total: 1, count: 1, low: 1, high: 1, mean: 1, all: 1, distinct: 1, start: { $meta: 'stream.window.start' } } },
+      {
+        $project: {
+          _id: 0, device: '$_id', total: 1, count: 1, low: 1, high: 1, mean: 1, all: 1, distinct: 1, earliest: 1, topId: 1, firstDevice: 1, lastDevice: 1, merged: 1,
+          start: { $meta: 'stream.window.start' },
+        },
+      },
       { $emit: { connectionName: 'kafka1', topic: outTopic } },
     ], { connections: connections() });
-    const readWindows = async (topic: string) => {
-      const docs: Document[] = [];
-      const reader = kafka.consumer({ groupId: `reader-${topic}`, maxWaitTimeInMs: 200 });
-      await reader.connect();
-      await reader.subscribe({ topic, fromBeginning: true });
-      await reader.run({ eachMessage: async ({ message }) => { docs.push(JSON.parse(message.value!.toString()) as Document); } });
-      readers.push(reader);
-      return docs;
-    };
     // Order within $push and $addToSet follows arrival, which workers interleave differently.
     const canonical = (docs: Document[]) => docs
       .map((d) => JSON.stringify({ ...d, all: [...(d['all'] as number[])].sort((a, b) => a - b), distinct: [...(d['distinct'] as number[])].sort((a, b) => a - b) }))
@@ -140,12 +160,7 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     const events = (from: number, to: number) => produce(Array.from({ length: to - from }, (_, i) => event(from + i)));
 
     await events(0, 300);
-    const one = createEngine(host, { checkpointIntervalMs: 300 });
-    const two = createEngine(host, { kafkaSourceParallelism: 2, checkpointIntervalMs: 300 });
-    const reference = windowed('windows-one');
-    const split = windowed('windows-split');
-    const fromOne = await readWindows('windows-one');
-    const fromSplit = await readWindows('windows-split');
+    const { one, two, reference, split, fromOne, fromSplit } = await oneAndTwo(host, windowed, 'windows', 300);
     await one.start(reference, { resumeFromCheckpoint: false });
     await two.start(split, { resumeFromCheckpoint: true });
     // Stopped while events still arrive: windows are open, and what each worker had not yet
@@ -183,9 +198,124 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source split acro
     // And the windows are right: d0 in the first minute holds events 0-3, 20-23 and 40-43.
     const first = fromOne.find((d) => d['device'] === 'd0' && (d['start'] as { $date: string }).$date === '2024-01-01T00:00:00Z');
     const watts = [0, 1, 2, 3, 20, 21, 22, 23, 40, 41, 42, 43].map((i) => i % 17);
-    expect(first).toMatchObject({ count: 12, total: watts.reduce((a, b) => a + b, 0), low: 0, high: 9, mean: watts.reduce((a, b) => a + b, 0) / 12 });
+    expect(first).toMatchObject({
+      count: 12, total: watts.reduce((a, b) => a + b, 0), low: 0, high: 9, mean: watts.reduce((a, b) => a + b, 0) / 12,
+      earliest: { $date: '2024-01-01T00:00:00Z' }, topId: { $oid: '000000000000000000000009' }, firstDevice: 'd0', lastDevice: 'd0', merged: { device: 'd0' },
+    });
     expect(host.failures.size).toBe(0);
     await one.close();
     await two.close();
   }, 400_000);
+
+  it('a split tumbling window stopped and resumed twice while windows close and checkpoint rounds run emits every window once, with the counts of one worker', async () => {
+    // Event seq is at base + seq/4 s in partition seq mod 4: each one-second window holds
+    // seq 4k..4k+3, one from every partition, so every window is merged from both workers.
+    const base = Date.UTC(2024, 0, 1);
+    const event = (seq: number) => ({ partition: seq % 4, value: JSON.stringify({ at: new Date(base + seq * 250).toISOString(), device: `d${seq % 3}`, seq }) });
+    const windowed = (outTopic: string) => definition([
+      { $source: { connectionName: 'kafka1', topic: 'closing-in', timeField: { $dateFromString: { dateString: '$at' } }, config: { auto_offset_reset: 'earliest' } } },
+      {
+        // The lateness covers how far one worker's partitions may run ahead of the other's
+        // while it joins the group after a start (the watermark ignores partitions not read
+        // yet); well past it, windows close while events arrive.
+        $tumblingWindow: {
+          interval: { size: 1, unit: 'second' }, allowedLateness: { size: 1, unit: 'minute' },
+          pipeline: [{ $group: { _id: '$device', count: { $count: {} }, total: { $sum: '$seq' }, seqs: { $push: '$seq' } } }],
+        },
+      },
+      { $project: { _id: 0, device: '$_id', count: 1, total: 1, seqs: 1 } },
+      { $emit: { connectionName: 'kafka1', topic: outTopic } },
+    ], { connections: connections() });
+    const canonical = (docs: Document[]) => docs.map((d) => `${d['device']} count ${d['count']} total ${d['total']} seqs ${[...(d['seqs'] as number[])].sort((a, b) => a - b).join(',')}`).sort();
+    /** How `docs` differ from `reference` (canonical, each once). */
+    const differences = (docs: Document[], reference: string[]) => {
+      const times = new Map<string, number>();
+      for (const doc of canonical(docs)) times.set(doc, (times.get(doc) ?? 0) + 1);
+      const wanted = new Set(reference);
+      return {
+        twice: [...times].filter(([, n]) => n > 1).map(([doc]) => doc),
+        unexpected: [...times.keys()].filter((doc) => !wanted.has(doc)),
+        missing: reference.filter((doc) => !times.has(doc)),
+      };
+    };
+    const none = { twice: [], unexpected: [], missing: [] };
+    // What any correct run emits for events 0..produced-1: per window and device, its events.
+    const expected = (produced: number) => {
+      const docs: Document[] = [];
+      for (let start = 0; start < produced; start += 4) {
+        for (let device = 0; device < 3; device++) {
+          const seqs = [start, start + 1, start + 2, start + 3].filter((seq) => seq % 3 === device);
+          docs.push({ device: `d${device}`, count: seqs.length, total: seqs.reduce((a, b) => a + b, 0), seqs });
+        }
+      }
+      return canonical(docs);
+    };
+
+    // Events keep arriving, four at a time, while `producing`.
+    const producer = kafka.producer();
+    await producer.connect();
+    let produced = 0;
+    let producing = false;
+    let finished = false;
+    const send = async (count: number) => {
+      const messages = Array.from({ length: count }, (_, i) => event(produced + i));
+      produced += count;
+      await producer.send({ topic: 'closing-in', messages });
+    };
+    const traffic = (async () => {
+      while (!finished) {
+        if (producing) await send(4);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+
+    const host = new MemoryHost();
+    const noFailure = () => expect(host.failures).toEqual(new Map());
+    // Short checkpoint interval: a round is under way at most moments, also when stop comes.
+    const { one, two, reference, split, fromOne, fromSplit } = await oneAndTwo(host, windowed, 'closing', 50);
+    // Both workers have read every event so far: each has joined the group and reports its
+    // partitions' event time, so neither runs ahead of the other past the lateness.
+    const caughtUp = () => eventually(() => {
+      noFailure();
+      const partitions = two.stats(split.id)?.kafkaPartitions ?? [];
+      return partitions.length === 4 && partitions.every((p) => p.currentOffset === produced / 4);
+    }, 120_000);
+    const windowsClosed = (count: number) => eventually(() => { noFailure(); return fromSplit.length >= count; }, 120_000);
+
+    await send(40);
+    await one.start(reference, { resumeFromCheckpoint: false });
+    await two.start(split, { resumeFromCheckpoint: true });
+    await caughtUp();
+    producing = true;
+    await windowsClosed(30);
+    for (let stop = 0; stop < 2; stop++) {
+      // Stopped while windows close (about ten a second) and events arrive, also during the stop's first second.
+      await windowsClosed(fromSplit.length + 30);
+      const stopped = two.stop(split.id);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      producing = false;
+      await stopped;
+      await two.start(split, { resumeFromCheckpoint: true });
+      await caughtUp();
+      producing = true;
+    }
+    await windowsClosed(fromSplit.length + 30);
+    producing = false;
+    finished = true;
+    await traffic;
+    // Far-off events in every partition close all the windows.
+    await producer.send({ topic: 'closing-in', messages: [0, 1, 2, 3].map((partition) => ({ partition, value: JSON.stringify({ at: new Date(base + 86_400_000).toISOString(), device: 'flush', seq: -1 }) })) });
+    await producer.disconnect();
+    const all = expected(produced);
+    await eventually(() => { noFailure(); return fromOne.length >= all.length && fromSplit.length >= all.length; }, 120_000);
+    // Anything emitted twice would have come before the last windows.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(differences(fromOne, all)).toEqual(none);
+    // Nothing emitted twice, nothing missing, every count right across the stops.
+    expect(differences(fromSplit, canonical(fromOne))).toEqual(none);
+    expect(host.failures.size).toBe(0);
+    await one.close();
+    // Stopping again would only wait for the group once more: the workers are ended.
+    await two.drop(split.id);
+  }, 240_000);
 });

@@ -17,7 +17,7 @@ import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
 import { decodeCheckpointState, encodeCheckpointState } from './checkpoint-codec.js';
 import { waitForWritePermit } from './write-fence.js';
-import { joinShardStates, type FromShard, type ToShard } from './window-shards.js';
+import { joinShardStates, outputOwner, pack, unpack, type FromShard, type Packed, type ToShard } from './window-shards.js';
 import type { MessagePort } from 'node:worker_threads';
 
 const TICK_MS = 200;
@@ -26,11 +26,16 @@ const TICK_MS = 200;
  * counters: absent in checkpoints taken before stats were kept (they start from zero).
  * mergedOperators: other shards' operator states, restored into this worker's after its own
  * (a split Kafka source resuming: runtime/sharded-checkpoint.ts).
+ * pendingOutput: window output the emitting worker had sent to other shards after asking for
+ * their states, for the rest of the pipeline and the sink; run first after a resume.
  */
-export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown; mergedOperators?: unknown[][] }
+export interface CheckpointState { source: unknown; operators: unknown[]; counters?: PersistedCounters; sink?: unknown; mergedOperators?: unknown[][]; pendingOutput?: Doc[] }
 
-/** A checkpoint the emitting worker of a split source is collecting from the other shards. */
-interface Round { id: number; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Uint8Array }>; done: Promise<void>; finish(job: Promise<void>): void }
+/**
+ * A checkpoint the emitting worker of a split source is collecting from the other shards,
+ * until its own state is taken. routed: window output sent to shards meanwhile (in no shard's state).
+ */
+interface Round { id: number; final: boolean; states: Map<number, Uint8Array>; held: Array<{ from: number; share: Packed<WindowShare> }>; routed: Doc[]; done: Promise<void>; finish(job: Promise<void>): void }
 
 export class Processor {
   private readonly counters: ProcessorCounters;
@@ -59,6 +64,19 @@ export class Processor {
   /** The newest saved position the source has not been told of yet (commitSaved). */
   private uncommitted: unknown;
   private commits = Promise.resolve();
+  /** Set once stop begins: resolves once stopped. */
+  private stopped: Promise<void> | undefined;
+  /** Set once stop begins: resolves once the source stopped and, on a shard, all it held was handed over. */
+  private readingStopped: Promise<void> | undefined;
+  /** The final checkpoint's state is taken: nothing more runs (what arrives later is read again after a resume). */
+  private sealed = false;
+  /** A shard asked for its final state: window output arriving later is in the emitting worker's final checkpoint instead. */
+  private finalRequested = false;
+  /** A shard: resolves once it answered the final round (its sink is needed until then). */
+  private finalAnswered!: () => void;
+  private readonly answeredFinal = new Promise<void>((resolve) => { this.finalAnswered = resolve; });
+  /** Window output from a checkpoint, run through the rest of the pipeline before anything is read. */
+  private pendingOutput: Doc[] = [];
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -109,15 +127,23 @@ export class Processor {
     for (const operators of [restored?.operators ?? [], ...(restored?.mergedOperators ?? [])]) {
       operators.forEach((state, i) => { if (state !== undefined) this.operators[i]?.restore?.(state); });
     }
-    if (this.env.shardLinks) this.windowIndex = this.operators.findIndex((o) => o.takeShare);
+    if (this.env.shardLinks || restored?.pendingOutput) this.windowIndex = this.operators.findIndex((o) => o.takeShare);
+    this.pendingOutput = restored?.pendingOutput ?? [];
     if (restored?.sink !== undefined) this.sink.restore(restored.sink);
     this.position = restored?.source ?? this.source.position();
   }
 
   async start(): Promise<void> {
     this.state = 'running';
+    // Listening before the source connects: a stop meanwhile still has its final round answered.
+    const links = this.env.shardLinks;
+    if (links && 'toEmitter' in links) this.listenAsShard(links.toEmitter);
+    else if (links) links.fromShards.forEach((port, i) => this.listenAsEmitter(port, i + 1));
     try {
       await this.sink.open();
+      const pending = this.pendingOutput;
+      this.pendingOutput = [];
+      if (pending.length > 0) await this.queue.run(() => this.runFrom(this.windowIndex + 1, pending));
       await this.source.start((docs, read, positionAfter) => this.deliver(docs, read, positionAfter));
     } catch (error) {
       await this.fail(error);
@@ -127,19 +153,30 @@ export class Processor {
     this.counters.status = 'running';
     this.env.statsChanged?.();
     this.timers.push(setInterval(() => void this.tick(), TICK_MS));
-    const links = this.env.shardLinks;
     if (links && 'toEmitter' in links) {
       // A shard that hands its windows over: its checkpoints are the emitting worker's to take.
-      this.listenAsShard(links.toEmitter);
       this.timers.push(setInterval(() => void this.handOver(links.toEmitter), TICK_MS));
       return;
     }
-    if (links) links.fromShards.forEach((port, i) => this.listenAsEmitter(port, i + 1));
-    this.timers.push(setInterval(() => void this.takeCheckpoint().catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+    this.timers.push(setInterval(() => void this.takeCheckpoint(false).catch((e) => this.fail(e)), this.env.settings.checkpointIntervalMs));
+  }
+
+  /** A shard that hands its windows over to the emitting worker. */
+  private handsOver(): boolean {
+    return this.env.shardLinks !== undefined && 'toEmitter' in this.env.shardLinks;
+  }
+
+  /** Batches, shares and checkpoints run while running and stopping, until the final checkpoint's state is taken. */
+  private working(): boolean {
+    return !this.sealed && (this.state === 'running' || this.state === 'stopping');
   }
 
   private listenAsShard(port: MessagePort): void {
     port.on('message', (message: ToShard) => {
+      if (message.type === 'output') {
+        if (!this.finalRequested) void this.runWindowOutput(unpack(message.docs));
+        return;
+      }
       if (message.type === 'saved') {
         const position = this.roundPositions.get(message.round);
         for (const round of this.roundPositions.keys()) if (round <= message.round) this.roundPositions.delete(round);
@@ -148,20 +185,32 @@ export class Processor {
         return;
       }
       // Answered whatever this shard's state (also once stopped): the emitting worker's final checkpoint needs it.
-      void this.queue.run(async () => {
+      const answer = () => this.queue.run(async () => {
         const state = this.checkpointState();
+        // Nothing follows this shard's final state: what it reads later is read again after a resume.
+        if (message.final) this.sealed = true;
         this.roundPositions.set(message.round, state.source);
         const bytes = encodeCheckpointState(state);
         port.postMessage({ type: 'state', round: message.round, state: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
+        if (message.final) this.finalAnswered();
       });
+      if (!message.final) {
+        void answer();
+        return;
+      }
+      this.finalRequested = true;
+      // The emitting worker is stopping: this shard stops too (whichever of the two requests
+      // comes first), and answers once it has stopped reading and handed over all it held.
+      void this.stop();
+      void (this.readingStopped ?? Promise.resolve()).catch(() => undefined).then(answer);
     });
   }
 
   private handOver(port: MessagePort): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running') return;
-      const bytes = encodeCheckpointState(this.operators[this.windowIndex]!.takeShare!());
-      port.postMessage({ type: 'share', share: bytes } satisfies FromShard, [bytes.buffer as ArrayBuffer]);
+      if (!this.working()) return;
+      const { packed, transfer } = pack(this.operators[this.windowIndex]!.takeShare!());
+      port.postMessage({ type: 'share', share: packed } satisfies FromShard, transfer);
     });
   }
 
@@ -186,13 +235,51 @@ export class Processor {
     return links && 'fromShards' in links ? links.fromShards.length + 1 : 1;
   }
 
-  private mergeShare(from: number, share: Uint8Array): Promise<void> {
+  /** A shard: the rest of the pipeline and the sink for window output the emitting worker sent (outputOwner). */
+  private runWindowOutput(docs: Doc[]): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running' && this.state !== 'stopping') return;
+      if (!this.working()) return;
       try {
-        const out = await this.operators[this.windowIndex]!.mergeShare!(from, decodeCheckpointState(share) as WindowShare);
+        await this.runFrom(this.windowIndex + 1, docs);
+      } catch (error) {
+        void this.fail(error);
+      }
+    });
+  }
+
+  /**
+   * The emitting worker: each shard runs the rest of the pipeline and the sink for its share
+   * of the window output, so that work is split too; this worker's share is returned.
+   * Output sent while a checkpoint round is under way goes into that checkpoint (the shards'
+   * states are taken), and is run again after a resume from it.
+   */
+  private routeWindowOutput(docs: Doc[]): Doc[] {
+    const links = this.env.shardLinks;
+    if (!links || !('fromShards' in links) || docs.length === 0) return docs;
+    const ports = links.fromShards;
+    const own: Doc[] = [];
+    const toShards: Doc[][] = ports.map(() => []);
+    for (const doc of docs) {
+      const owner = outputOwner(doc['_id'], ports.length + 1);
+      if (owner === 0) own.push(doc);
+      else toShards[owner - 1]!.push(doc);
+    }
+    toShards.forEach((batch, i) => {
+      if (batch.length === 0) return;
+      const { packed, transfer } = pack(batch);
+      ports[i]!.postMessage({ type: 'output', docs: packed } satisfies ToShard, transfer);
+      this.round?.routed.push(...batch);
+    });
+    return own;
+  }
+
+  private mergeShare(from: number, share: Packed<WindowShare>): Promise<void> {
+    return this.queue.run(async () => {
+      if (!this.working()) return;
+      try {
+        const out = await this.operators[this.windowIndex]!.mergeShare!(from, unpack(share));
         this.operatorCounters[this.windowIndex]!.outputMessageCount += out.length;
-        await this.runFrom(this.windowIndex + 1, out);
+        await this.runFrom(this.windowIndex + 1, this.routeWindowOutput(out));
       } catch (error) {
         void this.fail(error);
       }
@@ -210,7 +297,7 @@ export class Processor {
 
   private deliver(docs: Doc[], read: SourceRead | undefined, positionAfter: unknown): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running' && this.state !== 'stopping') return;
+      if (!this.working()) return;
       try {
         let size = read?.bytes;
         if (size === undefined) {
@@ -240,7 +327,7 @@ export class Processor {
       const result = operator.process(docs);
       const out = result instanceof Promise ? await result : result;
       counters.record(docs.length, out.length, performance.now() - started);
-      docs = out;
+      docs = i === this.windowIndex ? this.routeWindowOutput(out) : out;
     }
     this.checkStateBudget();
     await waitForWritePermit(this.startOptions?.writeFence);
@@ -284,7 +371,7 @@ export class Processor {
           if (!operator.onTick) continue;
           const out = await operator.onTick(now);
           this.operatorCounters[i]!.outputMessageCount += out.length;
-          if (out.length > 0) await this.runFrom(i + 1, out);
+          if (out.length > 0) await this.runFrom(i + 1, i === this.windowIndex ? this.routeWindowOutput(out) : out);
         }
         await this.sink.onTick(now);
         this.checkStateBudget();
@@ -312,17 +399,31 @@ export class Processor {
     return { source: this.position, operators: this.operators.map((o) => o.snapshot?.()), counters: this.counters.persisted(), sink: this.sink.snapshot() };
   }
 
-  takeCheckpoint(): Promise<void> {
+  /** final: the checkpoint at stop, after which nothing more runs. */
+  private async takeCheckpoint(final: boolean): Promise<void> {
     const links = this.env.shardLinks;
-    if (links && 'fromShards' in links) return this.startRound(links.fromShards);
-    return this.saveOwnCheckpoint([]);
+    if (!links || !('fromShards' in links)) return this.saveOwnCheckpoint([], final);
+    // A round under way may hold a shard's state from before that shard stopped reading: the
+    // final checkpoint is a round of its own, after it.
+    if (final) while (this.round) await this.round.done.catch(() => undefined);
+    return this.startRound(links.fromShards, final);
   }
 
-  /** Saves this worker's state (with the other shards', when it emits for them); resolves once saved. */
-  private saveOwnCheckpoint(shardStates: Uint8Array[], afterSaved?: () => void): Promise<void> {
+  /**
+   * Saves this worker's state (with the other shards' of `round`, when it emits for them);
+   * resolves once saved. The round ends as this state is taken: what arrives later belongs after it.
+   */
+  private saveOwnCheckpoint(shardStates: Uint8Array[], final: boolean, round?: Round, afterSaved?: () => void): Promise<void> {
     return this.queue.run(async () => {
-      if (this.state !== 'running' && this.state !== 'stopping') return;
-      const state = this.checkpointState();
+      const working = this.working();
+      const state = working ? this.checkpointState() : undefined;
+      if (round) {
+        this.round = undefined;
+        for (const { from, share } of round.held) void this.mergeShare(from, share);
+        if (state && round.routed.length > 0) state.pendingOutput = round.routed;
+      }
+      if (!state) return;
+      if (final) this.sealed = true;
       const own = encodeCheckpointState(state);
       this.checkpointId += 1;
       await this.env.saveCheckpoint({
@@ -354,39 +455,45 @@ export class Processor {
   }
 
   /** Asks every shard for its state; the checkpoint is taken once all have answered (window-shards.ts). */
-  private startRound(ports: MessagePort[]): Promise<void> {
+  private startRound(ports: MessagePort[], final: boolean): Promise<void> {
     if (this.round) return this.round.done;
     let finish!: (job: Promise<void>) => void;
     const done = new Promise<void>((resolve, reject) => { finish = (job) => job.then(resolve, reject); });
     this.roundId += 1;
-    this.round = { id: this.roundId, states: new Map(), held: [], done, finish };
-    for (const port of ports) port.postMessage({ type: 'snapshot', round: this.roundId } satisfies ToShard);
+    this.round = { id: this.roundId, final, states: new Map(), held: [], routed: [], done, finish };
+    for (const port of ports) port.postMessage({ type: 'snapshot', round: this.roundId, final } satisfies ToShard);
     return done;
   }
 
   private finishRound(round: Round): void {
     const links = this.env.shardLinks as { fromShards: MessagePort[] };
     const states = links.fromShards.map((_, i) => round.states.get(i + 1)!);
-    round.finish(this.saveOwnCheckpoint(states, () => {
+    round.finish(this.saveOwnCheckpoint(states, round.final, round, () => {
       for (const port of links.fromShards) port.postMessage({ type: 'saved', round: round.id } satisfies ToShard);
     }));
-    this.round = undefined;
-    for (const { from, share } of round.held) void this.mergeShare(from, share);
   }
 
-  /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects. */
-  async stop(): Promise<void> {
-    if (this.state !== 'running') return;
+  /** Stops the source, lets in-flight work finish, takes the final checkpoint and disconnects (once, however often called). */
+  stop(): Promise<void> {
+    if (this.state === 'running') this.stopped = this.stopRunning();
+    return this.stopped ?? Promise.resolve();
+  }
+
+  private async stopRunning(): Promise<void> {
     this.state = 'stopping';
     this.counters.status = 'stopping';
     this.clearTimers();
-    await this.source.stop();
+    // Set before this returns: a shard's final round waits for it (listenAsShard).
+    this.readingStopped = this.stopReading();
     try {
+      await this.readingStopped;
+      // A shard runs window output for the emitting worker until that one's final round.
+      if (this.handsOver()) await this.answeredFinal;
       // What the sink could not write stays in the checkpoint and is written after a restart.
       await this.queue.run(async () => { await this.sink.flush(); })
         .catch((error) => this.env.log.warn({ processor: this.definition.name, err: this.redact((error as Error).message) }, 'sink could not write what it held at stop'));
       // A shard that hands its windows over is in the emitting worker's final checkpoint.
-      if (!(this.env.shardLinks && 'toEmitter' in this.env.shardLinks)) await this.takeCheckpoint();
+      if (!this.handsOver()) await this.takeCheckpoint(true);
       // The group sees the final offsets before this member leaves it.
       await this.commits;
     } finally {
@@ -394,6 +501,13 @@ export class Processor {
       await this.source.close?.().catch(() => undefined);
       await this.release();
     }
+  }
+
+  /** The source stops; a shard then hands over, behind the batches the source delivered, all it holds. */
+  private async stopReading(): Promise<void> {
+    await this.source.stop();
+    const links = this.env.shardLinks;
+    if (links && 'toEmitter' in links) await this.handOver(links.toEmitter);
   }
 
   private async fail(error: unknown): Promise<void> {

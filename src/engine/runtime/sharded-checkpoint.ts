@@ -42,7 +42,7 @@ export function splitCheckpoint(checkpoint: Checkpoint | undefined, count: numbe
     const state: CheckpointState = index === 0
       ? {
         source: { offsets: owned }, operators: first.operators, mergedOperators: states.slice(1).map((s) => s.operators),
-        counters: sumCounters(states.map((s) => s.counters)), sink: first.sink,
+        counters: sumCounters(states.map((s) => s.counters)), sink: first.sink, pendingOutput: first.pendingOutput,
       }
       : { source: { offsets: owned }, operators: [] };
     return { id: checkpoint.id, takenAt: checkpoint.takenAt, state: encodeCheckpointState(state) };

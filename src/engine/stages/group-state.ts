@@ -80,7 +80,8 @@ export class GroupState {
   }
 }
 
-function keyId(key: Value): string {
+/** A group key as text: equal keys, equal text. */
+export function keyId(key: Value): string {
   if (key === null || key === undefined) return 'null';
   if (typeof key === 'number' || typeof key === 'string' || typeof key === 'boolean') return `${typeof key}:${key}`;
   if (key instanceof Date) return `date:${key.getTime()}`;

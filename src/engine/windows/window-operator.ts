@@ -149,15 +149,24 @@ class TimeWindowOperator implements Operator {
   }
 
   /**
-   * Everything accumulated since the last hand-over. Once the emitting worker has this
-   * shard's watermark it may close windows up to it (less the lateness), so from then on
-   * this shard treats documents for those windows as late itself.
+   * The windows this shard's partitions have passed (their end at or before its watermark
+   * less the lateness), each once, and its watermark. The emitting worker cannot close a later
+   * window before it hears a later watermark from this shard, so the others stay here,
+   * accumulating, until a later hand-over (or this shard's checkpoint state holds them). Once
+   * the emitting worker has the watermark it may close windows up to it, so from then on this
+   * shard treats documents for those windows as late itself. Without a watermark (no event
+   * read yet) everything goes.
    */
   takeShare(): WindowShare {
     const sourceWatermark = this.deps.sourceWatermark?.();
-    if (sourceWatermark !== undefined) this.closedLine = Math.max(this.closedLine, sourceWatermark - this.config.lateness);
-    const windows = [...this.windows].map(([start, contents]) => ({ start, contents: contents.snapshot() }));
-    this.windows.clear();
+    const line = sourceWatermark === undefined ? Number.POSITIVE_INFINITY : sourceWatermark - this.config.lateness;
+    if (sourceWatermark !== undefined) this.closedLine = Math.max(this.closedLine, line);
+    const windows: WindowShare['windows'] = [];
+    for (const [start, contents] of this.windows) {
+      if (start + this.config.size > line) continue;
+      windows.push({ start, contents: contents.snapshot() });
+      this.windows.delete(start);
+    }
     return { windows, sourceType: this.sourceType, sourceWatermark, maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null };
   }
 
