@@ -94,7 +94,7 @@ async function engineRun(input, pipeline, parallelism, round) {
     await sleep(20);
   }
   await engine.close();
-  if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages in 300 s (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status}${failure ? `, failed: ${failure}` : ''})`);
+  if (!last || !from) throw new Error(`${pipeline} with ${parallelism} workers read ${stats?.inputMessageCount} of ${messages} messages${failure ? "" : " in 300 s"} (partitions: ${JSON.stringify(stats?.kafkaPartitions)}, status ${stats?.status}${failure ? `, failed: ${failure}` : ''})`);
   const events = messages - from.seen;
   const workerMs = [...last.threads].filter(([tid]) => !before.has(tid)).map(([tid, ms]) => ms - (from.threads.get(tid) ?? 0));
   return {

@@ -79,10 +79,8 @@ export class KafkaSource implements Source {
       ...(this.options.shard ? { partitionAssigners: [shardAssigner(this.options.shard)] } : {}),
     });
     this.consumer = consumer;
-    // Between a (re)start or a rebalance and the group's answer with this member's partitions.
-    let joining = true;
+    // Refusals since this member last joined the group.
     let refusedJoins = 0;
-    consumer.on(consumer.events.REBALANCING, () => { joining = true; });
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart) return;
       const error = event.payload.error as Error & { type?: string };
@@ -90,7 +88,10 @@ export class KafkaSource implements Source {
       // whose SyncGroup reaches it after the leader's with INVALID_REQUEST, where Kafka
       // answers with the member's partitions; kafkajs takes that as fatal. A busy worker is
       // often that late member, so it joins the group again (kafkajs left it on the crash).
-      if (joining && error.type === 'INVALID_REQUEST' && !this.stopped && refusedJoins < REFUSED_JOIN_RETRIES) {
+      // Not only after a REBALANCING event: kafkajs also joins again on its own, without one,
+      // when the coordinator has forgotten the member (UNKNOWN_MEMBER_ID after the mock held
+      // the group past the session timeout), and that join's SyncGroup can be refused too.
+      if (error.type === 'INVALID_REQUEST' && !this.stopped && refusedJoins < REFUSED_JOIN_RETRIES) {
         refusedJoins += 1;
         this.ctx.log.warn({ groupId: this.groupId, err: error.message }, 'the Kafka group refused this member\'s join; joining again');
         this.rejoin = setTimeout(() => {
@@ -105,7 +106,6 @@ export class KafkaSource implements Source {
     // group's if the commit after the last checkpoint did not happen; after a rebalance (a
     // shard joining) the partitions kept go on from where this run got to, not from the commit.
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      joining = false;
       refusedJoins = 0;
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
