@@ -101,7 +101,7 @@ export async function runCheckpointStallBench() {
     console.log(row('processor checkpointing its state', busy));
     console.log(`  p99 ratio (checkpointing / idle): ${(busy.p99 / idle.p99).toFixed(2)}`);
   } finally {
-    server.child.kill('SIGKILL');
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

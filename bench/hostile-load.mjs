@@ -263,7 +263,7 @@ export async function runHostileLoadBench({ onlyOperations = false } = {}) {
     await phase('+ 1,000,000 levels of nesting, authenticated', server, token, 'deep');
     await operationStalls(server, token);
   } finally {
-    server.child.kill('SIGKILL');
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -43,11 +43,19 @@ export function startProcess(command, args, env, readyPattern) {
   });
 }
 
-export function stopChild(child) {
+/**
+ * SIGTERM, and waits for the exit: a clean stop, so that --cpu-prof (BENCH_CPU_PROF_DIR) writes
+ * its profile. A child still running after graceMs is killed.
+ */
+export function stopChild(child, graceMs = 15_000) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveStop) => {
-    child.once('exit', () => resolveStop());
-    child.kill();
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
   });
 }
 
@@ -63,8 +71,10 @@ const clientSecret = `mdb_sa_sk_${randomBytes(24).toString('base64url')}`;
 
 export async function startEmulator({ dataDir, env = {} } = {}) {
   const storage = dataDir ? ['--data-dir', dataDir] : ['--in-memory'];
-  // BENCH_CPU_PROF_DIR: each emulator writes a V8 CPU profile there when it stops, to see where a figure's time goes.
-  const profiling = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR] : [];
+  // BENCH_CPU_PROF_DIR: each emulator writes a V8 CPU profile there when it stops, to see where a figure's time goes;
+  // BENCH_CPU_PROF_INTERVAL: its sampling interval in microseconds (1000 by default; 100 shows a 10 ms stall's parts).
+  const interval = process.env.BENCH_CPU_PROF_INTERVAL ? ['--cpu-prof-interval', process.env.BENCH_CPU_PROF_INTERVAL] : [];
+  const profiling = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR, ...interval] : [];
   const proc = await startProcess(process.execPath, [...profiling, join(root, 'dist/cli/main.js'), 'serve', ...storage, '--port', '0', '--log-level', 'silent'],
     { MONGODB_ATLAS_CLIENT_ID: clientId, MONGODB_ATLAS_CLIENT_SECRET: clientSecret, MONGODB_ATLAS_PUBLIC_KEY: 'benchpub', MONGODB_ATLAS_PRIVATE_KEY: 'bench-private-key-0000-0000', ...env },
     /listening on (\S+)[\s\S]*project:\s+(\w+)/);

@@ -2,7 +2,7 @@
 // object, the caller's own order inside documents the caller wrote, and Jackson's
 // DefaultPrettyPrinter layout for pretty=true.
 
-import { parseInSlices, sliceBreaks } from '../engine/runtime/sliced-json.js';
+import { parseInSlices, piecesOf, sliceBreaks } from '../engine/runtime/sliced-json.js';
 
 const userOrdered = new WeakSet<object>();
 
@@ -12,11 +12,17 @@ const userOrdered = new WeakSet<object>();
  * hold the event loop for hundreds of milliseconds, and so would encoding it as one string.
  */
 export class RawJson {
-  constructor(readonly chunks: readonly Uint8Array[]) {}
+  /** `bytes` are this value's alone: a wire reply hands them to its worker thread (large-frames.ts). */
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** The bytes in pieces of about 64 KiB (views), as a response writes them. */
+  get chunks(): Uint8Array[] {
+    return [...piecesOf(this.bytes)];
+  }
 
   /** The value itself: only pretty printing, which lays every value out anew, needs it. */
   parse(): unknown {
-    return JSON.parse(Buffer.concat(this.chunks).toString('utf8'));
+    return JSON.parse(Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8'));
   }
 }
 
@@ -73,7 +79,7 @@ export function compactJsonParts(value: unknown): Array<string | Uint8Array> {
 function write(value: unknown, raws?: RawJson[]): string | undefined {
   if (value instanceof RawJson) {
     // Without raws (compactJson), the one string is wanted: the bytes are decoded into it.
-    if (!raws) return Buffer.concat(value.chunks).toString('utf8');
+    if (!raws) return Buffer.from(value.bytes.buffer, value.bytes.byteOffset, value.bytes.byteLength).toString('utf8');
     raws.push(value);
     return `${RAW_MARK}${raws.length - 1}`;
   }
@@ -132,7 +138,7 @@ export async function prettyJsonParts(value: unknown): Promise<Buffer[]> {
     if (typeof step.value === 'string') {
       parts.push(Buffer.from(step.value, 'utf8'));
       step = steps.next();
-    } else step = steps.next(await parseInSlices(step.value.chunks));
+    } else step = steps.next(await parseInSlices(step.value.bytes));
     await sliceBreak();
   }
   return parts;

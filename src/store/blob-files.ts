@@ -13,6 +13,7 @@ export type BlobData = Uint8Array | readonly Uint8Array[];
 
 export interface BlobStore {
   write(kind: string, owner: string, version: string, data: BlobData): Promise<void>;
+  /** The value in memory of the caller's own, which it may hand to another thread (transfer): no store keeps it. */
   read(kind: string, owner: string, version: string): Promise<Uint8Array | undefined>;
   /** Deletes one version of the owner's value. */
   delete(kind: string, owner: string, version: string): Promise<void>;
@@ -77,7 +78,8 @@ export function memoryBlobStore(): BlobStore {
       values.set(key(kind, owner), versions);
     },
     async read(kind, owner, version) {
-      return values.get(key(kind, owner))?.get(version);
+      const value = values.get(key(kind, owner))?.get(version);
+      return value && new Uint8Array(value);
     },
     async delete(kind, owner, version) {
       values.get(key(kind, owner))?.delete(version);

@@ -143,40 +143,44 @@ export function parseFrame(frame: Buffer, reading: ValueReading = 'promoted'): C
 
 let nextRequestId = 1;
 
-function headerFor(length: number, responseTo: number, opCode: number): Buffer {
-  const header = Buffer.alloc(HEADER_BYTES);
-  header.writeInt32LE(length, 0);
-  header.writeInt32LE(nextRequestId, 4);
+/** A reply's header and the fixed fields after it (`fieldBytes`, zeros): what comes before its BSON body. */
+function prefixFor(opCode: number, responseTo: number, fieldBytes: number, bodyBytes: number): Buffer {
+  const prefix = Buffer.alloc(HEADER_BYTES + fieldBytes);
+  prefix.writeInt32LE(HEADER_BYTES + fieldBytes + bodyBytes, 0);
+  prefix.writeInt32LE(nextRequestId, 4);
   nextRequestId = nextRequestId >= 0x7fffffff ? 1 : nextRequestId + 1;
-  header.writeInt32LE(responseTo, 8);
-  header.writeInt32LE(opCode, 12);
-  return header;
+  prefix.writeInt32LE(responseTo, 8);
+  prefix.writeInt32LE(opCode, 12);
+  return prefix;
 }
 
-/** OP_REPLY carrying one document (as BSON bytes): the answer to an OP_QUERY. */
-function encodeReply(responseTo: number, body: Uint8Array): Buffer {
-  const fields = Buffer.alloc(20); // responseFlags, cursorID (int64), startingFrom, numberReturned
-  fields.writeInt32LE(1, 16);
-  return Buffer.concat([headerFor(HEADER_BYTES + 20 + body.length, responseTo, OP_REPLY), fields, body]);
+/** Before the body of an OP_REPLY carrying one document (the answer to an OP_QUERY). */
+function replyPrefix(responseTo: number, bodyBytes: number): Buffer {
+  const prefix = prefixFor(OP_REPLY, responseTo, 20, bodyBytes); // responseFlags, cursorID (int64), startingFrom, numberReturned
+  prefix.writeInt32LE(1, HEADER_BYTES + 16);
+  return prefix;
 }
 
-/** OP_MSG with a single body section (as BSON bytes). */
-function encodeMsgBytes(responseTo: number, body: Uint8Array): Buffer {
-  const prefix = Buffer.alloc(5); // flagBits 0, section kind 0
-  return Buffer.concat([headerFor(HEADER_BYTES + 5 + body.length, responseTo, OP_MSG), prefix, body]);
+/** Before the body of an OP_MSG with a single body section: flagBits 0, section kind 0. */
+function msgPrefix(responseTo: number, bodyBytes: number): Buffer {
+  return prefixFor(OP_MSG, responseTo, 5, bodyBytes);
 }
 
 /** OP_MSG with a single body section. */
 export function encodeMsg(responseTo: number, doc: Document): Buffer {
-  return encodeMsgBytes(responseTo, BSON.serialize(doc));
+  return Buffer.concat(responseParts({ opCode: OP_MSG, requestId: responseTo }, BSON.serialize(doc)));
 }
 
-/** The reply, already BSON, in the opcode the request came in (OP_REPLY for OP_QUERY). */
-export function encodeResponseBytes(request: { opCode: number; requestId: number }, body: Uint8Array): Buffer {
-  return request.opCode === OP_QUERY ? encodeReply(request.requestId, body) : encodeMsgBytes(request.requestId, body);
+/**
+ * The reply, already BSON, in the opcode the request came in (OP_REPLY for OP_QUERY), as its
+ * prefix and `body` itself: a 16 MB body is written as it is rather than copied into one frame.
+ */
+export function responseParts(request: { opCode: number; requestId: number }, body: Uint8Array): [Buffer, Uint8Array] {
+  const prefix = request.opCode === OP_QUERY ? replyPrefix(request.requestId, body.length) : msgPrefix(request.requestId, body.length);
+  return [prefix, body];
 }
 
 /** The reply in the opcode the request came in (OP_REPLY for OP_QUERY). */
 export function encodeResponse(request: { opCode: number; requestId: number }, doc: Document): Buffer {
-  return encodeResponseBytes(request, BSON.serialize(doc));
+  return Buffer.concat(responseParts(request, BSON.serialize(doc)));
 }

@@ -35,3 +35,12 @@ export function place(container: Document, path: string[], value: unknown): void
   at[path[path.length - 1]!] = value;
 }
 
+
+/**
+ * Whether `bytes` span the whole of an ArrayBuffer, which can then be handed to the other thread
+ * (transferred) instead of copied: 16 MB copied on the event loop took 10 to 20 ms, and the
+ * garbage collection the extra memory brought on longer still.
+ */
+export function ownMemory(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}

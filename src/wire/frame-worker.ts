@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { BSON, EJSON, type Document } from 'bson';
 import { BSON_READ_OPTIONS, parseFrame } from './codec.js';
 import { WireError } from './errors.js';
-import { isDocumentOrArray, place, type FrameWork, type FrameWorkAnswer, type JsonField } from './frame-work.js';
+import { isDocumentOrArray, ownMemory, place, type FrameWork, type FrameWorkAnswer, type JsonField } from './frame-work.js';
 
 /** Smaller values stay BSON: the command reads them with their BSON types, and they are quick to read. */
 const LARGE_VALUE_BYTES = 64 * 1024;
@@ -43,8 +43,9 @@ function work(request: FrameWork): { answer: FrameWorkAnswer; transfer: ArrayBuf
   if (request.kind === 'encode') {
     const reply = BSON.deserialize(request.rest, EXACT_READ_OPTIONS);
     for (const { path, json } of request.asJson) place(reply, path, EJSON.parse(decoder.decode(json), { relaxed: true }));
+    // The bson package answers a copy of its internal buffer, this frame's own: handed over, not copied.
     const bson = serialize(reply);
-    return { answer: { id, ok: true, bson }, transfer: [] };
+    return { answer: { id, ok: true, bson }, transfer: ownMemory(bson) ? [bson.buffer as ArrayBuffer] : [] };
   }
   const { body, ...command } = parseFrame(Buffer.from(request.frame.buffer, request.frame.byteOffset, request.frame.byteLength), 'exact');
   const asJson: JsonField[] = [];

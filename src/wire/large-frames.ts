@@ -10,9 +10,9 @@ import { BSON, type Document } from 'bson';
 import { startModuleWorker } from '../engine/runtime/module-worker.js';
 import { parseInSlices } from '../engine/runtime/sliced-json.js';
 import { RawJson } from '../http/json.js';
-import { BSON_READ_OPTIONS, encodeResponse, encodeResponseBytes, parseFrame, type Command } from './codec.js';
+import { BSON_READ_OPTIONS, encodeResponse, parseFrame, responseParts, type Command } from './codec.js';
 import { WireError } from './errors.js';
-import { isDocumentOrArray, place, type FrameWork, type FrameWorkAnswer, type JsonField } from './frame-work.js';
+import { isDocumentOrArray, ownMemory, place, type FrameWork, type FrameWorkAnswer, type JsonField } from './frame-work.js';
 import { markAsJsonValue } from './render.js';
 
 /** Frames from this size on go to the worker; smaller ones are read at once, which is quicker. */
@@ -25,8 +25,7 @@ const REPLY_JSON_DEPTH = 3;
 /** A whole frame as a command, as parseFrame reads it; WireError says what is wrong with it. */
 export async function decodeFrame(frame: Buffer): Promise<Command> {
   if (frame.length < LARGE_FRAME_BYTES) return parseFrame(frame);
-  // Handed over, not copied, when the frame has its memory to itself (it usually has).
-  const owned = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : new Uint8Array(frame);
+  const owned = ownMemory(frame) ? frame : new Uint8Array(frame);
   const answer = await worker.run({ kind: 'decode', id: 0, frame: owned }, [owned.buffer as ArrayBuffer]);
   if (!('command' in answer)) throw failure(answer);
   const body = BSON.deserialize(answer.rest, BSON_READ_OPTIONS);
@@ -38,22 +37,25 @@ export async function decodeFrame(frame: Buffer): Promise<Command> {
 }
 
 /**
- * The reply frame. A stored pipeline a command left as its JSON text (RawJson, render.ts) is
- * turned into BSON values, with the rest of the reply, in the worker.
+ * The reply frame, in parts to write one after the other. A stored pipeline a command left as
+ * its JSON text (RawJson, render.ts) is turned into BSON values, with the rest of the reply, in
+ * the worker; its BSON is written as the worker made it, after the frame's header.
  */
-export async function encodeReplyFrame(request: { opCode: number; requestId: number }, reply: Document): Promise<Buffer> {
+export async function encodeReplyFrame(request: { opCode: number; requestId: number }, reply: Document): Promise<Uint8Array[]> {
   const asJson: JsonField[] = [];
   takeOutRawJson(reply, [], asJson);
-  if (asJson.length === 0) return encodeResponse(request, reply);
-  const answer = await worker.run({ kind: 'encode', id: 0, rest: BSON.serialize(reply), asJson }, asJson.map((field) => field.json.buffer as ArrayBuffer));
+  if (asJson.length === 0) return [encodeResponse(request, reply)];
+  // The stored bytes are the reply's own (BlobStore.read): handed over, not copied, where they can be.
+  const transfer = asJson.filter((field) => ownMemory(field.json)).map((field) => field.json.buffer as ArrayBuffer);
+  const answer = await worker.run({ kind: 'encode', id: 0, rest: BSON.serialize(reply), asJson }, transfer);
   if (!('bson' in answer)) throw failure(answer);
-  return encodeResponseBytes(request, answer.bson);
+  return responseParts(request, answer.bson);
 }
 
 function takeOutRawJson(container: Document, path: string[], out: JsonField[]): void {
   for (const [key, value] of Object.entries(container)) {
     if (value instanceof RawJson) {
-      out.push({ path: [...path, key], json: Buffer.concat(value.chunks) });
+      out.push({ path: [...path, key], json: value.bytes });
       container[key] = null;
     } else if (path.length < REPLY_JSON_DEPTH - 1 && isDocumentOrArray(value)) {
       takeOutRawJson(value, [...path, key], out);

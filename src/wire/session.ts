@@ -69,8 +69,12 @@ export class Session {
     });
   }
 
-  private write(data: Buffer): void {
-    if (!this.closed && this.socket.writable) this.socket.write(data);
+  /** A frame, whole or in parts (a large reply's header, then its BSON). */
+  private write(...parts: Uint8Array[]): void {
+    if (this.closed || !this.socket.writable) return;
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
   }
 
   private async runFrame(frame: Buffer): Promise<void> {
@@ -89,7 +93,7 @@ export class Session {
     const reply = await this.dispatch(command);
     if (command.noReply) return;
     try {
-      this.write(await encodeReplyFrame(command, reply));
+      this.write(...await encodeReplyFrame(command, reply));
     } catch (error) {
       this.endpoint.log.error({ err: error, connectionId: this.state.connectionId }, 'wire reply encoding failed unexpectedly');
       this.write(encodeResponse(command, replyForError(error).reply));

@@ -8,7 +8,7 @@
 // without its text (stage names for stats, the connections it holds) stays in the row.
 import { randomUUID } from 'node:crypto';
 import type { Document } from '../../engine/contract.js';
-import { jsonPieces, parseInSlices, piecesOf } from '../../engine/runtime/sliced-json.js';
+import { jsonPieces, parseInSlices } from '../../engine/runtime/sliced-json.js';
 import { keepOrder, RawJson } from '../../http/json.js';
 import type { BlobStore } from '../../store/blob-files.js';
 import { StaleReadError } from '../../store/store.js';
@@ -90,7 +90,7 @@ async function readBlob(blobs: BlobStore, processorId: string, blob: PipelineBlo
 /** The pipeline as a response shows it: the caller's order kept; a blob's bytes spliced in as they are. */
 export async function pipelineForResponse(blobs: BlobStore, processor: StoredPipeline & { _id: string }): Promise<unknown> {
   if (!processor.pipelineBlob) return keepOrder(processor.pipeline);
-  return new RawJson([...piecesOf(await readBlob(blobs, processor._id, processor.pipelineBlob))]);
+  return new RawJson(await readBlob(blobs, processor._id, processor.pipelineBlob));
 }
 
 /** The pipeline itself (to check it, or run it): a blob's text is parsed in slices. */
