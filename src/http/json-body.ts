@@ -94,11 +94,23 @@ function malformedMidBody(): ApiError {
  */
 export class JsonBody {
   private readonly gauge = new JsonDepthGauge();
+  /**
+   * How many bytes are kept before parsing as they arrive begins. A body that says it is large
+   * (Content-Length) is parsed from its first bytes on: waiting for INCREMENTAL_JSON_BYTES, then
+   * parsing them in one go, held the event loop for tens of milliseconds.
+   */
+  private readonly keptAtMost: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private parser?: JSONParser;
   private parsed?: { value: unknown };
   private ended?: { error?: ApiError };
+
+  /** `declaredBytes`: the body's Content-Length, when it has one. */
+  constructor(declaredBytes = NaN) {
+    // The first bytes are kept until a byte order mark can be told apart.
+    this.keptAtMost = declaredBytes > INCREMENTAL_JSON_BYTES ? UTF8_BOM.length - 1 : INCREMENTAL_JSON_BYTES;
+  }
 
   /** Whether the body is parsed as it arrives: result() then needs none of its bytes. */
   get parsing(): boolean {
@@ -111,7 +123,7 @@ export class JsonBody {
     if (this.parser) return this.write(chunk);
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes <= INCREMENTAL_JSON_BYTES) return;
+    if (this.pendingBytes <= this.keptAtMost) return;
     const start = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     // JSON.parse refuses a byte order mark, the incremental parser would skip it: refuse it alike.

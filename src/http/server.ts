@@ -309,7 +309,7 @@ async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exc
   }
   const query = x.hasQuery ? parseQuery(op, x.searchParams) : queryWithoutParameters(op);
   const withBody = hasBody(req);
-  const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
+  const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody(Number(req.headers['content-length'])) : undefined;
   const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
   const taken = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
   const rateHeaders = taken instanceof Promise ? await taken : taken;

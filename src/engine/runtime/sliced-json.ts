@@ -31,11 +31,18 @@ async function* inSlices<T>(items: Iterable<T>): AsyncGenerator<T> {
   }
 }
 
+type Replacer = (this: unknown, key: string, value: unknown) => unknown;
+
+/** JSON.stringify(value, replacer), in texts of about 64 KiB. */
+export function jsonTexts(value: unknown, replacer?: Replacer): AsyncGenerator<string> {
+  return inSlices(stringifyChunked(value, { highWaterMark: PIECE_BYTES, ...(replacer ? { replacer } : {}) }) as Iterable<string>);
+}
+
 /** JSON.stringify(value, replacer)'s UTF-8 bytes, in pieces of about 64 KiB. */
-export async function jsonPieces(value: unknown, replacer?: (this: unknown, key: string, value: unknown) => unknown): Promise<{ pieces: Buffer[]; bytes: number }> {
+export async function jsonPieces(value: unknown, replacer?: Replacer): Promise<{ pieces: Buffer[]; bytes: number }> {
   const pieces: Buffer[] = [];
   let bytes = 0;
-  for await (const text of inSlices(stringifyChunked(value, { highWaterMark: PIECE_BYTES, ...(replacer ? { replacer } : {}) }) as Iterable<string>)) {
+  for await (const text of jsonTexts(value, replacer)) {
     const piece = Buffer.from(text, 'utf8');
     pieces.push(piece);
     bytes += piece.length;
