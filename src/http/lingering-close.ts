@@ -2,19 +2,35 @@
 // reset, and a reset makes the client's side throw away what it has not read yet: the very
 // answer (413, 400) that says why its body was refused. So a connection closed on a refused
 // body closes as Apache and nginx close one ("lingering close"): the answer, then a FIN, then
-// the client's remaining bytes read and dropped until it closes its side or LINGER_MS pass.
+// the client's remaining bytes read and dropped until it closes its side, LINGER_MS pass or it
+// has sent LINGER_BYTES past the refusal. Every byte read goes through the HTTP parser on the
+// event loop, and over a fast link 2 seconds are gigabytes: the byte bound keeps a refused
+// client from making the server read (and parse) more than a few bodies' worth.
 // Node's HTTP server has no such option: it destroys the socket (destroySoon) once a
 // `Connection: close` answer is written, hence the override on that one socket.
 import type { Socket } from 'node:net';
 
 /** How long a refused client may go on sending before the connection is destroyed. */
 const LINGER_MS = 2_000;
+/**
+ * How much a refused client may send after the refusal before the connection is destroyed:
+ * twice the largest body any operation takes (17 MiB, body.ts), so that a client sending a
+ * body somewhat over the limit still reads the refusal.
+ */
+export const LINGER_BYTES = 34 * 1024 * 1024;
+/** How often the bytes read are looked at: the HTTP parser reads the socket itself, with no event per read here. */
+const BYTES_CHECK_MS = 10;
 const lingering = new WeakSet<Socket>();
 
 /** The connection will close after the answer now being given, lingering as above. */
 export function lingerOnClose(socket: Socket): void {
   if (lingering.has(socket)) return;
   lingering.add(socket);
+  const readAtRefusal = socket.bytesRead;
+  const bytesCheck = setInterval(() => {
+    if (socket.bytesRead - readAtRefusal > LINGER_BYTES) socket.destroy();
+  }, BYTES_CHECK_MS).unref();
+  socket.once('close', () => clearInterval(bytesCheck));
   socket.destroySoon = function lingeringClose(this: Socket): void {
     this.end();
     const timer = setTimeout(() => this.destroy(), LINGER_MS);

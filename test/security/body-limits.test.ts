@@ -3,9 +3,11 @@
 // further; a client that goes away mid-body is not an error; slow or too many connections
 // cannot hold the server. No timings are asserted: each wait below is a bound on how long a
 // refused client is kept waiting for an answer that must come at all.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, MAX_OTHER_BODY_BYTES } from '../../src/http/body.js';
 import { INCREMENTAL_JSON_BYTES, MAX_JSON_DEPTH } from '../../src/http/json-body.js';
+import { LINGER_BYTES } from '../../src/http/lingering-close.js';
 import { ACCEPT, callAnonymous, callDigest, digestAuthorization, startTestServer, type TestServer } from '../../src/testing/harness.js';
 import { firstResponse, openRaw } from './support/raw-socket.js';
 
@@ -63,6 +65,34 @@ describe('oversized bodies', () => {
     expectAtlasError(firstResponse(text), 413, 'BODY_TOO_LARGE');
     expect(closed).toBe(true);
     expect(await errorLines()).toEqual([]);
+  });
+});
+
+describe('a refused client that goes on sending', () => {
+  it(`gets its refusal, and is disconnected once it sent about ${LINGER_BYTES / 1048576} MiB more, not only after 2 seconds`, async () => {
+    const head = await authenticatedHead(`${instancesPath()}/none/processor`, `Content-Length: ${100 * LINGER_BYTES}\r\n`, ACCEPT.processors);
+    // A client that ignores the server's FIN and keeps its own side open (half-open), sending on.
+    const { hostname, port } = new URL(server.url);
+    const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1'); });
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(head);
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    // Bounded: four times the bound, sent as fast as the connection takes it, until the server hangs up
+    // (its reset fails a write here; a client that stopped writing would not notice it).
+    while (sent < 4 * LINGER_BYTES && !socket.destroyed) {
+      if (!socket.write(chunk)) await new Promise((resolve) => { socket.once('drain', resolve); socket.once('close', resolve); });
+      sent += chunk.length;
+    }
+    const disconnected = socket.destroyed;
+    socket.destroy();
+    expectAtlasError(firstResponse(text), 413, 'BODY_TOO_LARGE');
+    expect(disconnected, 'the server still reads after four times the bound').toBe(true);
+    // What the kernels of both sides buffer (a few MiB each way) comes on top of the bound.
+    expect(sent).toBeLessThan(LINGER_BYTES + 32 * 1024 * 1024);
   });
 });
 
