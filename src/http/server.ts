@@ -12,11 +12,12 @@ import { normalizeAddress } from './auth/access-list.js';
 import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
-import { authorize } from './authorize.js';
+import { authorize, type Scope } from './authorize.js';
 import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
-import type { CompletedCall, HandlerResult, HandlerTable, RequestContext, OwnAuthRoutes, RouteExtension, Services } from './context.js';
+import type { CompletedCall, HandlerResult, HandlerTable, OwnAuthRoutes, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
+import { OperationContext } from './operation-context.js';
 import { andThen, type MaybePromise } from './maybe-promise.js';
 import { isLingering } from './lingering-close.js';
 import { RateLimiter } from './rate-limit.js';
@@ -371,15 +372,11 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
   const result = await withTransactionTasks<HandlerResult>(inStore, async (tx, tasks) => {
     generation = services.store.generation();
-    const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
+    const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : NO_SCOPE;
     const body = parseBody(op, version, call, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];
     if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
-    const ctx: RequestContext = {
-      operation: op, version, params, query: call.query, body, principal: x.principal ?? anonymousPrincipal, tx, services,
-      ...scope, get url() { return x.url; }, clientIp: x.clientIp, get log() { return x.log; }, afterCommit: tasks.afterCommit, unlessCommitted: tasks.unlessCommitted,
-    };
-    return handler(ctx);
+    return handler(new OperationContext(x, x.clientIp, op, version, params, call.query, body, x.principal ?? anonymousPrincipal, tx, services, scope, tasks));
   });
   const status = result.status ?? op.successStatus;
   if (result.raw) {
@@ -391,6 +388,8 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   sendAnswer(x.res, answer, call.rateHeaders);
   return { ...answer, generation };
 }
+
+const NO_SCOPE: Scope = Object.freeze({});
 
 const anonymousPrincipal: Principal = {
   type: 'apiKey', id: '', label: 'anonymous', orgId: '', orgRoles: new Set(), projectRoles: new Map(),
