@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore, type PostgresStore } from './postgres.js';
 import { postgresReplayLedger } from './postgres-replay-ledger.js';
 import { memoryReplayLedger } from './replay-ledger.js';
-import { createTestSchema, SKIP_MESSAGE, testDatabaseUrl, type TestSchema } from '../testing/postgres.js';
+import { SKIP_MESSAGE, storeForSuite, testDatabaseUrl } from '../testing/postgres.js';
 
 const serverUrl = testDatabaseUrl();
 if (!serverUrl) console.warn(SKIP_MESSAGE);
@@ -24,18 +23,10 @@ describe('replay ledger', () => {
 });
 
 describe.skipIf(!serverUrl)('replay ledger in PostgreSQL', () => {
-  let schema: TestSchema;
-  let store: PostgresStore;
-  beforeAll(async () => {
-    schema = await createTestSchema(serverUrl!);
-    store = await openPostgresStore({ url: schema.url });
-  });
-  afterAll(async () => {
-    await store?.close();
-    await schema?.drop();
-  });
+  const suiteStore = storeForSuite(serverUrl!, { beforeAll, afterAll });
 
   it('accepts an id once across every node sharing the database, and leaves the generation as it was', async () => {
+    const store = suiteStore();
     const generation = store.generation();
     const ledger = postgresReplayLedger(store.pool, 'digestNonceUse');
     const otherNode = postgresReplayLedger(store.pool, 'digestNonceUse');
@@ -47,6 +38,7 @@ describe.skipIf(!serverUrl)('replay ledger in PostgreSQL', () => {
   });
 
   it('uses arriving together are written in one transaction; each id is still accepted exactly once', async () => {
+    const store = suiteStore();
     const ledger = postgresReplayLedger(store.pool, 'digestNonceUse');
     const expires = Date.now() + 60_000;
     // 20 ids used twice in the same tick (the second use a replay), then once more after.
@@ -63,6 +55,7 @@ describe.skipIf(!serverUrl)('replay ledger in PostgreSQL', () => {
   });
 
   it('the periodic sweep deletes expired marks, after which their ids are new again', async () => {
+    const store = suiteStore();
     const ledger = postgresReplayLedger(store.pool, 'digestNonceUse');
     expect(await ledger.firstUse('old:00000001', Date.now() - 1, Date.now())).toBe(true);
     expect(await store.transaction((tx) => tx.deleteExpired('digestNonceUse', Date.now()))).toBeGreaterThanOrEqual(1);
