@@ -316,14 +316,20 @@ async function checkedCall(options: ApiServerOptions, cache: ResponseCache, x: E
   const withBody = hasBody(req);
   const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody() : undefined;
   const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
-  return andThen(x.principal ? options.rateLimiter.take(x.principal.id, op) : NO_RATE_HEADERS, async (rateHeaders) => {
+  return andThen(x.principal ? options.rateLimiter.take(x.principal.id, op) : NO_RATE_HEADERS, (rateHeaders) => {
     const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
     const cached = cacheKey && cache.get(cacheKey);
     if (cached) return sendAnswer(x.res, cached, rateHeaders);
-    if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
-    const answer = await runOperation(options, x, { op, params, version, contentType, query, rawBody, json, rateHeaders });
-    if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
+    return answerFromStore(options, cache, x, cacheKey, { op, params, version, contentType, query, rawBody, json, rateHeaders });
   });
+}
+
+/** runOperation, after the work on a large body; its answer is remembered under cacheKey when there is one. */
+async function answerFromStore(options: ApiServerOptions, cache: ResponseCache, x: Exchange, cacheKey: string | false | undefined, call: CheckedCall): Promise<void> {
+  const { op, json } = call;
+  if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
+  const answer = await runOperation(options, x, call);
+  if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
 }
 
 /** An anonymous call counts against no one's rate limit. */
