@@ -38,7 +38,8 @@ import { createMetrics } from './observability/metrics.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import { WireListeners } from './wire/listeners.js';
 import { openStore } from './store/open.js';
-import { memoryReplayLedger, storedReplayLedger } from './store/replay-ledger.js';
+import { memoryReplayLedger } from './store/replay-ledger.js';
+import { postgresReplayLedger } from './store/postgres-replay-ledger.js';
 import { watchReachability } from './store/reachability.js';
 import type { Store } from './store/store.js';
 
@@ -151,7 +152,7 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
     : createEngine(createProcessorHost(store, log), engineOptions);
   const lifecycles = createLifecycles((error) => log.error({ err: error }, 'ending a lifecycle transition failed'));
   // One process holds a SQLite store (the data-dir lock): it alone sees every nonce's uses.
-  const nonceUses = backend.pool ? storedReplayLedger(store, KIND.digestNonceUse) : memoryReplayLedger(Date.now());
+  const nonceUses = backend.pool ? postgresReplayLedger(backend.pool, KIND.digestNonceUse) : memoryReplayLedger(Date.now());
   const services: Services = { store, signingKey, nonceUses, secretBox, runner, log, now, lifecycles };
   const database = watchReachability(backend.ping, PING_INTERVAL_MS, (reachable) =>
     (reachable ? log.info('database reachable again') : log.error('database unreachable: not ready')));

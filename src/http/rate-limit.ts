@@ -4,6 +4,7 @@
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { memoryRateCounter, type RateCounter, type RateWindow } from '../store/rate-counter.js';
 import { ApiError } from './errors.js';
+import { andThen, type MaybePromise } from './maybe-promise.js';
 
 export const RATE_WINDOW_MS = 60_000;
 /** Streams allows 1200 requests a minute; other families use Atlas's general default. */
@@ -21,11 +22,11 @@ export class RateLimiter {
    * Counts one request and returns the headers to send (at once when the counter answers at
    * once); throws RATE_LIMITED when enforcing and over.
    */
-  take(callerId: string, operation: OperationSpec): Record<string, string> | Promise<Record<string, string>> {
+  take(callerId: string, operation: OperationSpec): MaybePromise<Record<string, string>> {
     const limit = LIMITS[operation.tag] ?? DEFAULT_LIMIT;
     const now = this.now();
     const window = this.counter.hit(`${callerId}:${operation.tag}`, now, RATE_WINDOW_MS);
-    return window instanceof Promise ? window.then((w) => this.headers(w, limit, now, operation)) : this.headers(window, limit, now, operation);
+    return andThen(window, (w) => this.headers(w, limit, now, operation));
   }
 
   private headers(window: RateWindow, limit: number, now: number, operation: OperationSpec): Record<string, string> {

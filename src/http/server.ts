@@ -12,11 +12,13 @@ import { normalizeAddress } from './auth/access-list.js';
 import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
 import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
 import { handleOAuth } from './auth/oauth.js';
-import { authorize } from './authorize.js';
+import { authorize, type Scope } from './authorize.js';
 import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';
-import type { CompletedCall, HandlerResult, HandlerTable, RequestContext, OwnAuthRoutes, RouteExtension, Services } from './context.js';
+import type { CompletedCall, HandlerResult, HandlerTable, OwnAuthRoutes, RouteExtension, Services } from './context.js';
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
+import { OperationContext } from './operation-context.js';
+import { andThen, type MaybePromise } from './maybe-promise.js';
 import { isLingering } from './lingering-close.js';
 import { RateLimiter } from './rate-limit.js';
 import { withTransactionTasks } from './transaction.js';
@@ -46,7 +48,7 @@ export interface ApiServerOptions {
    */
   prepareLargeBody?: (operationId: string, body: unknown) => Promise<void>;
   /** Runs before each authenticated Atlas operation; may wait or throw an ApiError (fault injection). Undefined: nothing to wait for. */
-  beforeOperation?: (operationId: string, method: string, path: string) => Promise<void> | undefined;
+  beforeOperation?: (operationId: string, method: string, path: string) => MaybePromise<void>;
   /**
    * Operations (GET) whose answer depends on the store and the request alone: their serialized
    * answers are reused while the store is unchanged (see response-cache.ts).
@@ -242,31 +244,26 @@ export function answerProbe(res: ServerResponse, ready: boolean): void {
  * credentials need nothing from the store (authenticate.ts) is answered at once, without a
  * promise to make and await.
  */
-function authenticated(x: Exchange, services: Services): boolean | Promise<boolean> {
+function authenticated(x: Exchange, services: Services): MaybePromise<boolean> {
   // Every Digest call's first leg comes without credentials: it is answered without building
   // an AuthenticationRequired, whose stack trace costs more than the rest of the answer.
   if (!x.req.headers.authorization) return refused(x, services, 'no credentials', false);
   // The credential and answer caches are kept by the store's generations: on a shared
   // database they first take in what other nodes wrote.
-  const caughtUp = services.store.catchUp();
-  return caughtUp ? caughtUp.then(() => authenticatedNow(x, services)) : authenticatedNow(x, services);
+  return andThen(services.store.catchUp(), () => authenticatedNow(x, services));
 }
 
-function authenticatedNow(x: Exchange, services: Services): boolean | Promise<boolean> {
-  let principal: Principal | Promise<Principal>;
+function authenticatedNow(x: Exchange, services: Services): MaybePromise<boolean> {
+  let principal: MaybePromise<Principal>;
   try {
     principal = authenticate(x.req, services, x.clientIp, services.now());
   } catch (error) {
     return refusedFor(x, services, error);
   }
-  if (principal instanceof Promise) {
-    return principal.then((p) => {
-      x.principal = p;
-      return true;
-    }, (error: unknown) => refusedFor(x, services, error));
-  }
-  x.principal = principal;
-  return true;
+  return andThen(principal, (p) => {
+    x.principal = p;
+    return true;
+  }, (error) => refusedFor(x, services, error));
 }
 
 /** Answers the challenge for an AuthenticationRequired; any other error is the caller's to answer. */
@@ -284,42 +281,59 @@ function refused(x: Exchange, services: Services, reason: string, stale: boolean
   return false;
 }
 
-/** An Atlas Admin API call: everything up to the store, then runOperation. */
-async function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exchange): Promise<void> {
+/**
+ * An Atlas Admin API call: authenticate, route, the fault hook, then checkedCall. Each step
+ * that usually answers at once (maybe-promise.ts) is awaited only when it did not.
+ */
+function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exchange): MaybePromise<void> {
   const { req, path } = x;
   const route = matchRoute(req.method ?? 'GET', path);
   x.operation = route.kind === 'found' ? route.operation : undefined;
   const anonymous = path.startsWith(UNAUTHENTICATED_PREFIX);
-  const admitted = anonymous || authenticated(x, options.services);
-  if (admitted !== true && !(await admitted)) return;
-  if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
-  if (route.kind === 'method-not-allowed') {
-    x.res.setHeader('Allow', route.allowed.join(', '));
-    throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
-  }
-  const op = route.operation;
-  x.params = route.params;
-  const beforeOperation = options.beforeOperation?.(op.operationId, req.method ?? 'GET', path);
-  if (beforeOperation) await beforeOperation;
+  return andThen(anonymous || authenticated(x, options.services), (admitted) => {
+    if (!admitted) return undefined;
+    if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+    if (route.kind === 'method-not-allowed') {
+      x.res.setHeader('Allow', route.allowed.join(', '));
+      throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
+    }
+    x.params = route.params;
+    const { operation, params } = route;
+    return andThen(options.beforeOperation?.(operation.operationId, req.method ?? 'GET', path), () => checkedCall(options, cache, x, operation, params));
+  });
+}
+
+/** Everything up to the store (version, parameters, body, rate limit), then the cached answer or runOperation. */
+async function checkedCall(options: ApiServerOptions, cache: ResponseCache, x: Exchange, op: OperationSpec, params: Record<string, string>): Promise<void> {
+  const { req } = x;
   const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
   // A remembered route match's params are shared and frozen: valid once, valid every time.
-  if (!validPathParams.has(route.params)) {
-    validatePathParams(op, route.params);
-    validPathParams.add(route.params);
+  if (!validPathParams.has(params)) {
+    validatePathParams(op, params);
+    validPathParams.add(params);
   }
   const query = x.hasQuery ? parseQuery(op, x.searchParams) : queryWithoutParameters(op);
   const withBody = hasBody(req);
   const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody(Number(req.headers['content-length'])) : undefined;
   const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
-  const taken = x.principal ? options.rateLimiter.take(x.principal.id, op) : {};
-  const rateHeaders = taken instanceof Promise ? await taken : taken;
-  const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
-  const cached = cacheKey && cache.get(cacheKey);
-  if (cached) return sendAnswer(x.res, cached, rateHeaders);
+  return andThen(x.principal ? options.rateLimiter.take(x.principal.id, op) : NO_RATE_HEADERS, (rateHeaders) => {
+    const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
+    const cached = cacheKey && cache.get(cacheKey);
+    if (cached) return sendAnswer(x.res, cached, rateHeaders);
+    return answerFromStore(options, cache, x, cacheKey, { op, params, version, contentType, query, rawBody, json, rateHeaders });
+  });
+}
+
+/** runOperation, after the work on a large body; its answer is remembered under cacheKey when there is one. */
+async function answerFromStore(options: ApiServerOptions, cache: ResponseCache, x: Exchange, cacheKey: string | false | undefined, call: CheckedCall): Promise<void> {
+  const { op, json } = call;
   if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
-  const answer = await runOperation(options, x, { op, params: route.params, version, contentType, query, rawBody, json, rateHeaders });
+  const answer = await runOperation(options, x, call);
   if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
 }
+
+/** An anonymous call counts against no one's rate limit. */
+const NO_RATE_HEADERS: Record<string, string> = Object.freeze({});
 
 const validPathParams = new WeakSet<Record<string, string>>();
 const queryDefaults = new WeakMap<OperationSpec, QueryValues>();
@@ -364,15 +378,11 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   const inStore = op.method === 'GET' ? services.store.read.bind(services.store) : services.store.transaction.bind(services.store);
   const result = await withTransactionTasks<HandlerResult>(inStore, async (tx, tasks) => {
     generation = services.store.generation();
-    const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : {};
+    const scope = x.principal ? await authorize(op, params, x.principal, tx, () => x.log) : NO_SCOPE;
     const body = parseBody(op, version, call, x.req.headers['content-type'], params);
     const handler = options.handlers[op.operationId as keyof HandlerTable];
     if (!handler) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
-    const ctx: RequestContext = {
-      operation: op, version, params, query: call.query, body, principal: x.principal ?? anonymousPrincipal, tx, services,
-      ...scope, get url() { return x.url; }, clientIp: x.clientIp, get log() { return x.log; }, afterCommit: tasks.afterCommit, unlessCommitted: tasks.unlessCommitted,
-    };
-    return handler(ctx);
+    return handler(new OperationContext(x, x.clientIp, op, version, params, call.query, body, x.principal ?? anonymousPrincipal, tx, services, scope, tasks));
   });
   const status = result.status ?? op.successStatus;
   if (result.raw) {
@@ -384,6 +394,8 @@ async function runOperation(options: ApiServerOptions, x: Exchange, call: Checke
   sendAnswer(x.res, answer, call.rateHeaders);
   return { ...answer, generation };
 }
+
+const NO_SCOPE: Scope = Object.freeze({});
 
 const anonymousPrincipal: Principal = {
   type: 'apiKey', id: '', label: 'anonymous', orgId: '', orgRoles: new Set(), projectRoles: new Map(),

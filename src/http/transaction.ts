@@ -17,24 +17,26 @@ export async function withTransactionTasks<T>(
   inStore: (fn: (tx: StoreTx) => Promise<T>) => Promise<T>,
   fn: (tx: StoreTx, tasks: TransactionTasks) => Promise<T>,
 ): Promise<T> {
-  let afterCommit: Task[] = [];
-  let undo: Task[] = [];
+  // Made when a task comes: most calls (every read, most writes) have none.
+  let afterCommit: Task[] | undefined;
+  let undo: Task[] | undefined;
   const undoLastRun = async () => {
-    const tasks = undo;
-    undo = [];
+    const tasks = undo ?? [];
+    undo = undefined;
     for (const task of tasks) await task();
   };
+  const tasks: TransactionTasks = { afterCommit: (task) => (afterCommit ??= []).push(task), unlessCommitted: (task) => (undo ??= []).push(task) };
   let result: T;
   try {
     result = await inStore(async (tx) => {
-      await undoLastRun();
-      afterCommit = [];
-      return fn(tx, { afterCommit: (task) => afterCommit.push(task), unlessCommitted: (task) => undo.push(task) });
+      if (undo) await undoLastRun();
+      afterCommit = undefined;
+      return fn(tx, tasks);
     });
   } catch (error) {
-    await undoLastRun();
+    if (undo) await undoLastRun();
     throw error;
   }
-  for (const task of afterCommit) await task();
+  for (const task of afterCommit ?? []) await task();
   return result;
 }

@@ -289,13 +289,8 @@ export function postgresTx(conn: pg.PoolClient, { waitingAudit = () => [], chang
     },
     // Only expired entities go: no cached live entity can change.
     deleteExpired: (kind, nowMs) => count('DELETE FROM entities WHERE kind = $1 AND expires_at IS NOT NULL AND expires_at < $2', [kind, nowMs]),
-    async insertOnce(kind, id, expiresAtMs, { seenByReads = true } = {}) {
-      const changedBefore = { ...changes };
-      try {
-        return await insertRow(kind, { id }, expiresAtMs, {}) > 0;
-      } finally {
-        if (!seenByReads) Object.assign(changes, changedBefore);
-      }
+    async insertOnce(kind, id, expiresAtMs) {
+      return await insertRow(kind, { id }, expiresAtMs, {}) > 0;
     },
     async appendAudit(scopeId, event) {
       await conn.query("INSERT INTO audit_events (scope_id, at, seq, event) VALUES ($1, $2, nextval('audit_events_seq_gen'), $3)",

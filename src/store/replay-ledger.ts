@@ -1,9 +1,9 @@
 // Single-use marks (a Digest nonce with its count): the first use of an id is accepted, any
 // later one refused until the mark expires. Nodes sharing PostgreSQL record marks in the
-// database, so that an answer used at one node is refused at every other. One process
-// holding its SQLite store alone (the data-dir lock) keeps them in memory: a store write per
-// Digest call was most of what a call cost beyond a bearer GET, and the answer comes at once.
-import type { Store } from './store.js';
+// database (postgres-replay-ledger.ts), so that an answer used at one node is refused at every
+// other. One process holding its SQLite store alone (the data-dir lock) keeps them in memory: a
+// store write per Digest call was most of what a call cost beyond a bearer GET, and the answer
+// comes at once.
 
 export interface ReplayLedger {
   /** Records id until expiresAtMs; false when it was recorded already (a replay). At once when kept in memory. */
@@ -42,17 +42,5 @@ export function memoryReplayLedger(startedAtMs: number): ReplayLedger {
       marks.add(id);
       return true;
     },
-  };
-}
-
-/**
- * Marks as entities of `kind` with an expiry, each in its own transaction: shared by every
- * process using the store. Reads never see them (the generation, and every cache keyed by it,
- * stays as it was); the periodic sweep deletes expired ones.
- */
-export function storedReplayLedger(store: Store, kind: string): ReplayLedger {
-  return {
-    completeSinceMs: 0,
-    firstUse: (id, expiresAtMs) => store.transaction((tx) => tx.insertOnce(kind, id, expiresAtMs, { seenByReads: false })),
   };
 }

@@ -240,16 +240,13 @@ function sqliteTx(db: Database.Database, changes: Changes, credentialFreeKinds: 
     },
     // Only expired entities go: no cached live entity can change.
     async deleteExpired(kind, nowMs) { return q.deleteExpired.run(kind, nowMs).changes; },
-    async insertOnce(kind, id, expiresAtMs, { seenByReads = true } = {}) {
-      const changedBefore = { ...changes };
+    async insertOnce(kind, id, expiresAtMs) {
       try {
         insertRow(kind, { id }, expiresAtMs, {});
         return true;
       } catch (error) {
         if (error instanceof DuplicateKeyError) return false;
         throw error;
-      } finally {
-        if (!seenByReads) Object.assign(changes, changedBefore);
       }
     },
     async keys() { return q.keys.all() as Array<{ kind: string; id: string; parentId: string }>; },

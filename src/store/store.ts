@@ -51,12 +51,8 @@ export interface StoreTx {
   deleteChildren(kind: string, parentId: string): Promise<number>;
   /** Deletes entities of a kind whose expiry (epoch ms) has passed. */
   deleteExpired(kind: string, nowMs: number): Promise<number>;
-  /**
-   * Inserts with an expiry; false (not an error) when the id exists: used for replay detection.
-   * seenByReads false: the mark is looked at by insertOnce alone, never read (a Digest nonce's
-   * use), so it leaves the generation, and every cache keyed by it, as it was.
-   */
-  insertOnce(kind: string, id: string, expiresAtMs: number, options?: { seenByReads?: boolean }): Promise<boolean>;
+  /** Inserts with an expiry; false (not an error) when the id exists: used for replay detection. */
+  insertOnce(kind: string, id: string, expiresAtMs: number): Promise<boolean>;
   /** Every entity's key, for whole-state work (reset); not for request paths. */
   keys(): Promise<Array<Required<Pick<EntityKey, 'id' | 'parentId'>> & { kind: string }>>;
   appendAudit(scopeId: string, event: AuditEvent): Promise<void>;

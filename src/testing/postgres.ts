@@ -2,6 +2,7 @@
 // suite gets a schema of its own, so that tests in parallel workers never see each other's rows.
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openPostgresStore, type PostgresStore } from '../store/postgres.js';
 
 export const TEST_DATABASE_URL_VARIABLE = 'ATLAS_STREAMS_TEST_DATABASE_URL';
 
@@ -48,4 +49,25 @@ export async function createTestSchema(serverUrl: string, seed?: string): Promis
       }
     },
   };
+}
+
+/** A suite's hooks (vitest's beforeAll and afterAll), passed in so that this module needs no test runner. */
+export interface SuiteHooks {
+  beforeAll(fn: () => Promise<void>): void;
+  afterAll(fn: () => Promise<void>): void;
+}
+
+/** A PostgreSQL store on a fresh schema for the suite whose hooks these are; the function gives it once the suite has started. */
+export function storeForSuite(serverUrl: string, hooks: SuiteHooks): () => PostgresStore {
+  let schema: TestSchema | undefined;
+  let store: PostgresStore | undefined;
+  hooks.beforeAll(async () => {
+    schema = await createTestSchema(serverUrl);
+    store = await openPostgresStore({ url: schema.url });
+  });
+  hooks.afterAll(async () => {
+    await store?.close();
+    await schema?.drop();
+  });
+  return () => store!;
 }

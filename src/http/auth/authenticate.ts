@@ -5,6 +5,7 @@ import { KIND, type AccessListEntry, type ApiKey, type ServiceAccount, type Serv
 import type { StoreTx } from '../../store/store.js';
 import type { Services } from '../context.js';
 import { ApiError } from '../errors.js';
+import { andThen, type MaybePromise } from '../maybe-promise.js';
 import { principalOfApiKey, principalOfServiceAccount, type Principal } from '../principal.js';
 import { checkNonce, DIGEST_REALM, type DigestCredentials, digestUriMatches, NONCE_LIFETIME_MS, parseDigestAuthorization, verifyDigestResponse } from './digest.js';
 import { isOnAccessList } from './access-list.js';
@@ -29,7 +30,7 @@ export type AuthServices = Pick<Services, 'store' | 'signingKey' | 'nonceUses'>;
  * At once, without a promise to make and await, when nothing needs the store: a bearer token
  * or an API key whose lookups are cached, with a Digest nonce's use recorded in memory.
  */
-export function authenticate(req: IncomingMessage, services: AuthServices, clientIp: string, now: Date): Principal | Promise<Principal> {
+export function authenticate(req: IncomingMessage, services: AuthServices, clientIp: string, now: Date): MaybePromise<Principal> {
   const header = req.headers.authorization;
   if (!header) throw new AuthenticationRequired();
   if (BEARER.test(header)) {
@@ -77,7 +78,7 @@ interface DigestIdentity {
   principal: Principal;
 }
 
-function digest(header: string, method: string, requestTarget: string, services: AuthServices, clientIp: string, now: Date): Principal | Promise<Principal> {
+function digest(header: string, method: string, requestTarget: string, services: AuthServices, clientIp: string, now: Date): MaybePromise<Principal> {
   const credentials = parseDigestAuthorization(header);
   if (!credentials) throw new AuthenticationRequired(false, 'malformed digest credentials');
   // The realm is part of what the answer proves: one for another realm is not an answer to ours.
@@ -106,16 +107,15 @@ async function digestFromStore(credentials: DigestCredentials, method: string, s
 }
 
 /** The identity's principal once the answer is checked against its HA1 and its nonce count is used for the first time. */
-function usedOnce(credentials: DigestCredentials, method: string, identity: DigestIdentity, { nonceUses }: AuthServices, now: Date): Principal | Promise<Principal> {
+function usedOnce(credentials: DigestCredentials, method: string, identity: DigestIdentity, { nonceUses }: AuthServices, now: Date): MaybePromise<Principal> {
   const ha1 = credentials.algorithm === 'SHA-256' ? identity.ha1.sha256 : identity.ha1.md5;
   if (!ha1 || !verifyDigestResponse(credentials, method, ha1)) throw new AuthenticationRequired(false, 'wrong digest credentials');
   const nowMs = now.getTime();
   const fresh = nonceUses.firstUse(`${credentials.nonce}:${credentials.nc.toLowerCase()}`, nowMs + NONCE_LIFETIME_MS, nowMs);
-  const principalIfFresh = (first: boolean): Principal => {
+  return andThen(fresh, (first) => {
     if (!first) throw new AuthenticationRequired(false, 'replayed nonce count');
     return identity.principal;
-  };
-  return fresh instanceof Promise ? fresh.then(principalIfFresh) : principalIfFresh(fresh);
+  });
 }
 
 async function bearer(token: string, tx: StoreTx, signingKey: Buffer, clientIp: string, now: Date): Promise<{ principal: Principal; accessEntry?: StoredAccessEntry }> {

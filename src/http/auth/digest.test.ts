@@ -39,6 +39,18 @@ describe('answers', () => {
     }
   });
 
+  it('verify in either case of hex, and not when the response is not hex or has another length', () => {
+    const nonce = makeNonce(key, Date.now());
+    const header = digestAuthorizationHeader({ method: 'GET', uri: '/api/atlas/v2', username: 'abcdefgh', password: 'secret', nonce });
+    const credentials = parseDigestAuthorization(header)!;
+    const { md5 } = digestHa1('abcdefgh', 'secret');
+    const { response } = credentials;
+    expect(verifyDigestResponse({ ...credentials, response: response.toUpperCase() }, 'GET', md5)).toBe(true);
+    for (const wrong of [`${response.slice(0, -2)}zz`, response.slice(0, -2), `${response}00`, '']) {
+      expect(verifyDigestResponse({ ...credentials, response: wrong }, 'GET', md5)).toBe(false);
+    }
+  });
+
   it('match the request target as sent or as an absolute URL', () => {
     expect(digestUriMatches('/a?b=1', '/a?b=1')).toBe(true);
     expect(digestUriMatches('https://host:1/a?b=1', '/a?b=1')).toBe(true);
