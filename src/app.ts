@@ -24,7 +24,6 @@ import { recordStreamsAudit } from './domain/streams/audit-logs.js';
 import { emulatorRoutes } from './domain/streams/emulator-routes.js';
 import { prepareLargeBody } from './domain/streams/pipeline-blobs.js';
 import { createLifecycles } from './domain/streams/lifecycles.js';
-import { createLeasedRunner } from './domain/streams/leased-runner.js';
 import { createProcessorHost, resumeStartedProcessors } from './domain/streams/processor-host.js';
 import { createEngine, type EngineOptions } from './engine/index.js';
 import type { ProcessorHost, ProcessorRunner } from './engine/contract.js';
@@ -143,9 +142,9 @@ async function startLocked(config: AppConfig, log: Logger, lock: DataDirLock | u
   if (role !== 'all' && !backend.pool) throw new Error(`--role ${role} needs a shared database (--database-url)`);
   const engineOptions = { ...config.engine, logger: log, sampleRatePerSecond: config.sampleRatePerSecond };
   // On PostgreSQL processors are held by lease, whichever node runs them; on SQLite the one
-  // process runs them all.
+  // process runs them all (and loads none of the lease and PostgreSQL modules).
   const runner: ProcessorRunner = backend.pool
-    ? await createLeasedRunner({
+    ? await (await import('./domain/streams/leased-runner.js')).createLeasedRunner({
       store, pool: backend.pool, secretBox, log,
       ...(role !== 'api' ? { createEngine: (host: ProcessorHost) => createEngine(host, engineOptions) } : {}),
     })

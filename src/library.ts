@@ -92,7 +92,7 @@ export interface Emulator {
 }
 
 async function loadSeed(seed: SeedDocument | string): Promise<SeedDocument> {
-  return typeof seed === 'string' ? parseSeedText(await readFile(seed, 'utf8'), seed) : validateSeedDocument(seed);
+  return typeof seed === 'string' ? await parseSeedText(await readFile(seed, 'utf8'), seed) : validateSeedDocument(seed);
 }
 
 const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });

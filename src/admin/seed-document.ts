@@ -2,7 +2,6 @@
 // create, in the shapes the Admin API takes; applying it (seed.ts) goes through the API, so a
 // seed is validated by the same rules as any client's calls. Exporting (export.ts) writes the
 // same format.
-import { parse as parseYaml } from 'yaml';
 import type { LifecycleRuleInput } from '../domain/streams/lifecycles.js';
 
 export type SeedProcessorState = 'CREATED' | 'STARTED' | 'STOPPED';
@@ -132,7 +131,9 @@ export function validateSeedDocument(value: unknown): SeedDocument {
 }
 
 /** Parses seed text: JSON, or YAML (a superset of JSON) for everything else. */
-export function parseSeedText(text: string, source = 'seed'): SeedDocument {
+export async function parseSeedText(text: string, source = 'seed'): Promise<SeedDocument> {
+  // Loaded here: a server that is given no seed file has no use for the YAML parser's memory.
+  const { parse: parseYaml } = await import('yaml');
   let value: unknown;
   try {
     value = parseYaml(text);

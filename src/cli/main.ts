@@ -2,7 +2,6 @@
 // The command line: thin on top of the app.
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import pinoPretty from 'pino-pretty';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_WIRE_PORT_BASE, startApp, type App } from '../app.js';
@@ -84,7 +83,7 @@ program.command('serve')
       wirePortBase,
       env: process.env,
       ids: idSource(options['deterministicSeed'] as string | undefined),
-      ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: prettyLogStream() } : {}),
+      ...(logFormat(options['logFormat']) === 'pretty' ? { logDestination: await prettyLogStream() } : {}),
     });
     stopOnSignals(app);
     if (options['seed']) await seedAtStart(app, String(options['seed']));
@@ -123,8 +122,9 @@ function logFormat(chosen: unknown): 'pretty' | 'json' {
   return process.stdout.isTTY ? 'pretty' : 'json';
 }
 
-/** One line per event, for a person at a terminal; machines get pino's JSON lines. */
-function prettyLogStream(): NodeJS.WritableStream {
+/** One line per event, for a person at a terminal; machines get pino's JSON lines (and the server does not load pino-pretty). */
+async function prettyLogStream(): Promise<NodeJS.WritableStream> {
+  const { default: pinoPretty } = await import('pino-pretty');
   return pinoPretty({
     colorize: Boolean(process.stdout.isTTY), singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,reqId,method,path,status,ms',
     messageFormat: (log, messageKey) => {

@@ -2,7 +2,6 @@
 // step, through the Admin API (and the emulator's reset route) with an org owner's key.
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { stringify as toYaml } from 'yaml';
 import { exportState } from '../admin/export.js';
 import { parseSeedText } from '../admin/seed-document.js';
 import { applySeed, LIFECYCLES_PATH } from '../admin/seed.js';
@@ -44,7 +43,7 @@ function refuseUnless(res: AdminResponse, status: number, what: string): void {
 }
 
 export async function seedFromFile(client: AdminClient, orgId: string, file: string): Promise<string> {
-  const result = await applySeed(client, orgId, parseSeedText(await readFile(file, 'utf8'), file));
+  const result = await applySeed(client, orgId, await parseSeedText(await readFile(file, 'utf8'), file));
   return `${JSON.stringify(result, null, 2)}\n`;
 }
 
@@ -82,7 +81,7 @@ export function addStateCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml')))
     .action(async (options: ServerOptions & { format: string }) => {
       const doc = await exportState(clientFor(options));
-      process.stdout.write(options.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : toYaml(doc));
+      process.stdout.write(options.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : (await import('yaml')).stringify(doc));
     });
 
   withServerOptions(program.command('journal')

