@@ -27,7 +27,7 @@ export async function runKafkaBench({ quick }) {
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   // A split run the mock broker brings down (a processor FAILED, its reason given) is a figure
   // missing, reported as such, not the end of the whole bench.
-  const parallel = await runUnderTsx('./kafka-parallel.mjs', { messages: quick ? 4000 : 30_000, rounds: quick ? 1 : 3 }).catch((error) => error);
+  const parallel = await runUnderTsx('./kafka-parallel.mjs', { messages: quick ? 4000 : 30_000, windowMessages: quick ? 4000 : 120_000, rounds: quick ? 1 : 3 }).catch((error) => error);
   const split = (pipeline, label) => {
     const id = `engine.kafka.parallel.${pipeline}`;
     const title = `one hot Kafka processor (${label}), 2 workers per 1 (kafkaSourceParallelism, 4 partitions)`;

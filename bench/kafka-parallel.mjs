@@ -2,23 +2,30 @@
 // through the kcat mock cluster (topics have 4 partitions): a stateless pipeline that does a
 // little arithmetic per event, and a tumbling-window $group. Each figure is events/s from the
 // moment every partition has been read from (the consumer group has settled) to the last
-// event out, events per CPU-second of this process (all its threads: the machine may be
+// event read, events per CPU-second of this process (all its threads: the machine may be
 // shared, so CPU time says more than wall time), and (Linux) events per CPU-second of the
 // busiest worker thread: the work on the longest path, which a second core can shorten only
 // when the work is split evenly (with a window, worker 0 combines the windows and every worker
-// runs the sink for its share of the output). Runs as its own process under tsx:
-//   node --import tsx bench/kafka-parallel.mjs '{"messages":30000,"rounds":3}'
+// runs the sink for its share of the output). The timed span starts and ends on the workers'
+// stats, which they send every 250 ms, so a run must last seconds for that not to matter: the
+// window pipeline, some 15 times faster per event, reads windowMessages (default: messages).
+// Runs as its own process under tsx:
+//   node --import tsx bench/kafka-parallel.mjs '{"messages":30000,"windowMessages":120000,"rounds":3}'
 // Prints one JSON line: per round and pipeline, events/s and events per CPU-second for 1 and 2 workers.
+// With "engines" (built engine/index.js files, e.g. a base commit's dist), every pipeline runs on
+// each build in alternating order within each round, and its figures are given by build;
+// "pipelines" (e.g. ["window"]) runs only those.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEngine } from '../dist/engine/index.js';
 import { startMockKafka } from '../src/engine/testing/kcat-mock.ts';
 
-const { messages, rounds } = JSON.parse(process.argv[2] ?? '{}');
+const { messages, windowMessages = messages, rounds, pipelines, engines = ['../dist/engine/index.js'] } = JSON.parse(process.argv[2] ?? '{}');
+const builds = await Promise.all(engines.map(async (path) => ({ path, createEngine: (await import(new URL(path, import.meta.url).href)).createEngine })));
 const mock = await startMockKafka();
 const kafka = new Kafka({ brokers: [mock.bootstrapServers], logLevel: logLevel.NOTHING });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const base = Date.UTC(2026, 0, 1);
+const STALL_MS = 3000;
 
 /** CPU milliseconds of each thread of this process (Linux: /proc), by thread id; empty elsewhere. */
 function threadCpuMs() {
@@ -30,11 +37,11 @@ function threadCpuMs() {
   }));
 }
 
-async function fill(topic) {
+async function fill(topic, count) {
   const producer = kafka.producer();
   await producer.connect();
-  for (let i = 0; i < messages; i += 1000) {
-    const batch = Array.from({ length: Math.min(1000, messages - i) }, (_, j) => {
+  for (let i = 0; i < count; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - i) }, (_, j) => {
       const n = i + j;
       return { partition: n % 4, value: JSON.stringify({ id: n, device: `d${n % 50}`, watts: n % 400, at: new Date(base + n * 10).toISOString() }) };
     });
@@ -60,25 +67,30 @@ const PIPELINES = {
 };
 
 /** events/s and events per CPU-second for one processor reading `input`. */
-async function engineRun(input, pipeline, parallelism, round) {
+async function engineRun({ createEngine }, build, input, pipeline, parallelism, round, messages) {
   let failure;
   const host = { loadCheckpoint: async () => undefined, saveCheckpoint: async () => {}, deleteCheckpoint: async () => {}, markFailed: async (_id, message) => { failure = message; } };
   const engine = createEngine(host, { checkpointIntervalMs: 3_600_000, kafkaSourceParallelism: parallelism });
   // Threads the engine's workers start are the ones not here yet.
   const before = threadCpuMs();
-  const id = `${(round * 10 + parallelism).toString(16).padStart(24, 'b')}`;
+  const id = `${(round * 100 + build * 10 + parallelism).toString(16).padStart(24, 'b')}`;
   const connection = { name: 'k', type: 'Kafka', bootstrapServers: mock.bootstrapServers, security: { protocol: 'PLAINTEXT' } };
   const timeField = { $dateFromString: { dateString: '$at' } };
   await engine.start({
-    id, name: `hot${round}-${parallelism}`, groupId: '0'.repeat(24), instanceName: 'bench', tier: 'SP10',
+    id, name: `hot${round}-${build}-${parallelism}`, groupId: '0'.repeat(24), instanceName: 'bench', tier: 'SP10',
     pipeline: [
-      { $source: { connectionName: 'k', topic: input, timeField, config: { auto_offset_reset: 'earliest', group_id: `hot-${input}-${parallelism}` } } },
+      { $source: { connectionName: 'k', topic: input, timeField, config: { auto_offset_reset: 'earliest', group_id: `hot-${input}-${build}-${parallelism}` } } },
       ...PIPELINES[pipeline],
-      { $emit: { connectionName: 'k', topic: `${input}-out-${parallelism}` } },
+      { $emit: { connectionName: 'k', topic: `${input}-out-${build}-${parallelism}` } },
     ],
     connections: { k: connection },
   }, { resumeFromCheckpoint: false });
   let from;
+  // The mock broker holds the group 9 s when a member joins it again (a refused SyncGroup, a
+  // session it forgot) even mid-run: spans with no event read for STALL_MS are left out of
+  // events/s (and given as stalledMs), as the scale-out bench does.
+  let progress = { at: 0, seen: -1 };
+  let stalledMs = 0;
   let last;
   let stats;
   const deadline = Date.now() + 300_000;
@@ -87,6 +99,11 @@ async function engineRun(input, pipeline, parallelism, round) {
     const seen = stats?.inputMessageCount ?? 0;
     // Timed once every partition has been read from: the group has settled.
     if ((stats?.kafkaPartitions?.length ?? 0) === 4) from ??= { at: performance.now(), cpu: process.cpuUsage(), seen, threads: threadCpuMs() };
+    if (from && seen > progress.seen) {
+      const now = performance.now();
+      if (progress.seen >= 0 && now - progress.at > STALL_MS) stalledMs += now - progress.at;
+      progress = { at: now, seen };
+    }
     if (seen >= messages) {
       last = { at: performance.now(), cpu: process.cpuUsage(from?.cpu), threads: threadCpuMs() };
       break;
@@ -98,7 +115,7 @@ async function engineRun(input, pipeline, parallelism, round) {
   const events = messages - from.seen;
   const workerMs = [...last.threads].filter(([tid]) => !before.has(tid)).map(([tid, ms]) => ms - (from.threads.get(tid) ?? 0));
   return {
-    perSecond: events / ((last.at - from.at) / 1000), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6),
+    perSecond: events / ((last.at - from.at - stalledMs) / 1000), ...(stalledMs > 0 ? { stalledMs } : {}), perCpuSecond: events / ((last.cpu.user + last.cpu.system) / 1e6),
     ...(workerMs.length > 0 ? { perBusiestWorkerCpuSecond: events / (Math.max(...workerMs) / 1000) } : {}),
   };
 }
@@ -107,14 +124,18 @@ const results = [];
 try {
   for (let round = 0; round < rounds; round++) {
     const row = {};
-    for (const pipeline of Object.keys(PIPELINES)) {
+    for (const pipeline of pipelines ?? Object.keys(PIPELINES)) {
       const input = `hot-${pipeline}-${round}`;
-      await fill(input);
+      const count = pipeline === 'window' ? windowMessages : messages;
+      await fill(input, count);
       // Alternating which goes first, so neither always meets a warmer broker.
       const order = round % 2 === 0 ? [1, 2] : [2, 1];
-      const runs = {};
-      for (const parallelism of order) runs[parallelism] = await engineRun(input, pipeline, parallelism, round);
-      row[pipeline] = { one: runs[1], two: runs[2] };
+      const runs = builds.map(() => ({}));
+      for (const parallelism of order) {
+        for (const b of round % 2 === 0 ? builds.keys() : [...builds.keys()].reverse()) runs[b][parallelism] = await engineRun(builds[b], b, input, pipeline, parallelism, round, count);
+      }
+      const pair = (r) => ({ one: r[1], two: r[2] });
+      row[pipeline] = builds.length === 1 ? pair(runs[0]) : Object.fromEntries(builds.map(({ path }, b) => [path, pair(runs[b])]));
     }
     results.push(row);
   }

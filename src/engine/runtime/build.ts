@@ -70,6 +70,7 @@ export function buildPipeline(definition: ProcessorDefinition, deps: BuildDeps):
         sourceWatermark: source.watermark ? () => source.watermark!() : undefined,
         buildInner: (inner) => inner.map((s, j) => buildStage(definition, s, j, ctx, deps)),
         handsOver: (deps.shard?.index ?? 0) > 0,
+        emitsOnTick: deps.shard?.index === 0,
       })
       : buildStage(definition, stage, i + 1, ctx, deps);
     operators.push(operator);

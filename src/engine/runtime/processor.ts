@@ -11,7 +11,7 @@ import { buildPipeline } from './build.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { stateBudgetBytes, type ProcessorEnvironment } from './environment.js';
 import { collectSecrets, createRedactor } from './secrets.js';
-import { SerialQueue } from './serial.js';
+import { JoiningTask, SerialQueue } from './serial.js';
 import { OperatorCounters, ProcessorCounters, type PersistedCounters } from './stats.js';
 import { TEST_LOG_CONNECTION } from '../pipeline-shape.js';
 import { bsonSize } from './bson-size.js';
@@ -77,6 +77,10 @@ export class Processor {
   private readonly answeredFinal = new Promise<void>((resolve) => { this.finalAnswered = resolve; });
   /** Window output from a checkpoint, run through the rest of the pipeline before anything is read. */
   private pendingOutput: Doc[] = [];
+  /** A shard: window output the emitting worker sent, through the rest of the pipeline and the sink. */
+  private readonly windowOutput = new JoiningTask<Doc>(this.queue, (docs) => this.runWindowOutput(docs));
+  /** The emitting worker: other shards' shares of the windows, merged. */
+  private readonly shares = new JoiningTask<{ from: number; share: Packed<WindowShare> }>(this.queue, (shares) => this.mergeShares(shares));
 
   constructor(
     private readonly definition: ProcessorDefinition,
@@ -174,7 +178,7 @@ export class Processor {
   private listenAsShard(port: MessagePort): void {
     port.on('message', (message: ToShard) => {
       if (message.type === 'output') {
-        if (!this.finalRequested) void this.runWindowOutput(unpack(message.docs));
+        if (!this.finalRequested) this.windowOutput.add(unpack(message.docs));
         return;
       }
       if (message.type === 'saved') {
@@ -184,6 +188,8 @@ export class Processor {
         if (position !== undefined && this.state === 'running') this.commitSaved(position);
         return;
       }
+      // Output sent after this request is in the emitting worker's checkpoint, not in this state.
+      this.windowOutput.cut();
       // Answered whatever this shard's state (also once stopped): the emitting worker's final checkpoint needs it.
       const answer = () => this.queue.run(async () => {
         const state = this.checkpointState();
@@ -209,7 +215,8 @@ export class Processor {
   private handOver(port: MessagePort): Promise<void> {
     return this.queue.run(async () => {
       if (!this.working()) return;
-      const { packed, transfer } = pack(this.operators[this.windowIndex]!.takeShare!());
+      const share = this.operators[this.windowIndex]!.takeShare!();
+      const { packed, transfer } = pack(share, share.plain);
       port.postMessage({ type: 'share', share: packed } satisfies FromShard, transfer);
     });
   }
@@ -225,7 +232,7 @@ export class Processor {
         // After the shard's state: belongs after this worker's own state too.
         round.held.push({ from, share: message.share });
       } else {
-        void this.mergeShare(from, message.share);
+        this.shares.add([{ from, share: message.share }]);
       }
     });
   }
@@ -236,15 +243,13 @@ export class Processor {
   }
 
   /** A shard: the rest of the pipeline and the sink for window output the emitting worker sent (outputOwner). */
-  private runWindowOutput(docs: Doc[]): Promise<void> {
-    return this.queue.run(async () => {
-      if (!this.working()) return;
-      try {
-        await this.runFrom(this.windowIndex + 1, docs);
-      } catch (error) {
-        void this.fail(error);
-      }
-    });
+  private async runWindowOutput(docs: Doc[]): Promise<void> {
+    if (!this.working()) return;
+    try {
+      await this.runFrom(this.windowIndex + 1, docs);
+    } catch (error) {
+      void this.fail(error);
+    }
   }
 
   /**
@@ -268,22 +273,22 @@ export class Processor {
       if (batch.length === 0) return;
       const { packed, transfer } = pack(batch);
       ports[i]!.postMessage({ type: 'output', docs: packed } satisfies ToShard, transfer);
-      this.round?.routed.push(...batch);
+      if (this.round) for (const doc of batch) this.round.routed.push(doc);
     });
     return own;
   }
 
-  private mergeShare(from: number, share: Packed<WindowShare>): Promise<void> {
-    return this.queue.run(async () => {
-      if (!this.working()) return;
-      try {
-        const out = await this.operators[this.windowIndex]!.mergeShare!(from, unpack(share));
-        this.operatorCounters[this.windowIndex]!.outputMessageCount += out.length;
-        await this.runFrom(this.windowIndex + 1, this.routeWindowOutput(out));
-      } catch (error) {
-        void this.fail(error);
-      }
-    });
+  /** Merges shares in the order they came, then runs the windows they closed in one go. */
+  private async mergeShares(shares: Array<{ from: number; share: Packed<WindowShare> }>): Promise<void> {
+    if (!this.working()) return;
+    try {
+      const out: Doc[] = [];
+      for (const { from, share } of shares) for (const doc of await this.operators[this.windowIndex]!.mergeShare!(from, unpack(share))) out.push(doc);
+      this.operatorCounters[this.windowIndex]!.outputMessageCount += out.length;
+      await this.runFrom(this.windowIndex + 1, this.routeWindowOutput(out));
+    } catch (error) {
+      void this.fail(error);
+    }
   }
 
   /** Fault injection: the sink goes away (connections refused with this message) or comes back (undefined). */
@@ -419,7 +424,7 @@ export class Processor {
       const state = working ? this.checkpointState() : undefined;
       if (round) {
         this.round = undefined;
-        for (const { from, share } of round.held) void this.mergeShare(from, share);
+        this.shares.add(round.held);
         if (state && round.routed.length > 0) state.pendingOutput = round.routed;
       }
       if (!state) return;

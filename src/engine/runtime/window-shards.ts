@@ -3,7 +3,8 @@
 // and all but the first tell the first (the emitting worker) their partitions' watermark
 // every tick, with the windows that watermark has passed, each once. The emitting worker
 // combines those with its own ($sum adds, $max compares, ... accumulators.ts merge), closes
-// windows on the watermark over all partitions, and sends each output document, by its _id,
+// windows on the watermark over all partitions (emitting them as shares arrive and on its own
+// ticks, so the sinks get a few large writes), and sends each output document, by its _id,
 // to the shard that runs the rest of the pipeline and the sink for it (itself included), so
 // the per-event work and the output's are split and only the windows' partial state crosses.
 //
@@ -57,9 +58,11 @@ export type Packed<T> = T | Uint8Array;
  * Plain data goes as it is: the structured clone postMessage makes costs a fraction of
  * Extended JSON both ways. Anything holding BSON classes (ObjectId, Long, Decimal128, ...),
  * whose prototypes a clone drops, is encoded as checkpoint state is, keeping their types.
+ * knownPlain: the sender knows the value is plain data (a share says so: WindowShare.plain),
+ * so it is not walked to find out.
  */
-export function pack<T>(value: T): { packed: Packed<T>; transfer: ArrayBuffer[] } {
-  if (clonesAsIs(value)) return { packed: value, transfer: [] };
+export function pack<T>(value: T, knownPlain = false): { packed: Packed<T>; transfer: ArrayBuffer[] } {
+  if (knownPlain || clonesAsIs(value)) return { packed: value, transfer: [] };
   const bytes = encodeCheckpointState(value);
   return { packed: bytes, transfer: [bytes.buffer as ArrayBuffer] };
 }

@@ -35,6 +35,8 @@ export class KafkaSource implements Source {
   private committed: Offsets;
   private readonly clocks = new Map<string, PartitionClock>();
   private stopped = false;
+  /** The batch last handed to the pipeline, until it went through. */
+  private processing: Promise<void> = Promise.resolve();
   /** A join again pending after the group refused this member's (the consumer is not running meanwhile). */
   private rejoin: NodeJS.Timeout | undefined;
 
@@ -66,9 +68,13 @@ export class KafkaSource implements Source {
     const runConfig: ConsumerRunConfig = {
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-        for (let i = 0; i < batch.messages.length && isRunning() && !isStale() && !this.stopped; i += MAX_BATCH) {
-          const messages = batch.messages.slice(i, i + MAX_BATCH);
-          await this.deliverMessages(deliver, batch.topic, batch.partition, messages);
+        for (let i = 0; i < batch.messages.length; i += MAX_BATCH) {
+          // One batch runs in the pipeline while kafkajs fetches the next (it fetches again only
+          // once eachBatch returns): the fetch's round trip overlaps the work instead of adding to it.
+          await this.processing;
+          if (!isRunning() || isStale() || this.stopped) break;
+          this.processing = this.deliverMessages(deliver, batch.topic, batch.partition, batch.messages.slice(i, i + MAX_BATCH))
+            .catch((error: Error) => this.ctx.fail(`Kafka source stopped: ${error.message}`));
           await heartbeat();
         }
       },
@@ -163,8 +169,9 @@ export class KafkaSource implements Source {
     const last = messages.at(-1);
     const key = `${topic}:${partition}`;
     const positionAfter = { offsets: { ...this.current, [key]: Number(last?.offset ?? -1) + 1 } };
-    await deliver(docs, { messages: messages.length, bytes }, positionAfter);
+    // Read up to here (the processor runs its batches in order, so the next one's position includes this one's).
     this.current = positionAfter.offsets;
+    await deliver(docs, { messages: messages.length, bytes }, positionAfter);
   }
 
   /** Fetches the schemas the batch names; false (and the processor fails) when the registry cannot be reached. */

@@ -10,6 +10,11 @@ export class GroupState {
   private readonly entries = new Map<string, Entry>();
   /** Estimated BSON bytes held (state-size.ts), kept up to date as values arrive. */
   private bytes = 0;
+  /**
+   * Every key and value added so far is a primitive or a Date, so the state is plain data a
+   * structured clone keeps as it is (runtime/window-shards.ts), known without walking it.
+   */
+  private scalarsOnly = true;
   /** Argument values of the document being added (reused: add() runs once per document). */
   private readonly scratch: Value[] = [];
 
@@ -22,6 +27,7 @@ export class GroupState {
     // expression fails leaves the group as it was (it goes to the DLQ instead).
     const values = this.scratch;
     for (let i = 0; i < fields.length; i++) values[i] = fields[i]!.argument(doc);
+    if (this.scalarsOnly) this.scalarsOnly = isScalar(key) && values.every(isScalar);
     const id = keyId(key);
     let entry = this.entries.get(id);
     if (!entry) {
@@ -46,6 +52,7 @@ export class GroupState {
   merge(later: GroupState): void {
     // $addToSet may keep fewer values once merged; counting them all errs on the safe side.
     this.bytes += later.bytes;
+    this.scalarsOnly &&= later.scalarsOnly;
     for (const [id, other] of later.entries) {
       const mine = this.entries.get(id);
       if (!mine) this.entries.set(id, other);
@@ -65,12 +72,18 @@ export class GroupState {
     return this.bytes;
   }
 
+  holdsScalarsOnly(): boolean {
+    return this.scalarsOnly;
+  }
+
   snapshot(): Entry[] {
     return [...this.entries.values()];
   }
 
   static restore(group: CompiledGroup, entries: Entry[]): GroupState {
     const state = new GroupState(group);
+    // Restored from a checkpoint: what its values are is not known without walking them.
+    state.scalarsOnly = false;
     const collects = group.fields.map((f) => f.accumulator.collects === true);
     for (const entry of entries) {
       state.entries.set(keyId(entry.key), entry);
@@ -78,6 +91,10 @@ export class GroupState {
     }
     return state;
   }
+}
+
+function isScalar(value: Value): boolean {
+  return value === null || typeof value !== 'object' || value instanceof Date;
 }
 
 /** A group key as text: equal keys, equal text. */

@@ -31,6 +31,8 @@ export interface WindowShare {
   /** The smallest event time over the shard's partitions that are not idle (none before any event). */
   sourceWatermark: number | undefined;
   maxEventTime: number | null;
+  /** Every window's contents are plain data, known as they were added: the share goes as it is, unwalked (runtime/window-shards.ts). */
+  plain: boolean;
 }
 
 /** What a stage may ask of the processor it runs in. */

@@ -13,6 +13,8 @@ export interface WindowContents {
   results(): Doc[];
   sizeBytes(): number;
   snapshot(): unknown;
+  /** The snapshot is plain data (primitives, Dates, arrays and plain objects of them) for certain, without walking it. */
+  snapshotIsPlain(): boolean;
 }
 
 export class BufferedContents implements WindowContents {
@@ -37,6 +39,7 @@ export class BufferedContents implements WindowContents {
   results(): Doc[] { return this.docs; }
   sizeBytes(): number { return this.bytes; }
   snapshot(): unknown { return { docs: this.docs }; }
+  snapshotIsPlain(): boolean { return false; }
 }
 
 /** Where a document goes whose $group expression fails (the DLQ). */
@@ -62,6 +65,7 @@ export class GroupedContents implements WindowContents {
   results(): Doc[] { return this.state.results(); }
   sizeBytes(): number { return this.state.sizeEstimate(); }
   snapshot(): unknown { return { groups: this.state.snapshot() }; }
+  snapshotIsPlain(): boolean { return this.state.holdsScalarsOnly(); }
 }
 
 export function contentsFactory(group: CompiledGroup | undefined, reject: Reject): {

@@ -25,6 +25,14 @@ export interface WindowDeps {
    * of closing them.
    */
   handsOver?: boolean;
+  /**
+   * This worker emits for several reading a Kafka source's partitions: it closes windows as
+   * the other shards' shares arrive and on its ticks, not after each of its own batches, so
+   * their output goes to the sinks in a few large writes rather than one per batch (each
+   * write a round trip and a fixed cost on every worker). Documents for a window the
+   * watermark has passed are late all the same.
+   */
+  emitsOnTick?: boolean;
 }
 
 export function createWindowOperator(name: string, spec: Value, ctx: StageContext, deps: WindowDeps): Operator {
@@ -128,6 +136,7 @@ class TimeWindowOperator implements Operator {
 
   async onTick(now: number): Promise<Doc[]> {
     if (this.config.processingTime) return this.closeThrough(now);
+    if (this.deps.emitsOnTick) return this.closeThrough(this.watermark() - this.config.lateness, true);
     const { idleTimeout, size } = this.config;
     if (idleTimeout === undefined || this.windows.size === 0) return [];
     // A quiet source closes a window after max(its remaining time, idleTimeout): the
@@ -162,12 +171,14 @@ class TimeWindowOperator implements Operator {
     const line = sourceWatermark === undefined ? Number.POSITIVE_INFINITY : sourceWatermark - this.config.lateness;
     if (sourceWatermark !== undefined) this.closedLine = Math.max(this.closedLine, line);
     const windows: WindowShare['windows'] = [];
+    let plain = true;
     for (const [start, contents] of this.windows) {
       if (start + this.config.size > line) continue;
       windows.push({ start, contents: contents.snapshot() });
+      plain &&= contents.snapshotIsPlain();
       this.windows.delete(start);
     }
-    return { windows, sourceType: this.sourceType, sourceWatermark, maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null };
+    return { windows, sourceType: this.sourceType, sourceWatermark, maxEventTime: Number.isFinite(this.maxEventTime) ? this.maxEventTime : null, plain };
   }
 
   async mergeShare(from: number, share: WindowShare): Promise<Doc[]> {
@@ -183,7 +194,7 @@ class TimeWindowOperator implements Operator {
       // The shard had not yet heard that this window closed: what it held for it is late.
       for (const doc of arrived.results()) this.ctx.deadLetter(doc, LATE_REASON, { missedWindowStartTimes: [new Date(start)] });
     }
-    return this.closeThrough(this.watermark() - this.config.lateness);
+    return this.closeThrough(this.watermark() - this.config.lateness, true);
   }
 
   stateSize(): number {
@@ -227,9 +238,10 @@ class TimeWindowOperator implements Operator {
     return starts;
   }
 
+  /** The earliest end among windows still open to documents (a shard's or a deferred emitter's passed windows wait only to be handed over or emitted). */
   private earliestEnd(starts: number[]): number {
     let earliest = Number.POSITIVE_INFINITY;
-    for (const start of this.windows.keys()) earliest = Math.min(earliest, start + this.config.size);
+    for (const start of this.windows.keys()) if (start + this.config.size > this.closedLine) earliest = Math.min(earliest, start + this.config.size);
     for (const start of starts) earliest = Math.min(earliest, start + this.config.size);
     return earliest;
   }
@@ -256,10 +268,11 @@ class TimeWindowOperator implements Operator {
     return contents;
   }
 
-  private async closeThrough(line: number): Promise<Doc[]> {
+  /** Closes windows through `line` for documents; emits every window closed so far unless this worker hands them over or emits on ticks only. */
+  private async closeThrough(line: number, emit = !this.deps.emitsOnTick): Promise<Doc[]> {
     if (line > this.closedLine) this.closedLine = line;
-    if (this.deps.handsOver) return [];
-    const due = [...this.windows.keys()].filter((start) => start + this.config.size <= line).sort((a, b) => a - b);
+    if (this.deps.handsOver || !emit) return [];
+    const due = [...this.windows.keys()].filter((start) => start + this.config.size <= this.closedLine).sort((a, b) => a - b);
     const out: Doc[] = [];
     for (const start of due) {
       const contents = this.windows.get(start)!;
