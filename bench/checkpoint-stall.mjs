@@ -36,10 +36,10 @@ const PIPELINE = [
 ];
 
 async function startServer(dataDir) {
-  const { child, match } = await startProcess(process.execPath,
+  const { child, match, stop } = await startProcess(process.execPath,
     [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--sample-rate', '2000'], {},
     /listening on (\S+)[\s\S]*project:\s+(\w+)[\s\S]*API key:\s+public (\w+)\s+private (\S+)/);
-  return { child, url: match[1], projectId: match[2], publicKey: match[3], privateKey: match[4] };
+  return { child, stop, url: match[1], projectId: match[2], publicKey: match[3], privateKey: match[4] };
 }
 
 /** One Digest call (both legs). GETs go through api.mjs's keep-alive request(); the rest through fetch. */

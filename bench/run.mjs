@@ -20,6 +20,8 @@ for (const [name, run] of [['control plane', runApiBench], ['memory', runMemoryB
   figures.push(...(await run({ quick })));
 }
 report(figures, { machine });
+// Saved before the phases below, which print their own figures: a failure there keeps the save.
+if (process.argv.includes('--save') && !quick) savePrevious(figures, { machine });
 if (!quick) {
   // Security and reliability (issue 8): hostile load, a bounded soak, checkpoints of large
   // window state; each prints its own ratios against a baseline measured in the same run.
@@ -30,5 +32,4 @@ if (!quick) {
   }
 }
 console.log(`(${quick ? 'quick mode: figures are indicative only; ' : ''}${((Date.now() - started) / 1000).toFixed(0)} s)`);
-if (process.argv.includes('--save') && !quick) savePrevious(figures, { machine });
 process.exit(0);
