@@ -50,31 +50,49 @@ describe('Kafka source: a join the group refuses', () => {
 
   afterEach(() => { vi.useRealTimers(); });
 
+  /** The waits before each join again, in a row: 300 ms doubling up to 5 s. */
+  const waitBefore = (refusal: number) => Math.min(300 * 2 ** (refusal - 1), 5000);
+
   it('joins again after a refused join, and again after a refusal once it has joined (kafkajs rejoins on its own after UNKNOWN_MEMBER_ID)', () => {
     consumer.crash('INVALID_REQUEST');
     expect(failures).toEqual([]);
     vi.advanceTimersByTime(300);
     expect(consumer.runs).toBe(2);
     consumer.emit(consumer.events.GROUP_JOIN, { payload: { memberAssignment: { events: [0, 1] } } });
-    // Joined, then refused again without a REBALANCING event: the count starts afresh.
+    // Joined, then refused again without a REBALANCING event: the count and the wait start afresh.
     for (let refused = 1; refused <= 5; refused++) {
       consumer.crash('INVALID_REQUEST');
-      vi.advanceTimersByTime(300);
+      vi.advanceTimersByTime(waitBefore(refused));
       expect(consumer.runs).toBe(2 + refused);
     }
+    consumer.emit(consumer.events.GROUP_JOIN, { payload: { memberAssignment: { events: [0, 1] } } });
+    consumer.crash('INVALID_REQUEST');
+    vi.advanceTimersByTime(300);
+    expect(consumer.runs).toBe(8);
     expect(failures).toEqual([]);
   });
 
-  it('fails the processor after five refused joins in a row', () => {
-    for (let refused = 1; refused <= 5; refused++) {
+  it('waits longer before each join again while the refusals go on, up to five seconds', () => {
+    for (let refused = 1; refused <= 8; refused++) {
       consumer.crash('INVALID_REQUEST');
-      vi.advanceTimersByTime(300);
+      vi.advanceTimersByTime(waitBefore(refused) - 1);
+      expect(consumer.runs).toBe(refused);
+      vi.advanceTimersByTime(1);
+      expect(consumer.runs).toBe(1 + refused);
+    }
+    expect(waitBefore(8)).toBe(5000);
+  });
+
+  it('fails the processor after twenty refused joins in a row', () => {
+    for (let refused = 1; refused <= 20; refused++) {
+      consumer.crash('INVALID_REQUEST');
+      vi.advanceTimersByTime(waitBefore(refused));
       expect(consumer.runs).toBe(1 + refused);
     }
     expect(failures).toEqual([]);
     consumer.crash('INVALID_REQUEST');
-    vi.advanceTimersByTime(300);
-    expect(consumer.runs).toBe(6);
+    vi.advanceTimersByTime(5000);
+    expect(consumer.runs).toBe(21);
     expect(failures).toEqual(['Kafka source stopped: The group answered INVALID_REQUEST']);
   });
 
@@ -82,6 +100,15 @@ describe('Kafka source: a join the group refuses', () => {
     consumer.crash('INVALID_REQUEST');
     await source.stop();
     vi.advanceTimersByTime(300);
+    expect(consumer.runs).toBe(1);
+    expect(failures).toEqual([]);
+  });
+
+  it('does not fail the processor when the consumer crashes while the processor is stopping', async () => {
+    await source.stop();
+    consumer.crash('INVALID_REQUEST');
+    consumer.crash('UNKNOWN_MEMBER_ID');
+    vi.advanceTimersByTime(5000);
     expect(consumer.runs).toBe(1);
     expect(failures).toEqual([]);
   });
