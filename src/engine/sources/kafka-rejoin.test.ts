@@ -22,6 +22,11 @@ class StandInConsumer extends EventEmitter {
   crash(type: string): void {
     this.emit(this.events.CRASH, { payload: { restart: false, error: Object.assign(new Error(`The group answered ${type}`), { type }) } });
   }
+  /** The same error as it comes out of kafkajs's retrier: a KafkaJSNonRetriableError whose cause has the type. */
+  crashThroughRetrier(type: string): void {
+    const protocolError = Object.assign(new Error(`The group answered ${type}`), { type });
+    this.emit(this.events.CRASH, { payload: { restart: false, error: Object.assign(new Error(protocolError.message), { name: 'KafkaJSNonRetriableError', cause: protocolError }) } });
+  }
 }
 
 let consumer: StandInConsumer;
@@ -70,6 +75,15 @@ describe('Kafka source: a join the group refuses', () => {
     vi.advanceTimersByTime(300);
     expect(consumer.runs).toBe(8);
     expect(failures).toEqual([]);
+  });
+
+  it('joins again when the refusal reaches it wrapped by kafkajs\'s retrier', () => {
+    consumer.crashThroughRetrier('INVALID_REQUEST');
+    vi.advanceTimersByTime(300);
+    expect(consumer.runs).toBe(2);
+    expect(failures).toEqual([]);
+    consumer.crashThroughRetrier('UNKNOWN_MEMBER_ID');
+    expect(failures).toEqual(['Kafka source stopped: The group answered UNKNOWN_MEMBER_ID']);
   });
 
   it('waits longer before each join again while the refusals go on, up to five seconds', () => {

@@ -99,7 +99,7 @@ export class KafkaSource implements Source {
     let refusedJoins = 0;
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart) return;
-      const error = event.payload.error as Error & { type?: string };
+      const error = event.payload.error;
       // Stopping: the final checkpoint holds the offsets read, and close() disconnects anyway.
       if (this.stopped) {
         this.ctx.log.warn({ groupId: this.groupId, err: error.message }, 'the Kafka consumer stopped while the processor was stopping');
@@ -112,7 +112,7 @@ export class KafkaSource implements Source {
       // Not only after a REBALANCING event: kafkajs also joins again on its own, without one,
       // when the coordinator has forgotten the member (UNKNOWN_MEMBER_ID after the mock held
       // the group past the session timeout), and that join's SyncGroup can be refused too.
-      if (error.type === 'INVALID_REQUEST' && refusedJoins < REFUSED_JOIN_RETRIES) {
+      if (protocolErrorType(error) === 'INVALID_REQUEST' && refusedJoins < REFUSED_JOIN_RETRIES) {
         refusedJoins += 1;
         this.ctx.log.warn({ groupId: this.groupId, err: error.message }, 'the Kafka group refused this member\'s join; joining again');
         this.rejoin = setTimeout(() => {
@@ -281,6 +281,14 @@ export class KafkaSource implements Source {
     clearTimeout(this.rejoin);
     await this.consumer?.disconnect();
   }
+}
+
+/**
+ * The broker's error code name (e.g. INVALID_REQUEST). kafkajs's retrier wraps a protocol error it
+ * will not retry in a KafkaJSNonRetriableError whose `cause` is the original, with the type.
+ */
+function protocolErrorType(error: Error & { type?: string; cause?: unknown }): string | undefined {
+  return error.type ?? (error.cause as { type?: string } | undefined)?.type;
 }
 
 function parseJson(value: Buffer | null): Doc {
