@@ -128,6 +128,14 @@ describe('state commands', () => {
     expect(limited.headers.get('retry-after')).toBe('3');
     expect((await workspaces()).status).toBe(200);
 
+    // The processor is failed on purpose first: once its sink is gone it would fail by itself
+    // after its write retries (about 4 s), which a loaded machine can spend on the CLI calls.
+    await expect(cli(server, ['faults', 'fail-processor', '--project', projectId, '--workspace', 'dev', '--processor', 'nope', '--message', 'x']))
+      .rejects.toThrow(/fail-processor refused: HTTP 404/);
+    expect(JSON.parse((await cli(server, ['faults', 'fail-processor', '--project', projectId, '--workspace', 'dev', '--processor', 'solar', '--message', 'disk on fire'])).stdout))
+      .toEqual({ processorName: 'solar', state: 'FAILED', errorMsg: 'disk on fire' });
+    expect(await processorStates(server, projectId, 'dev')).toEqual({ solar: 'FAILED' });
+
     const gone = JSON.parse((await cli(server, ['faults', 'sink-gone', '--project', projectId, '--workspace', 'dev', '--processor', 'solar', '--message', 'connection refused'])).stdout);
     expect(gone).toMatchObject({ processorName: 'solar', message: 'connection refused' });
     const listed = (await cli(server, ['faults', 'list'])).stdout.trim().split('\n').map((line) => JSON.parse(line));
@@ -135,12 +143,6 @@ describe('state commands', () => {
     expect((await cli(server, ['faults', 'clear'])).stdout).toBe('faults cleared\n');
     expect((await callDigest(`${server.url}/emulator/v1/admin/faults`, server)).json.results).toEqual([]);
     expect((await callDigest(`${server.url}/emulator/v1/admin/faults/sink`, server)).json.results).toEqual([]);
-
-    await expect(cli(server, ['faults', 'fail-processor', '--project', projectId, '--workspace', 'dev', '--processor', 'nope', '--message', 'x']))
-      .rejects.toThrow(/fail-processor refused: HTTP 404/);
-    expect(JSON.parse((await cli(server, ['faults', 'fail-processor', '--project', projectId, '--workspace', 'dev', '--processor', 'solar', '--message', 'disk on fire'])).stdout))
-      .toEqual({ processorName: 'solar', state: 'FAILED', errorMsg: 'disk on fire' });
-    expect(await processorStates(server, projectId, 'dev')).toEqual({ solar: 'FAILED' });
   }, 90_000);
 
   it('logs one readable line per request with --log-format pretty, JSON lines otherwise', async () => {
