@@ -54,7 +54,7 @@ function tooLarge(maxBytes: number): ApiError {
 
 /** A refusal of the body before it is all read: its connection lingers as it closes. */
 function refusal(req: IncomingMessage, error: ApiError): ApiError {
-  lingerOnClose(req.socket);
+  lingerOnClose(req);
   return error;
 }
 

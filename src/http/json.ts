@@ -12,7 +12,10 @@ const userOrdered = new WeakSet<object>();
  * hold the event loop for hundreds of milliseconds, and so would encoding it as one string.
  */
 export class RawJson {
-  /** `bytes` are this value's alone: a wire reply hands them to its worker thread (large-frames.ts). */
+  /**
+   * `bytes` may be a store's own (BlobStore.read): nothing here changes them. A wire reply hands
+   * them to its worker thread (large-frames.ts), after a copy where a store keeps them (render.ts).
+   */
   constructor(readonly bytes: Uint8Array) {}
 
   /** The bytes in pieces of about 64 KiB (views), as a response writes them. */

@@ -8,6 +8,7 @@
 // client from making the server read (and parse) more than a few bodies' worth.
 // Node's HTTP server has no such option: it destroys the socket (destroySoon) once a
 // `Connection: close` answer is written, hence the override on that one socket.
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** How long a refused client may go on sending before the connection is destroyed. */
@@ -18,19 +19,22 @@ const LINGER_MS = 2_000;
  * body somewhat over the limit still reads the refusal.
  */
 export const LINGER_BYTES = 34 * 1024 * 1024;
-/** How often the bytes read are looked at: the HTTP parser reads the socket itself, with no event per read here. */
-const BYTES_CHECK_MS = 10;
 const lingering = new WeakSet<Socket>();
 
-/** The connection will close after the answer now being given, lingering as above. */
-export function lingerOnClose(socket: Socket): void {
+/** The connection will close after the answer to `req` (refused before its body was all read), lingering as above. */
+export function lingerOnClose(req: IncomingMessage): void {
+  const socket = req.socket;
   if (lingering.has(socket)) return;
   lingering.add(socket);
+  // The rest of the body is read and dropped here, from now on (not only once the answer is
+  // written, as Node would drop a body nobody read), and the bound checked at every piece the
+  // parser hands over, so at every read of the socket. It counts the socket's bytes (chunked
+  // framing included). What follows the body is a next request, which server.ts refuses by
+  // destroying the connection, or bytes the parser refuses.
   const readAtRefusal = socket.bytesRead;
-  const bytesCheck = setInterval(() => {
+  req.on('data', () => {
     if (socket.bytesRead - readAtRefusal > LINGER_BYTES) socket.destroy();
-  }, BYTES_CHECK_MS).unref();
-  socket.once('close', () => clearInterval(bytesCheck));
+  });
   socket.destroySoon = function lingeringClose(this: Socket): void {
     this.end();
     const timer = setTimeout(() => this.destroy(), LINGER_MS);

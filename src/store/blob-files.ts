@@ -13,8 +13,16 @@ export type BlobData = Uint8Array | readonly Uint8Array[];
 
 export interface BlobStore {
   write(kind: string, owner: string, version: string, data: BlobData): Promise<void>;
-  /** The value in memory of the caller's own, which it may hand to another thread (transfer): no store keeps it. */
+  /**
+   * The value. Unless `callerOwnsReads`, these are the very bytes the store keeps: the caller
+   * must neither change them nor hand them to another thread (transfer), which would empty them.
+   */
   read(kind: string, owner: string, version: string): Promise<Uint8Array | undefined>;
+  /**
+   * Whether each read answers memory of the caller's own (read from a file or the database), which
+   * it may change or transfer; false for a store that keeps its values in memory.
+   */
+  readonly callerOwnsReads: boolean;
   /** Deletes one version of the owner's value. */
   delete(kind: string, owner: string, version: string): Promise<void>;
   /** Deletes the owner's values, all of them or all but one version. */
@@ -37,6 +45,7 @@ function checkName(name: string): string {
 export function fileBlobStore(directory: string): BlobStore {
   const ownerDir = (kind: string, owner: string) => join(directory, checkName(kind), checkName(owner));
   return {
+    callerOwnsReads: true,
     async write(kind, owner, version, data) {
       const dir = ownerDir(kind, owner);
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -67,19 +76,23 @@ export function fileBlobStore(directory: string): BlobStore {
   };
 }
 
-/** For an in-memory store: the values stay in this process. */
+/**
+ * For an in-memory store: the values stay in this process. A read answers the stored bytes
+ * themselves (callerOwnsReads false): copying them on every read cost what only a caller that
+ * hands them to another thread needs (the wire's frame worker, src/wire/render.ts).
+ */
 export function memoryBlobStore(): BlobStore {
   const values = new Map<string, Map<string, Uint8Array>>();
   const key = (kind: string, owner: string) => `${kind}/${owner}`;
   return {
+    callerOwnsReads: false,
     async write(kind, owner, version, data) {
       const versions = values.get(key(kind, owner)) ?? new Map<string, Uint8Array>();
       versions.set(version, wholeBlob(data));
       values.set(key(kind, owner), versions);
     },
     async read(kind, owner, version) {
-      const value = values.get(key(kind, owner))?.get(version);
-      return value && new Uint8Array(value);
+      return values.get(key(kind, owner))?.get(version);
     },
     async delete(kind, owner, version) {
       values.get(key(kind, owner))?.delete(version);

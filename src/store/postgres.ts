@@ -171,6 +171,7 @@ const BLOB_READ_PIECE_BYTES = 1024 * 1024;
 /** Large values in a table of their own: every runner reads the checkpoints any runner wrote. */
 function postgresBlobs(pool: pg.Pool): BlobStore {
   return {
+    callerOwnsReads: true,
     async write(kind, owner, version, data) {
       await pool.query(`INSERT INTO blobs (kind, owner, version, data) VALUES ($1, $2, $3, $4)
         ON CONFLICT (kind, owner, version) DO UPDATE SET data = EXCLUDED.data`, [kind, owner, version, Buffer.from(wholeBlob(data))]);

@@ -45,7 +45,7 @@ export async function encodeReplyFrame(request: { opCode: number; requestId: num
   const asJson: JsonField[] = [];
   takeOutRawJson(reply, [], asJson);
   if (asJson.length === 0) return [encodeResponse(request, reply)];
-  // The stored bytes are the reply's own (BlobStore.read): handed over, not copied, where they can be.
+  // The stored bytes are the reply's own (pipelineOf, render.ts): handed over, not copied, where they can be.
   const transfer = asJson.filter((field) => ownMemory(field.json)).map((field) => field.json.buffer as ArrayBuffer);
   const answer = await worker.run({ kind: 'encode', id: 0, rest: BSON.serialize(reply), asJson }, transfer);
   if (!('bson' in answer)) throw failure(answer);

@@ -154,4 +154,15 @@ describe('a large valid pipeline', () => {
     expect((await db.command({ getStreamProcessor: 'wireValid' }))['state']).toBe('STARTED');
     expect(await db.command({ stopStreamProcessor: 'wireValid' })).toEqual({ ok: 1 });
   });
+
+  it('listed over the wire twice, then read over HTTP: the same pipeline each time (the frame worker is handed a copy of what the in-memory store keeps)', async () => {
+    const pipeline = [SOURCE, longMatch('twice'), EMIT];
+    expect(await db.command({ createStreamProcessor: 'listedTwice', pipeline })).toEqual({ ok: 1 });
+    for (const round of [1, 2]) {
+      const listed = await db.command({ listStreamProcessors: 1, filter: { name: 'listedTwice' } });
+      expect(listed['streamProcessors'].map((p: { pipeline: unknown }) => p.pipeline), `listing ${round}`).toEqual([pipeline]);
+    }
+    const read = await w.api.call('getStreamProcessor', processorPath('listedTwice'));
+    expect({ status: read.status, pipeline: read.json.pipeline }).toEqual({ status: 200, pipeline });
+  });
 });
