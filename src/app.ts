@@ -11,7 +11,7 @@ import { createDatabaseUserRoutes } from './console/database-users.js';
 import { consoleInfo, consoleRoutes } from './console/serve.js';
 import { resetState, type ResetSummary } from './admin/reset.js';
 import { createAdminRoutes } from './admin/routes.js';
-import { idSource, type IdSource } from './crypto/ids.js';
+import { idSource, RANDOM_IDS, type IdSource } from './crypto/ids.js';
 import { loadMasterKey, signingKeyFrom } from './crypto/key-file.js';
 import { secretBoxFromKey } from './crypto/secret-box.js';
 import { handlers } from './domain/handlers.js';
@@ -104,8 +104,9 @@ export const DEFAULT_WIRE_PORT_BASE = 27017;
 const SWEEP_INTERVAL_MS = 60_000;
 const PING_INTERVAL_MS = 1000;
 
+/** Each request runs with the id source; random ids need no wrapper, and so no closure made per request. */
 function withIds(ids: IdSource, handler: RequestListener): RequestListener {
-  return (req, res) => ids.run(() => handler(req, res));
+  return ids === RANDOM_IDS ? handler : (req, res) => ids.run(() => handler(req, res));
 }
 
 export async function startApp(config: AppConfig): Promise<App> {

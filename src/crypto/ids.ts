@@ -45,9 +45,12 @@ export interface IdSource {
   run<T>(fn: () => T): T;
 }
 
+/** Random ids: fn runs as it is. */
+export const RANDOM_IDS: IdSource = { run: (fn) => fn() };
+
 /** The source a server runs its startup and each request in; random without a seed. */
 export function idSource(seed: string | undefined): IdSource {
-  if (seed === undefined) return { run: (fn) => fn() };
+  if (seed === undefined) return RANDOM_IDS;
   const source = new DeterministicSource(seed);
   return { run: (fn) => deterministic.run(source, fn) };
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { matchRoute } from '../protocol/router.js';
+import { matchRoute, type RouteMatch } from '../protocol/router.js';
 import { parseQuery, validateBody, validatePathParams, type QueryValues } from '../protocol/validate.js';
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { normalizeAddress } from './auth/access-list.js';
@@ -18,7 +18,7 @@ import type { CompletedCall, HandlerResult, HandlerTable, OwnAuthRoutes, RouteEx
 import { ApiError } from './errors.js';
 import { JsonBody } from './json-body.js';
 import { OperationContext } from './operation-context.js';
-import { andThen, type MaybePromise } from './maybe-promise.js';
+import { andThen, attempt, type MaybePromise } from './maybe-promise.js';
 import { isLingering } from './lingering-close.js';
 import { RateLimiter } from './rate-limit.js';
 import { withTransactionTasks } from './transaction.js';
@@ -78,24 +78,33 @@ export function answerUnmetExpectation(req: IncomingMessage, res: ServerResponse
   sendError(res, new ApiError('EXPECTATION_FAILED', [req.headers.expect]));
 }
 
+/** What every request to one server shares: its options and its cache of answers. */
+interface Api {
+  options: ApiServerOptions;
+  cache: ResponseCache;
+}
+
 export function createRequestHandler(options: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const cache = new ResponseCache(options.services.store, new Set(options.storeOnlyReads ?? []));
+  const api: Api = { options, cache: new ResponseCache(options.services.store, new Set(options.storeOnlyReads ?? [])) };
   return (req, res) => {
     if (isLingering(req.socket)) {
       req.socket.destroy();
       return;
     }
-    handle(options, cache, req, res).catch((error: unknown) => {
-      if (error instanceof ClientGone) {
-        options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');
-        res.destroy();
-        return;
-      }
-      options.services.log.error({ err: error }, 'request failed unexpectedly');
-      if (!res.headersSent) sendError(res, new ApiError('UNEXPECTED_ERROR'));
-      else res.destroy();
-    });
+    void attempt(handle, answerFailure, api, req, res);
   };
+}
+
+/** A request the pipeline could not answer: the client went away mid-body, or a bug (a 500). */
+function answerFailure(error: unknown, { options }: Api, req: IncomingMessage, res: ServerResponse): void {
+  if (error instanceof ClientGone) {
+    options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');
+    res.destroy();
+    return;
+  }
+  options.services.log.error({ err: error }, 'request failed unexpectedly');
+  if (!res.headersSent) sendError(res, new ApiError('UNEXPECTED_ERROR'));
+  else res.destroy();
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -149,6 +158,8 @@ class Exchange {
   readonly path: string;
   readonly presentation: Presentation;
   principal?: Principal;
+  /** The Admin API route matched, for an Admin API call. */
+  route?: RouteMatch;
   operation?: OperationSpec;
   params?: Record<string, string>;
   /** Set when the call was refused for want of a role. */
@@ -157,7 +168,7 @@ class Exchange {
   private parsedUrl?: URL;
   private readonly search?: string;
 
-  constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly clientIp: string, private readonly baseLog: Logger) {
+  constructor(readonly api: Api, readonly req: IncomingMessage, readonly res: ServerResponse, readonly clientIp: string) {
     const plain = plainTarget(req.url ?? '/');
     if (plain) {
       this.path = plain.path;
@@ -185,52 +196,72 @@ class Exchange {
 
   /** Made on first use: most requests log nothing, and a child logger per request is not free. */
   get log(): Logger {
-    this.requestLog ??= this.baseLog.child({ reqId: (this.req.headers['x-request-id'] as string | undefined) ?? randomUUID() });
+    this.requestLog ??= this.api.options.services.log.child({ reqId: (this.req.headers['x-request-id'] as string | undefined) ?? randomUUID() });
     return this.requestLog;
   }
 }
 
-async function handle(options: ApiServerOptions, cache: ResponseCache, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { services } = options;
-  const started = process.hrtime.bigint();
-  const x = new Exchange(req, res, normalizeAddress(req.socket.remoteAddress), services.log);
-  res.on('finish', () => {
-    const { principal, operation, params } = x;
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    if (services.log.isLevelEnabled('info')) {
-      x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
-        ms: durationMs }, 'request');
-    }
-    if (principal && operation && params && options.onCallCompleted) {
-      options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
-        path: x.path, status: res.statusCode, params, durationMs, at: Date.now(), requiredRoles: x.requiredRoles });
-    }
-  });
-
-  if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || options.isReady());
-  const publicRoute = options.publicRoutes?.[x.path];
+/** Probes and public routes, then everything else in route(), whose Atlas errors become Atlas error bodies. */
+function handle(api: Api, req: IncomingMessage, res: ServerResponse): MaybePromise<void> {
+  // performance.now(), a double: hrtime.bigint() allocates a BigInt at each end of every request.
+  const started = performance.now();
+  const x = new Exchange(api, req, res, normalizeAddress(req.socket.remoteAddress));
+  res.on('finish', () => recordCall(x, started));
+  if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || api.options.isReady());
+  const publicRoute = api.options.publicRoutes?.[x.path];
   if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
-  try {
-    if (x.path.startsWith('/api/oauth/')) {
-      const body = await readBody(req, { maxBytes: MAX_OTHER_BODY_BYTES });
-      return await handleOAuth(x.path, req, res, body.toString('utf8'), x.clientIp, services);
-    }
-    if (options.ownAuthRoutes && x.path.startsWith(options.ownAuthRoutes.prefix)) {
-      return await options.ownAuthRoutes.handle({ req, res, path: x.path, services, log: x.log });
-    }
-    const extension = options.extensions?.find((e) => x.path.startsWith(e.prefix));
-    if (extension) {
-      if (await authenticated(x, services)) await extension.handle({ req, res, path: x.path, principal: x.principal!, services, log: x.log });
-      return;
-    }
-    if (!x.path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
-    await handleApi(options, cache, x);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    x.requiredRoles = error.requiredRoles;
-    req.resume();
-    sendError(res, error, x.presentation);
+  return attempt(route, answerApiError, x);
+}
+
+/** After the response: the request log line, and the call for the audit trail. */
+function recordCall(x: Exchange, started: number): void {
+  const { options } = x.api;
+  const { principal, operation, params, req, res } = x;
+  const durationMs = performance.now() - started;
+  if (options.services.log.isLevelEnabled('info')) {
+    x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
+      ms: durationMs }, 'request');
   }
+  if (principal && operation && params && options.onCallCompleted) {
+    options.onCallCompleted({ principal: principal.label, operationId: operation.operationId, method: req.method ?? '',
+      path: x.path, status: res.statusCode, params, durationMs, at: Date.now(), requiredRoles: x.requiredRoles });
+  }
+}
+
+/** OAuth, the routes that authenticate their own callers, extensions, then the Admin API. */
+function route(x: Exchange): MaybePromise<void> {
+  const { options } = x.api;
+  if (x.path.startsWith('/api/oauth/')) return answerOAuth(x);
+  if (options.ownAuthRoutes && x.path.startsWith(options.ownAuthRoutes.prefix)) {
+    return options.ownAuthRoutes.handle({ req: x.req, res: x.res, path: x.path, services: options.services, log: x.log });
+  }
+  const extension = extensionFor(options.extensions, x.path);
+  if (extension) return answerExtension(x, extension);
+  if (!x.path.startsWith(API_PREFIX)) throw new ApiError('RESOURCE_NOT_FOUND', [x.path]);
+  return handleApi(x);
+}
+
+/** A loop rather than find(): a callback made per request costs more than the search. */
+function extensionFor(extensions: readonly RouteExtension[] | undefined, path: string): RouteExtension | undefined {
+  for (const extension of extensions ?? []) if (path.startsWith(extension.prefix)) return extension;
+  return undefined;
+}
+
+async function answerOAuth(x: Exchange): Promise<void> {
+  const body = await readBody(x.req, { maxBytes: MAX_OTHER_BODY_BYTES });
+  return handleOAuth(x.path, x.req, x.res, body.toString('utf8'), x.clientIp, x.api.options.services);
+}
+
+async function answerExtension(x: Exchange, extension: RouteExtension): Promise<void> {
+  if (await authenticated(x)) await extension.handle({ req: x.req, res: x.res, path: x.path, principal: x.principal!, services: x.api.options.services, log: x.log });
+}
+
+/** An ApiError becomes its Atlas error body; anything else is the caller's. */
+function answerApiError(error: unknown, x: Exchange): void {
+  if (!(error instanceof ApiError)) throw error;
+  x.requiredRoles = error.requiredRoles;
+  x.req.resume();
+  sendError(x.res, error, x.presentation);
 }
 
 export function answerProbe(res: ServerResponse, ready: boolean): void {
@@ -244,36 +275,38 @@ export function answerProbe(res: ServerResponse, ready: boolean): void {
  * credentials need nothing from the store (authenticate.ts) is answered at once, without a
  * promise to make and await.
  */
-function authenticated(x: Exchange, services: Services): MaybePromise<boolean> {
+function authenticated(x: Exchange): MaybePromise<boolean> {
   // Every Digest call's first leg comes without credentials: it is answered without building
   // an AuthenticationRequired, whose stack trace costs more than the rest of the answer.
-  if (!x.req.headers.authorization) return refused(x, services, 'no credentials', false);
+  if (!x.req.headers.authorization) return refused(x, 'no credentials', false);
   // The credential and answer caches are kept by the store's generations: on a shared
   // database they first take in what other nodes wrote.
-  return andThen(services.store.catchUp(), () => authenticatedNow(x, services));
+  return andThen(x.api.options.services.store.catchUp(), authenticatedNow, x);
 }
 
-function authenticatedNow(x: Exchange, services: Services): MaybePromise<boolean> {
-  let principal: MaybePromise<Principal>;
-  try {
-    principal = authenticate(x.req, services, x.clientIp, services.now());
-  } catch (error) {
-    return refusedFor(x, services, error);
-  }
-  return andThen(principal, (p) => {
-    x.principal = p;
-    return true;
-  }, (error) => refusedFor(x, services, error));
+function authenticatedNow(_caughtUp: void, x: Exchange): MaybePromise<boolean> {
+  return attempt(authenticateCaller, refusedFor, x);
+}
+
+function authenticateCaller(x: Exchange): MaybePromise<boolean> {
+  const { services } = x.api.options;
+  return andThen(authenticate(x.req, services, x.clientIp, services.now()), admit, x);
+}
+
+function admit(principal: Principal, x: Exchange): true {
+  x.principal = principal;
+  return true;
 }
 
 /** Answers the challenge for an AuthenticationRequired; any other error is the caller's to answer. */
-function refusedFor(x: Exchange, services: Services, error: unknown): false {
+function refusedFor(error: unknown, x: Exchange): false {
   if (!(error instanceof AuthenticationRequired)) throw error;
-  return refused(x, services, error.reason, error.stale);
+  return refused(x, error.reason, error.stale);
 }
 
 /** Answers the Digest challenge; returns false. */
-function refused(x: Exchange, services: Services, reason: string, stale: boolean): false {
+function refused(x: Exchange, reason: string, stale: boolean): false {
+  const { services } = x.api.options;
   // Only make the request's logger when it will write.
   if (services.log.isLevelEnabled('info')) x.log.info({ reason }, 'authentication required');
   x.req.resume();
@@ -283,50 +316,75 @@ function refused(x: Exchange, services: Services, reason: string, stale: boolean
 
 /**
  * An Atlas Admin API call: authenticate, route, the fault hook, then checkedCall. Each step
- * that usually answers at once (maybe-promise.ts) is awaited only when it did not.
+ * that usually answers at once (maybe-promise.ts) is waited for only when it did not.
  */
-function handleApi(options: ApiServerOptions, cache: ResponseCache, x: Exchange): MaybePromise<void> {
-  const { req, path } = x;
-  const route = matchRoute(req.method ?? 'GET', path);
+function handleApi(x: Exchange): MaybePromise<void> {
+  const route = matchRoute(x.req.method ?? 'GET', x.path);
+  x.route = route;
   x.operation = route.kind === 'found' ? route.operation : undefined;
-  const anonymous = path.startsWith(UNAUTHENTICATED_PREFIX);
-  return andThen(anonymous || authenticated(x, options.services), (admitted) => {
-    if (!admitted) return undefined;
-    if (route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
-    if (route.kind === 'method-not-allowed') {
-      x.res.setHeader('Allow', route.allowed.join(', '));
-      throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
-    }
-    x.params = route.params;
-    const { operation, params } = route;
-    return andThen(options.beforeOperation?.(operation.operationId, req.method ?? 'GET', path), () => checkedCall(options, cache, x, operation, params));
-  });
+  const anonymous = x.path.startsWith(UNAUTHENTICATED_PREFIX);
+  return andThen(anonymous || authenticated(x), routeAdmitted, x);
 }
 
-/** Everything up to the store (version, parameters, body, rate limit), then the cached answer or runOperation. */
-async function checkedCall(options: ApiServerOptions, cache: ResponseCache, x: Exchange, op: OperationSpec, params: Record<string, string>): Promise<void> {
-  const { req } = x;
-  const { version, contentType } = negotiateVersion(req.headers.accept, op.versions, op.format);
+/** The matched route for an admitted caller: the fault hook, then checkedCall; an Atlas error when nothing matched. */
+function routeAdmitted(admitted: boolean, x: Exchange): MaybePromise<void> {
+  if (!admitted) return undefined;
+  const { req, path, route } = x;
+  if (route!.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+  if (route!.kind === 'method-not-allowed') {
+    x.res.setHeader('Allow', route!.allowed.join(', '));
+    throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
+  }
+  x.params = route!.params;
+  return andThen(x.api.options.beforeOperation?.(route!.operation.operationId, req.method ?? 'GET', path), checkedCall, x);
+}
+
+/**
+ * Everything up to the store (version, parameters, body, rate limit), then the cached answer or
+ * runOperation. The body is waited for only when the request has one.
+ */
+function checkedCall(_hookDone: void, x: Exchange): MaybePromise<void> {
+  const op = x.operation!;
+  const params = x.params!;
+  const { version, contentType } = negotiateVersion(x.req.headers.accept, op.versions, op.format);
   // A remembered route match's params are shared and frozen: valid once, valid every time.
   if (!validPathParams.has(params)) {
     validatePathParams(op, params);
     validPathParams.add(params);
   }
   const query = x.hasQuery ? parseQuery(op, x.searchParams) : queryWithoutParameters(op);
-  const withBody = hasBody(req);
-  const json = withBody && isJsonBodyType(req.headers['content-type']) ? new JsonBody(Number(req.headers['content-length'])) : undefined;
-  const rawBody = withBody ? await readBody(req, { maxBytes: bodyLimitOf(op.operationId), json }) : EMPTY;
-  return andThen(x.principal ? options.rateLimiter.take(x.principal.id, op) : NO_RATE_HEADERS, (rateHeaders) => {
-    const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, req.headers.host ?? '', req.url ?? '', contentType);
-    const cached = cacheKey && cache.get(cacheKey);
-    if (cached) return sendAnswer(x.res, cached, rateHeaders);
-    return answerFromStore(options, cache, x, cacheKey, { op, params, version, contentType, query, rawBody, json, rateHeaders });
-  });
+  const call: CheckedCall = { x, op, params, version, contentType, query, rawBody: EMPTY, rateHeaders: NO_RATE_HEADERS };
+  return andThen(hasBody(x.req) ? withBody(call) : call, counted);
+}
+
+/** The call with its body read (and followed as JSON when it is JSON). */
+async function withBody(call: CheckedCall): Promise<CheckedCall> {
+  const { req } = call.x;
+  const json = isJsonBodyType(req.headers['content-type']) ? new JsonBody(Number(req.headers['content-length'])) : undefined;
+  return { ...call, json, rawBody: await readBody(req, { maxBytes: bodyLimitOf(call.op.operationId), json }) };
+}
+
+/** Counts the call against its caller's rate limit, then answers it. */
+function counted(call: CheckedCall): MaybePromise<void> {
+  const { x, op } = call;
+  return andThen(x.principal ? x.api.options.rateLimiter.take(x.principal.id, op) : NO_RATE_HEADERS, answerCall, call);
+}
+
+/** The cached answer when there is one, else runOperation's. */
+function answerCall(rateHeaders: Record<string, string>, call: CheckedCall): MaybePromise<void> {
+  call.rateHeaders = rateHeaders;
+  const { x, op } = call;
+  const { options, cache } = x.api;
+  const cacheKey = x.principal && (options.storeAloneNow?.() ?? true) && cache.keyOf(op.operationId, op.method, x.principal.id, x.req.headers.host ?? '', x.req.url ?? '', call.contentType);
+  const cached = cacheKey && cache.get(cacheKey);
+  if (cached) return sendAnswer(x.res, cached, rateHeaders);
+  return answerFromStore(call, cacheKey);
 }
 
 /** runOperation, after the work on a large body; its answer is remembered under cacheKey when there is one. */
-async function answerFromStore(options: ApiServerOptions, cache: ResponseCache, x: Exchange, cacheKey: string | false | undefined, call: CheckedCall): Promise<void> {
-  const { op, json } = call;
+async function answerFromStore(call: CheckedCall, cacheKey: string | false | undefined): Promise<void> {
+  const { x, op, json } = call;
+  const { options, cache } = x.api;
   if (options.prepareLargeBody && json?.parsing) await options.prepareLargeBody(op.operationId, parsedOrUndefined(json));
   const answer = await runOperation(options, x, call);
   if (cacheKey && answer) cache.set(cacheKey, answer.generation, answer);
@@ -355,6 +413,7 @@ function parsedOrUndefined(json: JsonBody): unknown {
 }
 
 interface CheckedCall {
+  x: Exchange;
   op: OperationSpec;
   params: Record<string, string>;
   version: string;
@@ -363,6 +422,7 @@ interface CheckedCall {
   rawBody: Buffer;
   /** Set when the body is JSON: it was followed (and, when large, parsed) as it was read. */
   json?: JsonBody;
+  /** Set once the call is counted against its caller's rate limit. */
   rateHeaders: Record<string, string>;
 }
 
