@@ -73,7 +73,10 @@ export class KafkaSink implements Sink {
       try {
         topic = this.topic(doc);
         if (typeof topic !== 'string' || topic === '') throw new Error(`$emit topic expression must evaluate to a non-empty string, got ${String(topic)}`);
-        message = await this.message(doc, topic);
+        const tombstone = this.tombstoneWhen !== undefined && truthy(this.tombstoneWhen(doc));
+        // Avro values wait for the registry; JSON ones are written without a promise per message.
+        const value = tombstone ? null : this.options.avro ? await this.options.avro.encode(topic, doc) : Buffer.from(this.json(doc));
+        message = this.message(doc, value);
       } catch (error) {
         if (error instanceof ProcessorFailure) throw error;
         this.ctx.deadLetter(doc, (error as Error).message);
@@ -90,9 +93,9 @@ export class KafkaSink implements Sink {
     return bytes;
   }
 
-  private async message(doc: Doc, topic: string): Promise<Message> {
-    const tombstone = this.tombstoneWhen !== undefined && truthy(this.tombstoneWhen(doc));
-    const message: Message = { value: tombstone ? null : await this.value(doc, topic) };
+  /** The message for `doc` with its value (null: a tombstone), key and headers. */
+  private message(doc: Doc, value: Buffer | null): Message {
+    const message: Message = { value };
     if (this.key) message.key = encodeKey(this.key(doc), this.keyFormat);
     if (this.headers) {
       const headers = this.headers(doc);
@@ -100,11 +103,6 @@ export class KafkaSink implements Sink {
       message.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, headerValue(v)]));
     }
     return message;
-  }
-
-  private async value(doc: Doc, topic: string): Promise<Buffer> {
-    if (this.options.avro) return this.options.avro.encode(topic, doc);
-    return Buffer.from(this.json(doc));
   }
 
   async close(): Promise<void> {

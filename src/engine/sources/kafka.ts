@@ -12,6 +12,7 @@ import type { Doc, Value } from '../expressions/values.js';
 import type { EngineSettings } from '../runtime/environment.js';
 import { withRetries } from '../runtime/retry.js';
 import { durationMs } from '../windows/durations.js';
+import { parseJsonDocument } from './json-message.js';
 import { shardAssigner, splitKey, type Offsets, type SourceShard } from './kafka-shards.js';
 import type { Deliver, Source, SourceContext } from './source.js';
 
@@ -157,7 +158,7 @@ export class KafkaSource implements Source {
       const time = new Date(Number(message.timestamp));
       let doc: Doc;
       try {
-        doc = this.options.registry ? this.options.registry.decode(message.value) : parseJson(message.value);
+        doc = this.options.registry ? this.options.registry.decode(message.value) : parseJsonDocument(message.value?.toString('utf8') ?? '');
       } catch (error) {
         const reason = error instanceof AvroRecordError ? error.message : UNPARSEABLE_REASON;
         const value = !message.value ? null : this.options.registry ? new Binary(message.value) : message.value.toString('utf8');
@@ -289,10 +290,4 @@ export class KafkaSource implements Source {
  */
 function protocolErrorType(error: Error & { type?: string; cause?: unknown }): string | undefined {
   return error.type ?? (error.cause as { type?: string } | undefined)?.type;
-}
-
-function parseJson(value: Buffer | null): Doc {
-  const parsed: Value = EJSON.parse(value?.toString('utf8') ?? '', { relaxed: true });
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a document');
-  return parsed as Doc;
 }

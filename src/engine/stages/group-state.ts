@@ -27,7 +27,7 @@ export class GroupState {
     // expression fails leaves the group as it was (it goes to the DLQ instead).
     const values = this.scratch;
     for (let i = 0; i < fields.length; i++) values[i] = fields[i]!.argument(doc);
-    if (this.scalarsOnly) this.scalarsOnly = isScalar(key) && values.every(isScalar);
+    if (this.scalarsOnly) this.scalarsOnly = scalarsOnly(key, values, fields.length);
     const id = keyId(key);
     let entry = this.entries.get(id);
     if (!entry) {
@@ -95,6 +95,17 @@ export class GroupState {
 
 function isScalar(value: Value): boolean {
   return value === null || typeof value !== 'object' || value instanceof Date;
+}
+
+/**
+ * The key and the first `count` values are all scalars. A plain loop: add() runs it for every
+ * document, and `[key, ...values].every(isScalar)` there cost a measurable share of a
+ * tumbling-window $group (its callback per value, on the reused scratch array).
+ */
+function scalarsOnly(key: Value, values: Value[], count: number): boolean {
+  if (!isScalar(key)) return false;
+  for (let i = 0; i < count; i++) if (!isScalar(values[i])) return false;
+  return true;
 }
 
 /** A group key as text: equal keys, equal text. */
