@@ -10,10 +10,16 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Quiet this long after the last request counts as idle: V8's 5 s allocation-rate window and a margin. */
+/** Quiet this long counts as idle: V8's 5 s allocation-rate window and a margin. */
 const IDLE_AFTER_MS = 6000;
-/** How often the timer looks at the request count: the collection comes 6-8 s after the last request. */
+/** How often the timer looks at the request count: the collection comes 6-8 s after the burst. */
 const LOOK_EVERY_MS = 1000;
+/**
+ * At most this many requests between two looks still count as quiet, so that a health probe or a
+ * scrape every few seconds does not keep the burst's heap for good; V8 counts an allocation rate
+ * below 1 MB/s as low, which takes far more calls a second than this.
+ */
+const QUIET_REQUESTS_PER_LOOK = 5;
 /** Fewer requests than this since the last collection cannot have grown the heap worth a collection. */
 const MIN_REQUESTS = 1000;
 
@@ -36,18 +42,19 @@ function collector(): () => void {
 }
 
 export function trimMemoryWhenIdle(): IdleMemoryTrim {
-  // Counted and nothing else: the timer, not every request, notices when the count stops moving.
+  // Counted and nothing else: the timer, not every request, notices when the count slows down.
   let sinceCollection = 0;
   let countAtLastLook = 0;
-  let lastMovedAt = Date.now();
+  let lastBusyAt = Date.now();
   const timer = setInterval(() => {
     const now = Date.now();
-    if (sinceCollection !== countAtLastLook) {
-      countAtLastLook = sinceCollection;
-      lastMovedAt = now;
+    const sinceLastLook = sinceCollection - countAtLastLook;
+    countAtLastLook = sinceCollection;
+    if (sinceLastLook > QUIET_REQUESTS_PER_LOOK) {
+      lastBusyAt = now;
       return;
     }
-    if (sinceCollection < MIN_REQUESTS || now - lastMovedAt < IDLE_AFTER_MS) return;
+    if (sinceCollection < MIN_REQUESTS || now - lastBusyAt < IDLE_AFTER_MS) return;
     sinceCollection = 0;
     countAtLastLook = 0;
     collector()();
