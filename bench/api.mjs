@@ -119,7 +119,7 @@ export async function runMemoryBench({ quick }) {
       figure('memory.idle', 'idle memory (RSS), fresh process, per bare', [emulatorIdle / bareIdle], {
         target: 2, lowerIsBetter: true, baseline: `bare ${bareIdle.toFixed(1)} MiB`, detail: `emulator ${emulatorIdle.toFixed(1)} MiB`,
       }),
-      figure('memory.afterLoad', `RSS ${quietMs / 1000} s after ${fmt(load.served)} requests, per idle (warm)`, [after / warmIdle], {
+      figure('memory.afterLoad', `RSS after ${fmt(load.served)} requests (${quietMs / 1000} s later), per idle (warm)`, [after / warmIdle], {
         target: 1.1, lowerIsBetter: true, baseline: `idle after warm-up ${warmIdle.toFixed(1)} MiB`,
         detail: `${after.toFixed(1)} MiB ${quietMs / 1000} s after the load (peak ${load.peak.toFixed(1)} MiB)${load.served < requests ? `; only ${fmt(load.served)} of ${fmt(requests)} requests within ${capSeconds} s` : ''}; `
           + `V8 heap used ${heapIdle.used.toFixed(1)} -> ${heapAfter.used.toFixed(1)} MiB, young generation ${heapIdle.young.toFixed(1)} -> ${heapAfter.young.toFixed(1)} MiB; `
