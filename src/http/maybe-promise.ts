@@ -18,15 +18,15 @@ export function andThen<T, R, C = undefined>(value: MaybePromise<T>, next: (valu
 }
 
 /**
- * step(...args), with onError(error, ...args) answering what it throws at once or what its
+ * step(context), with onError(error, context) answering what it throws at once or what its
  * promise rejects with: one error path whether or not the step waited.
  */
-export function attempt<A extends unknown[], R>(step: (...args: A) => MaybePromise<R>, onError: (error: unknown, ...args: A) => MaybePromise<R>, ...args: A): MaybePromise<R> {
+export function attempt<C, R>(step: (context: C) => MaybePromise<R>, onError: (error: unknown, context: C) => MaybePromise<R>, context: C): MaybePromise<R> {
   let value: MaybePromise<R>;
   try {
-    value = step(...args);
+    value = step(context);
   } catch (error) {
-    return onError(error, ...args);
+    return onError(error, context);
   }
-  return value instanceof Promise ? value.catch((error: unknown) => onError(error, ...args)) : value;
+  return value instanceof Promise ? value.catch((error: unknown) => onError(error, context)) : value;
 }

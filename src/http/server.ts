@@ -91,12 +91,19 @@ export function createRequestHandler(options: ApiServerOptions): (req: IncomingM
       req.socket.destroy();
       return;
     }
-    void attempt(handle, answerFailure, api, req, res);
+    let x: Exchange;
+    try {
+      x = new Exchange(api, req, res);
+    } catch (error) {
+      answerFailure(error, { api, req, res });
+      return;
+    }
+    void attempt(handle, answerFailure, x);
   };
 }
 
 /** A request the pipeline could not answer: the client went away mid-body, or a bug (a 500). */
-function answerFailure(error: unknown, { options }: Api, req: IncomingMessage, res: ServerResponse): void {
+function answerFailure(error: unknown, { api: { options }, req, res }: Pick<Exchange, 'api' | 'req' | 'res'>): void {
   if (error instanceof ClientGone) {
     options.services.log.info({ method: req.method, path: req.url }, 'the client went away before its request was read');
     res.destroy();
@@ -155,12 +162,14 @@ function plainTarget(raw: string): { path: string; search: string } | undefined 
 
 /** One request and what the pipeline has learnt about it so far. */
 class Exchange {
+  // performance.now(), a double: hrtime.bigint() allocates a BigInt at each end of every request.
+  readonly started = performance.now();
+  readonly clientIp: string;
   readonly path: string;
   readonly presentation: Presentation;
   principal?: Principal;
   /** The Admin API route matched, for an Admin API call. */
   route?: RouteMatch;
-  operation?: OperationSpec;
   params?: Record<string, string>;
   /** Set when the call was refused for want of a role. */
   requiredRoles?: readonly string[];
@@ -168,7 +177,8 @@ class Exchange {
   private parsedUrl?: URL;
   private readonly search?: string;
 
-  constructor(readonly api: Api, readonly req: IncomingMessage, readonly res: ServerResponse, readonly clientIp: string) {
+  constructor(readonly api: Api, readonly req: IncomingMessage, readonly res: ServerResponse) {
+    this.clientIp = normalizeAddress(req.socket.remoteAddress);
     const plain = plainTarget(req.url ?? '/');
     if (plain) {
       this.path = plain.path;
@@ -177,6 +187,11 @@ class Exchange {
       this.path = this.url.pathname;
     }
     this.presentation = this.search === '' ? PLAIN_PRESENTATION : presentationOf(this.searchParams);
+  }
+
+  /** The operation of the route matched, once one was. */
+  get operation(): OperationSpec | undefined {
+    return this.route?.kind === 'found' ? this.route.operation : undefined;
   }
 
   /** The absolute URL (scheme and host as the caller used them), made on first use. */
@@ -202,11 +217,9 @@ class Exchange {
 }
 
 /** Probes and public routes, then everything else in route(), whose Atlas errors become Atlas error bodies. */
-function handle(api: Api, req: IncomingMessage, res: ServerResponse): MaybePromise<void> {
-  // performance.now(), a double: hrtime.bigint() allocates a BigInt at each end of every request.
-  const started = performance.now();
-  const x = new Exchange(api, req, res, normalizeAddress(req.socket.remoteAddress));
-  res.on('finish', () => recordCall(x, started));
+function handle(x: Exchange): MaybePromise<void> {
+  const { api, req, res } = x;
+  res.on('finish', () => recordCall(x));
   if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || api.options.isReady());
   const publicRoute = api.options.publicRoutes?.[x.path];
   if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
@@ -214,10 +227,10 @@ function handle(api: Api, req: IncomingMessage, res: ServerResponse): MaybePromi
 }
 
 /** After the response: the request log line, and the call for the audit trail. */
-function recordCall(x: Exchange, started: number): void {
+function recordCall(x: Exchange): void {
   const { options } = x.api;
   const { principal, operation, params, req, res } = x;
-  const durationMs = performance.now() - started;
+  const durationMs = performance.now() - x.started;
   if (options.services.log.isLevelEnabled('info')) {
     x.log.info({ method: req.method, path: x.path, status: res.statusCode, operationId: operation?.operationId, principal: principal?.label,
       ms: durationMs }, 'request');
@@ -319,9 +332,7 @@ function refused(x: Exchange, reason: string, stale: boolean): false {
  * that usually answers at once (maybe-promise.ts) is waited for only when it did not.
  */
 function handleApi(x: Exchange): MaybePromise<void> {
-  const route = matchRoute(x.req.method ?? 'GET', x.path);
-  x.route = route;
-  x.operation = route.kind === 'found' ? route.operation : undefined;
+  x.route = matchRoute(x.req.method ?? 'GET', x.path);
   const anonymous = x.path.startsWith(UNAUTHENTICATED_PREFIX);
   return andThen(anonymous || authenticated(x), routeAdmitted, x);
 }
@@ -330,13 +341,13 @@ function handleApi(x: Exchange): MaybePromise<void> {
 function routeAdmitted(admitted: boolean, x: Exchange): MaybePromise<void> {
   if (!admitted) return undefined;
   const { req, path, route } = x;
-  if (route!.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
-  if (route!.kind === 'method-not-allowed') {
-    x.res.setHeader('Allow', route!.allowed.join(', '));
+  if (!route || route.kind === 'not-found') throw new ApiError('RESOURCE_NOT_FOUND', [path]);
+  if (route.kind === 'method-not-allowed') {
+    x.res.setHeader('Allow', route.allowed.join(', '));
     throw new ApiError('METHOD_NOT_ALLOWED', [req.method, path]);
   }
-  x.params = route!.params;
-  return andThen(x.api.options.beforeOperation?.(route!.operation.operationId, req.method ?? 'GET', path), checkedCall, x);
+  x.params = route.params;
+  return andThen(x.api.options.beforeOperation?.(route.operation.operationId, req.method ?? 'GET', path), checkedCall, x);
 }
 
 /**
