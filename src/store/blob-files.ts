@@ -14,15 +14,12 @@ export type BlobData = Uint8Array | readonly Uint8Array[];
 export interface BlobStore {
   write(kind: string, owner: string, version: string, data: BlobData): Promise<void>;
   /**
-   * The value. Unless `callerOwnsReads`, these are the very bytes the store keeps: the caller
-   * must neither change them nor hand them to another thread (transfer), which would empty them.
+   * The value, possibly the very bytes the store keeps (in memory): the caller must neither
+   * change them nor hand them to another thread (transfer), which would empty them.
    */
   read(kind: string, owner: string, version: string): Promise<Uint8Array | undefined>;
-  /**
-   * Whether each read answers memory of the caller's own (read from a file or the database), which
-   * it may change or transfer; false for a store that keeps its values in memory.
-   */
-  readonly callerOwnsReads: boolean;
+  /** The value in memory the caller owns, which it may change or transfer: a copy only where read would share. */
+  readOwned(kind: string, owner: string, version: string): Promise<Uint8Array | undefined>;
   /** Deletes one version of the owner's value. */
   delete(kind: string, owner: string, version: string): Promise<void>;
   /** Deletes the owner's values, all of them or all but one version. */
@@ -45,7 +42,6 @@ function checkName(name: string): string {
 export function fileBlobStore(directory: string): BlobStore {
   const ownerDir = (kind: string, owner: string) => join(directory, checkName(kind), checkName(owner));
   return {
-    callerOwnsReads: true,
     async write(kind, owner, version, data) {
       const dir = ownerDir(kind, owner);
       await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -60,6 +56,10 @@ export function fileBlobStore(directory: string): BlobStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
       }
+    },
+    // Each read is a fresh buffer from the file.
+    readOwned(kind, owner, version) {
+      return this.read(kind, owner, version);
     },
     async delete(kind, owner, version) {
       await rm(join(ownerDir(kind, owner), checkName(version)), { force: true });
@@ -78,14 +78,13 @@ export function fileBlobStore(directory: string): BlobStore {
 
 /**
  * For an in-memory store: the values stay in this process. A read answers the stored bytes
- * themselves (callerOwnsReads false): copying them on every read cost what only a caller that
- * hands them to another thread needs (the wire's frame worker, src/wire/render.ts).
+ * themselves: copying them on every read cost what only a caller that hands them to another
+ * thread needs (the wire's frame worker, src/wire/render.ts), which asks readOwned.
  */
 export function memoryBlobStore(): BlobStore {
   const values = new Map<string, Map<string, Uint8Array>>();
   const key = (kind: string, owner: string) => `${kind}/${owner}`;
   return {
-    callerOwnsReads: false,
     async write(kind, owner, version, data) {
       const versions = values.get(key(kind, owner)) ?? new Map<string, Uint8Array>();
       versions.set(version, wholeBlob(data));
@@ -93,6 +92,10 @@ export function memoryBlobStore(): BlobStore {
     },
     async read(kind, owner, version) {
       return values.get(key(kind, owner))?.get(version);
+    },
+    async readOwned(kind, owner, version) {
+      const value = values.get(key(kind, owner))?.get(version);
+      return value && new Uint8Array(value);
     },
     async delete(kind, owner, version) {
       values.get(key(kind, owner))?.delete(version);

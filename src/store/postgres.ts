@@ -171,7 +171,6 @@ const BLOB_READ_PIECE_BYTES = 1024 * 1024;
 /** Large values in a table of their own: every runner reads the checkpoints any runner wrote. */
 function postgresBlobs(pool: pg.Pool): BlobStore {
   return {
-    callerOwnsReads: true,
     async write(kind, owner, version, data) {
       await pool.query(`INSERT INTO blobs (kind, owner, version, data) VALUES ($1, $2, $3, $4)
         ON CONFLICT (kind, owner, version) DO UPDATE SET data = EXCLUDED.data`, [kind, owner, version, Buffer.from(wholeBlob(data))]);
@@ -187,6 +186,10 @@ function postgresBlobs(pool: pg.Pool): BlobStore {
         pieces.push(rows[0].piece);
         if (at + BLOB_READ_PIECE_BYTES >= rows[0].bytes) return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
       }
+    },
+    // Each read is a fresh buffer from the database.
+    readOwned(kind, owner, version) {
+      return this.read(kind, owner, version);
     },
     async delete(kind, owner, version) {
       await pool.query('DELETE FROM blobs WHERE kind = $1 AND owner = $2 AND version = $3', [kind, owner, version]);

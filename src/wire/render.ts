@@ -2,7 +2,7 @@
 // (dates as dates, counts as Int64), the pipeline as the user wrote it.
 import { EJSON, Long, type Document } from 'bson';
 import type { StoredInstance, StoredProcessor } from '../domain/streams/common.js';
-import { loadPipeline, pipelineForResponse } from '../domain/streams/pipeline-blobs.js';
+import { loadPipeline, ownedPipelineText } from '../domain/streams/pipeline-blobs.js';
 import { RawJson } from '../http/json.js';
 import type { BlobStore } from '../store/blob-files.js';
 import type { CommandContext } from './commands/types.js';
@@ -20,10 +20,7 @@ export function largePipelineAs(ctx: CommandContext): LargePipelineAs {
 /** A stored (JSON) pipeline back to BSON values: EJSON wrappers such as {$date} become dates again. */
 export async function pipelineOf(blobs: BlobStore, processor: StoredProcessor, large: LargePipelineAs): Promise<Document[] | RawJson> {
   if (large === 'text' && processor.pipelineBlob) {
-    const text = await pipelineForResponse(blobs, processor) as RawJson;
-    // The reply hands the text to its worker thread (transfer, large-frames.ts), which takes the
-    // bytes from whoever held them: a store that keeps them (in memory) gives a copy.
-    return blobs.callerOwnsReads ? text : new RawJson(new Uint8Array(text.bytes));
+    return ownedPipelineText(blobs, processor._id, processor.pipelineBlob);
   }
   const pipeline = await loadPipeline(blobs, processor);
   return EJSON.deserialize(pipeline as unknown as Document, { relaxed: true }) as unknown as Document[];

@@ -78,8 +78,8 @@ export async function deleteStoredPipeline(blobs: BlobStore, processorId: string
   await blobs.deleteAll(STREAMS_KIND.processor, processorId);
 }
 
-async function readBlob(blobs: BlobStore, processorId: string, blob: PipelineBlob): Promise<Uint8Array> {
-  const bytes = await blobs.read(STREAMS_KIND.processor, processorId, blob.version);
+async function readBlob(blobs: BlobStore, processorId: string, blob: PipelineBlob, owned = false): Promise<Uint8Array> {
+  const bytes = owned ? await blobs.readOwned(STREAMS_KIND.processor, processorId, blob.version) : await blobs.read(STREAMS_KIND.processor, processorId, blob.version);
   // The row names a version written before it was committed. Gone since: a modify or delete
   // committed after this transaction's snapshot (PostgreSQL's reads do not wait for writes;
   // SQLite's do, so there only a damaged data directory lacks it).
@@ -91,6 +91,14 @@ async function readBlob(blobs: BlobStore, processorId: string, blob: PipelineBlo
 export async function pipelineForResponse(blobs: BlobStore, processor: StoredPipeline & { _id: string }): Promise<unknown> {
   if (!processor.pipelineBlob) return keepOrder(processor.pipeline);
   return new RawJson(await readBlob(blobs, processor._id, processor.pipelineBlob));
+}
+
+/**
+ * A blob pipeline's stored text in memory the caller owns: the wire hands it to its frame
+ * worker (large-frames.ts), and a transfer empties what it hands over.
+ */
+export async function ownedPipelineText(blobs: BlobStore, processorId: string, blob: PipelineBlob): Promise<RawJson> {
+  return new RawJson(await readBlob(blobs, processorId, blob, true));
 }
 
 /** The pipeline itself (to check it, or run it): a blob's text is parsed in slices. */
