@@ -36,8 +36,13 @@ export interface IdleMemoryTrim {
 type Collect = (options?: { type: 'major' | 'minor' }) => void;
 let collect: Collect | undefined;
 
-/** V8's collector, exposed for this module only (the flag is set and cleared around the lookup). */
+/**
+ * V8's collector: the global one when the process was started with --expose-gc (whose flag is
+ * then left as it is); else exposed for this module only, the flag set and cleared around the lookup.
+ */
 function collector(): Collect {
+  const global = (globalThis as { gc?: Collect }).gc;
+  if (!collect && typeof global === 'function') collect = global;
   if (!collect) {
     setFlagsFromString('--expose-gc');
     collect = runInNewContext('gc') as Collect;
