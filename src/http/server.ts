@@ -99,6 +99,11 @@ export function createRequestHandler(options: ApiServerOptions): (req: IncomingM
       return;
     }
     void attempt(handle, answerFailure, x);
+    // Most answers (a cached GET, an error) are written before handle returns: their call is
+    // recorded now, without a 'finish' listener (a closure, and a listener list Node then copies
+    // at every emit). The rest are recorded once their response is written.
+    if (res.writableEnded) recordCall(x);
+    else res.on('finish', () => recordCall(x));
   };
 }
 
@@ -219,14 +224,13 @@ class Exchange {
 /** Probes and public routes, then everything else in route(), whose Atlas errors become Atlas error bodies. */
 function handle(x: Exchange): MaybePromise<void> {
   const { api, req, res } = x;
-  res.on('finish', () => recordCall(x));
   if (x.path === '/readyz' || x.path === '/healthz') return answerProbe(res, x.path === '/healthz' || api.options.isReady());
   const publicRoute = api.options.publicRoutes?.[x.path];
   if (publicRoute && (req.method === 'GET' || req.method === 'HEAD')) return publicRoute(req, res);
   return attempt(route, answerApiError, x);
 }
 
-/** After the response: the request log line, and the call for the audit trail. */
+/** Once the response is written: the request log line, and the call for the audit trail. */
 function recordCall(x: Exchange): void {
   const { options } = x.api;
   const { principal, operation, params, req, res } = x;
