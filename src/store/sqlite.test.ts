@@ -31,6 +31,43 @@ describe('SQLite store', () => {
     await store.close();
   });
 
+  it('serves the audit trail of a database from before the chunks, and writes after it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    dirs.push(dir);
+    const path = join(dir, 'db.sqlite');
+    // The first release's schema, one row an event, in write order (seq) rather than time order.
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    old.exec(migrations[0]!);
+    old.prepare('INSERT INTO schema_migrations VALUES (1, ?)').run('2026-01-01');
+    const row = old.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)');
+    const rows: Array<[string, string, string]> = [
+      ['g/i', '2026-01-01T00:00:02.000Z', 'second'],
+      ['g/i', '2026-01-01T00:00:01.000Z', 'first'],
+      ['g/other', '2026-01-01T00:00:01.000Z', 'elsewhere'],
+      ['g/i', '2026-01-01T00:00:02.000Z', 'second, written later'],
+      ['g/i', '2026-01-01T00:01:00.000Z', 'a minute on'],
+    ];
+    rows.forEach(([scope, at, operationId], i) => row.run(scope, at, i + 1, JSON.stringify({ at, operationId })));
+    old.close();
+
+    const store = openSqliteStore({ path });
+    const list = (from: string, to: string, maxBytes = Number.MAX_SAFE_INTEGER) =>
+      store.read((tx) => tx.listAudit('g/i', from, to, maxBytes)).then((events) => events.map((e) => e['operationId']));
+    expect(await list('2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z')).toEqual(['first', 'second', 'second, written later', 'a minute on']);
+    expect(await list('2026-01-01T00:00:01.500Z', '2026-01-01T00:00:02.000Z')).toEqual(['second', 'second, written later']);
+    const firstTwo = Buffer.byteLength(JSON.stringify({ at: '2026-01-01T00:00:01.000Z', operationId: 'first' }) + JSON.stringify({ at: '2026-01-01T00:00:02.000Z', operationId: 'second' }));
+    expect(await list('2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z', firstTwo)).toEqual(['first', 'second']);
+    // Written after the migration at an instant an old row has: it comes after the old row.
+    await store.transaction((tx) => tx.appendAudit('g/i', { at: '2026-01-01T00:00:02.000Z', operationId: 'new' }));
+    expect(await list('2026-01-01T00:00:02.000Z', '2026-01-01T00:00:02.000Z')).toEqual(['second', 'second, written later', 'new']);
+    await store.transaction((tx) => tx.deleteAudit(['g/i']));
+    expect(await list('2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z')).toEqual([]);
+    expect(await store.read((tx) => tx.listAudit('g/other', '2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z', Number.MAX_SAFE_INTEGER)))
+      .toEqual([{ at: '2026-01-01T00:00:01.000Z', operationId: 'elsewhere' }]);
+    await store.close();
+  });
+
   it('shows journaled audit events at once and keeps them across a close and reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'store-'));
     dirs.push(dir);
