@@ -29,7 +29,7 @@ describe.skipIf(!serverUrl)('PostgreSQL migrations', () => {
     }
   });
 
-  it('a database from before the audit chunks keeps its trail, and new events number after the old', async () => {
+  it('a database from before the audit chunks has its trail moved into chunks, and new events number after the old', async () => {
     const schema = await createTestSchema(serverUrl!);
     try {
       // The first release's schema as a node left it: the events table and its sequence.
@@ -57,6 +57,11 @@ describe.skipIf(!serverUrl)('PostgreSQL migrations', () => {
       await store.transaction((tx) => tx.appendAudit('g/i', { at: '2026-01-01T00:00:02.000Z', operationId: 'new' }));
       expect(await list()).toEqual(['first', 'second', 'second, written later', 'new']);
       await store.close();
+      const after = new pg.Client({ connectionString: schema.url });
+      await after.connect();
+      const { rows: left } = await after.query("SELECT to_regclass('audit_events') AS events, to_regclass('audit_events_seq_gen') AS sequence");
+      await after.end();
+      expect(left).toEqual([{ events: null, sequence: null }]);
     } finally {
       await schema.drop();
     }

@@ -31,7 +31,7 @@ describe('SQLite store', () => {
     await store.close();
   });
 
-  it('serves the audit trail of a database from before the chunks, and writes after it', async () => {
+  it('moves the audit trail of a database from before the chunks into chunks, serves it, and writes after it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'store-'));
     dirs.push(dir);
     const path = join(dir, 'db.sqlite');
@@ -66,6 +66,10 @@ describe('SQLite store', () => {
     expect(await store.read((tx) => tx.listAudit('g/other', '2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z', Number.MAX_SAFE_INTEGER)))
       .toEqual([{ at: '2026-01-01T00:00:01.000Z', operationId: 'elsewhere' }]);
     await store.close();
+    // The rows moved: the old table, and the space its indexes took, are gone.
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'audit_events%'").all()).toEqual([]);
+    after.close();
   });
 
   it('shows journaled audit events at once and keeps them across a close and reopen', async () => {
