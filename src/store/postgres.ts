@@ -195,20 +195,25 @@ function postgresBlobs(pool: pg.Pool): BlobStore {
   };
 }
 
-/** Writes chunks in one statement (atomic by itself), numbered in the order given. */
+/**
+ * Writes chunks in one statement, atomic by itself. Their order among themselves does not
+ * matter: lines at one instant of one scope written together are always in one chunk.
+ */
 async function insertAuditChunks(db: pg.Pool | pg.PoolClient, chunks: AuditChunk[]): Promise<void> {
   await db.query(`INSERT INTO audit_chunks (scope_id, first_at, last_at, seq, lines)
     SELECT scope_id, first_at, last_at, nextval('audit_chunks_seq_gen'), lines
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS batch(scope_id, first_at, last_at, lines, place) ORDER BY place`,
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS batch(scope_id, first_at, last_at, lines)`,
   [chunks.map((c) => c.scopeId), chunks.map((c) => c.firstAt), chunks.map((c) => c.lastAt), chunks.map((c) => c.lines)]);
 }
 
 /**
- * Chunks a download reads per query: few at first (a small window needs one or two), more as
- * it goes on (16 MiB of one-line chunks, the old trail's, would otherwise take thousands).
+ * What a download reads per query: the chunks after the last one read, as many as add up to
+ * AUDIT_PAGE_BYTES of text (a busy node's chunk holds a megabyte; a page of them must not load
+ * far more than the 16 MiB answer), and at most AUDIT_PAGE_ROWS of them (the old trail's chunks
+ * hold one line each: 16 MiB of them is about 80,000).
  */
-const AUDIT_PAGE_FIRST = 8;
-const AUDIT_PAGE_MAX = 1024;
+const AUDIT_PAGE_BYTES = 4 * 1024 * 1024;
+const AUDIT_PAGE_ROWS = 4096;
 
 /** Audit events this process recorded and has not written yet. */
 type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEvent[];
@@ -310,13 +315,21 @@ export function postgresTx(conn: pg.PoolClient, { waitingAudit = () => [], chang
       const window = new AuditWindow(fromIso, toIso, maxBytes);
       if (!unstorable([scopeId, fromIso, toIso])) {
         // Pages follow on from the last chunk read (first_at, seq): the scope index seeks there.
+        // A page's first chunk comes whatever its size; the page ends before the one that
+        // starts past AUDIT_PAGE_BYTES.
         let after = { firstAt: '', seq: 0 };
-        for (let limit = AUDIT_PAGE_FIRST, more = true; more; limit = Math.min(2 * limit, AUDIT_PAGE_MAX)) {
-          const { rows } = await conn.query<{ firstAt: string; seq: string; lines: string }>(
-            `SELECT first_at AS "firstAt", seq, lines FROM audit_chunks
-              WHERE scope_id = $1 AND first_at >= $2 AND first_at <= $3 AND last_at >= $4 AND (first_at, seq) > ($5, $6)
-              ORDER BY first_at, seq LIMIT $7`, [scopeId, chunkReadFrom(fromIso), toIso, fromIso, after.firstAt, after.seq, limit]);
-          more = rows.length === limit;
+        for (let more = true; more;) {
+          const { rows } = await conn.query<{ firstAt: string; seq: string; lines: string; scanned: string }>(
+            `SELECT "firstAt", seq, lines, scanned FROM (
+               SELECT first_at AS "firstAt", seq, lines, COUNT(*) OVER () AS scanned,
+                 SUM(octet_length(lines)) OVER (ORDER BY first_at, seq ROWS UNBOUNDED PRECEDING) - octet_length(lines) AS before
+               FROM (SELECT first_at, seq, lines FROM audit_chunks
+                 WHERE scope_id = $1 AND first_at >= $2 AND first_at <= $3 AND last_at >= $4 AND (first_at, seq) > ($5, $6)
+                 ORDER BY first_at, seq LIMIT $7) AS next) AS page
+             WHERE before < $8 ORDER BY "firstAt", seq`,
+            [scopeId, chunkReadFrom(fromIso), toIso, fromIso, after.firstAt, after.seq, AUDIT_PAGE_ROWS, AUDIT_PAGE_BYTES]);
+          const scanned = Number(rows[0]?.scanned ?? 0);
+          more = scanned === AUDIT_PAGE_ROWS || rows.length < scanned;
           for (const row of rows) {
             after = { firstAt: row.firstAt, seq: Number(row.seq) };
             if (!window.take({ firstAt: row.firstAt, seq: after.seq, lines: row.lines })) {

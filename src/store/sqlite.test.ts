@@ -10,15 +10,20 @@ import type { StoreTx } from './store.js';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** A database as an earlier release left it: the first `sharedSteps` shared steps applied, none of SQLite's own. */
+function oldDatabase(sharedSteps: number): { old: Database.Database; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'store-'));
+  dirs.push(dir);
+  const path = join(dir, 'db.sqlite');
+  const old = new Database(path);
+  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  migrations.slice(0, sharedSteps).forEach((sql, index) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(index + 1, '2026-01-01'); });
+  return { old, path };
+}
+
 describe('SQLite store', () => {
   it('counts the stored bytes of documents written before the running totals existed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'store-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    // A database as an earlier release left it: the shared steps applied, none of SQLite's own.
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    migrations.forEach((sql, index) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(index + 1, '2026-01-01'); });
+    const { old, path } = oldDatabase(migrations.length);
     const insert = old.prepare("INSERT INTO entities (kind, id, parent_id, name, seq, doc) VALUES ('c', ?, ?, ?, ?, ?)");
     insert.run('c1', 'w1', 'one', 1, '{"v":"é"}');
     insert.run('c2', 'w1', 'two', 2, '{"v":"abc"}');
@@ -32,14 +37,8 @@ describe('SQLite store', () => {
   });
 
   it('moves the audit trail of a database from before the chunks into chunks, serves it, and writes after it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'store-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    // The first release's schema, one row an event, in write order (seq) rather than time order.
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    old.exec(migrations[0]!);
-    old.prepare('INSERT INTO schema_migrations VALUES (1, ?)').run('2026-01-01');
+    // The first release's schema: one row an event, here in write order (seq) rather than time order.
+    const { old, path } = oldDatabase(1);
     const row = old.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)');
     const rows: Array<[string, string, string]> = [
       ['g/i', '2026-01-01T00:00:02.000Z', 'second'],
