@@ -228,6 +228,25 @@ describe.each(backends)('Store contract, audit trail written in batches: $name',
     }
   });
 
+  test('a trail of several megabytes (more than PostgreSQL reads a query) comes back whole, or up to its budget', async () => {
+    const db = await backend.shared();
+    try {
+      const node = await db.open();
+      const big = (minute: number) => ({ at: `2026-01-01T00:0${minute}:00.000Z`, n: minute, pad: 'x'.repeat(1024 * 1024) });
+      // Newest first, one chunk a minute.
+      for (let minute = 9; minute >= 0; minute--) node.journal('s', big(minute));
+      await node.close();
+      const reader = await db.open();
+      const list = (maxBytes: number) => reader.read((tx) => tx.listAudit('s', at(0), '2026-01-01T00:09:59.000Z', maxBytes)).then((events) => events.map((e) => e['n']));
+      expect(await list(all)).toEqual([...Array(10).keys()]);
+      const size = Buffer.byteLength(JSON.stringify(big(0)));
+      expect(await list(7 * size + 10)).toEqual([...Array(7).keys()]);
+      await reader.close();
+    } finally {
+      await db.cleanup();
+    }
+  });
+
   test('the byte budget runs across batches: the oldest lines that fit, in time order, and none after the first that does not', async () => {
     const db = await backend.shared();
     try {
