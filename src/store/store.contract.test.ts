@@ -202,68 +202,64 @@ describe.each(backends)('Store contract, audit trail written in batches: $name',
   const test = it.skipIf(!backend.available);
   const at = (second: number): string => `2026-01-01T00:00:${String(second).padStart(2, '0')}.000Z`;
   const all = Number.MAX_SAFE_INTEGER;
+  type Shared = { open(): Promise<Store> };
+
+  async function onSharedDatabase(fn: (db: Shared) => Promise<void>): Promise<void> {
+    const db = await backend.shared();
+    try {
+      await fn(db);
+    } finally {
+      await db.cleanup();
+    }
+  }
   /** Each node journals its events and closes, which writes them as one batch. */
-  async function writtenByNodes(db: { open(): Promise<Store> }, nodes: Array<Array<[scope: string, second: number, n: string]>>): Promise<void> {
+  async function writtenByNodes(db: Shared, nodes: Array<Array<[scope: string, second: number, n: string]>>): Promise<void> {
     for (const events of nodes) {
       const node = await db.open();
       for (const [scope, second, n] of events) node.journal(scope, { at: at(second), n });
       await node.close();
     }
   }
-
-  test('batches that overlap in time (several API nodes) come back in time order, then write order', async () => {
-    const db = await backend.shared();
+  /** The `n` of the events a new node reads of scope s. */
+  async function readBack(db: Shared, fromIso: string, toIso: string, maxBytes = all): Promise<unknown[]> {
+    const reader = await db.open();
     try {
-      await writtenByNodes(db, [
-        [['s', 1, 'A1'], ['s', 5, 'A5'], ['other', 2, 'X2'], ['s', 3, 'A3']],
-        [['s', 2, 'B2'], ['s', 3, 'B3'], ['s', 4, 'B4'], ['other', 1, 'X1']],
-      ]);
-      const reader = await db.open();
-      const list = (from: number, to: number, maxBytes = all) => reader.read((tx) => tx.listAudit('s', at(from), at(to), maxBytes)).then((events) => events.map((e) => e['n']));
-      expect(await list(0, 59)).toEqual(['A1', 'B2', 'A3', 'B3', 'B4', 'A5']);
-      expect(await list(2, 4)).toEqual(['B2', 'A3', 'B3', 'B4']);
-      await reader.close();
+      return (await reader.read((tx) => tx.listAudit('s', fromIso, toIso, maxBytes))).map((e) => e['n']);
     } finally {
-      await db.cleanup();
+      await reader.close();
     }
-  });
+  }
 
-  test('a trail of several megabytes (more than PostgreSQL reads a query) comes back whole, or up to its budget', async () => {
-    const db = await backend.shared();
-    try {
-      const node = await db.open();
-      const big = (minute: number) => ({ at: `2026-01-01T00:0${minute}:00.000Z`, n: minute, pad: 'x'.repeat(1024 * 1024) });
-      // Newest first, one chunk a minute.
-      for (let minute = 9; minute >= 0; minute--) node.journal('s', big(minute));
-      await node.close();
-      const reader = await db.open();
-      const list = (maxBytes: number) => reader.read((tx) => tx.listAudit('s', at(0), '2026-01-01T00:09:59.000Z', maxBytes)).then((events) => events.map((e) => e['n']));
-      expect(await list(all)).toEqual([...Array(10).keys()]);
-      const size = Buffer.byteLength(JSON.stringify(big(0)));
-      expect(await list(7 * size + 10)).toEqual([...Array(7).keys()]);
-      await reader.close();
-    } finally {
-      await db.cleanup();
-    }
-  });
+  test('batches that overlap in time (several API nodes) come back in time order, then write order', () => onSharedDatabase(async (db) => {
+    await writtenByNodes(db, [
+      [['s', 1, 'A1'], ['s', 5, 'A5'], ['other', 2, 'X2'], ['s', 3, 'A3']],
+      [['s', 2, 'B2'], ['s', 3, 'B3'], ['s', 4, 'B4'], ['other', 1, 'X1']],
+    ]);
+    expect(await readBack(db, at(0), at(59))).toEqual(['A1', 'B2', 'A3', 'B3', 'B4', 'A5']);
+    expect(await readBack(db, at(2), at(4))).toEqual(['B2', 'A3', 'B3', 'B4']);
+  }));
 
-  test('the byte budget runs across batches: the oldest lines that fit, in time order, and none after the first that does not', async () => {
-    const db = await backend.shared();
-    try {
-      await writtenByNodes(db, [
-        [['s', 1, 'A1'], ['s', 4, 'A4-much-longer-than-the-rest'], ['s', 6, 'A6']],
-        [['s', 2, 'B2'], ['s', 3, 'B3'], ['s', 5, 'B5']],
-      ]);
-      const size = (second: number, n: string): number => Buffer.byteLength(JSON.stringify({ at: at(second), n }));
-      const reader = await db.open();
-      const list = (maxBytes: number) => reader.read((tx) => tx.listAudit('s', at(0), at(59), maxBytes)).then((events) => events.map((e) => e['n']));
-      expect(await list(size(1, 'A1') + size(2, 'B2') + size(3, 'B3'))).toEqual(['A1', 'B2', 'B3']);
-      // B5 and A6 would fit in what is left, but the answer has no gap where A4 was.
-      expect(await list(size(1, 'A1') + size(2, 'B2') + size(3, 'B3') + 50)).toEqual(['A1', 'B2', 'B3']);
-      expect(await list(size(1, 'A1') - 1)).toEqual([]);
-      await reader.close();
-    } finally {
-      await db.cleanup();
-    }
-  });
+  test('a trail of several megabytes (more than PostgreSQL reads a query) comes back whole, or up to its budget', () => onSharedDatabase(async (db) => {
+    const node = await db.open();
+    const big = (minute: number) => ({ at: `2026-01-01T00:0${minute}:00.000Z`, n: minute, pad: 'x'.repeat(1024 * 1024) });
+    // Newest first, one chunk a minute.
+    for (let minute = 9; minute >= 0; minute--) node.journal('s', big(minute));
+    await node.close();
+    expect(await readBack(db, at(0), '2026-01-01T00:09:59.000Z')).toEqual([...Array(10).keys()]);
+    const size = Buffer.byteLength(JSON.stringify(big(0)));
+    expect(await readBack(db, at(0), '2026-01-01T00:09:59.000Z', 7 * size + 10)).toEqual([...Array(7).keys()]);
+  }));
+
+  test('the byte budget runs across batches: the oldest lines that fit, in time order, and none after the first that does not', () => onSharedDatabase(async (db) => {
+    await writtenByNodes(db, [
+      [['s', 1, 'A1'], ['s', 4, 'A4-much-longer-than-the-rest'], ['s', 6, 'A6']],
+      [['s', 2, 'B2'], ['s', 3, 'B3'], ['s', 5, 'B5']],
+    ]);
+    const size = (second: number, n: string): number => Buffer.byteLength(JSON.stringify({ at: at(second), n }));
+    const firstThree = size(1, 'A1') + size(2, 'B2') + size(3, 'B3');
+    expect(await readBack(db, at(0), at(59), firstThree)).toEqual(['A1', 'B2', 'B3']);
+    // B5 and A6 would fit in what is left, but the answer has no gap where A4 was.
+    expect(await readBack(db, at(0), at(59), firstThree + 50)).toEqual(['A1', 'B2', 'B3']);
+    expect(await readBack(db, at(0), at(59), size(1, 'A1') - 1)).toEqual([]);
+  }));
 });
