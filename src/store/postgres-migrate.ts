@@ -15,7 +15,7 @@ const LOCK_KEY = 0x41545353;
  */
 const POSTGRES_OBJECTS = `
   CREATE SEQUENCE IF NOT EXISTS entities_seq_gen;
-  CREATE SEQUENCE IF NOT EXISTS audit_events_seq_gen;
+  CREATE SEQUENCE IF NOT EXISTS audit_chunks_seq_gen;
   CREATE SEQUENCE IF NOT EXISTS entity_generation;
   CREATE SEQUENCE IF NOT EXISTS identity_generation;`;
 
@@ -39,6 +39,9 @@ const POSTGRES_MIGRATIONS: readonly string[] = [
   // Checkpoint state and other large values: in the database, so that any runner can resume.
   `CREATE TABLE blobs (kind TEXT NOT NULL, owner TEXT NOT NULL, version TEXT NOT NULL, data BYTEA NOT NULL,
      PRIMARY KEY (kind, owner, version));`,
+  // The audit trail's rows became chunks (shared step 2): their numbers go on from the events'.
+  // A new database has no such sequence yet (POSTGRES_OBJECTS, after the steps, creates it).
+  `ALTER SEQUENCE IF EXISTS audit_events_seq_gen RENAME TO audit_chunks_seq_gen`,
 ];
 const POSTGRES_FIRST_VERSION = 1001;
 

@@ -5,6 +5,7 @@
 // finds it gone. Callers therefore keep side effects out of transaction functions (they
 // queue them with afterCommit), since a function may run more than once.
 import pg from 'pg';
+import { AuditWindow, chunkReadFrom, chunksOf, type AuditChunk } from './audit-chunks.js';
 import { AuditJournal } from './audit-journal.js';
 import { wholeBlob, type BlobStore } from './blob-files.js';
 import { migratePostgres } from './postgres-migrate.js';
@@ -97,11 +98,7 @@ export async function openPostgresStore({ url, maxConnections = 10, onJournalErr
   // On PostgreSQL the journal's waiting events are this node's only: another node's calls show
   // up in its trail once written (within the journal's flush delay). A batch is one statement,
   // atomic by itself: a round trip per event made the database the limit of a busy node.
-  journal = new AuditJournal(async (batch) => {
-    await pool.query(`INSERT INTO audit_events (scope_id, at, seq, event)
-      SELECT scope_id, at, nextval('audit_events_seq_gen'), event FROM unnest($1::text[], $2::text[], $3::text[]) AS batch(scope_id, at, event)`,
-    [batch.map((p) => p.scopeId), batch.map((p) => p.event.at), batch.map((p) => JSON.stringify(p.event))]);
-  }, onJournalError);
+  journal = new AuditJournal((batch) => insertAuditChunks(pool, chunksOf(batch)), onJournalError);
   return store;
 }
 
@@ -201,6 +198,26 @@ function postgresBlobs(pool: pg.Pool): BlobStore {
   };
 }
 
+/**
+ * Writes chunks in one statement, atomic by itself. Their order among themselves does not
+ * matter: lines at one instant of one scope written together are always in one chunk.
+ */
+async function insertAuditChunks(db: pg.Pool | pg.PoolClient, chunks: AuditChunk[]): Promise<void> {
+  await db.query(`INSERT INTO audit_chunks (scope_id, first_at, last_at, seq, lines)
+    SELECT scope_id, first_at, last_at, nextval('audit_chunks_seq_gen'), lines
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS batch(scope_id, first_at, last_at, lines)`,
+  [chunks.map((c) => c.scopeId), chunks.map((c) => c.firstAt), chunks.map((c) => c.lastAt), chunks.map((c) => c.lines)]);
+}
+
+/**
+ * What a download reads per query: the chunks after the last one read, as many as add up to
+ * AUDIT_PAGE_BYTES of text (a busy node's chunk holds a megabyte; a page of them must not load
+ * far more than the 16 MiB answer), and at most AUDIT_PAGE_ROWS of them (the old trail's chunks
+ * hold one line each: 16 MiB of them is about 80,000).
+ */
+const AUDIT_PAGE_BYTES = 4 * 1024 * 1024;
+const AUDIT_PAGE_ROWS = 4096;
+
 /** Audit events this process recorded and has not written yet. */
 type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEvent[];
 
@@ -296,23 +313,44 @@ export function postgresTx(conn: pg.PoolClient, { waitingAudit = () => [], chang
     async insertOnce(kind, id, expiresAtMs) {
       return await insertRow(kind, { id }, expiresAtMs, {}) > 0;
     },
-    async appendAudit(scopeId, event) {
-      await conn.query("INSERT INTO audit_events (scope_id, at, seq, event) VALUES ($1, $2, nextval('audit_events_seq_gen'), $3)",
-        [scopeId, event.at, JSON.stringify(event)]);
-    },
+    appendAudit: (scopeId, event) => insertAuditChunks(conn, chunksOf([{ scopeId, event }])),
     async listAudit(scopeId, fromIso, toIso, maxBytes) {
-      const { rows } = await conn.query<{ event: string }>(
-        `SELECT event FROM (SELECT event, SUM(octet_length(event)) OVER (ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS upto
-          FROM audit_events WHERE scope_id = $1 AND at >= $2 AND at <= $3) AS bounded WHERE upto <= $4 ORDER BY upto`, [scopeId, fromIso, toIso, maxBytes]);
-      return [...rows.map((r) => JSON.parse(r.event) as AuditEvent), ...waitingAudit(scopeId, fromIso, toIso)];
+      const window = new AuditWindow(fromIso, toIso, maxBytes);
+      if (!unstorable([scopeId, fromIso, toIso])) {
+        // Pages follow on from the last chunk read (first_at, seq): the scope index seeks there.
+        // A page's first chunk comes whatever its size; the page ends before the one that
+        // starts past AUDIT_PAGE_BYTES.
+        let after = { firstAt: '', seq: 0 };
+        for (let more = true; more;) {
+          const { rows } = await conn.query<{ firstAt: string; seq: string; lines: string; scanned: string }>(
+            `SELECT "firstAt", seq, lines, scanned FROM (
+               SELECT first_at AS "firstAt", seq, lines, COUNT(*) OVER () AS scanned,
+                 SUM(octet_length(lines)) OVER (ORDER BY first_at, seq ROWS UNBOUNDED PRECEDING) - octet_length(lines) AS before
+               FROM (SELECT first_at, seq, lines FROM audit_chunks
+                 WHERE scope_id = $1 AND first_at >= $2 AND first_at <= $3 AND last_at >= $4 AND (first_at, seq) > ($5, $6)
+                 ORDER BY first_at, seq LIMIT $7) AS next) AS page
+             WHERE before < $8 ORDER BY "firstAt", seq`,
+            [scopeId, chunkReadFrom(fromIso), toIso, fromIso, after.firstAt, after.seq, AUDIT_PAGE_ROWS, AUDIT_PAGE_BYTES]);
+          const scanned = Number(rows[0]?.scanned ?? 0);
+          more = scanned === AUDIT_PAGE_ROWS || rows.length < scanned;
+          for (const row of rows) {
+            after = { firstAt: row.firstAt, seq: Number(row.seq) };
+            if (!window.take({ firstAt: row.firstAt, seq: after.seq, lines: row.lines })) {
+              more = false;
+              break;
+            }
+          }
+        }
+      }
+      return [...window.events(), ...waitingAudit(scopeId, fromIso, toIso)];
     },
     async keys() {
       const { rows } = await conn.query<{ kind: string; id: string; parentId: string }>('SELECT kind, id, parent_id AS "parentId" FROM entities');
       return rows;
     },
     async deleteAudit(scopeIds) {
-      if (scopeIds === undefined) await conn.query('DELETE FROM audit_events');
-      else await conn.query('DELETE FROM audit_events WHERE scope_id = ANY($1)', [scopeIds]);
+      if (scopeIds === undefined) await conn.query('DELETE FROM audit_chunks');
+      else await conn.query('DELETE FROM audit_chunks WHERE scope_id = ANY($1)', [scopeIds]);
     },
   };
 }

@@ -10,15 +10,20 @@ import type { StoreTx } from './store.js';
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** A database as an earlier release left it: the first `sharedSteps` shared steps applied, none of SQLite's own. */
+function oldDatabase(sharedSteps: number): { old: Database.Database; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'store-'));
+  dirs.push(dir);
+  const path = join(dir, 'db.sqlite');
+  const old = new Database(path);
+  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  migrations.slice(0, sharedSteps).forEach((sql, index) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(index + 1, '2026-01-01'); });
+  return { old, path };
+}
+
 describe('SQLite store', () => {
   it('counts the stored bytes of documents written before the running totals existed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'store-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    // A database as an earlier release left it: the shared steps applied, none of SQLite's own.
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-    migrations.forEach((sql, index) => { old.exec(sql); old.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(index + 1, '2026-01-01'); });
+    const { old, path } = oldDatabase(migrations.length);
     const insert = old.prepare("INSERT INTO entities (kind, id, parent_id, name, seq, doc) VALUES ('c', ?, ?, ?, ?, ?)");
     insert.run('c1', 'w1', 'one', 1, '{"v":"é"}');
     insert.run('c2', 'w1', 'two', 2, '{"v":"abc"}');
@@ -29,6 +34,41 @@ describe('SQLite store', () => {
     await store.transaction((tx) => tx.insert('c', { id: 'c4', parentId: 'w2', name: 'two' }, { v: 'yy' }));
     expect(await store.read((tx) => tx.storedBytes('c', 'w2'))).toBe(Buffer.byteLength('{"v":"x"}{"v":"yy"}'));
     await store.close();
+  });
+
+  it('moves the audit trail of a database from before the chunks into chunks, serves it, and writes after it', async () => {
+    // The first release's schema: one row an event, here in write order (seq) rather than time order.
+    const { old, path } = oldDatabase(1);
+    const row = old.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)');
+    const rows: Array<[string, string, string]> = [
+      ['g/i', '2026-01-01T00:00:02.000Z', 'second'],
+      ['g/i', '2026-01-01T00:00:01.000Z', 'first'],
+      ['g/other', '2026-01-01T00:00:01.000Z', 'elsewhere'],
+      ['g/i', '2026-01-01T00:00:02.000Z', 'second, written later'],
+      ['g/i', '2026-01-01T00:01:00.000Z', 'a minute on'],
+    ];
+    rows.forEach(([scope, at, operationId], i) => row.run(scope, at, i + 1, JSON.stringify({ at, operationId })));
+    old.close();
+
+    const store = openSqliteStore({ path });
+    const list = (from: string, to: string, maxBytes = Number.MAX_SAFE_INTEGER) =>
+      store.read((tx) => tx.listAudit('g/i', from, to, maxBytes)).then((events) => events.map((e) => e['operationId']));
+    expect(await list('2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z')).toEqual(['first', 'second', 'second, written later', 'a minute on']);
+    expect(await list('2026-01-01T00:00:01.500Z', '2026-01-01T00:00:02.000Z')).toEqual(['second', 'second, written later']);
+    const firstTwo = Buffer.byteLength(JSON.stringify({ at: '2026-01-01T00:00:01.000Z', operationId: 'first' }) + JSON.stringify({ at: '2026-01-01T00:00:02.000Z', operationId: 'second' }));
+    expect(await list('2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z', firstTwo)).toEqual(['first', 'second']);
+    // Written after the migration at an instant an old row has: it comes after the old row.
+    await store.transaction((tx) => tx.appendAudit('g/i', { at: '2026-01-01T00:00:02.000Z', operationId: 'new' }));
+    expect(await list('2026-01-01T00:00:02.000Z', '2026-01-01T00:00:02.000Z')).toEqual(['second', 'second, written later', 'new']);
+    await store.transaction((tx) => tx.deleteAudit(['g/i']));
+    expect(await list('2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z')).toEqual([]);
+    expect(await store.read((tx) => tx.listAudit('g/other', '2026-01-01T00:00:00.000Z', '2026-01-01T00:09:00.000Z', Number.MAX_SAFE_INTEGER)))
+      .toEqual([{ at: '2026-01-01T00:00:01.000Z', operationId: 'elsewhere' }]);
+    await store.close();
+    // The rows moved: the old table, and the space its indexes took, are gone.
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'audit_events%'").all()).toEqual([]);
+    after.close();
   });
 
   it('shows journaled audit events at once and keeps them across a close and reopen', async () => {

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import { dirname, join } from 'node:path';
 import { ensurePrivateFile, preparePrivateDir, tightenIfPresent } from './data-dir.js';
+import { AuditWindow, chunkReadFrom, chunksOf } from './audit-chunks.js';
 import { AuditJournal } from './audit-journal.js';
 import { fileBlobStore, memoryBlobStore } from './blob-files.js';
 import { migrations } from './migrations.js';
@@ -160,9 +161,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 type WaitingAudit = (scopeId: string, fromIso: string, toIso: string) => AuditEvent[];
-
-/** Rows a single INSERT of the journal's batches carries: binding them in one statement costs about half as much per row as one statement a row. */
-const AUDIT_ROWS_PER_INSERT = 50;
+type StoredChunk = { firstAt: string; seq: number; lines: string };
 
 interface SqliteTx extends StoreTx {
   /** A batch of the journal's events, in order; inside a transaction. */
@@ -188,15 +187,20 @@ function sqliteTx(db: Database.Database, changes: Changes, credentialFreeKinds: 
     deleteChildren: db.prepare('DELETE FROM entities WHERE kind = ? AND parent_id = ?'),
     deleteExpired: db.prepare('DELETE FROM entities WHERE kind = ? AND expires_at IS NOT NULL AND expires_at < ?'),
     keys: db.prepare('SELECT kind, id, parent_id AS parentId FROM entities'),
-    deleteAudit: db.prepare('DELETE FROM audit_events WHERE scope_id = ?'),
-    deleteAllAudit: db.prepare('DELETE FROM audit_events'),
-    appendAudit: db.prepare('INSERT INTO audit_events (scope_id, at, seq, event) VALUES (?, ?, ?, ?)'),
-    appendAudits: db.prepare(`INSERT INTO audit_events (scope_id, at, seq, event) VALUES ${Array(AUDIT_ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`),
-    nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_events').pluck(),
-    listAudit: db.prepare(`SELECT event FROM (SELECT event, SUM(octet_length(event)) OVER (ORDER BY at, seq ROWS UNBOUNDED PRECEDING) AS upto
-      FROM audit_events WHERE scope_id = ? AND at >= ? AND at <= ?) WHERE upto <= ? ORDER BY upto`).pluck(),
+    deleteAudit: db.prepare('DELETE FROM audit_chunks WHERE scope_id = ?'),
+    deleteAllAudit: db.prepare('DELETE FROM audit_chunks'),
+    appendChunk: db.prepare('INSERT INTO audit_chunks (scope_id, first_at, last_at, seq, lines) VALUES (?, ?, ?, ?, ?)'),
+    nextAuditSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_chunks').pluck(),
+    // Read one at a time (iterate), so that a download stops reading once it has its answer.
+    auditChunks: db.prepare(`SELECT first_at AS firstAt, seq, lines FROM audit_chunks
+      WHERE scope_id = ? AND first_at >= ? AND first_at <= ? AND last_at >= ? ORDER BY first_at, seq`),
   };
   let auditSeq: number | undefined;
+  const appendAudits = (batch: ReadonlyArray<{ scopeId: string; event: AuditEvent }>): void => {
+    // One process holds the file (the data-dir lock), so the sequence is read once, not per chunk.
+    auditSeq ??= q.nextAuditSeq.get() as number;
+    for (const chunk of chunksOf(batch)) q.appendChunk.run(chunk.scopeId, chunk.firstAt, chunk.lastAt, auditSeq++, chunk.lines);
+  };
   const parse = <T>(doc: unknown): T | undefined => (doc === undefined ? undefined : (JSON.parse(doc as string) as T));
   const insertRow = (kind: string, key: EntityKey, expiresAt: number | null, doc: unknown): void => {
     wrote(kind);
@@ -258,29 +262,14 @@ function sqliteTx(db: Database.Database, changes: Changes, credentialFreeKinds: 
       if (scopeIds === undefined) q.deleteAllAudit.run();
       else for (const scopeId of scopeIds) q.deleteAudit.run(scopeId);
     },
-    async appendAudit(scopeId, event) {
-      // One process holds the file (the data-dir lock), so the sequence is read once, not per event.
-      auditSeq ??= q.nextAuditSeq.get() as number;
-      q.appendAudit.run(scopeId, event.at, auditSeq++, JSON.stringify(event));
-    },
-    appendAudits(batch) {
-      auditSeq ??= q.nextAuditSeq.get() as number;
-      let at = 0;
-      for (; at + AUDIT_ROWS_PER_INSERT <= batch.length; at += AUDIT_ROWS_PER_INSERT) {
-        const values: unknown[] = [];
-        for (let i = at; i < at + AUDIT_ROWS_PER_INSERT; i++) {
-          const { scopeId, event } = batch[i]!;
-          values.push(scopeId, event.at, auditSeq++, JSON.stringify(event));
-        }
-        q.appendAudits.run(values);
-      }
-      for (; at < batch.length; at++) {
-        const { scopeId, event } = batch[at]!;
-        q.appendAudit.run(scopeId, event.at, auditSeq++, JSON.stringify(event));
-      }
-    },
+    async appendAudit(scopeId, event) { appendAudits([{ scopeId, event }]); },
+    appendAudits,
     async listAudit(scopeId, fromIso, toIso, maxBytes) {
-      const stored = q.listAudit.all(scopeId, fromIso, toIso, maxBytes).map((e) => JSON.parse(e as string) as AuditEvent);
+      const window = new AuditWindow(fromIso, toIso, maxBytes);
+      for (const chunk of q.auditChunks.iterate(scopeId, chunkReadFrom(fromIso), toIso, fromIso) as Iterable<StoredChunk>) {
+        if (!window.take(chunk)) break;
+      }
+      const stored = window.events();
       const waiting = waitingAudit(scopeId, fromIso, toIso);
       // Waiting events are newer than stored ones of the same instant: a stable sort keeps that.
       return waiting.length === 0 ? stored : [...stored, ...waiting].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));

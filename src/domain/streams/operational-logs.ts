@@ -9,7 +9,7 @@ import { gzipDownload, logWindow, MAX_LOG_DOWNLOAD_BYTES } from './log-window.js
 
 export type ProcessorEvent = 'created' | 'started' | 'stopped' | 'failed' | 'resumed' | 'dropped';
 
-/** Distinct from the audit trail's scope (groupId/tenantName) in the same event table. */
+/** Distinct from the audit trail's scope (groupId/tenantName) in the same audit table. */
 function operationalScope(groupId: string, tenantName: string): string {
   return `operational/${groupId}/${tenantName}`;
 }
