@@ -10,7 +10,8 @@ describe('bench/run.mjs --quick', () => {
     expect(run.status, run.stderr).toBe(0);
     for (const label of ['GET one connection, bearer (wrk)', 'CPU time per request, bare per emulator', 'events per CPU-second', 'Digest both legs', 'seed op (DELETE + create) p99', 'idle memory', 'RSS after',
       'GET one connection, 1,000 stored, per 100', 'DELETE one connection', 'sample → $match → $project → sink', 'tumbling window',
-      'processors on', 'Kafka → Kafka', 'console bundle', 'console first paint']) {
+      'processors on', 'Kafka → Kafka', 'sp.process round trip', 'sample getMore round trip p50', 'sample getMore round trip p99', 'new wire connection',
+      'console bundle', 'console first paint']) {
       expect(run.stdout).toContain(label);
     }
     expect(run.stdout).toMatch(/ratio \d+\.\d\d ± \d+\.\d\d {2}target (>=|<=) [\d.]+: (met|SHORT)/);

@@ -20,8 +20,8 @@ export function connectionBody(name) {
   return { name, type: 'Https', url: 'https://example.com/hook' };
 }
 
-/** A stream instance with `connections` HTTPS connections named c0, c1, ... */
-export async function makeInstance(emulator, token, name, connections = 1) {
-  await call(streamsUrl(emulator), token, 'POST', { name, dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' } });
+/** A stream instance with `connections` HTTPS connections named c0, c1, ...; `fields` adds to its body. */
+export async function makeInstance(emulator, token, name, connections = 1, fields = {}) {
+  await call(streamsUrl(emulator), token, 'POST', { name, dataProcessRegion: { cloudProvider: 'AWS', region: 'VIRGINIA_USA' }, ...fields });
   for (let i = 0; i < connections; i++) await call(streamsUrl(emulator, `/${name}/connections`), token, 'POST', connectionBody(`c${i}`));
 }
