@@ -9,7 +9,7 @@ import { GIVEN_BACK_AFTER_QUIET_MS } from '../dist/observability/idle-memory.js'
 import { ACCEPT, makeInstance, streamsUrl } from './lib/fixtures.mjs';
 import { runPool } from './lib/pool.mjs';
 import { bearerToken, cpuMs, rssMiB, sleep, startBare, startEmulator } from './lib/processes.mjs';
-import { figure, median } from './lib/stats.mjs';
+import { figure, fmt, median } from './lib/stats.mjs';
 import { ensureWrk, runWrk } from './lib/wrk.mjs';
 
 const CONNECTIONS = 32;
@@ -163,5 +163,4 @@ async function withCpu(server, load, seconds) {
   return { ...result, cpuMicrosPerRequest: ((cpuMs(server.child.pid) - before) * 1000) / (result.ops ?? result.rps * seconds) };
 }
 
-export const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => `${n.toFixed(2)} ms`;

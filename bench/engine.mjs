@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { createEngine } from '../dist/engine/index.js';
 import { Processor } from '../dist/engine/runtime/processor.js';
 import { generateSolarReading } from '../dist/engine/sources/sample-solar.js';
-import { figure, median } from './lib/stats.mjs';
+import { figure, fmt, median } from './lib/stats.mjs';
 
 let MEASURE_MS = 1500;
 let WARMUP_MS = 500;
@@ -356,5 +356,4 @@ async function measureLatencyKeepingTs(ratePerSecond) {
   return latencies;
 }
 
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

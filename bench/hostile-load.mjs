@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { BSON, MongoClient } from 'mongodb';
+import { BSON } from 'mongodb';
+import { wireClient } from './lib/fixtures.mjs';
 import { bearerToken, startEmulator } from './lib/processes.mjs';
 
 const SECONDS = Number(process.env.HOSTILE_SECONDS ?? 5);
@@ -174,10 +175,7 @@ function fittingWirePipeline(pipeline) {
 
 /** The same over the wire endpoint (mongosh's commands), as a database user. */
 async function wireOperationStalls(server, token, smallPipeline, maximalPipeline) {
-  const route = await fetch(`${server.url}/emulator/v1/groups/${server.projectId}/streams/hostile`, { headers: { Authorization: `Bearer ${token}` } });
-  if (!route.ok) throw new Error(`the workspace's endpoint route answered ${route.status}`);
-  const client = new MongoClient((await route.json()).connectionString, { auth: { username: DB_USER, password: DB_PASSWORD }, directConnection: true });
-  await client.connect();
+  const { client } = await wireClient(server, token, 'hostile', { username: DB_USER, password: DB_PASSWORD });
   const db = client.db('admin');
   const largePipeline = fittingWirePipeline(maximalPipeline);
   const operations = (pipeline) => [

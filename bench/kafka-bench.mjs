@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { root } from './lib/processes.mjs';
-import { figure } from './lib/stats.mjs';
+import { figure, fmt } from './lib/stats.mjs';
 import { findOrInstall } from './lib/wrk.mjs';
 
 /** The rounds a measuring script prints as its last line. */
@@ -24,7 +24,6 @@ export async function runKafkaBench({ quick }) {
   }
   const rounds = await runUnderTsx('./kafka.mjs', { messages: quick ? 2000 : 30_000, rounds: quick ? 1 : 3 });
   const mid = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const fmt = (n) => Math.round(n).toLocaleString('en-US');
   // A split run the mock broker brings down (a processor FAILED, its reason given) is a figure
   // missing, reported as such, not the end of the whole bench.
   const parallel = await runUnderTsx('./kafka-parallel.mjs', { messages: quick ? 4000 : 30_000, windowMessages: quick ? 4000 : 120_000, rounds: quick ? 1 : 3 }).catch((error) => error);

@@ -18,11 +18,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { root } from './lib/processes.mjs';
-import { figure, median } from './lib/stats.mjs';
+import { figure, fmt, median } from './lib/stats.mjs';
 import { ensureWrk, findOrInstall } from './lib/wrk.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const sum = (values) => values.reduce((a, b) => a + b, 0);
 /** No output for this long mid-phase is the mock broker holding the group, not the processors being slow. */
 const GROUP_WAIT_MS = 3000;

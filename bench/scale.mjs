@@ -8,11 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt } from './api.mjs';
 import { ACCEPT, makeInstance, streamsUrl } from './lib/fixtures.mjs';
 import { runPool } from './lib/pool.mjs';
 import { bearerToken, startEmulator } from './lib/processes.mjs';
-import { figure } from './lib/stats.mjs';
+import { figure, fmt } from './lib/stats.mjs';
 
 const { openSqliteStore } = await import('../dist/store/sqlite.js');
 const { STREAMS_KIND } = await import('../dist/domain/streams/common.js');

@@ -12,10 +12,10 @@
 // each ratio is still checked against bench/previous.json for a regression beyond its spread.
 import net from 'node:net';
 import { MongoClient } from 'mongodb';
-import { makeInstance } from './lib/fixtures.mjs';
+import { makeInstance, wireClient } from './lib/fixtures.mjs';
 import { percentile } from './lib/pool.mjs';
 import { bearerToken, sleep, startEmulator, stopChild } from './lib/processes.mjs';
-import { figure, median } from './lib/stats.mjs';
+import { figure, fmt, median } from './lib/stats.mjs';
 
 const USER = 'bench';
 const PASSWORD = 'bench-pa55word';
@@ -31,21 +31,10 @@ const SAMPLE_RATE = 100;
 const GAP_MS = 150;
 
 const stages = [{ $match: { watts: { $gte: 0 } } }, { $addFields: { kw: { $divide: ['$watts', 1000] } } }];
-const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 function settings(quick) {
   // DOCS is at most 1,000, the HTTP run's limit (TRY_LIMIT in src/domain/streams/emulator-routes.ts).
   return quick ? { rounds: 2, docs: 1000, samples: 15, connections: 5 } : { rounds: 5, docs: 1000, samples: 80, connections: 20 };
-}
-
-/** A workspace's wire endpoint, as a database user (mongosh's way in). */
-async function wireClient(server, token, workspace, auth) {
-  const route = await fetch(`${server.url}/emulator/v1/groups/${server.projectId}/streams/${workspace}`, { headers: { Authorization: `Bearer ${token}` } });
-  if (!route.ok) throw new Error(`the workspace's endpoint route answered ${route.status}`);
-  const { connectionString } = await route.json();
-  const client = new MongoClient(connectionString, { auth, authSource: 'admin', directConnection: true });
-  await client.connect();
-  return { client, connectionString };
 }
 
 async function timed(action) {

@@ -1,6 +1,9 @@
 // Figures from interleaved rounds: the median ratio and its spread (half the range of the
 // rounds' ratios), so one round disturbed by another process's burst does not decide a result.
 
+/** A count or rate as the figures print it: whole, with thousands separators. */
+export const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
 export function median(values) {
   const sorted = [...values].filter(Number.isFinite).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
