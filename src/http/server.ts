@@ -10,7 +10,8 @@ import { parseQuery, validateBody, validatePathParams, type QueryValues } from '
 import type { OperationSpec } from '../protocol/operation-spec.js';
 import { normalizeAddress } from './auth/access-list.js';
 import { authenticate, AuthenticationRequired } from './auth/authenticate.js';
-import { challengeHeader, CHALLENGE_BODY, makeNonce } from './auth/digest.js';
+import { challengeHeader, CHALLENGE_BODY } from './auth/digest.js';
+import { makeNonce } from './auth/digest-nonce.js';
 import { handleOAuth } from './auth/oauth.js';
 import { authorize, type Scope } from './authorize.js';
 import { bodyLimitOf, ClientGone, MAX_OTHER_BODY_BYTES, readBody } from './body.js';

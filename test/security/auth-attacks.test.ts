@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeNonce, NONCE_LIFETIME_MS } from '../../src/http/auth/digest.js';
+import { makeNonce, NONCE_LIFETIME_MS } from '../../src/http/auth/digest-nonce.js';
 import { signToken } from '../../src/http/auth/tokens.js';
 import { signingKeyFrom } from '../../src/crypto/key-file.js';
 import { ACCEPT, callAnonymous, callBearer, digestAuthorization, digestClient, fetchToken, startTestServer, type TestServer } from '../../src/testing/harness.js';

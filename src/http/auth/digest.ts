@@ -1,13 +1,9 @@
 // HTTP Digest (RFC 7616) as Atlas speaks it for programmatic API keys (docs/atlas-behaviour.md, "Authentication").
-// Nonces are stateless: a timestamp sealed with a tag made from the store's key, so any server
-// process sharing that key can check them. Replays are refused by recording each (nonce, nc)
-// once (src/store/replay-ledger.ts).
-import { createCipheriv, createHmac, hash, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
-import { fillRandom } from '../../crypto/random-block.js';
+// Nonces: digest-nonce.ts. Replays are refused by recording each (nonce, nc) once
+// (src/store/replay-ledger.ts).
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const DIGEST_REALM = 'MMS Public API';
-export const NONCE_LIFETIME_MS = 5 * 60 * 1000;
-
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
 const HASHES: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
@@ -20,56 +16,6 @@ export function digestHash(algorithm: DigestAlgorithm, text: string): string {
 export function digestHa1(publicKey: string, privateKey: string): { md5: string; sha256: string } {
   const a1 = `${publicKey}:${DIGEST_REALM}:${privateKey}`;
   return { md5: digestHash('MD5', a1), sha256: digestHash('SHA-256', a1) };
-}
-
-/**
- * 24 bytes make the 32 base64 characters Atlas's nonces have: 6 of issue time (ms), 6 random
- * (so simultaneous challenges differ), 12 of tag over both.
- */
-export function makeNonce(key: Buffer, nowMs: number): string {
-  // Every byte is written below.
-  const nonce = Buffer.allocUnsafe(24);
-  nonce.writeUIntBE(nowMs, 0, 6);
-  fillRandom(nonce, 6, 6);
-  nonceTag(key, nonce).copy(nonce, 12, 0, 12);
-  return nonce.toString('base64');
-}
-
-/**
- * The tag: AES-256 of the 12-byte head padded with zeros to one block, first 12 bytes kept. A
- * block cipher on one fixed-length block is a pseudorandom function, so this is a MAC as an
- * HMAC would be; unlike an HMAC (a new OpenSSL context and four hash compressions per nonce,
- * most of what a challenge cost beyond the HTTP exchange) it reuses one cipher context per key.
- * ECB on a single block has none of ECB's weakness (that equal blocks of one message show).
- */
-function nonceTag(key: Buffer, nonce: Buffer): Buffer {
-  let cipher = nonceCiphers.get(key);
-  if (!cipher) {
-    // Its own key, derived from the signing key, so that no key serves two algorithms.
-    const tagKey = createHmac('sha256', key).update('digest nonce tag').digest();
-    cipher = createCipheriv('aes-256-ecb', tagKey, null).setAutoPadding(false);
-    nonceCiphers.set(key, cipher);
-  }
-  nonce.copy(tagBlock, 0, 0, 12);
-  // Never finished: with padding off, each update of whole blocks is encrypted on its own.
-  return cipher.update(tagBlock);
-}
-
-const nonceCiphers = new WeakMap<Buffer, Cipher>();
-/** The block a tag is made from: a nonce's head, then 4 zero bytes that stay zero. Used and done with in one synchronous call. */
-const tagBlock = Buffer.alloc(16);
-
-export type NonceCheck = 'valid' | 'stale' | 'invalid';
-
-/** issuedSinceMs: a nonce issued earlier is stale (its uses may have been recorded where this process cannot see them). */
-export function checkNonce(key: Buffer, nonce: string, nowMs: number, issuedSinceMs = 0): NonceCheck {
-  if (nonce.length !== 32) return 'invalid';
-  const raw = Buffer.from(nonce, 'base64');
-  if (raw.length !== 24 || raw.toString('base64') !== nonce) return 'invalid';
-  if (!timingSafeEqual(nonceTag(key, raw).subarray(0, 12), raw.subarray(12))) return 'invalid';
-  const issued = raw.readUIntBE(0, 6);
-  if (issued > nowMs + 60_000) return 'invalid';
-  return nowMs - issued > NONCE_LIFETIME_MS || issued < issuedSinceMs ? 'stale' : 'valid';
 }
 
 export function challengeHeader(nonce: string, stale: boolean): string {
@@ -92,26 +38,112 @@ export interface DigestCredentials {
 }
 
 const SCHEME = /^Digest\s+/i;
-/** One `k=v` or `k="v"` field; global, so each search starts where the last field ended. */
-const FIELD = /([a-zA-Z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)/g;
-const REQUIRED: readonly (keyof DigestCredentials)[] = ['username', 'realm', 'nonce', 'uri', 'response', 'cnonce', 'nc', 'qop'];
-
-/** Parses `Digest k=v, k="v"`; undefined when a field Atlas requires is missing. */
+/** Parses `Digest k=v, k="v"`; undefined when it is not such a list, or a field Atlas requires is missing. */
 export function parseDigestAuthorization(header: string): DigestCredentials | undefined {
   const scheme = SCHEME.exec(header);
   if (!scheme) return undefined;
-  const fields: Record<string, string> = {};
-  FIELD.lastIndex = scheme[0].length;
-  let part: RegExpExecArray | null;
-  while ((part = FIELD.exec(header)) !== null) {
-    const quoted = part[2];
-    fields[part[1]!.toLowerCase()] = quoted === undefined ? part[3]! : quoted.includes('\\') ? quoted.replace(/\\(.)/g, '$1') : quoted;
-  }
-  const algorithm = (fields['algorithm'] ?? 'MD5').toUpperCase();
+  const fields = readFields(header, scheme[0].length);
+  if (!fields) return undefined;
+  const algorithm = (fields.algorithm ?? 'MD5').toUpperCase();
   if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return undefined;
-  if (REQUIRED.some((name) => fields[name] === undefined)) return undefined;
-  fields['algorithm'] = algorithm;
-  return fields as unknown as DigestCredentials;
+  const { username, realm, nonce, uri, response, cnonce, nc, qop } = fields;
+  if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined
+    || cnonce === undefined || nc === undefined || qop === undefined) return undefined;
+  return { username, realm, nonce, uri, response, algorithm, cnonce, nc, qop };
+}
+
+/** The fields Atlas reads, by name; others (opaque, userhash...) are read past. */
+type Fields = { -readonly [name in keyof DigestCredentials]?: string };
+
+/**
+ * Fixed fields, not an object keyed by whatever names came: a property store under a name
+ * read off the header cost most of what parsing did.
+ */
+function setField(fields: Fields, name: string, value: string): void {
+  switch (name) {
+    case 'username': fields.username = value; break;
+    case 'realm': fields.realm = value; break;
+    case 'nonce': fields.nonce = value; break;
+    case 'uri': fields.uri = value; break;
+    case 'response': fields.response = value; break;
+    case 'algorithm': fields.algorithm = value; break;
+    case 'cnonce': fields.cnonce = value; break;
+    case 'nc': fields.nc = value; break;
+    case 'qop': fields.qop = value; break;
+    default:
+  }
+}
+
+const COMMA = 44;
+const EQUALS = 61;
+const QUOTE = 34;
+const BACKSLASH = 92;
+
+/**
+ * RFC 7616's auth-param list: `name=token` or `name="quoted string"`, separated by commas
+ * (empty elements allowed), names case-insensitive. Read by hand, not by a regular
+ * expression: every Digest call parses one, and the scan costs a fraction of a regex's.
+ */
+function readFields(header: string, from: number): Fields | undefined {
+  const fields: Fields = {};
+  let at = skipSeparators(header, from);
+  while (at < header.length) {
+    const nameStart = at;
+    while (at < header.length && isNameChar(header.charCodeAt(at))) at++;
+    if (at === nameStart) return undefined;
+    const name = header.slice(nameStart, at).toLowerCase();
+    at = skipSpace(header, at);
+    if (header.charCodeAt(at) !== EQUALS) return undefined;
+    at = skipSpace(header, at + 1);
+    if (header.charCodeAt(at) === QUOTE) {
+      const close = closingQuote(header, at + 1);
+      if (close < 0) return undefined;
+      const quoted = header.slice(at + 1, close);
+      setField(fields, name, quoted.includes('\\') ? quoted.replace(/\\(.)/g, '$1') : quoted);
+      at = close + 1;
+    } else {
+      const valueStart = at;
+      while (at < header.length && header.charCodeAt(at) !== COMMA && !isSpace(header.charCodeAt(at))) at++;
+      setField(fields, name, header.slice(valueStart, at));
+    }
+    at = skipSpace(header, at);
+    if (at < header.length && header.charCodeAt(at) !== COMMA) return undefined;
+    at = skipSeparators(header, at);
+  }
+  return fields;
+}
+
+/** The index of the quote that ends a quoted string begun at from; -1 when it never ends. */
+function closingQuote(header: string, from: number): number {
+  // indexOf, not a loop over every character: a quoted value (nonce, uri, response) is most of the header.
+  for (let at = from; ;) {
+    const quote = header.indexOf('"', at);
+    if (quote < 0) return -1;
+    // Escaped when an odd number of backslashes stands before it (each pair is one escaped backslash).
+    let backslashes = 0;
+    while (quote - backslashes > from && header.charCodeAt(quote - backslashes - 1) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    at = quote + 1;
+  }
+}
+
+function skipSpace(header: string, at: number): number {
+  while (at < header.length && isSpace(header.charCodeAt(at))) at++;
+  return at;
+}
+
+function skipSeparators(header: string, at: number): number {
+  while (at < header.length && (header.charCodeAt(at) === COMMA || isSpace(header.charCodeAt(at)))) at++;
+  return at;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Letters, digits, "_" and "-": the names Digest uses (RFC 7230's token allows more, but no Digest field has them). */
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
 }
 
 /** The credentials' uri names the request target: as sent, or as an absolute URL of it. */
@@ -125,12 +157,27 @@ export function digestUriMatches(uri: string, requestTarget: string): boolean {
 export function verifyDigestResponse(credentials: DigestCredentials, method: string, ha1: string): boolean {
   const { algorithm, nonce, nc, cnonce, qop, uri, response } = credentials;
   if (qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc)) return false;
-  const ha2 = digestHash(algorithm, `${method}:${uri}`);
+  const ha2 = requestHash(algorithm, method, uri);
   const expected = hash(HASHES[algorithm], `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`, 'buffer');
   // Hex in either case; anything else decodes to fewer bytes (Buffer stops at the first non-hex pair).
   if (response.length !== 2 * expected.length) return false;
   const given = Buffer.from(response, 'hex');
   return given.length === expected.length && timingSafeEqual(expected, given);
+}
+
+const requestHashes = new Map<string, string>();
+/** Calls to answer, beyond which the remembered HA2s are forgotten (a client naming ever new targets gains nothing). */
+const REMEMBERED_REQUEST_HASHES = 1024;
+
+/** HA2, the hash of method and target: the same for every call to one target, so remembered. */
+function requestHash(algorithm: DigestAlgorithm, method: string, uri: string): string {
+  const key = `${algorithm} ${method}:${uri}`;
+  let ha2 = requestHashes.get(key);
+  if (ha2 === undefined) {
+    if (requestHashes.size >= REMEMBERED_REQUEST_HASHES) requestHashes.clear();
+    requestHashes.set(key, (ha2 = digestHash(algorithm, `${method}:${uri}`)));
+  }
+  return ha2;
 }
 
 /** The client side: the Authorization header answering a challenge (the CLI's `watch`, the tests). */
