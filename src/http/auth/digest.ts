@@ -56,8 +56,8 @@ export function parseDigestAuthorization(header: string): DigestCredentials | un
 type Fields = { -readonly [name in keyof DigestCredentials]?: string };
 
 /**
- * Fixed fields, not an object keyed by whatever names came: a property store under a name
- * read off the header cost most of what parsing did.
+ * Fixed fields, not an object keyed by whatever names came: stores under names read off the
+ * header are the slow kind, and a name such as `__proto__` would reach the object's prototype.
  */
 function setField(fields: Fields, name: string, value: string): void {
   switch (name) {
