@@ -40,6 +40,16 @@ describe('relaxed Extended JSON', () => {
     }
   });
 
+  it('writes only a document\'s own fields, as EJSON does, even with an inherited enumerable one', () => {
+    const doc = { a: 1, at: new Date(1767225600000) };
+    (Object.prototype as Record<string, unknown>)['inherited'] = 'x';
+    try {
+      expect(relaxedJson(doc)).toBe(ejson(doc));
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['inherited'];
+    }
+  });
+
   it('reports a cycle as EJSON does', () => {
     const doc: Record<string, unknown> = { a: { b: {} } };
     (doc['a'] as { b: Record<string, unknown> }).b['c'] = doc;

@@ -54,7 +54,10 @@ function convertDocument(doc: Record<string, unknown>, depth: number): unknown {
   // A `_bsontype` field makes EJSON read the document as a bson value (or refuse it).
   if (doc['_bsontype'] !== undefined) return DEFER;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(doc)) {
+  // EJSON walks Object.keys(doc); for...in over own fields visits the same keys in the same
+  // order without allocating their array.
+  for (const key in doc) {
+    if (!Object.hasOwn(doc, key)) continue;
     // Assigning `__proto__` would set the prototype instead of a field.
     if (key === '__proto__') return DEFER;
     const converted = convert(doc[key], depth + 1);
