@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Binary, EJSON } from 'bson';
 import { createEngine } from './index.js';
 import { PipelineError, type ConnectionDefinition, type Document, type ProcessorRunner } from './contract.js';
 import { MemoryHost, definition, eventually } from './testing/memory-host.js';
@@ -140,6 +141,32 @@ describe.skipIf(!kcatAvailable() && !process.env['CI'])('Kafka source and sink (
     await eventually(() => engine.stats(def.id)?.dlqMessageCount === 1);
     await engine.close();
     await reader.disconnect();
+  }, 120_000);
+
+  it('emits each message as relaxed Extended JSON text, its UTF-8 bytes counted as output size', async () => {
+    const engine = createEngine(new MemoryHost());
+    const producer = kafka.producer();
+    await producer.connect();
+    const inputs = Array.from({ length: 30 }, (_, i) => ({ i, name: `réglage ${i} ✓`, at: { $date: new Date(Date.UTC(2026, 0, 1, 0, 0, i, i % 2 ? 250 : 0)).toISOString() } }));
+    await producer.send({ topic: 'utf8-in', messages: inputs.map((doc, i) => ({ key: `k${i}`, value: JSON.stringify(doc) })) });
+    await producer.disconnect();
+    const out = await readTopic('utf8-out');
+    const def = definition([
+      { $source: { connectionName: 'kafka1', topic: 'utf8-in', config: { auto_offset_reset: 'earliest' } } },
+      { $emit: { connectionName: 'kafka1', topic: 'utf8-out' } },
+    ], { connections: kafkaConnection() });
+    await engine.start(def, { resumeFromCheckpoint: false });
+    await eventually(() => out.messages.length >= 30, 60_000);
+    const stats = await eventually(() => { const s = engine.stats(def.id); return s && s.outputMessageCount === 30 ? s : undefined; });
+    await engine.close();
+    await out.stop();
+    const values = out.messages.map((m) => m.value!);
+    // The text is relaxed Extended JSON as bson writes it: dates as ISO strings, the key as $binary.
+    for (const value of values) expect(EJSON.stringify(EJSON.parse(value, { relaxed: true }), { relaxed: true })).toBe(value);
+    const docs = values.map((value) => EJSON.parse(value, { relaxed: true }) as Document).sort((a, b) => (a['i'] as number) - (b['i'] as number));
+    expect(docs.map((d) => d['name'])).toEqual(inputs.map((d) => d.name));
+    expect(docs[1]).toMatchObject({ at: new Date(Date.UTC(2026, 0, 1, 0, 0, 1, 250)), _stream_meta: { source: { type: 'kafka', topic: 'utf8-in', key: new Binary(Buffer.from('k1')) } } });
+    expect(stats.outputMessageSize).toBe(values.reduce((sum, value) => sum + Buffer.byteLength(value), 0));
   }, 120_000);
 
   it('emits gzip-compressed batches, and a tombstone (key, null value) when tombstoneWhen is true', async () => {

@@ -4,6 +4,7 @@
 import { EJSON } from 'bson';
 import { PipelineError } from '../contract.js';
 import type { Doc } from '../expressions/values.js';
+import { relaxedJson } from './relaxed-json.js';
 
 export type JsonEncoder = (doc: Doc) => string;
 
@@ -13,7 +14,7 @@ export function jsonEncoderOf(config: Doc): JsonEncoder {
   const relaxed = format === 'relaxedJson';
   const dateFormat = config['dateFormat'] ?? 'default';
   if (dateFormat !== 'default' && dateFormat !== 'ISO8601') throw new PipelineError('$emit.config.dateFormat must be "default" or "ISO8601"');
-  if (dateFormat === 'default') return (doc) => EJSON.stringify(doc, { relaxed });
+  if (dateFormat === 'default') return relaxed ? relaxedJson : (doc) => EJSON.stringify(doc, { relaxed });
   return (doc) => EJSON.stringify(doc, isoDates, undefined, { relaxed });
 }
 

@@ -74,15 +74,16 @@ export class KafkaSink implements Sink {
         topic = this.topic(doc);
         if (typeof topic !== 'string' || topic === '') throw new Error(`$emit topic expression must evaluate to a non-empty string, got ${String(topic)}`);
         const tombstone = this.tombstoneWhen !== undefined && truthy(this.tombstoneWhen(doc));
-        // Avro values wait for the registry; JSON ones are written without a promise per message.
-        const value = tombstone ? null : this.options.avro ? await this.options.avro.encode(topic, doc) : Buffer.from(this.json(doc));
+        // Avro values wait for the registry; JSON ones are written without a promise per message,
+        // and as text: kafkajs writes it into the request as UTF-8, with no Buffer in between.
+        const value = tombstone ? null : this.options.avro ? await this.options.avro.encode(topic, doc) : this.json(doc);
         message = this.message(doc, value);
       } catch (error) {
         if (error instanceof ProcessorFailure) throw error;
         this.ctx.deadLetter(doc, (error as Error).message);
         continue;
       }
-      bytes += message.value?.length ?? 0;
+      if (message.value) bytes += typeof message.value === 'string' ? Buffer.byteLength(message.value) : message.value.length;
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
       list.push(message);
@@ -94,7 +95,7 @@ export class KafkaSink implements Sink {
   }
 
   /** The message for `doc` with its value (null: a tombstone), key and headers. */
-  private message(doc: Doc, value: Buffer | null): Message {
+  private message(doc: Doc, value: Buffer | string | null): Message {
     const message: Message = { value };
     if (this.key) message.key = encodeKey(this.key(doc), this.keyFormat);
     if (this.headers) {
