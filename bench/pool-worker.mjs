@@ -1,8 +1,8 @@
 // One process of the Node load pool (lib/pool.mjs): what wrk cannot script, Digest's two
 // legs and the DELETE-then-create seed loop, run by `clients` concurrent keep-alive clients
 // for a bounded time and count. Prints one JSON line: ops, errors and each op's latency (ms).
-import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { digestAnswer, digestTarget } from './lib/http.mjs';
 
 const job = JSON.parse(process.argv[2]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: job.clients });
@@ -20,25 +20,7 @@ function request(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-const md5 = (t) => createHash('md5').update(t).digest('hex');
-
-/**
- * What does not change between calls is hashed once, as a client of one key and one target
- * can: the pool shares the server's cores, so every microsecond it spends is one the server
- * does not get, and the figure is the server's.
- */
-const digestTarget = job.publicKey && (() => {
-  const { pathname, search } = new URL(job.url);
-  const uri = pathname + search;
-  return { uri, ha1: md5(`${job.publicKey}:MMS Public API:${job.privateKey}`), ha2: md5(`GET:${uri}`) };
-})();
-
-function digestHeader(nonce) {
-  const { uri, ha1, ha2 } = digestTarget;
-  const cnonce = randomBytes(8).toString('hex');
-  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${ha2}`);
-  return `Digest username="${job.publicKey}", realm="MMS Public API", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, cnonce="${cnonce}", nc=00000001, qop=auth`;
-}
+const target = job.publicKey && digestTarget(job.url, 'GET', job.publicKey, job.privateKey);
 
 /** Each scenario does one operation for client `k`, iteration `j`; returns false on a wrong answer. */
 const scenarios = {
@@ -50,7 +32,7 @@ const scenarios = {
     const first = await request(job.url, { headers: job.headers });
     const nonce = /nonce="([^"]+)"/.exec(first.headers['www-authenticate'] ?? '')?.[1];
     if (!nonce) return false;
-    const second = await request(job.url, { headers: { ...job.headers, Authorization: digestHeader(nonce) } });
+    const second = await request(job.url, { headers: { ...job.headers, Authorization: digestAnswer(target, nonce) } });
     return second.status === 200;
   },
   /** GET of one of `names` stored connections, spread over them. */

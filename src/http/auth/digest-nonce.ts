@@ -53,6 +53,8 @@ class NonceMint {
   private batchMs = 0;
   private recent = new Map<string, number>();
   private older = new Map<string, number>();
+  /** The block a nonce from elsewhere is checked in: reused, its last 4 bytes stay zero. */
+  private readonly checkBlock = Buffer.alloc(BLOCK);
 
   constructor(key: Buffer) {
     // Its own key, derived from the signing key, so that no key serves two algorithms.
@@ -74,9 +76,8 @@ class NonceMint {
     if (nonce.length !== 32) return undefined;
     const raw = Buffer.from(nonce, 'base64');
     if (raw.length !== NONCE_BYTES || raw.toString('base64') !== nonce) return undefined;
-    const block = Buffer.alloc(BLOCK);
-    raw.copy(block, 0, 0, HEAD);
-    const tag = this.cipher.update(block);
+    raw.copy(this.checkBlock, 0, 0, HEAD);
+    const tag = this.cipher.update(this.checkBlock);
     return timingSafeEqual(tag.subarray(0, HEAD), raw.subarray(HEAD)) ? raw.readUIntBE(0, 6) : undefined;
   }
 
