@@ -6,19 +6,12 @@
 // all cores, 10 and 100.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { createEngine } from '../dist/engine/index.js';
 import { Processor } from '../dist/engine/runtime/processor.js';
 import { generateSolarReading } from '../dist/engine/sources/sample-solar.js';
+import { garbageCollector } from '../dist/observability/idle-memory.js';
 import { figure, fmt, median } from './lib/stats.mjs';
-
-// The memory each processor adds is the process's RSS after minus before; garbage the runs
-// before left would be collected in between and make it negative (it once read -172 MB), so a
-// full collection comes first. The flag exposes gc() to contexts made after it is set.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc');
 
 let MEASURE_MS = 1500;
 let WARMUP_MS = 500;
@@ -165,7 +158,9 @@ async function runProcessors(n, pipeline, windows = 1) {
   // terminated workers that were only waiting for a core (see src/engine/README.md).
   const engine = createEngine(host, { sampleRatePerSecond: 0, checkpointIntervalMs: 3_600_000, documentTimeoutMs: 600_000 });
   const ids = Array.from({ length: n }, (_, i) => `${i.toString(16).padStart(24, '0')}`);
-  collectGarbage();
+  // What each processor adds is RSS after minus before: garbage earlier runs left, collected in
+  // between, would make it negative (it once read -172 MB), so a full collection comes first.
+  garbageCollector()();
   const rssBefore = process.memoryUsage().rss;
   try {
     // Started together: one after the other, each start would compete with the ones already running.
